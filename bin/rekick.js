@@ -1,0 +1,5 @@
+#!/usr/bin/env node
+// Runs rekick's TypeScript sources through tsx, so the installed package needs no build step.
+import { register } from 'tsx/esm/api';
+register();
+await import('../src/cli.ts');

@@ -1,0 +1,36 @@
+/**
+ * A chat adapter: one transport (IRC, Slack, the lab console). It turns its medium's messages into ChatMessage
+ * (no parsing of commands here) and sends OutgoingMessage to a room. It catches its own transport errors.
+ */
+import type { ExecutorEvent, Identity, Origin } from '../types';
+
+export interface ChatMessage {
+  origin: Origin;
+  user: Identity;
+  text: string;
+  /** Slack slash command: the text after `/rekick`, already a command without `!`. */
+  isSlashCommand?: boolean;
+}
+
+export interface OutgoingMessage {
+  text: string;
+  /** What kind of line it is: a direct reply, a job's progress, or a notice for every channel. */
+  kind: 'reply' | 'progress' | 'notice';
+  /** The event behind a progress line, so rich adapters (Slack) can render more than text. */
+  event?: ExecutorEvent;
+  /** Send privately to this user (e.g. a Slack ephemeral refusal). */
+  ephemeralTo?: Identity;
+}
+
+export type MessageHandler = (message: ChatMessage) => void | Promise<void>;
+
+export interface ChatAdapter {
+  readonly name: string;
+  start(onMessage: MessageHandler): Promise<void>;
+  stop(reason?: string): Promise<void>;
+  send(target: Origin, message: OutgoingMessage): Promise<void>;
+  /** Rooms where notices go (configured channels). */
+  noticeRooms(): Origin[];
+  /** Whether the adapter is connected (for /readyz). */
+  isReady(): boolean;
+}

@@ -1,0 +1,21 @@
+/** A host kind's way to stage and start an installer (steps 3 and 4). */
+import type { Config, HostConfig } from '../config/schema';
+import type { RemoteConnector } from '../ssh/types';
+
+export interface DriverContext {
+  host: HostConfig;
+  config: Config;
+  connector: RemoteConnector;
+  signal: AbortSignal;
+  timeoutMs: number;
+  progress(message: string): void;
+  /** Remote output lines, for the job's output tail. */
+  output(line: string): void;
+}
+
+export interface HostDriver {
+  /** Step 3. Idempotent: a rerun replaces what an earlier run staged. */
+  stage(ctx: DriverContext): Promise<void>;
+  /** Step 4. Ends when the reinstall has started (bare metal: SSH has gone away; virt: virt-install started). */
+  reinstall(ctx: DriverContext): Promise<void>;
+}

@@ -1,0 +1,69 @@
+/** The narrow remote-host interface the steps and drivers use; ssh2 implements it, tests may fake it. */
+
+/** Where a host is reached. */
+export interface HostTarget {
+  name: string;
+  address: string;
+  port: number;
+}
+
+export interface ExecOptions {
+  /** Kills the command (and fails with E_REMOTE_TIMEOUT) when it runs longer. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  /** Called with each complete line of output (stdout and stderr), already redacted. */
+  onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
+  /** Data written to the command's stdin. */
+  stdin?: string | Buffer;
+  /** Resolve with the result even when the exit code is not 0 (default: reject with RemoteCommandError). */
+  allowFailure?: boolean;
+  /** Strings that must never appear in output kept or shown. */
+  secrets?: string[];
+}
+
+export interface ExecResult {
+  code: number | null;
+  signal?: string;
+  stdout: string;
+  stderr: string;
+  /** The last lines of combined output. */
+  tail: string[];
+}
+
+export interface WriteFileOptions {
+  mode: number;
+  owner?: string;
+  /** Content is secret: never logged. */
+  secret?: boolean;
+}
+
+export interface RemoteHost {
+  readonly target: HostTarget;
+  exec(command: string, options?: ExecOptions): Promise<ExecResult>;
+  /** Writes a file atomically (temp file then rename), creating missing parent directories. */
+  writeFile(path: string, content: string | Buffer, options: WriteFileOptions): Promise<void>;
+  readFile(path: string): Promise<Buffer>;
+  close(): Promise<void>;
+}
+
+/**
+ * How to treat a host key that differs from known_hosts:
+ * - `strict`: fail.
+ * - `accept-changed`: accept, record it in known_hosts and report it through `onKeyChanged`
+ *   (only ever used between `reinstall` and `post-install` of a job that reinstalled this host).
+ */
+export type HostKeyMode = 'strict' | 'accept-changed';
+
+export interface ConnectOptions {
+  hostKeyMode: HostKeyMode;
+  signal?: AbortSignal;
+  onKeyChanged?: (change: { previous?: string; fingerprint: string }) => void;
+}
+
+export type ProbeResult = 'down' | 'port-open' | 'handshake' | 'key-mismatch';
+
+export interface RemoteConnector {
+  connect(target: HostTarget, options: ConnectOptions): Promise<RemoteHost>;
+  /** One attempt: TCP connect, then an SSH handshake whose host key is checked under `hostKeyMode`. */
+  probe(target: HostTarget, options: ConnectOptions & { timeoutMs: number }): Promise<ProbeResult>;
+}

@@ -1,0 +1,170 @@
+/**
+ * rekick's domain types: jobs, steps, identities and the events the executor emits. Everything that crosses a
+ * module boundary and is persisted or rendered is defined here, so the store, the executor and the chat side
+ * agree on one shape.
+ */
+
+export const STEP_NAMES = [
+  'disable',
+  'drain',
+  'stage-installer',
+  'reinstall',
+  'wait-ssh',
+  'post-install',
+  'reboot-verify',
+  'enable',
+] as const;
+export type StepName = (typeof STEP_NAMES)[number];
+
+/** Where a chat line came from. `console` is the lab terminal; `cli` the command line; `rolling` the scheduler. */
+export type SourceKind = 'irc' | 'slack' | 'console' | 'cli' | 'rolling' | 'http';
+
+/**
+ * Who asked. `id` is the stable identity (IRC services account, Slack user id), never a nick; roles are granted
+ * to `${source}:${id}`. `display` is what chat shows. An IRC user who is not logged in has `id: undefined`.
+ */
+export interface Identity {
+  source: SourceKind;
+  id?: string;
+  display: string;
+}
+
+/** Where a reply goes: the adapter, the room (channel id or nick for a private message), and a thread if any. */
+export interface Origin {
+  adapter: string;
+  room: string;
+  thread?: string;
+  private?: boolean;
+}
+
+export type StepStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped';
+
+export interface StepError {
+  code: string;
+  message: string;
+}
+
+export interface StepRecord {
+  name: StepName;
+  status: StepStatus;
+  attempts: number;
+  startedAt?: string;
+  endedAt?: string;
+  durationMs?: number;
+  error?: StepError;
+  /** Last lines of remote output (secrets never stored). */
+  outputTail?: string[];
+  /** A short "what it is waiting for" line, e.g. drain's task list or wait-ssh's "port open, no handshake". */
+  progress?: string;
+}
+
+export type JobState =
+  | 'queued'
+  | 'running'
+  | 'awaiting-approval'
+  | 'enabling'
+  | 'succeeded'
+  | 'failed'
+  | 'cancelled'
+  | 'denied';
+
+export const ACTIVE_JOB_STATES: readonly JobState[] = ['queued', 'running', 'awaiting-approval', 'enabling'];
+export const FINISHED_JOB_STATES: readonly JobState[] = ['succeeded', 'failed', 'cancelled', 'denied'];
+
+export interface Decision {
+  by: Identity;
+  at: string;
+  override?: boolean;
+  reason?: string;
+  auto?: boolean;
+}
+
+/** What Koji said of the host before rekick touched it (recorded by `disable`). */
+export interface KojiBefore {
+  enabled: boolean;
+  comment: string | null;
+}
+
+export interface Job {
+  id: string;
+  host: string;
+  state: JobState;
+  createdAt: string;
+  updatedAt: string;
+  endedAt?: string;
+  requestedBy: Identity;
+  origin: Origin;
+  reason?: string;
+  options: { forceDrain?: boolean; rollingRunId?: string; dryRun?: boolean };
+  steps: StepRecord[];
+  /** Index into steps of the step running, or to run next. */
+  current: number;
+  kojiBefore?: KojiBefore;
+  /** The comment rekick set on disable; `enable` checks it is still there. */
+  kojiComment?: string;
+  approval?: Decision;
+  denial?: Decision;
+  cancel?: Decision;
+  /** Host key accepted after the reinstall (SHA256 fingerprints). */
+  hostKey?: { previous?: string; accepted: string; at: string };
+  /** Scratch data a step keeps across a restart (e.g. when drain started waiting). */
+  data: Record<string, unknown>;
+  error?: StepError & { step: StepName };
+}
+
+export interface AuditEntry {
+  at: string;
+  who: Identity;
+  origin?: Origin;
+  action: string;
+  host?: string;
+  jobId?: string;
+  outcome: 'ok' | 'refused' | 'error';
+  detail?: string;
+}
+
+/** Per host facts that outlive jobs. */
+export interface HostRecord {
+  name: string;
+  lastReinstalledAt?: string;
+  lastJobId?: string;
+  lastOutcome?: JobState;
+}
+
+export interface RollingRun {
+  id: string;
+  state: 'running' | 'paused' | 'stopped' | 'finished';
+  startedAt: string;
+  endedAt?: string;
+  startedBy: Identity;
+  origin: Origin;
+  fraction: number;
+  group?: string;
+  continuous: boolean;
+  /** The hosts of the run in the order they are taken (least recently reinstalled first). */
+  order: string[];
+  /** host -> job id for hosts the run has started. */
+  jobs: Record<string, string>;
+  done: string[];
+  failed: Array<{ host: string; step?: StepName; message: string }>;
+  pausedReason?: string;
+  lastProgressAt?: string;
+}
+
+/** Events the executor emits; the notifier renders them for every chat. */
+export type ExecutorEvent =
+  | { type: 'job-queued'; job: Job }
+  | { type: 'step-started'; job: Job; step: StepName; index: number }
+  | { type: 'step-progress'; job: Job; step: StepName; message: string }
+  | { type: 'step-succeeded'; job: Job; step: StepName; index: number; durationMs: number }
+  | { type: 'step-retrying'; job: Job; step: StepName; attempt: number; delayMs: number; error: StepError }
+  | { type: 'step-failed'; job: Job; step: StepName; index: number; error: StepError; outputTail: string[] }
+  | { type: 'host-key-changed'; job: Job; previous?: string; fingerprint: string }
+  | { type: 'awaiting-approval'; job: Job }
+  | { type: 'approved'; job: Job; by: Identity; override: boolean; auto: boolean }
+  | { type: 'denied'; job: Job; by: Identity; reason?: string }
+  | { type: 'enabled'; job: Job }
+  | { type: 'cancelled'; job: Job; by: Identity }
+  | { type: 'notice'; level: 'info' | 'warn' | 'error'; text: string; origin?: Origin };
+
+export type ExecutorEventType = ExecutorEvent['type'];

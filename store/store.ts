@@ -1,0 +1,47 @@
+/**
+ * The Store: rekick's persistent state (jobs with their steps, approvals as job state, per-host records, the
+ * rolling run and the audit trail). Every method that changes state resolves only once the change is durable
+ * (written atomically to disk for the lowdb store), so a SIGKILL after it resolves loses nothing.
+ */
+import type { AuditEntry, HostRecord, Job, JobState, RollingRun } from '../src/types';
+
+export interface JobFilter {
+  host?: string;
+  states?: readonly JobState[];
+  /** Newest first, at most this many. */
+  limit?: number;
+}
+
+export interface AuditFilter {
+  host?: string;
+  since?: string;
+  limit?: number;
+}
+
+export interface Store {
+  /** Reads the file (creating it when absent). Refuses a file it cannot read or parse: never overwrites it. */
+  open(): Promise<void>;
+  close(): Promise<void>;
+
+  getJob(id: string): Job | undefined;
+  /** The job of this host that is not finished, if any. */
+  activeJob(host: string): Job | undefined;
+  listJobs(filter?: JobFilter): Job[];
+  /** Inserts or replaces the job (by id), durably. */
+  saveJob(job: Job): Promise<void>;
+  /** Inserts or replaces several jobs in one durable write (all or nothing). */
+  saveJobs(jobs: Job[]): Promise<void>;
+
+  getHost(name: string): HostRecord | undefined;
+  listHosts(): HostRecord[];
+  saveHost(record: HostRecord): Promise<void>;
+
+  getRolling(): RollingRun | undefined;
+  saveRolling(run: RollingRun | undefined): Promise<void>;
+
+  appendAudit(entry: AuditEntry): Promise<void>;
+  listAudit(filter?: AuditFilter): AuditEntry[];
+
+  /** Whether the last write succeeded; false after a failed write until one succeeds again. */
+  readonly writable: boolean;
+}

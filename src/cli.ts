@@ -1,0 +1,135 @@
+/**
+ * The `rekick` command line: lab, start, reinstall, check-config (and the read-only views). Each subcommand has
+ * its own --help. Errors an operator can act on print one clear message and exit 2; internal errors exit 1.
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { CodedError, ConfigError } from './errors';
+import { runCheckConfig, runReinstallCli, runStart } from './cli-commands';
+import { runLab } from './lab/lab';
+
+interface Subcommand {
+  usage: string;
+  summary: string;
+  options: NonNullable<ParseArgsConfig['options']>;
+  run(values: Record<string, unknown>, positionals: string[]): Promise<number>;
+}
+
+const SUBCOMMANDS: Record<string, Subcommand> = {
+  lab: {
+    usage: 'rekick lab [--hosts N] [--dir DIR] [--fast]',
+    summary: 'run rekick against a simulated fleet and Koji hub on loopback, with chat in this terminal',
+    options: {
+      hosts: { type: 'string', default: '6' },
+      dir: { type: 'string' },
+      fast: { type: 'boolean', default: false },
+      'peers-only': { type: 'boolean', default: false },
+      'http-port': { type: 'string' },
+    },
+    run: (v) =>
+      runLab({
+        hosts: Number(v.hosts),
+        dir: v.dir as string | undefined,
+        fast: Boolean(v.fast),
+        peersOnly: Boolean(v['peers-only']),
+        httpPort: v['http-port'] === undefined ? undefined : Number(v['http-port']),
+      }),
+  },
+  start: {
+    usage: 'rekick start --config FILE [--console]',
+    summary: 'run the bot: IRC and Slack from the config (--console: also take chat lines from this terminal)',
+    options: { config: { type: 'string', short: 'c' }, console: { type: 'boolean', default: false } },
+    run: (v) => runStart({ configPath: requireOption(v, 'config'), console: Boolean(v.console) }),
+  },
+  reinstall: {
+    usage: 'rekick reinstall HOST... --config FILE [--dry-run] [--force-drain] [--reason TEXT]',
+    summary: 'reinstall hosts through the same executor, progress on stdout (--dry-run: print the plan, touch nothing)',
+    options: {
+      config: { type: 'string', short: 'c' },
+      'dry-run': { type: 'boolean', default: false },
+      'force-drain': { type: 'boolean', default: false },
+      reason: { type: 'string' },
+    },
+    run: (v, hosts) =>
+      runReinstallCli({
+        configPath: requireOption(v, 'config'),
+        hosts,
+        dryRun: Boolean(v['dry-run']),
+        forceDrain: Boolean(v['force-drain']),
+        reason: v.reason as string | undefined,
+      }),
+  },
+  'check-config': {
+    usage: 'rekick check-config FILE',
+    summary: 'validate a config file and the files it names; print every problem',
+    options: {},
+    run: (_v, [file]) => runCheckConfig(file),
+  },
+};
+
+function requireOption(values: Record<string, unknown>, name: string): string {
+  const v = values[name];
+  if (typeof v !== 'string' || !v) throw new CodedError('E_USAGE', `--${name} is required`);
+  return v;
+}
+
+function mainHelp(): string {
+  const lines = ['rekick: reinstall Koji builders from chat', '', 'Usage: rekick COMMAND [options]   (rekick COMMAND --help for more)', ''];
+  for (const [name, s] of Object.entries(SUBCOMMANDS)) lines.push(`  ${name.padEnd(14)} ${s.summary}`);
+  return lines.join('\n');
+}
+
+function subHelp(name: string, s: Subcommand): string {
+  const opts = Object.entries(s.options).map(([k, o]) => `  --${k}${o.type === 'string' ? ' VALUE' : ''}${o.default !== undefined ? ` (default ${String(o.default)})` : ''}`);
+  return [`Usage: ${s.usage}`, '', s.summary, '', 'Options:', ...opts, '  --help'].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(`${mainHelp()}\n`);
+    return name ? 0 : 2;
+  }
+  const sub = SUBCOMMANDS[name];
+  if (!sub) {
+    process.stderr.write(`rekick: unknown command "${name}"\n\n${mainHelp()}\n`);
+    return 2;
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({ args: rest, options: { ...sub.options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+  } catch (err) {
+    process.stderr.write(`rekick ${name}: ${(err as Error).message}\n\n${subHelp(name, sub)}\n`);
+    return 2;
+  }
+  if (parsed.values.help) {
+    process.stdout.write(`${subHelp(name, sub)}\n`);
+    return 0;
+  }
+  try {
+    return await sub.run(parsed.values, parsed.positionals);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      return 2;
+    }
+    if (err instanceof CodedError) {
+      process.stderr.write(`rekick ${name}: ${err.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`rekick ${name}: internal error: ${(err as Error)?.stack ?? String(err)}\n`);
+    return 1;
+  }
+}
+
+const invoked = process.argv[1] ?? '';
+if (/(?:^|\/)(?:cli\.ts|rekick(?:\.js)?)$/.test(invoked)) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err) => {
+      process.stderr.write(`${String(err)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

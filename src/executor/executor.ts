@@ -1,0 +1,395 @@
+/**
+ * The shared executor: one per process. Every source of work (chat, CLI, rolling, HTTP) goes through it. It keeps
+ * one job per host, runs the pipeline (src/executor/run-job.ts), persists every transition before acting on it,
+ * resumes unfinished jobs after a restart, and emits typed events that the chat side renders.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Store } from '../../store/store';
+import type { Config, HostConfig } from '../config/schema';
+import { UserError, toCodedError } from '../errors';
+import type { Step, StepDeps } from '../steps/types';
+import { createSteps } from '../steps';
+import { cancelComment, denyComment } from '../steps/koji-comments';
+import {
+  ACTIVE_JOB_STATES,
+  STEP_NAMES,
+  type AuditEntry,
+  type ExecutorEvent,
+  type Identity,
+  type Job,
+  type Origin,
+} from '../types';
+import type { ExecutorApi, ExecutorListener, ReinstallRequest, RequestContext } from './types';
+import { JobRunner } from './run-job';
+
+export interface ExecutorOptions extends StepDeps {
+  store: Store;
+  steps?: Step[];
+  /** Job ids; tests may make them predictable. */
+  newId?: () => string;
+}
+
+export class Executor implements ExecutorApi {
+  readonly config: Config;
+  readonly store: Store;
+  private readonly log: Logger;
+  private readonly deps: StepDeps;
+  private readonly steps: Step[];
+  private readonly listeners = new Set<ExecutorListener>();
+  private readonly runners = new Map<string, JobRunner>();
+  private readonly hostsByName: Map<string, HostConfig>;
+  private readonly newId: () => string;
+  private stopping = false;
+  private storeBroken = false;
+
+  constructor(options: ExecutorOptions) {
+    this.config = options.config;
+    this.store = options.store;
+    this.log = options.log;
+    this.deps = { config: options.config, koji: options.koji, connector: options.connector, drivers: options.drivers, log: options.log };
+    this.steps = options.steps ?? createSteps();
+    this.newId = options.newId ?? (() => `j-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`);
+    this.hostsByName = new Map(options.config.hosts.map((h) => [h.name, h]));
+  }
+
+  on(listener: ExecutorListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  emit(event: ExecutorEvent): void {
+    const frozen = 'job' in event ? { ...event, job: structuredClone(event.job) } : event;
+    for (const l of this.listeners) {
+      try {
+        l(frozen as ExecutorEvent);
+      } catch (err) {
+        this.log.error({ err, event: event.type }, 'executor listener failed');
+      }
+    }
+  }
+
+  /** Posts a notice to every chat (e.g. a Koji hub outage). */
+  notify(level: 'info' | 'warn' | 'error', text: string, origin?: Origin): void {
+    this.emit({ type: 'notice', level, text, origin });
+  }
+
+  host(name: string): HostConfig | undefined {
+    return this.hostsByName.get(name);
+  }
+
+  resolveHosts(names: string[]): HostConfig[] {
+    const out: HostConfig[] = [];
+    const seen = new Set<string>();
+    for (const name of names) {
+      let hosts: HostConfig[];
+      if (name.startsWith('group:')) {
+        const group = name.slice('group:'.length);
+        hosts = this.config.hosts.filter((h) => h.groups.includes(group));
+        if (!hosts.length) throw new UserError(`unknown group: ${group}`, 'E_UNKNOWN_GROUP');
+      } else {
+        const h = this.hostsByName.get(name);
+        if (!h) throw new UserError(`unknown host: ${name}`, 'E_UNKNOWN_HOST');
+        hosts = [h];
+      }
+      for (const h of hosts) {
+        if (!seen.has(h.name)) out.push(h);
+        seen.add(h.name);
+      }
+    }
+    return out;
+  }
+
+  async reinstall(request: ReinstallRequest): Promise<Job[]> {
+    if (this.stopping) throw new UserError('rekick is shutting down; try again when it is back', 'E_STOPPING');
+    this.assertStoreWritable();
+    if (!request.hosts.length) throw new UserError('name at least one host', 'E_USAGE');
+    const hosts = this.resolveHosts(request.hosts);
+    const names = new Set(hosts.map((h) => h.name));
+    for (const h of hosts) {
+      const busy = this.store.activeJob(h.name);
+      if (busy) throw new UserError(`${h.name} is already in job ${busy.id} (${describeJobPosition(busy)}); nothing queued`, 'E_BUSY');
+      if (h.kind === 'virt' && h.virthost) {
+        const vhJob = this.store.activeJob(h.virthost);
+        if (vhJob || names.has(h.virthost)) {
+          throw new UserError(`${h.name}'s virthost ${h.virthost} is itself being reinstalled; nothing queued`, 'E_BUSY');
+        }
+      }
+      if (h.kind === 'virthost') {
+        const guest = this.config.hosts.find((g) => g.virthost === h.name && (this.store.activeJob(g.name) || names.has(g.name)));
+        if (guest) throw new UserError(`${h.name} hosts ${guest.name}, which is being reinstalled; nothing queued`, 'E_BUSY');
+      }
+    }
+    const now = new Date().toISOString();
+    const jobs: Job[] = hosts.map((h) => ({
+      id: this.newId(),
+      host: h.name,
+      state: 'queued',
+      createdAt: now,
+      updatedAt: now,
+      requestedBy: request.by,
+      origin: request.origin,
+      reason: request.reason,
+      options: { forceDrain: request.forceDrain || undefined, rollingRunId: request.rollingRunId },
+      steps: STEP_NAMES.map((name, i) => ({
+        name,
+        status: this.steps[i]!.appliesTo?.(h) === false ? 'skipped' : 'pending',
+        attempts: 0,
+      })),
+      current: 0,
+      data: {},
+    }));
+    await this.store.saveJobs(jobs);
+    for (const job of jobs) {
+      await this.audit({ who: request.by, origin: request.origin, action: 'reinstall', host: job.host, jobId: job.id, outcome: 'ok', detail: request.reason });
+      this.emit({ type: 'job-queued', job });
+      this.launch(job);
+    }
+    return jobs.map((j) => structuredClone(j));
+  }
+
+  async approve(hosts: string[] | 'all', ctx: RequestContext & { override?: boolean; auto?: boolean }): Promise<Job[]> {
+    this.assertStoreWritable();
+    let jobs: Job[];
+    if (hosts === 'all') {
+      jobs = this.queue();
+      if (!jobs.length) throw new UserError('no host is waiting for approval', 'E_NOTHING_WAITING');
+      // `all` skips hosts that need --override rather than refusing the lot.
+      if (!ctx.override) jobs = jobs.filter((j) => !(j.kojiBefore && !j.kojiBefore.enabled));
+    } else {
+      if (!hosts.length) throw new UserError('name at least one host, or all', 'E_USAGE');
+      this.resolveHosts(hosts.filter((h) => h.startsWith('group:')));
+      jobs = [];
+      for (const name of hosts) {
+        for (const h of this.resolveHosts([name])) {
+          const job = this.store.activeJob(h.name);
+          if (!job || job.state !== 'awaiting-approval') {
+            throw new UserError(`${h.name} is not waiting for approval${job ? ` (job ${job.id} is ${describeJobPosition(job)})` : ''}; nothing approved`, 'E_NOT_WAITING');
+          }
+          if (job.kojiBefore && !job.kojiBefore.enabled && !ctx.override) {
+            throw new UserError(
+              `${h.name} was already disabled in Koji before rekick touched it (comment: "${job.kojiBefore.comment ?? ''}"); !approve ${h.name} --override enables it anyway; nothing approved`,
+              'E_NEEDS_OVERRIDE',
+            );
+          }
+          jobs.push(job);
+        }
+      }
+    }
+    const at = new Date().toISOString();
+    for (const job of jobs) {
+      job.approval = { by: ctx.by, at, override: ctx.override || undefined, auto: ctx.auto || undefined };
+      job.state = 'enabling';
+      job.updatedAt = at;
+    }
+    await this.store.saveJobs(jobs);
+    for (const job of jobs) {
+      await this.audit({
+        who: ctx.by,
+        origin: ctx.origin,
+        action: ctx.auto ? 'auto-approve' : ctx.override ? 'approve-override' : 'approve',
+        host: job.host,
+        jobId: job.id,
+        outcome: 'ok',
+      });
+      this.emit({ type: 'approved', job, by: ctx.by, override: Boolean(ctx.override), auto: Boolean(ctx.auto) });
+      this.launch(job);
+    }
+    return jobs.map((j) => structuredClone(j));
+  }
+
+  async deny(host: string, ctx: RequestContext & { reason?: string }): Promise<Job> {
+    this.assertStoreWritable();
+    const [h] = this.resolveHosts([host]);
+    const job = this.store.activeJob(h!.name);
+    if (!job || job.state !== 'awaiting-approval') {
+      throw new UserError(`${h!.name} is not waiting for approval; nothing denied`, 'E_NOT_WAITING');
+    }
+    const at = new Date().toISOString();
+    job.denial = { by: ctx.by, at, reason: ctx.reason };
+    job.state = 'denied';
+    job.updatedAt = at;
+    job.endedAt = at;
+    const enable = job.steps[job.steps.length - 1]!;
+    enable.status = 'skipped';
+    await this.store.saveJob(job);
+    await this.audit({ who: ctx.by, origin: ctx.origin, action: 'deny', host: job.host, jobId: job.id, outcome: 'ok', detail: ctx.reason });
+    await this.trySetComment(job, denyComment(job, ctx.by, ctx.reason));
+    await this.store.saveJob(job);
+    this.emit({ type: 'denied', job, by: ctx.by, reason: ctx.reason });
+    return structuredClone(job);
+  }
+
+  async cancel(host: string, ctx: RequestContext): Promise<Job> {
+    this.assertStoreWritable();
+    const [h] = this.resolveHosts([host]);
+    const job = this.store.activeJob(h!.name);
+    if (!job) throw new UserError(`${h!.name} has no job to cancel`, 'E_NO_JOB');
+    if (job.cancel) throw new UserError(`${h!.name}'s job ${job.id} is already being cancelled`, 'E_CANCELLING');
+    if (job.state === 'enabling') throw new UserError(`${h!.name} was approved and is being enabled; too late to cancel`, 'E_TOO_LATE');
+    const decision = { by: ctx.by, at: new Date().toISOString() };
+    const runner = this.runners.get(job.id);
+    if (runner) {
+      // The runner holds the live job: it records the cancel and stops at the next safe point.
+      await runner.requestCancel(decision);
+    } else {
+      job.cancel = decision;
+      await this.finishCancelled(job);
+    }
+    await this.audit({ who: ctx.by, origin: ctx.origin, action: 'cancel', host: job.host, jobId: job.id, outcome: 'ok' });
+    return structuredClone(this.store.getJob(job.id) ?? job);
+  }
+
+  /** Ends a job as cancelled: the host stays disabled, with a comment saying who cancelled and where. */
+  async finishCancelled(job: Job): Promise<void> {
+    const at = new Date().toISOString();
+    const step = STEP_NAMES[Math.min(job.current, STEP_NAMES.length - 1)]!;
+    job.state = 'cancelled';
+    job.endedAt = at;
+    job.updatedAt = at;
+    for (const s of job.steps) if (s.status === 'pending' || s.status === 'running') s.status = 'skipped';
+    await this.store.saveJob(job);
+    if (job.steps[0]!.status === 'succeeded') await this.trySetComment(job, cancelComment(job, job.cancel!.by, step));
+    await this.store.saveJob(job);
+    this.emit({ type: 'cancelled', job, by: job.cancel!.by });
+  }
+
+  async retry(host: string, ctx: RequestContext): Promise<Job> {
+    this.assertStoreWritable();
+    const [h] = this.resolveHosts([host]);
+    if (this.store.activeJob(h!.name)) throw new UserError(`${h!.name} is in a job that has not failed; nothing to retry`, 'E_NOT_FAILED');
+    const [last] = this.store.listJobs({ host: h!.name, limit: 1 });
+    if (!last || last.state !== 'failed') {
+      throw new UserError(`${h!.name} has no failed job to retry${last ? ` (its last job ${last.id} ${last.state})` : ''}`, 'E_NOT_FAILED');
+    }
+    const step = last.steps[last.current]!;
+    step.status = 'pending';
+    step.error = undefined;
+    last.state = 'running';
+    last.error = undefined;
+    last.endedAt = undefined;
+    last.updatedAt = new Date().toISOString();
+    last.data.retriedBy = ctx.by;
+    await this.store.saveJob(last);
+    await this.audit({ who: ctx.by, origin: ctx.origin, action: 'retry', host: last.host, jobId: last.id, outcome: 'ok', detail: `from ${step.name}` });
+    this.launch(last);
+    return structuredClone(last);
+  }
+
+  jobs(options: { host?: string; limit?: number } = {}): Job[] {
+    return this.store.listJobs({ host: options.host, limit: options.limit ?? 20 });
+  }
+
+  queue(): Job[] {
+    return this.store
+      .listJobs({ states: ['awaiting-approval'] })
+      .sort((a, b) => waitingSince(a).localeCompare(waitingSince(b)));
+  }
+
+  async start(): Promise<void> {
+    const unfinished = this.store.listJobs({ states: ACTIVE_JOB_STATES });
+    for (const job of unfinished.reverse()) {
+      if (job.state === 'awaiting-approval') continue;
+      if (job.cancel) {
+        await this.finishCancelled(job);
+        continue;
+      }
+      this.log.info({ job: job.id, host: job.host, step: STEP_NAMES[job.current] }, 'resuming job');
+      this.launch(job);
+    }
+  }
+
+  async stop(graceMs = 10_000): Promise<void> {
+    this.stopping = true;
+    const running = [...this.runners.values()];
+    const timer = setTimeout(() => running.forEach((r) => r.abortForShutdown()), graceMs);
+    await Promise.allSettled(running.map((r) => r.done));
+    clearTimeout(timer);
+  }
+
+  async idle(): Promise<void> {
+    while (this.runners.size) await Promise.allSettled([...this.runners.values()].map((r) => r.done));
+  }
+
+  /** Records an audit entry; a refused command is audited too (by the router). */
+  async audit(entry: Omit<AuditEntry, 'at'>): Promise<void> {
+    const full: AuditEntry = { at: new Date().toISOString(), ...entry };
+    this.log.info({ audit: full }, `audit: ${entry.action} ${entry.outcome}`);
+    try {
+      await this.store.appendAudit(full);
+    } catch (err) {
+      this.onStoreFailure(err);
+    }
+  }
+
+  /** Called when a write to the store failed: say so once in chat, stop taking new work. */
+  onStoreFailure(err: unknown): void {
+    const e = toCodedError(err);
+    this.log.error({ err: e }, 'store write failed');
+    if (!this.storeBroken) {
+      this.storeBroken = true;
+      this.notify('error', `rekick cannot write its state file (${e.message}); it takes no new work until that is fixed. Running jobs stop at their next step.`);
+    }
+  }
+
+  /** Called after a successful write following a failure. */
+  onStoreRecovered(): void {
+    if (this.storeBroken) {
+      this.storeBroken = false;
+      this.notify('info', 'rekick can write its state file again; it takes new work.');
+    }
+  }
+
+  private assertStoreWritable(): void {
+    if (this.storeBroken || !this.store.writable) {
+      throw new UserError('rekick cannot write its state file right now, so it takes no new work (see the logs)', 'E_STORE_READONLY');
+    }
+  }
+
+  private async trySetComment(job: Job, comment: string): Promise<void> {
+    if (job.steps[0]!.status !== 'succeeded') return;
+    try {
+      await this.deps.koji.setHostComment(job.host, comment);
+      job.kojiComment = comment;
+    } catch (err) {
+      this.log.warn({ err, host: job.host }, 'could not set the Koji comment');
+    }
+  }
+
+  private launch(job: Job): void {
+    if (this.runners.has(job.id)) return;
+    const host = this.hostsByName.get(job.host);
+    if (!host) {
+      this.log.error({ job: job.id, host: job.host }, 'job for a host no longer in the config: left as it is');
+      return;
+    }
+    const runner = new JobRunner({
+      job,
+      host,
+      steps: this.steps,
+      deps: this.deps,
+      store: this.store,
+      emit: (e) => this.emit(e),
+      onStoreFailure: (err) => this.onStoreFailure(err),
+      onStoreRecovered: () => this.onStoreRecovered(),
+      finishCancelled: (j) => this.finishCancelled(j),
+      setComment: (j, c) => this.trySetComment(j, c),
+    });
+    this.runners.set(job.id, runner);
+    void runner.done.finally(() => this.runners.delete(job.id));
+    runner.start();
+  }
+}
+
+function waitingSince(job: Job): string {
+  return job.steps[STEP_NAMES.indexOf('reboot-verify')]?.endedAt ?? job.updatedAt;
+}
+
+export function describeJobPosition(job: Job): string {
+  if (job.state === 'awaiting-approval') return 'waiting for approval';
+  if (job.state === 'enabling') return 'being enabled';
+  const step = STEP_NAMES[job.current];
+  return `${job.state} at [${job.current + 1}/8] ${step}`;
+}
+
+export type { Identity };

@@ -1,0 +1,262 @@
+/**
+ * Runs one job's pipeline: each step persisted as running before it runs and as succeeded (with the job's
+ * position advanced) before the next starts, so a restart re-runs at most the step that was running. Bounds each
+ * step by its timeout, retries retryable errors with backoff, stops at the approval gate, and on failure leaves
+ * the host disabled with a comment naming the failure.
+ */
+import type { Store } from '../../store/store';
+import type { HostConfig } from '../config/schema';
+import { CancelledError, CodedError, StepError, StepTimeoutError, isRetryable, toCodedError } from '../errors';
+import { failureComment } from '../steps/koji-comments';
+import { hostTarget } from '../steps/host-target';
+import type { Step, StepContext, StepDeps } from '../steps/types';
+import type { Decision, ExecutorEvent, Job } from '../types';
+import { abortableSleep } from './sleep';
+
+const TAIL_LINES = 20;
+
+export class ShutdownError extends CodedError {
+  constructor() {
+    super('E_SHUTDOWN', 'rekick is shutting down; the step resumes at the next start');
+  }
+}
+
+export interface JobRunnerOptions {
+  job: Job;
+  host: HostConfig;
+  steps: Step[];
+  deps: StepDeps;
+  store: Store;
+  emit(event: ExecutorEvent): void;
+  onStoreFailure(err: unknown): void;
+  onStoreRecovered(): void;
+  finishCancelled(job: Job): Promise<void>;
+  setComment(job: Job, comment: string): Promise<void>;
+}
+
+type StepOutcome = 'ok' | 'failed' | 'cancelled' | 'stopped';
+
+class StoreWriteFailed extends Error {}
+
+export class JobRunner {
+  readonly done: Promise<void>;
+  private resolveDone!: () => void;
+  private readonly job: Job;
+  private controller?: AbortController;
+  private currentAbortable = false;
+  private shutdown = false;
+
+  constructor(private readonly o: JobRunnerOptions) {
+    this.job = o.job;
+    this.done = new Promise((r) => (this.resolveDone = r));
+  }
+
+  start(): void {
+    this.run()
+      .catch((err) => {
+        if (!(err instanceof StoreWriteFailed)) this.o.deps.log.error({ err, job: this.job.id }, 'job runner failed unexpectedly');
+      })
+      .finally(() => this.resolveDone());
+  }
+
+  async requestCancel(decision: Decision): Promise<void> {
+    this.job.cancel = decision;
+    this.job.updatedAt = decision.at;
+    await this.save();
+    if (this.currentAbortable) this.controller?.abort(new CancelledError());
+  }
+
+  abortForShutdown(): void {
+    this.shutdown = true;
+    this.controller?.abort(new ShutdownError());
+  }
+
+  private async run(): Promise<void> {
+    const { job, steps } = this.o;
+    if (job.state === 'enabling') {
+      const outcome = await this.runStep(steps.length - 1);
+      if (outcome === 'ok') await this.finish();
+      return;
+    }
+    if (job.state !== 'running') {
+      job.state = 'running';
+      await this.save();
+    }
+    for (let i = job.current; i < steps.length - 1; i++) {
+      if (job.cancel) return this.o.finishCancelled(job);
+      if (this.shutdown) return;
+      job.current = i;
+      if (job.steps[i]!.status === 'skipped') continue;
+      const outcome = await this.runStep(i);
+      if (outcome === 'cancelled') return this.o.finishCancelled(job);
+      if (outcome !== 'ok') return;
+    }
+    if (job.cancel) return this.o.finishCancelled(job);
+    job.current = steps.length - 1;
+    const now = new Date().toISOString();
+    await this.o.store.saveHost({ ...(this.o.store.getHost(job.host) ?? { name: job.host }), lastReinstalledAt: now, lastJobId: job.id });
+    if (job.steps[job.current]!.status === 'skipped') return this.finish();
+    job.state = 'awaiting-approval';
+    job.updatedAt = now;
+    await this.save();
+    this.o.emit({ type: 'awaiting-approval', job });
+  }
+
+  private async finish(): Promise<void> {
+    const { job } = this.o;
+    const now = new Date().toISOString();
+    job.state = 'succeeded';
+    job.endedAt = now;
+    job.updatedAt = now;
+    job.current = job.steps.length - 1;
+    await this.save();
+    const rec = this.o.store.getHost(job.host) ?? { name: job.host };
+    await this.o.store.saveHost({ ...rec, lastJobId: job.id, lastOutcome: 'succeeded', lastReinstalledAt: rec.lastReinstalledAt ?? now });
+    if (job.steps[job.current]!.status !== 'skipped') this.o.emit({ type: 'enabled', job });
+  }
+
+  private async runStep(index: number): Promise<StepOutcome> {
+    const { job, steps, deps } = this.o;
+    const step = steps[index]!;
+    const record = job.steps[index]!;
+    const { retry } = deps.config;
+    const timeoutMs = step.timeoutMs(deps.config);
+    const firstStart = Date.now();
+    record.status = 'running';
+    record.startedAt = new Date(firstStart).toISOString();
+    record.endedAt = undefined;
+    record.error = undefined;
+    record.progress = undefined;
+    this.o.emit({ type: 'step-started', job, step: step.name, index });
+    for (let attempt = 1; ; attempt++) {
+      record.attempts += 1;
+      job.updatedAt = new Date().toISOString();
+      await this.save();
+      try {
+        await this.attempt(step, index, timeoutMs);
+        const end = Date.now();
+        record.status = 'succeeded';
+        record.endedAt = new Date(end).toISOString();
+        record.durationMs = end - firstStart;
+        job.current = index + 1;
+        job.updatedAt = record.endedAt;
+        await this.save();
+        this.o.emit({ type: 'step-succeeded', job, step: step.name, index, durationMs: record.durationMs });
+        return 'ok';
+      } catch (err) {
+        if (err instanceof StoreWriteFailed) throw err;
+        if (err instanceof ShutdownError || (this.shutdown && !(err instanceof StepError))) {
+          deps.log.info({ job: job.id, step: step.name }, 'step stopped for shutdown; it resumes at the next start');
+          return 'stopped';
+        }
+        if (err instanceof CancelledError && job.cancel) {
+          record.status = 'skipped';
+          record.endedAt = new Date().toISOString();
+          return 'cancelled';
+        }
+        const e = toCodedError(err);
+        if (step.retry && isRetryable(e) && attempt < retry.attempts && !job.cancel) {
+          const delayMs = Math.min(retry.maxBackoff, retry.backoff * 2 ** (attempt - 1)) * (0.8 + Math.random() * 0.4);
+          this.o.emit({ type: 'step-retrying', job, step: step.name, attempt, delayMs, error: { code: e.code, message: e.message } });
+          try {
+            await abortableSleep(delayMs, this.controller?.signal);
+          } catch {
+            return this.shutdown ? 'stopped' : 'cancelled';
+          }
+          continue;
+        }
+        await this.fail(index, e);
+        return 'failed';
+      }
+    }
+  }
+
+  private async attempt(step: Step, index: number, timeoutMs: number): Promise<void> {
+    const { job, deps, host } = this.o;
+    const record = job.steps[index]!;
+    const controller = new AbortController();
+    this.controller = controller;
+    this.currentAbortable = step.abortable;
+    if (job.cancel && step.abortable) controller.abort(new CancelledError());
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const err = new StepTimeoutError(`${step.name} on ${host.name}`, timeoutMs, { outputTail: record.outputTail });
+        controller.abort(err);
+        reject(err);
+      }, timeoutMs);
+    });
+    const aborted = new Promise<never>((_, reject) => {
+      controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true });
+    });
+    const ctx: StepContext = {
+      ...deps,
+      log: deps.log.child({ job: job.id, host: host.name, step: step.name }),
+      job,
+      host,
+      target: hostTarget(host),
+      signal: controller.signal,
+      timeoutMs,
+      progress: (message) => {
+        if (record.progress === message) return;
+        record.progress = message;
+        this.o.emit({ type: 'step-progress', job, step: step.name, message });
+        this.save().catch(() => undefined);
+      },
+      output: (line) => {
+        const tail = (record.outputTail ??= []);
+        tail.push(line.length > 400 ? `${line.slice(0, 400)}…` : line);
+        if (tail.length > TAIL_LINES) tail.splice(0, tail.length - TAIL_LINES);
+      },
+      save: () => this.save(),
+      hostKeyChanged: (change) => {
+        job.hostKey = { previous: change.previous, accepted: change.fingerprint, at: new Date().toISOString() };
+        this.o.emit({ type: 'host-key-changed', job, previous: change.previous, fingerprint: change.fingerprint });
+        this.save().catch(() => undefined);
+      },
+    };
+    const running = step.run(ctx);
+    // The race below reports the first rejection; the losers must not surface as unhandled rejections.
+    for (const p of [running, timedOut, aborted]) p.catch(() => undefined);
+    try {
+      await Promise.race([running, timedOut, aborted]);
+    } finally {
+      clearTimeout(timer);
+      this.currentAbortable = false;
+      this.controller = undefined;
+    }
+  }
+
+  private async fail(index: number, e: CodedError): Promise<void> {
+    const { job, steps } = this.o;
+    const step = steps[index]!;
+    const record = job.steps[index]!;
+    const now = new Date().toISOString();
+    const tail = e instanceof StepError && e.outputTail.length ? e.outputTail.slice(-TAIL_LINES) : record.outputTail ?? [];
+    record.status = 'failed';
+    record.endedAt = now;
+    record.durationMs = Date.parse(now) - Date.parse(record.startedAt ?? now);
+    record.error = { code: e.code, message: e.message };
+    record.outputTail = tail;
+    job.state = 'failed';
+    job.error = { code: e.code, message: e.message, step: step.name };
+    job.endedAt = now;
+    job.updatedAt = now;
+    await this.save();
+    await this.o.setComment(job, failureComment(job, step.name, e.message));
+    await this.save();
+    const rec = this.o.store.getHost(job.host) ?? { name: job.host };
+    await this.o.store.saveHost({ ...rec, lastJobId: job.id, lastOutcome: 'failed' }).catch((err) => this.o.onStoreFailure(err));
+    this.o.emit({ type: 'step-failed', job, step: step.name, index, error: record.error, outputTail: tail });
+  }
+
+  private async save(): Promise<void> {
+    try {
+      await this.o.store.saveJob(this.job);
+      this.o.onStoreRecovered();
+    } catch (err) {
+      this.o.onStoreFailure(err);
+      throw new StoreWriteFailed();
+    }
+  }
+}

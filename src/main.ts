@@ -1,0 +1,119 @@
+/**
+ * The composition root: config -> store -> Koji client -> SSH connector -> executor -> chat adapters -> start.
+ * Production (`rekick start`) and the lab (`rekick lab`) both come through here; the lab only points the config
+ * at simulated peers and adds the console adapter.
+ */
+import type { Logger } from 'pino';
+import { createStore } from '../store';
+import type { Store } from '../store/store';
+import { commands } from '../commands';
+import type { ChatAdapter } from './chat/chat-adapter';
+import { createIrcAdapter } from './chat/irc';
+import { createNotifier } from './chat/notifier';
+import { createRouter } from './chat/router';
+import { createRoles } from './chat/roles';
+import { createSlackAdapter } from './chat/slack';
+import type { Config } from './config/schema';
+import { createDrivers } from './drivers';
+import { Executor } from './executor/executor';
+import { createKojiClient } from './koji/client';
+import type { KojiClient } from './koji/types';
+import { createSshConnector } from './ssh/remote-host';
+import type { RemoteConnector } from './ssh/types';
+
+export interface RekickOptions {
+  config: Config;
+  log: Logger;
+  /** Extra adapters (the lab console); IRC and Slack come from the config. */
+  adapters?: ChatAdapter[];
+  /** Replace the chat adapters the config would create (tests). */
+  chat?: { irc?: boolean; slack?: boolean };
+  koji?: KojiClient;
+  connector?: RemoteConnector;
+  store?: Store;
+}
+
+export interface Rekick {
+  config: Config;
+  executor: Executor;
+  store: Store;
+  koji: KojiClient;
+  adapters: ChatAdapter[];
+  start(): Promise<void>;
+  stop(reason?: string): Promise<void>;
+}
+
+export async function createRekick(options: RekickOptions): Promise<Rekick> {
+  const { config, log } = options;
+  const store = options.store ?? createStore(config.store, { log });
+  await store.open();
+
+  let executor: Executor | undefined;
+  const koji =
+    options.koji ??
+    createKojiClient({
+      ...config.koji,
+      server: config.koji.server!,
+      log: log.child({ component: 'koji' }),
+      onOutage: (e) => {
+        if (e.state === 'down') executor?.notify('warn', `Koji hub ${config.koji.server} is unreachable (${e.error?.message ?? 'no answer'}); rekick keeps retrying and jobs wait`);
+        else executor?.notify('info', `Koji hub ${config.koji.server} answers again; jobs go on`);
+      },
+    });
+  const connector =
+    options.connector ??
+    createSshConnector({
+      user: config.ssh.user,
+      privateKey: config.ssh.key,
+      knownHostsPath: config.ssh.knownHosts,
+      connectTimeoutMs: config.ssh.connectTimeout,
+      commandTimeoutMs: config.ssh.commandTimeout,
+      log: log.child({ component: 'ssh' }),
+    });
+  executor = new Executor({
+    config,
+    store,
+    koji,
+    connector,
+    drivers: createDrivers(),
+    log: log.child({ component: 'executor' }),
+  });
+
+  const adapters: ChatAdapter[] = [...(options.adapters ?? [])];
+  if (config.irc && options.chat?.irc !== false) adapters.push(createIrcAdapter({ config: config.irc, log: log.child({ component: 'irc' }) }));
+  if (config.slack && options.chat?.slack !== false) adapters.push(createSlackAdapter({ config: config.slack, log: log.child({ component: 'slack' }) }));
+
+  const roles = createRoles(config.roles);
+  const router = createRouter({
+    executor,
+    commands,
+    roles,
+    log: log.child({ component: 'router' }),
+    audit: (entry) => executor!.audit(entry),
+    adapters,
+  });
+  const notifier = createNotifier({ executor, adapters, log: log.child({ component: 'notifier' }) });
+  const exec = executor;
+
+  return {
+    config,
+    executor: exec,
+    store,
+    koji,
+    adapters,
+    async start() {
+      await exec.start();
+      for (const a of adapters) {
+        await a.start((message) => router.handle(message));
+      }
+      log.info({ adapters: adapters.map((a) => a.name), hosts: config.hosts.length }, 'rekick started');
+    },
+    async stop(reason = 'rekick is shutting down') {
+      notifier.stop?.();
+      await exec.stop();
+      await Promise.allSettled(adapters.map((a) => a.stop(reason)));
+      await koji.close().catch((err: unknown) => log.warn({ err }, 'Koji logout failed'));
+      await store.close();
+    },
+  };
+}

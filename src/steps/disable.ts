@@ -1,0 +1,44 @@
+/**
+ * Step 1: disable the builder in Koji with a comment naming rekick, the requester and the job. Records what Koji
+ * said of the host before rekick touched it, once (a resumed step keeps the first record), and refuses when the
+ * disable would leave fewer enabled builders of the host's arch than `koji.minEnabled`.
+ */
+import { StepError } from '../errors';
+import type { Step } from './types';
+import { disableComment } from './koji-comments';
+
+export const disableStep: Step = {
+  name: 'disable',
+  timeoutMs: (c) => c.timeouts.step,
+  retry: true,
+  abortable: false,
+  appliesTo: (h) => h.kind !== 'virthost',
+  async run(ctx) {
+    const { job, host, koji, config } = ctx;
+    const before = await koji.getHost(host.name);
+    if (!before) {
+      throw new StepError('E_KOJI_UNKNOWN_HOST', `Koji does not know a host named ${host.name}; add it to the hub or fix hosts[] in the config`);
+    }
+    if (!job.kojiBefore) {
+      job.kojiBefore = { enabled: before.enabled, comment: before.comment };
+      await ctx.save();
+    }
+    const comment = disableComment(job);
+    if (before.enabled) {
+      const min = config.koji.minEnabled[host.arch];
+      if (min !== undefined) {
+        const enabled = await koji.listHosts({ arches: [host.arch], enabled: true });
+        const left = enabled.filter((h) => h.name !== host.name).length;
+        if (left < min) {
+          throw new StepError(
+            'E_CAPACITY',
+            `disabling ${host.name} would leave ${left} enabled ${host.arch} builder${left === 1 ? '' : 's'}, under koji.minEnabled.${host.arch} = ${min}; wait for other reinstalls to finish or lower the minimum`,
+          );
+        }
+      }
+      await koji.disableHost(host.name);
+    }
+    await koji.setHostComment(host.name, comment);
+    job.kojiComment = comment;
+  },
+};

@@ -1,0 +1,62 @@
+/**
+ * Step 2: wait until the host's open Koji tasks (OPEN or ASSIGNED on this host) have finished, reporting what it
+ * waits for, bounded by `timeouts.drain` (counted from the first time the step started, across restarts). With
+ * `--force-drain` the tasks are freed with Koji's freeTask, so the hub hands them to another builder.
+ */
+import { StepError } from '../errors';
+import { formatDuration } from '../errors';
+import type { KojiTask } from '../koji/types';
+import type { Step, StepContext } from './types';
+import { abortableSleep } from '../executor/sleep';
+
+export const drainStep: Step = {
+  name: 'drain',
+  timeoutMs: (c) => c.timeouts.drain,
+  retry: true,
+  abortable: true,
+  appliesTo: (h) => h.kind !== 'virthost',
+  async run(ctx) {
+    const { job, host, koji, config } = ctx;
+    const kojiHost = await koji.getHost(host.name);
+    if (!kojiHost) throw new StepError('E_KOJI_UNKNOWN_HOST', `Koji does not know a host named ${host.name}`);
+    if (typeof job.data.drainStartedAt !== 'number') {
+      job.data.drainStartedAt = Date.now();
+      await ctx.save();
+    }
+    const deadline = (job.data.drainStartedAt as number) + config.timeouts.drain;
+    let last = '';
+    for (;;) {
+      let tasks = await koji.listOpenTasks(kojiHost.id);
+      if (tasks.length && job.options.forceDrain) {
+        for (const t of tasks) await koji.freeTask(t.id);
+        ctx.progress(`freed ${tasks.length} task${tasks.length === 1 ? '' : 's'} so the hub gives them to another builder: ${describeTasks(tasks, ctx)}`);
+        tasks = await koji.listOpenTasks(kojiHost.id);
+      }
+      if (!tasks.length) return;
+      const line = `waiting for ${tasks.length} open task${tasks.length === 1 ? '' : 's'}: ${describeTasks(tasks, ctx)}`;
+      const ids = tasks.map((t) => t.id).join(',');
+      if (ids !== last) ctx.progress(line);
+      last = ids;
+      if (Date.now() >= deadline) {
+        throw new StepError(
+          'E_DRAIN_TIMEOUT',
+          `${tasks.length} task${tasks.length === 1 ? '' : 's'} still open after ${formatDuration(config.timeouts.drain)}: ${describeTasks(tasks, ctx)}; nothing was freed (use !reinstall ${host.name} --force-drain to free them)`,
+        );
+      }
+      await abortableSleep(Math.min(config.koji.pollInterval, Math.max(0, deadline - Date.now())), ctx.signal);
+    }
+  },
+};
+
+function describeTasks(tasks: KojiTask[], ctx: StepContext): string {
+  const web = ctx.config.koji.weburl?.replace(/\/$/, '');
+  return tasks
+    .slice(0, 10)
+    .map((t) => {
+      const since = Date.parse(String(t.start_time ?? t.create_time ?? '').replace(' ', 'T'));
+      const age = Number.isNaN(since) ? '' : ` ${formatDuration(Math.max(0, Date.now() - since))}`;
+      const link = web ? ` ${web}/taskinfo?taskID=${t.id}` : '';
+      return `${t.id} ${t.method}${age}${link}`;
+    })
+    .join(', ') + (tasks.length > 10 ? `, and ${tasks.length - 10} more` : '');
+}

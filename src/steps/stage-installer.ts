@@ -1,0 +1,27 @@
+/** Step 3: stage the installer with the host kind's driver (grub entry on bare metal; virsh on the virthost). */
+import type { Step, StepContext } from './types';
+import type { DriverContext, HostDriver } from '../drivers/types';
+
+export function driverFor(ctx: StepContext): HostDriver {
+  return ctx.host.kind === 'virt' ? ctx.drivers.virt : ctx.drivers.baremetal;
+}
+
+export function driverContext(ctx: StepContext): DriverContext {
+  return {
+    host: ctx.host,
+    config: ctx.config,
+    connector: ctx.connector,
+    signal: ctx.signal,
+    timeoutMs: ctx.timeoutMs,
+    progress: ctx.progress,
+    output: ctx.output,
+  };
+}
+
+export const stageInstallerStep: Step = {
+  name: 'stage-installer',
+  timeoutMs: (c) => c.timeouts.step,
+  retry: true,
+  abortable: false,
+  run: (ctx) => driverFor(ctx).stage(driverContext(ctx)),
+};

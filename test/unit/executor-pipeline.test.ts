@@ -1,0 +1,171 @@
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import { MemoryStore } from '../../store/memory-store';
+import { Executor } from '../../src/executor/executor';
+import type { ExecutorEvent, Identity, Origin } from '../../src/types';
+import { FakeKoji } from '../fakes/fake-koji';
+import { ScriptedSteps } from '../fakes/fake-steps';
+import { testConfig } from '../fakes/test-config';
+
+const kevin: Identity = { source: 'irc', id: 'kevin', display: 'kevin' };
+const nirik: Identity = { source: 'irc', id: 'nirik', display: 'nirik' };
+const origin: Origin = { adapter: 'irc', room: '#builders' };
+
+async function setup(configOverrides: Record<string, unknown> = {}) {
+  const config = testConfig(configOverrides);
+  const store = new MemoryStore();
+  await store.open();
+  const koji = new FakeKoji();
+  const scripted = new ScriptedSteps();
+  const events: ExecutorEvent[] = [];
+  const make = () => {
+    const ex = new Executor({
+      config,
+      store,
+      koji,
+      connector: {} as never,
+      drivers: {} as never,
+      log: pino({ level: 'silent' }),
+      steps: scripted.steps(),
+    });
+    ex.on((e) => events.push(e));
+    return ex;
+  };
+  return { config, store, koji, scripted, events, make, executor: make() };
+}
+
+describe('executor pipeline', () => {
+  it('runs the seven steps, stops at the approval gate, and enables only after approval', async () => {
+    const { executor, store, scripted, events } = await setup();
+    const [job] = await executor.reinstall({ hosts: ['buildarm-03'], by: kevin, origin });
+    await executor.idle();
+    expect(scripted.runs.map((r) => r.step)).toEqual(['disable', 'drain', 'stage-installer', 'reinstall', 'wait-ssh', 'post-install', 'reboot-verify']);
+    expect(store.getJob(job!.id)!.state).toBe('awaiting-approval');
+    expect(executor.queue().map((j) => j.host)).toEqual(['buildarm-03']);
+    await executor.approve(['buildarm-03'], { by: nirik, origin });
+    await executor.idle();
+    const done = store.getJob(job!.id)!;
+    expect(done.state).toBe('succeeded');
+    expect(done.approval?.by.id).toBe('nirik');
+    expect(done.steps.every((s) => s.status === 'succeeded')).toBe(true);
+    expect(events.map((e) => e.type)).toContain('enabled');
+    expect(store.getHost('buildarm-03')?.lastReinstalledAt).toBeTruthy();
+  });
+
+  it('refuses a second reinstall of a busy host and an unknown host, queuing nothing', async () => {
+    const { executor, store, scripted } = await setup();
+    scripted.behaviour.set('drain', { kind: 'hang' });
+    await executor.reinstall({ hosts: ['buildarm-01'], by: kevin, origin });
+    await expect(executor.reinstall({ hosts: ['buildarm-02', 'buildarm-01'], by: kevin, origin })).rejects.toThrow(/buildarm-01 is already in job .* drain/);
+    await expect(executor.reinstall({ hosts: ['buildarm-02', 'nosuch'], by: kevin, origin })).rejects.toThrow(/unknown host: nosuch/);
+    await expect(executor.reinstall({ hosts: ['group:nope'], by: kevin, origin })).rejects.toThrow(/unknown group: nope/);
+    expect(store.listJobs().map((j) => j.host)).toEqual(['buildarm-01']);
+    await executor.cancel('buildarm-01', { by: kevin, origin });
+    await executor.idle();
+  });
+
+  it('refuses a guest while its virthost is in a job, and the other way round', async () => {
+    const { executor, scripted } = await setup();
+    scripted.behaviour.set('stage-installer', { kind: 'hang' });
+    await executor.reinstall({ hosts: ['buildvm-01'], by: kevin, origin });
+    await expect(executor.reinstall({ hosts: ['vmhost-01'], by: kevin, origin })).rejects.toThrow(/hosts buildvm-01/);
+    await executor.stop(10);
+  });
+
+  it('retries a retryable failure with backoff, then succeeds', async () => {
+    const { executor, scripted, events } = await setup();
+    scripted.behaviour.set('post-install', { kind: 'fail', message: 'connection reset', retryable: true, times: 2 });
+    await executor.reinstall({ hosts: ['buildarm-01'], by: kevin, origin });
+    await executor.idle();
+    expect(events.filter((e) => e.type === 'step-retrying')).toHaveLength(2);
+    expect(scripted.runs.filter((r) => r.step === 'post-install')).toHaveLength(3);
+  });
+
+  for (const step of ['disable', 'drain', 'stage-installer', 'reinstall', 'wait-ssh', 'post-install', 'reboot-verify'] as const) {
+    it(`a failure at ${step} fails the job with its cause and tail, and !retry resumes from ${step}`, async () => {
+      const { executor, store, scripted, events } = await setup();
+      scripted.behaviour.set(step, { kind: 'fail', message: `boom in ${step}`, times: 1, tail: ['last line'] });
+      const [job] = await executor.reinstall({ hosts: ['buildarm-02'], by: kevin, origin });
+      await executor.idle();
+      const failed = store.getJob(job!.id)!;
+      expect(failed.state).toBe('failed');
+      expect(failed.error).toMatchObject({ step, message: `boom in ${step}` });
+      const ev = events.find((e) => e.type === 'step-failed');
+      expect(ev && ev.type === 'step-failed' && ev.outputTail).toEqual(['last line']);
+      const before = scripted.runs.length;
+      await executor.retry('buildarm-02', { by: kevin, origin });
+      await executor.idle();
+      expect(scripted.runs[before]!.step).toBe(step);
+      expect(store.getJob(job!.id)!.state).toBe('awaiting-approval');
+    });
+  }
+
+  it('times a hung step out and fails the job', async () => {
+    const { executor, store, scripted } = await setup({ timeouts: { drain: '100ms', sshReturn: '2s', step: '2s' } });
+    scripted.behaviour.set('drain', { kind: 'hang' });
+    const [job] = await executor.reinstall({ hosts: ['buildarm-01'], by: kevin, origin });
+    await executor.idle();
+    expect(store.getJob(job!.id)!.error).toMatchObject({ step: 'drain', code: 'E_TIMEOUT' });
+  });
+
+  it('cancels an abortable step at once and a non-abortable one at its end; the job ends cancelled', async () => {
+    const { executor, store, scripted, events } = await setup();
+    scripted.behaviour.set('drain', { kind: 'hang' });
+    const [job] = await executor.reinstall({ hosts: ['buildarm-01'], by: kevin, origin });
+    await new Promise((r) => setTimeout(r, 50));
+    await executor.cancel('buildarm-01', { by: kevin, origin });
+    await executor.idle();
+    expect(store.getJob(job!.id)!.state).toBe('cancelled');
+    expect(events.some((e) => e.type === 'cancelled')).toBe(true);
+    expect(scripted.runs.map((r) => r.step)).toEqual(['disable', 'drain']);
+
+    scripted.behaviour.set('drain', { kind: 'ok' });
+    scripted.behaviour.set('stage-installer', { kind: 'ok', delayMs: 100 });
+    const [job2] = await executor.reinstall({ hosts: ['buildarm-02'], by: kevin, origin });
+    await new Promise((r) => setTimeout(r, 60));
+    await executor.cancel('buildarm-02', { by: kevin, origin });
+    await executor.idle();
+    const j2 = store.getJob(job2!.id)!;
+    expect(j2.state).toBe('cancelled');
+    expect(j2.steps[2]!.status).toBe('succeeded');
+    expect(j2.steps[3]!.status).toBe('skipped');
+  });
+
+  it('denies: the host stays disabled and the job ends denied', async () => {
+    const { executor, store } = await setup();
+    const [job] = await executor.reinstall({ hosts: ['buildarm-01'], by: kevin, origin });
+    await executor.idle();
+    await executor.deny('buildarm-01', { by: nirik, origin, reason: 'disk smart errors' });
+    expect(store.getJob(job!.id)!.state).toBe('denied');
+    await expect(executor.approve(['buildarm-01'], { by: nirik, origin })).rejects.toThrow(/not waiting for approval/);
+  });
+
+  it('resumes unfinished jobs after a restart, and a pending approval survives', async () => {
+    const { executor, make, store, scripted } = await setup();
+    scripted.behaviour.set('post-install', { kind: 'hang' });
+    const [a] = await executor.reinstall({ hosts: ['buildarm-01'], by: kevin, origin });
+    await new Promise((r) => setTimeout(r, 100));
+    await executor.stop(10); // like a kill: the step never finished
+    expect(store.getJob(a!.id)!.state).toBe('running');
+    scripted.behaviour.set('post-install', { kind: 'ok' });
+    const again = make();
+    await again.start();
+    await again.idle();
+    expect(store.getJob(a!.id)!.state).toBe('awaiting-approval');
+    const third = make();
+    await third.start();
+    expect(third.queue().map((j) => j.id)).toEqual([a!.id]);
+    await third.approve(['buildarm-01'], { by: nirik, origin });
+    await third.idle();
+    expect(store.getJob(a!.id)!.state).toBe('succeeded');
+  });
+
+  it('approve all approves every waiting host, oldest first', async () => {
+    const { executor } = await setup();
+    await executor.reinstall({ hosts: ['group:arm'], by: kevin, origin });
+    await executor.idle();
+    const approved = await executor.approve('all', { by: nirik, origin });
+    expect(approved.map((j) => j.host).sort()).toEqual(['buildarm-01', 'buildarm-02', 'buildarm-03']);
+    await executor.idle();
+  });
+});

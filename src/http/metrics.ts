@@ -1,0 +1,135 @@
+/**
+ * Prometheus metrics (prom-client): per host the last successful reinstall and the Koji enabled state, jobs by
+ * outcome, step durations by step, jobs in flight, approvals waiting and their age, the rolling run's counts, Koji
+ * call errors, chat messages sent and queued. Gauges read the store when scraped, so they cannot drift.
+ */
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Store } from '../../store/store';
+import type { Config } from '../config/schema';
+import type { ExecutorApi } from '../executor/types';
+import type { KojiHostStates } from '../koji/host-states';
+import { ACTIVE_JOB_STATES, FINISHED_JOB_STATES } from '../types';
+
+export interface MetricsOptions {
+  config: Config;
+  store: Store;
+  executor: ExecutorApi;
+  hostStates?: KojiHostStates;
+  /** Chat adapters' queue depth, by adapter name. */
+  chatQueued?: () => Record<string, number>;
+}
+
+export interface Metrics {
+  registry: Registry;
+  kojiErrors: Counter<'method'>;
+  chatSent: Counter<'adapter'>;
+  stop(): void;
+}
+
+export function createMetrics(o: MetricsOptions): Metrics {
+  const registry = new Registry();
+  const builders = () => o.config.hosts.filter((h) => h.kind !== 'virthost');
+
+  new Gauge({
+    name: 'rekick_host_last_reinstall_timestamp_seconds',
+    help: 'Unix time of the last successful reinstall of each host (absent when never)',
+    labelNames: ['host', 'arch'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const h of o.config.hosts) {
+        const at = o.store.getHost(h.name)?.lastReinstalledAt;
+        if (at) this.set({ host: h.name, arch: h.arch }, Date.parse(at) / 1000);
+      }
+    },
+  });
+  new Gauge({
+    name: 'rekick_host_koji_enabled',
+    help: 'Whether the host is enabled in Koji (1) or not (0), as last seen',
+    labelNames: ['host'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const h of builders()) {
+        const s = o.hostStates?.get(h.name);
+        if (s) this.set({ host: h.name }, s.enabled ? 1 : 0);
+      }
+    },
+  });
+  const jobsTotal = new Counter({ name: 'rekick_jobs_total', help: 'Jobs that ended, by outcome', labelNames: ['outcome'], registers: [registry] });
+  for (const s of FINISHED_JOB_STATES) jobsTotal.inc({ outcome: s }, 0);
+  const stepSeconds = new Histogram({
+    name: 'rekick_step_duration_seconds',
+    help: 'Duration of successful steps, by step',
+    labelNames: ['step'],
+    buckets: [0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600, 4 * 3600],
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'rekick_jobs_in_flight',
+    help: 'Jobs not finished, by state',
+    labelNames: ['state'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const s of ACTIVE_JOB_STATES) this.set({ state: s }, o.store.listJobs({ states: [s] }).length);
+    },
+  });
+  new Gauge({
+    name: 'rekick_approvals_waiting',
+    help: 'Hosts waiting for approval',
+    registers: [registry],
+    collect() {
+      this.set(o.executor.queue().length);
+    },
+  });
+  new Gauge({
+    name: 'rekick_approval_oldest_wait_seconds',
+    help: 'How long the oldest waiting approval has waited',
+    registers: [registry],
+    collect() {
+      const [oldest] = o.executor.queue();
+      this.set(oldest ? (Date.now() - Date.parse(oldest.updatedAt)) / 1000 : 0);
+    },
+  });
+  new Gauge({
+    name: 'rekick_rolling_hosts',
+    help: "The rolling run's hosts, by state (done, failed, in_flight, left)",
+    labelNames: ['state'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      const run = o.store.getRolling();
+      if (!run) return;
+      const inFlight = Object.entries(run.jobs).filter(([, id]) => {
+        const j = o.store.getJob(id);
+        return j && ACTIVE_JOB_STATES.includes(j.state);
+      }).length;
+      this.set({ state: 'done' }, run.done.length);
+      this.set({ state: 'failed' }, run.failed.length);
+      this.set({ state: 'in_flight' }, inFlight);
+      this.set({ state: 'left' }, run.order.length - Object.keys(run.jobs).length);
+    },
+  });
+  const kojiErrors = new Counter({ name: 'rekick_koji_call_errors_total', help: 'Koji calls that failed, by method', labelNames: ['method'], registers: [registry] });
+  const chatSent = new Counter({ name: 'rekick_chat_messages_sent_total', help: 'Chat messages handed to adapters, by adapter', labelNames: ['adapter'], registers: [registry] });
+  new Gauge({
+    name: 'rekick_chat_messages_queued',
+    help: 'Chat messages waiting to be sent (paced or disconnected), by adapter',
+    labelNames: ['adapter'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [adapter, n] of Object.entries(o.chatQueued?.() ?? {})) this.set({ adapter }, n);
+    },
+  });
+
+  const unsubscribe = o.executor.on((e) => {
+    if (e.type === 'step-succeeded') stepSeconds.observe({ step: e.step }, e.durationMs / 1000);
+    if (e.type === 'enabled') jobsTotal.inc({ outcome: 'succeeded' });
+    if (e.type === 'step-failed') jobsTotal.inc({ outcome: 'failed' });
+    if (e.type === 'cancelled') jobsTotal.inc({ outcome: 'cancelled' });
+    if (e.type === 'denied') jobsTotal.inc({ outcome: 'denied' });
+  });
+  return { registry, kojiErrors, chatSent, stop: unsubscribe };
+}

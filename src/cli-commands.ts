@@ -30,7 +30,8 @@ export async function runBot(config: Config, options: { console: boolean; banner
   const adapters = options.console ? [createConsoleAdapter({ input: process.stdin, output: process.stdout })] : [];
   const rekick = await createRekick({ config, log, adapters });
   await rekick.start();
-  for (const line of options.banner ?? []) process.stdout.write(`${line}\n`);
+  const banner = options.banner ?? (options.console ? ['rekick ready: type !help'] : []);
+  for (const line of banner) process.stdout.write(`${line}\n`);
   const signals = ['SIGTERM', 'SIGINT'] as const;
   const stopped = new Promise<string>((resolve) => {
     for (const s of signals) process.once(s, () => resolve(s));

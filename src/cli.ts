@@ -6,6 +6,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { CodedError, ConfigError } from './errors';
 import { runCheckConfig, runReinstallCli, runStart } from './cli-commands';
 import { runLab } from './lab/lab';
+import { runAuditCli, runHostsCli, runStatusCli } from './cli-views';
 
 interface Subcommand {
   usage: string;
@@ -57,6 +58,24 @@ const SUBCOMMANDS: Record<string, Subcommand> = {
         forceDrain: Boolean(v['force-drain']),
         reason: v.reason as string | undefined,
       }),
+  },
+  status: {
+    usage: 'rekick status [HOST] --config FILE',
+    summary: 'running and recent jobs, or one host\'s job with each step (reads the state file)',
+    options: { config: { type: 'string', short: 'c' } },
+    run: (v, [host]) => runStatusCli(requireOption(v, 'config'), host),
+  },
+  hosts: {
+    usage: 'rekick hosts --config FILE',
+    summary: 'each host: current job and last reinstall (reads the state file)',
+    options: { config: { type: 'string', short: 'c' } },
+    run: (v) => runHostsCli(requireOption(v, 'config')),
+  },
+  audit: {
+    usage: 'rekick audit --config FILE [--host HOST] [--since 7d]',
+    summary: 'who asked what, from which chat, when, and what happened',
+    options: { config: { type: 'string', short: 'c' }, host: { type: 'string' }, since: { type: 'string' } },
+    run: (v) => runAuditCli(requireOption(v, 'config'), { host: v.host as string | undefined, since: v.since as string | undefined }),
   },
   'check-config': {
     usage: 'rekick check-config FILE',

@@ -19,6 +19,9 @@ import { Executor } from './executor/executor';
 import { createKojiClient } from './koji/client';
 import type { KojiClient } from './koji/types';
 import { createSshConnector } from './ssh/remote-host';
+import { KojiHostStates } from './koji/host-states';
+import { createMetrics } from './http/metrics';
+import { startHttpServer, type HttpServer } from './http/server';
 import type { RemoteConnector } from './ssh/types';
 
 export interface RekickOptions {
@@ -31,6 +34,8 @@ export interface RekickOptions {
   koji?: KojiClient;
   connector?: RemoteConnector;
   store?: Store;
+  /** Serve HTTP (health, metrics, API, status page) even without an `http:` section (the lab does). */
+  http?: { host?: string; port?: number };
 }
 
 export interface Rekick {
@@ -39,6 +44,8 @@ export interface Rekick {
   store: Store;
   koji: KojiClient;
   adapters: ChatAdapter[];
+  hostStates: KojiHostStates;
+  http?: HttpServer;
   start(): Promise<void>;
   stop(reason?: string): Promise<void>;
 }
@@ -94,6 +101,11 @@ export async function createRekick(options: RekickOptions): Promise<Rekick> {
   });
   const notifier = createNotifier({ executor, adapters, log: log.child({ component: 'notifier' }) });
   const exec = executor;
+  const hostStates = new KojiHostStates(koji, log.child({ component: 'koji-states' }));
+  hostStates.follow(exec);
+  const metrics = createMetrics({ config, store, executor: exec, hostStates });
+  const httpConfig = config.http ?? options.http;
+  let http: HttpServer | undefined;
 
   return {
     config,
@@ -101,7 +113,27 @@ export async function createRekick(options: RekickOptions): Promise<Rekick> {
     store,
     koji,
     adapters,
+    hostStates,
+    get http() {
+      return http;
+    },
     async start() {
+      hostStates.start();
+      if (httpConfig) {
+        http = await startHttpServer({
+          config,
+          store,
+          executor: exec,
+          metrics,
+          hostStates,
+          adapters: () => adapters,
+          log: log.child({ component: 'http' }),
+          host: httpConfig.host,
+          port: httpConfig.port,
+          token: config.http?.token,
+        });
+        log.info({ url: http.url }, 'status page and API listening');
+      }
       await exec.start();
       for (const a of adapters) {
         await a.start((message) => router.handle(message));
@@ -110,7 +142,10 @@ export async function createRekick(options: RekickOptions): Promise<Rekick> {
     },
     async stop(reason = 'rekick is shutting down') {
       notifier.stop?.();
+      hostStates.stop();
+      metrics.stop();
       await exec.stop();
+      await http?.stop();
       await Promise.allSettled(adapters.map((a) => a.stop(reason)));
       await koji.close().catch((err: unknown) => log.warn({ err }, 'Koji logout failed'));
       await store.close();

@@ -49,11 +49,12 @@ export const kojiSchema = z
       .record(z.string(), z.number().int().min(0))
       .default({})
       .describe('per arch: the fewest enabled builders rekick may leave when it disables one'),
-    pollInterval: duration('how often drain polls the hub for open tasks').default(10_000),
+    pollInterval: duration('how often drain polls the hub for open tasks').prefault('10s'),
   })
   .describe('The Koji hub rekick disables and enables builders in');
 
-export const sshSchema = z.strictObject({
+export const sshSchema = z
+  .strictObject({
   user: z.string().min(1).default('root').describe('the user rekick logs in as on builders and virthosts'),
   key: z.string().describe('private key rekick logs in with'),
   knownHosts: z.string().describe('OpenSSH known_hosts file; rekick keeps it current'),
@@ -61,30 +62,36 @@ export const sshSchema = z.strictObject({
     .enum(['strict', 'accept-new-after-reinstall'])
     .default('accept-new-after-reinstall')
     .describe('strict: never accept a changed key; accept-new-after-reinstall: only between reinstall and post-install'),
-  connectTimeout: duration('how long one SSH connection attempt may take').default(15_000),
-  commandTimeout: duration('how long one remote command may run (bounded also by the step timeout)').default(600_000),
+  connectTimeout: duration('how long one SSH connection attempt may take').prefault('15s'),
+  commandTimeout: duration('how long one remote command may run (bounded also by the step timeout)').prefault('10m'),
 });
 
 export const ircSchema = z.strictObject({
-  host: z.string().min(1),
+  host: z.string().min(1).describe('IRC server'),
   port: z.number().int().min(1).max(65535).default(6667),
-  tls: z.boolean().default(false),
-  nick: z.string().min(1).default('rekick'),
-  sasl: z.strictObject({ account: z.string().min(1), password: z.string().min(1) }).optional(),
-  channels: z.array(z.string().regex(/^[#&]/, 'expected a channel name starting with #')).default([]),
+  tls: z.boolean().default(false).describe('connect with TLS'),
+  nick: z.string().min(1).default('rekick').describe("the bot's nick"),
+  sasl: z
+    .strictObject({ account: z.string().min(1).describe('services account'), password: z.string().min(1).describe('its password (use ${ENV})') })
+    .optional()
+    .describe('SASL PLAIN login to services'),
+  channels: z
+    .array(z.string().regex(/^[#&]/, 'expected a channel name starting with #'))
+    .default([])
+    .describe('where rekick listens, and where it posts notices'),
   rejectUnauthorized: z.boolean().default(true).describe('verify the IRC server certificate when tls is on'),
 });
 
 export const slackSchema = z.strictObject({
-  signingSecret: z.string().min(1),
-  token: z.string().min(1),
-  port: z.number().int().min(0).max(65535).default(3000),
-  apiUrl: z.string().url().optional(),
-  channels: z.array(z.string().min(1)).default([]),
+  signingSecret: z.string().min(1).describe("the Slack app's signing secret (use ${ENV})"),
+  token: z.string().min(1).describe('bot token xoxb-... (use ${ENV})'),
+  port: z.number().int().min(0).max(65535).default(3000).describe('HTTP port for Events API, slash command and interactivity'),
+  apiUrl: z.string().url().optional().describe('another Web API base URL'),
+  channels: z.array(z.string().min(1)).default([]).describe('channel ids where rekick posts notices'),
 });
 
 export const httpSchema = z.strictObject({
-  host: z.string().default('127.0.0.1'),
+  host: z.string().default('127.0.0.1').describe('address of the status page, API, metrics and health endpoints'),
   port: z.number().int().min(0).max(65535).default(8080),
   token: z.string().optional().describe('when set, the API and status page need `Authorization: Bearer TOKEN`'),
 });
@@ -99,22 +106,22 @@ export const rolesSchema = z.strictObject({
 });
 
 export const installerSchema = z.strictObject({
-  kernel: z.string().min(1),
-  initrd: z.string().min(1),
-  kickstart: z.string().min(1),
-  args: z.string().default(''),
-  tree: z.string().optional(),
-  virtArgs: z.string().default(''),
+  kernel: z.string().min(1).describe('installer kernel URL; {host}, {arch}, {address} replaced'),
+  initrd: z.string().min(1).describe('installer initrd URL'),
+  kickstart: z.string().min(1).describe('kickstart URL (inst.ks=)'),
+  args: z.string().default('').describe('more installer kernel arguments'),
+  tree: z.string().optional().describe('virt: the install tree given to virt-install --location'),
+  virtArgs: z.string().default('').describe('virt: site options for virt-install'),
 });
 
 export const postinstallFileSchema = z
   .strictObject({
-    dest: z.string().regex(/^\//, 'expected an absolute path on the host'),
-    template: z.string().optional(),
-    source: z.string().optional(),
-    content: z.string().optional(),
-    mode: fileMode.default(0o644),
-    owner: z.string().optional(),
+    dest: z.string().regex(/^\//, 'expected an absolute path on the host').describe('path on the host; {host} replaced'),
+    template: z.string().optional().describe('local file rendered with {host}, {arch}, {address}'),
+    source: z.string().optional().describe('local file copied as is; {host} replaced in the path'),
+    content: z.string().optional().describe('literal content'),
+    mode: fileMode.default(0o644).describe('octal mode, e.g. "0600"'),
+    owner: z.string().optional().describe('user[:group] to chown the file to'),
     secret: z.boolean().optional().describe('never show its content anywhere (default: true for mode without group/other read)'),
   })
   .refine((f) => [f.template, f.source, f.content].filter((x) => x !== undefined).length === 1, {
@@ -122,66 +129,67 @@ export const postinstallFileSchema = z
   });
 
 export const postinstallSchema = z.strictObject({
-  files: z.array(postinstallFileSchema).default([]),
-  commands: z.array(z.string().min(1)).default([]),
-  verify: z.array(z.string().min(1)).default([]),
+  files: z.array(postinstallFileSchema).default([]).describe('files written on the host in step 6 (atomically, with mode)'),
+  commands: z.array(z.string().min(1)).default([]).describe('commands run in order in step 6; the first failure stops the step'),
+  verify: z.array(z.string().min(1)).default([]).describe('step 7, after the reboot: every command must exit 0'),
   playbook: z
     .strictObject({
-      path: z.string(),
-      inventory: z.string().optional(),
-      extraArgs: z.array(z.string()).default([]),
+      path: z.string().describe('the playbook'),
+      inventory: z.string().optional().describe('inventory file (default: the host alone)'),
+      extraArgs: z.array(z.string()).default([]).describe('more ansible-playbook arguments'),
     })
-    .optional(),
+    .optional()
+    .describe('run this Ansible playbook, limited to the host, as step 6 instead of files/commands'),
 });
 
 export const timeoutsSchema = z.strictObject({
-  drain: duration('step 2: longest wait for the host’s open tasks').default(6 * 3_600_000),
-  sshReturn: duration('steps 5 and 7: longest wait for SSH to come back').default(60 * 60_000),
-  step: duration('any other step').default(20 * 60_000),
+  drain: duration('step 2: longest wait for the host’s open tasks').prefault('6h'),
+  sshReturn: duration('steps 5 and 7: longest wait for SSH to come back').prefault('60m'),
+  step: duration('any other step').prefault('20m'),
 });
 
 export const rollingSchema = z.strictObject({
-  fraction: z.number().gt(0).max(1).default(0.1),
-  failureBudget: z.number().int().min(1).default(2),
+  fraction: z.number().gt(0).max(1).default(0.1).describe('share of the fleet (or group) reinstalling at once, at least 1 host'),
+  failureBudget: z.number().int().min(1).default(2).describe('failed reinstalls after which a rolling run pauses itself'),
   cadence: duration('with --continuous: the longest a host may go without a reinstall').optional(),
   window: z.string().optional().describe('when rolling may start hosts, e.g. "Mon-Fri 08:00-18:00 UTC"'),
-  autoApprove: z.boolean().default(false),
-  maxPerArch: z.number().int().min(1).optional(),
-  maxPerVirthost: z.number().int().min(1).default(1),
+  autoApprove: z.boolean().default(false).describe('enable hosts that passed reboot-verify without a human (audited)'),
+  maxPerArch: z.number().int().min(1).optional().describe('at most this many hosts of one arch in flight'),
+  maxPerVirthost: z.number().int().min(1).default(1).describe("at most this many of one virthost's guests in flight"),
 });
 
 export const retrySchema = z.strictObject({
-  attempts: z.number().int().min(1).max(20).default(3),
-  backoff: duration('first retry delay; doubled each time').default(2_000),
-  maxBackoff: duration('longest retry delay').default(60_000),
+  attempts: z.number().int().min(1).max(20).default(3).describe('tries of a step, the first included'),
+  backoff: duration('first retry delay; doubled each time').prefault('2s'),
+  maxBackoff: duration('longest retry delay').prefault('60s'),
 });
 
 export const hostSchema = z
   .strictObject({
-    name: hostName,
+    name: hostName.describe('the host name, as in Koji'),
     arch: z.string().default('x86_64'),
-    kind: z.enum(['baremetal', 'virt', 'virthost']),
-    virthost: hostName.optional(),
-    address: z.string().optional(),
-    port: z.number().int().min(1).max(65535).default(22),
-    groups: z.array(z.string().regex(/^[A-Za-z0-9._-]+$/, 'expected a group name')).default([]),
+    kind: z.enum(['baremetal', 'virt', 'virthost']).describe('baremetal: installer via grub; virt: via libvirt on its virthost; virthost: hosts guests'),
+    virthost: hostName.optional().describe('virt: the host its VM runs on'),
+    address: z.string().optional().describe('else the name is resolved'),
+    port: z.number().int().min(1).max(65535).default(22).describe('SSH port'),
+    groups: z.array(z.string().regex(/^[A-Za-z0-9._-]+$/, 'expected a group name')).default([]).describe('group:NAME in commands'),
     channels: z.array(z.string()).default([]).describe('Koji channels, for the capacity guard'),
   })
   .refine((h) => h.kind !== 'virt' || h.virthost, { message: 'a virt host needs a virthost', path: ['virthost'] });
 
 export const configSchema = z.strictObject({
-  store: z.string().default('./var/rekick.json'),
+  store: z.string().default('./var/rekick.json').describe('lowdb state file (jobs, steps, approvals, rolling, audit)'),
   koji: kojiSchema,
   ssh: sshSchema,
   irc: ircSchema.optional(),
   slack: slackSchema.optional(),
   http: httpSchema.optional(),
-  roles: rolesSchema.default({ operator: [], approver: [] }),
+  roles: rolesSchema.prefault({}),
   installer: installerSchema,
-  postinstall: postinstallSchema.default({ files: [], commands: [], verify: [] }),
-  timeouts: timeoutsSchema.default({ drain: 6 * 3_600_000, sshReturn: 3_600_000, step: 1_200_000 }),
-  retry: retrySchema.default({ attempts: 3, backoff: 2_000, maxBackoff: 60_000 }),
-  rolling: rollingSchema.default({ fraction: 0.1, failureBudget: 2, autoApprove: false, maxPerVirthost: 1 }),
+  postinstall: postinstallSchema.prefault({}),
+  timeouts: timeoutsSchema.prefault({}),
+  retry: retrySchema.prefault({}).describe('retries of steps that are safe to retry, after a retryable error'),
+  rolling: rollingSchema.prefault({}),
   hosts: z.array(hostSchema).min(1, 'expected at least one host'),
 });
 

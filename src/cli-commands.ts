@@ -25,12 +25,12 @@ export async function runStart(options: { configPath: string; console: boolean }
 }
 
 /** Runs the bot until SIGTERM/SIGINT (or, with the console, until stdin ends). */
-export async function runBot(config: Config, options: { console: boolean; banner?: string[] }): Promise<number> {
+export async function runBot(config: Config, options: { console: boolean; banner?: (statusUrl?: string) => string[] }): Promise<number> {
   const log = createLogger();
   const adapters = options.console ? [createConsoleAdapter({ input: process.stdin, output: process.stdout })] : [];
   const rekick = await createRekick({ config, log, adapters });
   await rekick.start();
-  const banner = options.banner ?? (options.console ? ['rekick ready: type !help'] : []);
+  const banner = options.banner?.(rekick.http?.url) ?? (options.console ? [`rekick ready: type !help${rekick.http ? `; status page ${rekick.http.url}` : ''}`] : []);
   for (const line of banner) process.stdout.write(`${line}\n`);
   const signals = ['SIGTERM', 'SIGINT'] as const;
   const stopped = new Promise<string>((resolve) => {

@@ -26,18 +26,25 @@ export interface KojiTask {
   arch?: string;
 }
 
+/** Optional per-call options: a signal to give up (a cancelled job); the client also bounds each call itself. */
+export interface KojiCallOptions {
+  signal?: AbortSignal;
+}
+
 export interface KojiClient {
   /** null for an unknown host (Koji returns nil, not a fault). */
-  getHost(name: string): Promise<KojiHost | null>;
-  listHosts(opts?: { enabled?: boolean; arches?: string[]; channelID?: number }): Promise<KojiHost[]>;
-  disableHost(name: string): Promise<void>;
-  enableHost(name: string): Promise<void>;
+  getHost(name: string, opts?: KojiCallOptions): Promise<KojiHost | null>;
+  listHosts(opts?: { enabled?: boolean; arches?: string[]; channelID?: number } & KojiCallOptions): Promise<KojiHost[]>;
+  /** With `comment`, the comment is set in the same round trip (a multiCall, as the koji CLI does). */
+  disableHost(name: string, opts?: { comment?: string } & KojiCallOptions): Promise<void>;
+  /** Leaves the comment as it was unless `comment` is given. */
+  enableHost(name: string, opts?: { comment?: string } & KojiCallOptions): Promise<void>;
   /** Koji's editHost with a comment keyword argument. */
-  setHostComment(name: string, comment: string): Promise<void>;
+  setHostComment(name: string, comment: string, opts?: KojiCallOptions): Promise<void>;
   /** Tasks assigned to the host and not finished (OPEN or ASSIGNED). */
-  listOpenTasks(hostId: number): Promise<KojiTask[]>;
+  listOpenTasks(hostId: number, opts?: KojiCallOptions): Promise<KojiTask[]>;
   /** Koji's freeTask: gives the task back to the scheduler (needs admin). */
-  freeTask(taskId: number): Promise<void>;
+  freeTask(taskId: number, opts?: KojiCallOptions): Promise<void>;
   /** Logs out of the hub (on shutdown). */
   close(): Promise<void>;
 }

@@ -16,6 +16,7 @@ import { createSlackAdapter } from './chat/slack';
 import type { Config } from './config/schema';
 import { createDrivers } from './drivers';
 import { Executor } from './executor/executor';
+import { createSteps } from './steps';
 import { createKojiClient } from './koji/client';
 import type { KojiClient } from './koji/types';
 import { createSshConnector } from './ssh/remote-host';
@@ -83,6 +84,7 @@ export async function createRekick(options: RekickOptions): Promise<Rekick> {
     koji,
     connector,
     drivers: createDrivers(),
+    steps: createSteps(),
     log: log.child({ component: 'executor' }),
   });
 

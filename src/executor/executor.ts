@@ -9,7 +9,6 @@ import type { Store } from '../../store/store';
 import type { Config, HostConfig } from '../config/schema';
 import { UserError, toCodedError } from '../errors';
 import type { Step, StepDeps } from '../steps/types';
-import { createSteps } from '../steps';
 import { cancelComment, denyComment } from '../steps/koji-comments';
 import {
   ACTIVE_JOB_STATES,
@@ -25,7 +24,8 @@ import { JobRunner } from './run-job';
 
 export interface ExecutorOptions extends StepDeps {
   store: Store;
-  steps?: Step[];
+  /** The pipeline's eight steps, in order (createSteps() in production; scripted ones in tests). */
+  steps: Step[];
   /** Job ids; tests may make them predictable. */
   newId?: () => string;
 }
@@ -48,7 +48,7 @@ export class Executor implements ExecutorApi {
     this.store = options.store;
     this.log = options.log;
     this.deps = { config: options.config, koji: options.koji, connector: options.connector, drivers: options.drivers, log: options.log };
-    this.steps = options.steps ?? createSteps();
+    this.steps = options.steps;
     this.newId = options.newId ?? (() => `j-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`);
     this.hostsByName = new Map(options.config.hosts.map((h) => [h.name, h]));
   }

@@ -16,7 +16,7 @@ export class ScriptedSteps {
   steps(): Step[] {
     return STEP_NAMES.map((name) => ({
       name,
-      timeoutMs: (c) => c.timeouts.step,
+      timeoutMs: (c) => (name === 'drain' ? c.timeouts.drain : name === 'wait-ssh' ? c.timeouts.sshReturn : c.timeouts.step),
       retry: true,
       abortable: name === 'drain' || name === 'wait-ssh',
       appliesTo: (h) => h.kind !== 'virthost' || !['disable', 'drain', 'enable'].includes(name),

@@ -56,6 +56,7 @@ describe('executor pipeline', () => {
     const { executor, store, scripted } = await setup();
     scripted.behaviour.set('drain', { kind: 'hang' });
     await executor.reinstall({ hosts: ['buildarm-01'], by: kevin, origin });
+    await new Promise((r) => setTimeout(r, 50));
     await expect(executor.reinstall({ hosts: ['buildarm-02', 'buildarm-01'], by: kevin, origin })).rejects.toThrow(/buildarm-01 is already in job .* drain/);
     await expect(executor.reinstall({ hosts: ['buildarm-02', 'nosuch'], by: kevin, origin })).rejects.toThrow(/unknown host: nosuch/);
     await expect(executor.reinstall({ hosts: ['group:nope'], by: kevin, origin })).rejects.toThrow(/unknown group: nope/);

@@ -1,0 +1,195 @@
+/**
+ * What the lowdb and memory stores share: the Store methods over a StoreState, and the write queue. A change is
+ * applied to memory at once and resolves once `persist` has made it durable. Writes never overlap: changes made
+ * while a write is in flight are coalesced into the next one. When a write fails, every change it carried is
+ * rolled back (and rejects with StoreError), changes queued behind it are re-applied on the rolled-back state, and
+ * `writable` is false until a write succeeds again.
+ */
+import type pino from 'pino';
+import { StoreError } from '../src/errors';
+import type { AuditEntry, HostRecord, Job, RollingRun } from '../src/types';
+import type { AuditFilter, JobFilter, Store } from './store';
+import type { StoreDocument } from './store-document';
+import { DEFAULT_LIMITS, StoreState, type StoreLimits, type Undo } from './store-state';
+
+export interface DocumentStoreOptions extends Partial<StoreLimits> {
+  log?: pino.Logger;
+}
+
+interface Change {
+  apply: () => Undo;
+  undo: Undo;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+export abstract class DocumentStore implements Store {
+  protected readonly state: StoreState;
+  protected readonly log: pino.Logger | undefined;
+  private queued: Change[] = [];
+  private inFlight: Change[] | undefined;
+  private flushScheduled = false;
+  private idle: Array<() => void> = [];
+  private isOpen = false;
+  private isWritable = true;
+
+  constructor(options: DocumentStoreOptions = {}) {
+    const limits: StoreLimits = {
+      keepFinishedPerHost: options.keepFinishedPerHost ?? DEFAULT_LIMITS.keepFinishedPerHost,
+      maxAudit: options.maxAudit ?? DEFAULT_LIMITS.maxAudit,
+    };
+    if (!(limits.keepFinishedPerHost >= 0) || !(limits.maxAudit >= 0)) {
+      throw new StoreError('store limits keepFinishedPerHost and maxAudit must be zero or more');
+    }
+    this.state = new StoreState(limits);
+    this.log = options.log;
+  }
+
+  /** Loads the initial document (null: start empty). */
+  protected abstract load(): Promise<StoreDocument | null>;
+  /**
+   * Makes the document durable. `snapshot()` must be called before the first await (later changes to memory must
+   * not leak into this write); it rejects when nothing was written.
+   */
+  protected abstract persist(snapshot: () => StoreDocument): Promise<void>;
+
+  get writable(): boolean {
+    return this.isWritable;
+  }
+
+  async open(): Promise<void> {
+    if (this.isOpen) return;
+    const doc = await this.load();
+    if (doc) this.state.load(doc);
+    this.isOpen = true;
+  }
+
+  /** Waits for queued writes, then refuses further changes. */
+  async close(): Promise<void> {
+    await this.whenIdle();
+    this.isOpen = false;
+  }
+
+  getJob(id: string): Job | undefined {
+    return copy(this.state.getJob(id));
+  }
+
+  activeJob(host: string): Job | undefined {
+    return copy(this.state.activeJob(host));
+  }
+
+  listJobs(filter?: JobFilter): Job[] {
+    return this.state.listJobs(filter).map((j) => structuredClone(j));
+  }
+
+  async saveJob(job: Job): Promise<void> {
+    checkJob(job);
+    const mine = structuredClone(job);
+    return this.change(() => this.state.putJob(mine));
+  }
+
+  async saveJobs(jobs: Job[]): Promise<void> {
+    jobs.forEach(checkJob);
+    const mine = structuredClone(jobs);
+    return this.change(() => this.state.putJobs(mine));
+  }
+
+  getHost(name: string): HostRecord | undefined {
+    return copy(this.state.getHost(name));
+  }
+
+  listHosts(): HostRecord[] {
+    return this.state.listHosts().map((h) => structuredClone(h));
+  }
+
+  async saveHost(record: HostRecord): Promise<void> {
+    if (typeof record?.name !== 'string' || !record.name) throw new StoreError('saveHost: the record has no name');
+    const mine = structuredClone(record);
+    return this.change(() => this.state.putHost(mine));
+  }
+
+  getRolling(): RollingRun | undefined {
+    return copy(this.state.getRolling());
+  }
+
+  async saveRolling(run: RollingRun | undefined): Promise<void> {
+    const mine = run === undefined ? undefined : structuredClone(run);
+    return this.change(() => this.state.setRolling(mine));
+  }
+
+  async appendAudit(entry: AuditEntry): Promise<void> {
+    const mine = structuredClone(entry);
+    return this.change(() => this.state.appendAudit(mine));
+  }
+
+  listAudit(filter?: AuditFilter): AuditEntry[] {
+    return this.state.listAudit(filter).map((e) => structuredClone(e));
+  }
+
+  /** Resolves when no write is queued or in flight. */
+  whenIdle(): Promise<void> {
+    if (!this.inFlight && this.queued.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idle.push(resolve));
+  }
+
+  private change(apply: () => Undo): Promise<void> {
+    if (!this.isOpen) return Promise.reject(new StoreError('the store is not open (open() it first, or it was closed)'));
+    const undo = apply();
+    return new Promise<void>((resolve, reject) => {
+      this.queued.push({ apply, undo, resolve, reject });
+      this.scheduleFlush();
+    });
+  }
+
+  private scheduleFlush(): void {
+    if (this.inFlight || this.flushScheduled) return;
+    this.flushScheduled = true;
+    // Changes made in the same tick go out in one write.
+    queueMicrotask(() => {
+      this.flushScheduled = false;
+      void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    if (this.inFlight || this.queued.length === 0) return;
+    const batch = (this.inFlight = this.queued);
+    this.queued = [];
+    let failure: StoreError | undefined;
+    try {
+      await this.persist(() => this.state.toDocument());
+    } catch (err) {
+      failure = err instanceof StoreError ? err : new StoreError(`could not write the state: ${String(err)}`, { cause: err });
+    }
+    if (failure) {
+      this.rollBack(batch);
+      this.isWritable = false;
+      this.log?.error({ err: failure, changes: batch.length }, 'state write failed; the changes were rolled back');
+      for (const c of batch) c.reject(failure);
+    } else {
+      if (!this.isWritable) this.log?.info('state writes succeed again');
+      this.isWritable = true;
+      for (const c of batch) c.resolve();
+    }
+    this.inFlight = undefined;
+    if (this.queued.length) this.scheduleFlush();
+    else for (const done of this.idle.splice(0)) done();
+  }
+
+  /** Undoes the queued changes and the failed batch (newest first), then re-applies the queued ones. */
+  private rollBack(batch: Change[]): void {
+    for (const c of [...this.queued].reverse()) c.undo();
+    for (const c of [...batch].reverse()) c.undo();
+    for (const c of this.queued) c.undo = c.apply();
+  }
+}
+
+function copy<T>(value: T | undefined): T | undefined {
+  return value === undefined ? undefined : structuredClone(value);
+}
+
+function checkJob(job: Job): void {
+  if (typeof job?.id !== 'string' || !job.id || typeof job.host !== 'string' || !job.host) {
+    throw new StoreError('saveJob: the job needs a non-empty id and host');
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * The store in a JSON file through lowdb. Reads come from memory; every change resolves once the whole document
+ * is written atomically and fsynced (AtomicJsonFile). Opening creates a missing file (and its directory), migrates
+ * an older schema (keeping a copy of the original beside it), and refuses — without touching it — a file it cannot
+ * read, parse or recognise, or one written by a newer rekick.
+ */
+import { Low } from 'lowdb';
+import { StoreError } from '../src/errors';
+import { AtomicJsonFile, type AtomicFs } from './atomic-json-file';
+import { DocumentStore, type DocumentStoreOptions } from './document-store';
+import { MIGRATIONS, migrateDocument, type Migration } from './migrations';
+import { documentProblems, emptyDocument, type StoreDocument } from './store-document';
+
+export interface LowdbStoreOptions extends DocumentStoreOptions {
+  /** File operations, for tests that make writes fail. */
+  fs?: AtomicFs;
+  /** For tests of the migration machinery. */
+  migrations?: readonly Migration[];
+}
+
+export class LowdbStore extends DocumentStore {
+  readonly file: string;
+  private readonly adapter: AtomicJsonFile;
+  private readonly db: Low<unknown>;
+  private readonly migrations: readonly Migration[];
+
+  constructor(file: string, options: LowdbStoreOptions = {}) {
+    super(options);
+    this.adapter = new AtomicJsonFile(file, { fs: options.fs, log: options.log });
+    this.file = this.adapter.file;
+    this.db = new Low<unknown>(this.adapter, null);
+    this.migrations = options.migrations ?? MIGRATIONS;
+  }
+
+  protected override async load(): Promise<StoreDocument | null> {
+    await this.adapter.ensureDir();
+    this.db.data = null;
+    await this.db.read();
+    if (this.db.data === null) {
+      const doc = emptyDocument();
+      await this.write(doc);
+      this.log?.info({ file: this.file }, 'created a new state file');
+      return doc;
+    }
+    const { doc, fromVersion, applied } = migrateDocument(this.db.data, this.file, this.migrations);
+    const problems = documentProblems(doc);
+    if (problems.length) {
+      throw new StoreError(
+        `${this.file}: not a usable rekick state file (schema version ${fromVersion}); it was left as it is:\n  - ${problems.join('\n  - ')}`,
+      );
+    }
+    if (applied.length) {
+      const backup = await this.adapter.backup(`v${fromVersion}.bak`);
+      await this.write(doc);
+      this.log?.info(
+        { file: this.file, backup, from: fromVersion, to: doc.schemaVersion, changes: applied.map((m) => m.description) },
+        'migrated the state file',
+      );
+    }
+    return doc as unknown as StoreDocument;
+  }
+
+  protected override async persist(snapshot: () => StoreDocument): Promise<void> {
+    await this.write(snapshot());
+  }
+
+  private write(doc: unknown): Promise<void> {
+    this.db.data = doc;
+    return this.db.write();
+  }
+}

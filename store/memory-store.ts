@@ -1,0 +1,34 @@
+/**
+ * The store without a file, for tests and dry runs: the same semantics as the lowdb store (deep copies, ordering,
+ * compaction, serialized writes, rollback of a failed write). `failWrites(err)` makes every write fail until it is
+ * called again without an error, so others can test how they behave when the store is not writable.
+ */
+import { StoreError } from '../src/errors';
+import { DocumentStore, type DocumentStoreOptions } from './document-store';
+import type { StoreDocument } from './store-document';
+
+export type MemoryStoreOptions = DocumentStoreOptions;
+
+export class MemoryStore extends DocumentStore {
+  private failure: Error | undefined;
+  /** How many writes succeeded (each may carry several coalesced changes). */
+  writes = 0;
+
+  constructor(options: MemoryStoreOptions = {}) {
+    super(options);
+  }
+
+  /** Makes every following write fail with this error (a StoreError when only a message is given); none to stop. */
+  failWrites(err?: Error | string): void {
+    this.failure = typeof err === 'string' ? new StoreError(err) : err;
+  }
+
+  protected override async load(): Promise<StoreDocument | null> {
+    return null;
+  }
+
+  protected override async persist(_snapshot: () => StoreDocument): Promise<void> {
+    if (this.failure) throw this.failure;
+    this.writes++;
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * Schema migrations of the state file: an ordered list of steps `from -> to`, each a pure function of the parsed
+ * document. `migrateDocument` runs the ones a file needs, and refuses a file written by a newer rekick (a higher
+ * version than this build knows) rather than guess at it.
+ */
+import { StoreError } from '../src/errors';
+import { CURRENT_SCHEMA_VERSION } from './store-document';
+
+export interface Migration {
+  from: number;
+  to: number;
+  /** What changed, for the log line. */
+  description: string;
+  migrate(doc: Record<string, unknown>): Record<string, unknown>;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    from: 1,
+    to: 2,
+    description: 'hosts become an object keyed by host name; a missing rolling run becomes null',
+    migrate(doc) {
+      const list = Array.isArray(doc.hosts) ? (doc.hosts as Array<{ name?: unknown }>) : [];
+      const hosts: Record<string, unknown> = {};
+      for (const h of list) if (h && typeof h.name === 'string') hosts[h.name] = h;
+      return { ...doc, schemaVersion: 2, hosts, rolling: doc.rolling ?? null };
+    },
+  },
+];
+
+export interface MigrationResult {
+  doc: Record<string, unknown>;
+  /** The version the file had; equal to the current version when nothing ran. */
+  fromVersion: number;
+  applied: Migration[];
+}
+
+/**
+ * Brings a parsed document to `target`. Throws StoreError (naming `file`) when the document has no usable
+ * schemaVersion, is newer than `target`, or no migration leads from its version.
+ */
+export function migrateDocument(
+  raw: unknown,
+  file: string,
+  migrations: readonly Migration[] = MIGRATIONS,
+  target: number = CURRENT_SCHEMA_VERSION,
+): MigrationResult {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new StoreError(`${file}: not a rekick state file (expected a JSON object); move it away or fix the "store" path`);
+  }
+  let doc = raw as Record<string, unknown>;
+  const version = doc.schemaVersion;
+  if (typeof version !== 'number' || !Number.isInteger(version) || version < 1) {
+    throw new StoreError(`${file}: not a rekick state file (no valid "schemaVersion"); move it away or fix the "store" path`);
+  }
+  if (version > target) {
+    throw new StoreError(
+      `${file}: written by a newer rekick (schema version ${version}, this one knows up to ${target}); upgrade rekick or restore an older copy of the file`,
+    );
+  }
+  const applied: Migration[] = [];
+  let at = version;
+  while (at < target) {
+    const step = migrations.find((m) => m.from === at);
+    if (!step || step.to <= at || step.to > target) {
+      throw new StoreError(`${file}: no migration from schema version ${at} to ${target}; this rekick cannot read the file`);
+    }
+    doc = step.migrate(doc);
+    if (doc.schemaVersion !== step.to) doc = { ...doc, schemaVersion: step.to };
+    applied.push(step);
+    at = step.to;
+  }
+  return { doc, fromVersion: version, applied };
+}

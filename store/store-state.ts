@@ -1,0 +1,183 @@
+/**
+ * The store's state in memory: jobs indexed by id and by host, host records, the rolling run and the audit trail.
+ * Every change returns an `Undo` that puts back exactly what it replaced, so a write that fails can be rolled back
+ * and memory never claims what the disk does not hold. Compaction (finished jobs per host, audit length) happens
+ * inside the change that makes it due, so it is rolled back with it too.
+ */
+import { ACTIVE_JOB_STATES } from '../src/types';
+import type { AuditEntry, HostRecord, Job, RollingRun } from '../src/types';
+import type { AuditFilter, JobFilter } from './store';
+import { CURRENT_SCHEMA_VERSION, type StoreDocument } from './store-document';
+
+export type Undo = () => void;
+
+export interface StoreLimits {
+  /** Finished jobs kept per host, newest first; unfinished jobs are always kept. */
+  keepFinishedPerHost: number;
+  /** Audit entries kept; the oldest are dropped. */
+  maxAudit: number;
+}
+
+export const DEFAULT_LIMITS: StoreLimits = { keepFinishedPerHost: 20, maxAudit: 10_000 };
+
+const ACTIVE = new Set(ACTIVE_JOB_STATES);
+
+interface Slot {
+  job: Job;
+  /** Insertion order: breaks ties between jobs created at the same instant (later saved = newer). */
+  seq: number;
+}
+
+export class StoreState {
+  private readonly jobs = new Map<string, Slot>();
+  private readonly byHost = new Map<string, Map<string, Slot>>();
+  private hosts = new Map<string, HostRecord>();
+  private rolling: RollingRun | undefined;
+  private audit: AuditEntry[] = [];
+  private nextSeq = 0;
+
+  constructor(private readonly limits: StoreLimits = DEFAULT_LIMITS) {}
+
+  /** Replaces the whole state by a (validated) document, compacting it to the limits. */
+  load(doc: StoreDocument): void {
+    this.jobs.clear();
+    this.byHost.clear();
+    this.nextSeq = 0;
+    for (const job of doc.jobs) this.setSlot(job.id, { job, seq: this.nextSeq++ });
+    for (const host of this.byHost.keys()) this.compactHost(host);
+    this.hosts = new Map(Object.entries(doc.hosts));
+    this.rolling = doc.rolling ?? undefined;
+    this.audit = doc.audit.slice(Math.max(0, doc.audit.length - this.limits.maxAudit));
+  }
+
+  /** A snapshot for writing. Stored objects are never changed in place, so sharing them is safe. */
+  toDocument(): StoreDocument {
+    const jobs = [...this.jobs.values()].sort((a, b) => a.seq - b.seq).map((s) => s.job);
+    return {
+      schemaVersion: CURRENT_SCHEMA_VERSION,
+      jobs,
+      hosts: Object.fromEntries(this.hosts),
+      rolling: this.rolling ?? null,
+      audit: this.audit.slice(),
+    };
+  }
+
+  // ---- reads: the caller clones ----
+
+  getJob(id: string): Job | undefined {
+    return this.jobs.get(id)?.job;
+  }
+
+  activeJob(host: string): Job | undefined {
+    const slots = this.byHost.get(host);
+    if (!slots) return undefined;
+    return newestFirst([...slots.values()].filter((s) => ACTIVE.has(s.job.state)))[0]?.job;
+  }
+
+  listJobs(filter: JobFilter = {}): Job[] {
+    const source = filter.host !== undefined ? this.byHost.get(filter.host)?.values() ?? [] : this.jobs.values();
+    const states = filter.states ? new Set(filter.states) : undefined;
+    const slots = states ? [...source].filter((s) => states.has(s.job.state)) : [...source];
+    const sorted = newestFirst(slots);
+    return (filter.limit !== undefined ? sorted.slice(0, Math.max(0, filter.limit)) : sorted).map((s) => s.job);
+  }
+
+  getHost(name: string): HostRecord | undefined {
+    return this.hosts.get(name);
+  }
+
+  listHosts(): HostRecord[] {
+    return [...this.hosts.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  getRolling(): RollingRun | undefined {
+    return this.rolling;
+  }
+
+  /** Oldest first; `limit` keeps the newest entries that match. */
+  listAudit(filter: AuditFilter = {}): AuditEntry[] {
+    const matched = this.audit.filter(
+      (e) => (filter.host === undefined || e.host === filter.host) && (filter.since === undefined || e.at >= filter.since),
+    );
+    return filter.limit !== undefined ? matched.slice(Math.max(0, matched.length - Math.max(0, filter.limit))) : matched;
+  }
+
+  // ---- changes: each takes ownership of its argument (the caller passes a copy) and returns its undo ----
+
+  putJobs(jobs: Job[]): Undo {
+    const undos: Undo[] = [];
+    for (const job of jobs) undos.push(this.putJob(job));
+    return () => {
+      for (const undo of undos.reverse()) undo();
+    };
+  }
+
+  putJob(job: Job): Undo {
+    const changes: Array<[string, Slot | undefined]> = [];
+    const prev = this.jobs.get(job.id);
+    changes.push([job.id, prev]);
+    this.setSlot(job.id, { job, seq: prev?.seq ?? this.nextSeq++ });
+    for (const removed of this.compactHost(job.host)) changes.push([removed.job.id, removed]);
+    return () => {
+      for (const [id, slot] of changes.reverse()) this.setSlot(id, slot);
+    };
+  }
+
+  putHost(record: HostRecord): Undo {
+    const prev = this.hosts.get(record.name);
+    this.hosts.set(record.name, record);
+    return () => {
+      if (prev) this.hosts.set(record.name, prev);
+      else this.hosts.delete(record.name);
+    };
+  }
+
+  setRolling(run: RollingRun | undefined): Undo {
+    const prev = this.rolling;
+    this.rolling = run;
+    return () => {
+      this.rolling = prev;
+    };
+  }
+
+  appendAudit(entry: AuditEntry): Undo {
+    this.audit.push(entry);
+    const excess = this.audit.length - this.limits.maxAudit;
+    const dropped = excess > 0 ? this.audit.splice(0, excess) : [];
+    return () => {
+      this.audit.pop();
+      if (dropped.length) this.audit.unshift(...dropped);
+    };
+  }
+
+  // ---- internals ----
+
+  /** Sets or (with undefined) removes a job, keeping the host index right, including a job that changed host. */
+  private setSlot(id: string, slot: Slot | undefined): void {
+    const current = this.jobs.get(id);
+    if (current) this.byHost.get(current.job.host)?.delete(id);
+    if (current && this.byHost.get(current.job.host)?.size === 0) this.byHost.delete(current.job.host);
+    if (!slot) {
+      this.jobs.delete(id);
+      return;
+    }
+    this.jobs.set(id, slot);
+    let hostSlots = this.byHost.get(slot.job.host);
+    if (!hostSlots) this.byHost.set(slot.job.host, (hostSlots = new Map()));
+    hostSlots.set(id, slot);
+  }
+
+  /** Drops the finished jobs of a host beyond the newest `keepFinishedPerHost`; returns what it dropped. */
+  private compactHost(host: string): Slot[] {
+    const slots = this.byHost.get(host);
+    if (!slots) return [];
+    const finished = newestFirst([...slots.values()].filter((s) => !ACTIVE.has(s.job.state)));
+    const dropped = finished.slice(this.limits.keepFinishedPerHost);
+    for (const slot of dropped) this.setSlot(slot.job.id, undefined);
+    return dropped;
+  }
+}
+
+function newestFirst(slots: Slot[]): Slot[] {
+  return slots.sort((a, b) => (a.job.createdAt < b.job.createdAt ? 1 : a.job.createdAt > b.job.createdAt ? -1 : b.seq - a.seq));
+}

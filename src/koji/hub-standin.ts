@@ -1,0 +1,393 @@
+/**
+ * A Koji hub stand-in for tests and the lab: a real XML-RPC server over HTTPS on loopback, set up like Koji's
+ * documented Apache (kojihub/app/httpd.conf): the client certificate is asked for only at /kojihub/ssllogin —
+ * under TLS 1.2 by renegotiating (as mod_ssl does), under TLS 1.3 refused with 403 because Node cannot do
+ * post-handshake auth (as Apache refuses a client that does not offer it) — and verified against `tls.ca`.
+ * Users are mapped from the certificate's CN (Koji's default, no ProxyDNs). Sessions follow kojihub/auth.py:
+ * headers Koji-Session-Id/-Key/-Callnum, a lower call number is a SequenceError, a repeated one after a call
+ * that changed data a RetryError, sessions expire after `sessionLifetimeMs` (AuthExpired) and are renewed by
+ * `sslLogin(renew=True)`. The methods and their rules are in ./hub-methods.
+ * The state API lets tests add users, channels, hosts and tasks, finish tasks, read host state, make calls
+ * slow or fail, and stop and restart the hub on the same port.
+ */
+import { constants as cryptoConstants } from 'node:crypto';
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import type { Logger } from 'pino';
+import pino from 'pino';
+import { METHODS, callMethod, type CallContext } from './hub-methods';
+import { FAULT, HubFault, HubState, type HubHost, type HubSession, type HubTask, type HubUser } from './hub-state';
+import { decodeArgs, decodeMethodCall, encodeFault, encodeMethodResponse, isStruct, type XmlRpcValue } from './xmlrpc';
+
+export { HubState, HubFault, FAULT } from './hub-state';
+export type { HubHost, HubTask, HubUser, HubSession, HubChannel } from './hub-state';
+
+export interface HubStandinOptions {
+  /** PEM contents: the hub's key and certificate, and the CA(s) whose client certificates it accepts. */
+  tls: { key: string; cert: string; ca: string | string[] };
+  host?: string;
+  /** 0 (default): a free port. */
+  port?: number;
+  /** Koji's SessionRenewalTimeout (default 24 h). */
+  sessionLifetimeMs?: number;
+  /** Koji's LoginCreatesUser (Koji defaults to on; the stand-in to off, so unknown certificates are refused). */
+  loginCreatesUser?: boolean;
+  /** Start with this state (kept across stop/start anyway). */
+  state?: HubState;
+  log?: Logger;
+}
+
+/** One call as the hub saw it (multiCall's inner calls are listed too, with `inMultiCall`). */
+export interface HubCallRecord {
+  method: string;
+  params: XmlRpcValue[];
+  path: string;
+  tlsVersion: string | null;
+  sessionId?: number;
+  callnum?: number;
+  user?: string;
+  fault?: { faultCode: number; faultString: string };
+  inMultiCall?: boolean;
+  at: Date;
+}
+
+export type FailureMode = 'http500' | 'http503' | 'reset' | 'offline';
+
+export interface HubStandin {
+  /** The hub's XML-RPC endpoint, e.g. https://127.0.0.1:41234/kojihub (koji's `server`). */
+  readonly url: string;
+  readonly port: number;
+  readonly state: HubState;
+  readonly calls: HubCallRecord[];
+  readonly running: boolean;
+  /** Stops listening and drops every connection (an outage). */
+  stop(): Promise<void>;
+  /** Listens again on the same port. */
+  start(): Promise<void>;
+
+  addUser(name: string, perms?: string[], options?: { blocked?: boolean }): HubUser;
+  grant(user: string, perm: string): void;
+  revoke(user: string, perm: string): void;
+  addChannel(name: string): void;
+  addHost(name: string, options?: Parameters<HubState['addHost']>[1]): HubHost;
+  /** A snapshot of the host's Koji state (undefined if unknown). */
+  host(name: string): HubHost | undefined;
+  /** Changes a host behind rekick's back (e.g. an admin disables it with a comment). */
+  setHost(name: string, patch: Partial<Pick<HubHost, 'enabled' | 'comment' | 'arches' | 'ready' | 'capacity'>>): void;
+  createTask(host: string | null, options?: Parameters<HubState['createTask']>[1]): HubTask;
+  finishTask(id: number, state?: number): HubTask;
+  task(id: number): HubTask | undefined;
+  /** Expires one session (or all): the next call with it gets AuthExpired. */
+  expireSession(id?: number): void;
+  /** Delays every answer (or only `methods`) by `ms`. */
+  setDelay(ms: number, methods?: string[]): void;
+  /** Makes the next `count` requests fail: HTTP 500/503, a reset connection, or ServerOffline. */
+  failNext(count: number, mode?: FailureMode): void;
+  /** ServerOffline for every call until turned off (Koji's ServerOffline / LockOut). */
+  setOffline(offline: boolean): void;
+}
+
+const NO_RESUME_ON_RENEGOTIATION = cryptoConstants.SSL_OP_NO_SESSION_RESUMPTION_ON_RENEGOTIATION;
+
+function readBody(req: http.IncomingMessage, max = 16 * 1024 * 1024): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > max) req.destroy(new Error('request too long'));
+      else chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+/** Renegotiates the TLS 1.2 connection to ask for the client certificate, as mod_ssl does per location. */
+function askClientCertificate(socket: TLSSocket): Promise<{ verify: string; cn?: string }> {
+  return new Promise((resolve) => {
+    const settle = () => {
+      const peer = socket.getPeerCertificate();
+      const cn = peer && typeof peer.subject?.CN === 'string' ? peer.subject.CN : undefined;
+      if (!cn) return resolve({ verify: 'NONE' });
+      resolve(socket.authorized ? { verify: 'SUCCESS', cn } : { verify: `FAILED:${String(socket.authorizationError)}`, cn });
+    };
+    const existing = socket.getPeerCertificate();
+    if (existing && existing.subject) return settle();
+    const timer = setTimeout(() => resolve({ verify: 'NONE' }), 5_000);
+    const ok = socket.renegotiate({ requestCert: true, rejectUnauthorized: false }, (err) => {
+      clearTimeout(timer);
+      if (err) resolve({ verify: `FAILED:${err.message}` });
+      else settle();
+    });
+    if (!ok) {
+      clearTimeout(timer);
+      resolve({ verify: 'FAILED:renegotiation refused' });
+    }
+  });
+}
+
+const READONLY_FOR_RETRY = new Set<string>(); // Koji's RetryWhitelist holds only host.* calls rekick never makes
+
+export async function startHubStandin(options: HubStandinOptions): Promise<HubStandin> {
+  const log = options.log ?? pino({ level: 'silent' });
+  const state = options.state ?? new HubState();
+  const lifetime = options.sessionLifetimeMs ?? 24 * 3_600_000;
+  const calls: HubCallRecord[] = [];
+  let delay = { ms: 0, methods: undefined as string[] | undefined };
+  let failures: { count: number; mode: FailureMode } = { count: 0, mode: 'http503' };
+  let offline = false;
+  let server: https.Server | undefined;
+  let port = options.port ?? 0;
+  const host = options.host ?? '127.0.0.1';
+
+  const fault = (res: http.ServerResponse, code: number, text: string) => {
+    const body = encodeFault(code, text);
+    res.writeHead(200, { 'Content-Type': 'text/xml', 'Koji-Version': '1.35.0', 'Content-Length': Buffer.byteLength(body) });
+    res.end(body);
+  };
+  const plain = (res: http.ServerResponse, status: number, text: string, headers: Record<string, string> = {}) => {
+    res.writeHead(status, { 'Content-Type': 'text/plain', ...headers });
+    res.end(`${text}\n`);
+  };
+
+  /** kojihub/auth.py Session(): finds the session, applies expiry and the call number rules. */
+  function openSession(req: http.IncomingMessage, method: string): { session?: HubSession; loggedIn: boolean; user?: HubUser; callnum?: number } {
+    const idh = req.headers['koji-session-id'];
+    if (idh === undefined) return { loggedIn: false };
+    const id = Number(idh);
+    const key = String(req.headers['koji-session-key'] ?? '');
+    const cnh = req.headers['koji-session-callnum'] ?? req.headers['koji-callnum'];
+    const s = state.sessions.get(id);
+    if (!s || s.key !== key || s.closed) throw new HubFault(FAULT.AuthError, 'Invalid session or bad credentials');
+    if (!s.expired && Date.now() > (s.renew ?? s.start) + lifetime) s.expired = true;
+    if (s.expired && method !== 'sslLogin' && method !== 'login') throw new HubFault(FAULT.AuthExpired, `session "${id}" has expired`);
+    let callnum: number | undefined;
+    if (cnh !== undefined) {
+      callnum = Number(cnh);
+      if (!Number.isInteger(callnum)) throw new HubFault(FAULT.AuthError, `Invalid callnum: '${String(cnh)}'`);
+      if (s.callnum !== null) {
+        if (s.callnum > callnum) throw new HubFault(FAULT.SequenceError, `${s.callnum} > ${callnum} (session ${id})`);
+        if (s.callnum === callnum && !READONLY_FOR_RETRY.has(method)) {
+          throw new HubFault(FAULT.RetryError, `unable to retry call ${callnum} (method ${method}) for session ${id}`);
+        }
+      }
+    }
+    if (s.expired) return { session: s, loggedIn: false, callnum };
+    const user = state.users.get(s.userId);
+    if (!user || user.status !== 0) throw new HubFault(FAULT.AuthError, `logins by ${user?.name ?? s.userId} are not allowed`);
+    return { session: s, loggedIn: true, user, callnum };
+  }
+
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const socket = req.socket as TLSSocket;
+    const path = (req.url ?? '/').split('?')[0]!.replace(/\/+$/, '');
+    if (path !== '/kojihub' && path !== '/kojihub/ssllogin') return plain(res, 404, 'Not Found');
+    if (req.method !== 'POST') return plain(res, 405, 'This is an XML-RPC server. Only POST requests are accepted.', { Allow: 'POST' });
+    const body = await readBody(req);
+
+    if (failures.count > 0) {
+      failures.count -= 1;
+      const mode = failures.mode;
+      if (mode === 'reset') {
+        socket.destroy();
+        return;
+      }
+      if (mode === 'http500' || mode === 'http503') return plain(res, mode === 'http500' ? 500 : 503, 'Service Unavailable');
+      return fault(res, FAULT.ServerOffline, 'server is offline');
+    }
+    if (offline) return fault(res, FAULT.ServerOffline, 'server is offline');
+
+    let clientVerify: string | undefined;
+    let clientCN: string | undefined;
+    if (path === '/kojihub/ssllogin') {
+      // <Location /kojihub/ssllogin> SSLVerifyClient require
+      if (socket.getProtocol() === 'TLSv1.3') {
+        return plain(res, 403, 'Forbidden: this location needs a client certificate, and the client does not offer TLS 1.3 post-handshake authentication (cannot perform post-handshake authentication)');
+      }
+      const v = await askClientCertificate(socket);
+      if (v.verify !== 'SUCCESS') {
+        log.info({ verify: v.verify, cn: v.cn }, 'client certificate refused');
+        return plain(res, 403, `Forbidden: client certificate verification failed (${v.verify === 'NONE' ? 'no certificate sent' : v.verify.replace(/^FAILED:/, '')})`);
+      }
+      clientVerify = v.verify;
+      clientCN = v.cn;
+    }
+
+    let decoded: { method: string; params: XmlRpcValue[] };
+    try {
+      decoded = await decodeMethodCall(body);
+    } catch (err) {
+      return plain(res, 400, `Invalid request: ${(err as Error).message}`);
+    }
+    const { method, params } = decoded;
+    const record: HubCallRecord = { method, params, path, tlsVersion: socket.getProtocol?.() ?? null, at: new Date() };
+    calls.push(record);
+
+    if (delay.ms > 0 && (!delay.methods || delay.methods.includes(method))) await new Promise((r) => setTimeout(r, delay.ms));
+
+    let result: XmlRpcValue;
+    try {
+      if (method !== 'multiCall' && method !== 'system.multicall') callMethodOrThrowUnknown(method);
+      const s = openSession(req, method);
+      record.sessionId = s.session?.id;
+      record.callnum = s.callnum;
+      record.user = s.user?.name;
+      const ctx: CallContext = {
+        state,
+        session: s.session,
+        loggedIn: s.loggedIn,
+        user: s.user,
+        clientVerify,
+        clientCN,
+        loginCreatesUser: options.loginCreatesUser ?? false,
+        committed: false,
+      };
+      result = method === 'multiCall' || method === 'system.multicall' ? multiCall(params, ctx) : dispatch(method, params, ctx);
+      // Koji stores the call number only when the call committed a change (auth.py, "deliberately after the commit")
+      if (ctx.committed && s.session && s.callnum !== undefined && s.loggedIn) s.session.callnum = s.callnum;
+    } catch (err) {
+      const f = asFault(err);
+      record.fault = f;
+      log.debug({ method, fault: f }, 'hub fault');
+      return fault(res, f.faultCode, f.faultString);
+    }
+    const out = encodeMethodResponse(result);
+    res.writeHead(200, { 'Content-Type': 'text/xml', 'Koji-Version': '1.35.0', 'Content-Length': Buffer.byteLength(out) });
+    res.end(out);
+  }
+
+  function callMethodOrThrowUnknown(method: string): void {
+    // kojixmlrpc resolves the handler before it looks at the session
+    if (!Object.hasOwn(METHODS, method)) throw new HubFault(FAULT.GenericError, `Invalid method: ${method}`);
+  }
+
+  function dispatch(method: string, params: XmlRpcValue[], ctx: CallContext): XmlRpcValue {
+    const { args, kwargs } = decodeArgs(params);
+    return callMethod(method, args, kwargs, ctx);
+  }
+
+  /** kojixmlrpc multiCall: every call on its own; a fault is a struct in the results, not a failure. */
+  function multiCall(params: XmlRpcValue[], ctx: CallContext): XmlRpcValue {
+    const { args } = decodeArgs(params);
+    const list = args[0];
+    if (!Array.isArray(list)) throw new HubFault(FAULT.ParameterError, 'multiCall() missing 1 required positional argument: \'calls\'');
+    return list.map((c) => {
+      const inner = isStruct(c) ? c : {};
+      const method = String(inner.methodName ?? '');
+      const p = Array.isArray(inner.params) ? inner.params : [];
+      const rec: HubCallRecord = { method, params: p, path: '/kojihub', tlsVersion: null, inMultiCall: true, sessionId: ctx.session?.id, user: ctx.user?.name, at: new Date() };
+      calls.push(rec);
+      try {
+        if (method === 'multiCall' || method === 'system.multicall') throw new HubFault(FAULT.GenericError, 'multicall not allowed in multicall');
+        return [dispatch(method, p, ctx)];
+      } catch (err) {
+        const f = asFault(err);
+        rec.fault = f;
+        return { faultCode: f.faultCode, faultString: f.faultString };
+      }
+    });
+  }
+
+  function asFault(err: unknown): { faultCode: number; faultString: string } {
+    if (err instanceof HubFault) return { faultCode: err.faultCode, faultString: err.faultString };
+    log.error({ err }, 'hub stand-in internal error');
+    return { faultCode: FAULT.plain, faultString: `<class 'Exception'>: ${(err as Error)?.message ?? String(err)}` };
+  }
+
+  async function start(): Promise<void> {
+    if (server) return;
+    const srv = https.createServer(
+      {
+        key: options.tls.key,
+        cert: options.tls.cert,
+        ca: options.tls.ca,
+        requestCert: false,
+        minVersion: 'TLSv1.2',
+        secureOptions: NO_RESUME_ON_RENEGOTIATION,
+      },
+      (req, res) => {
+        handle(req, res).catch((err: unknown) => {
+          log.error({ err }, 'hub stand-in request failed');
+          if (!res.headersSent) plain(res, 500, 'Internal Server Error');
+          else res.destroy();
+        });
+      },
+    );
+    srv.on('tlsClientError', (err) => log.debug({ err: err.message }, 'TLS client error'));
+    await new Promise<void>((resolve, reject) => {
+      srv.once('error', reject);
+      srv.listen(port, host, () => {
+        srv.off('error', reject);
+        resolve();
+      });
+    });
+    port = (srv.address() as AddressInfo).port;
+    server = srv;
+    log.info({ port }, 'Koji hub stand-in listening');
+  }
+
+  async function stop(): Promise<void> {
+    const srv = server;
+    if (!srv) return;
+    server = undefined;
+    const closed = new Promise<void>((resolve) => srv.close(() => resolve()));
+    srv.closeAllConnections();
+    await closed;
+  }
+
+  await start();
+  const snapshot = <T extends object>(v: T | undefined): T | undefined => (v ? structuredClone(v) : undefined);
+
+  return {
+    get url() {
+      return `https://${host}:${port}/kojihub`;
+    },
+    get port() {
+      return port;
+    },
+    get running() {
+      return server !== undefined;
+    },
+    state,
+    calls,
+    stop,
+    start,
+    addUser: (name, perms = [], o = {}) => state.addUser(name, perms, o),
+    grant: (user, perm) => {
+      const u = state.userByName(user);
+      if (!u) throw new Error(`no user ${user}`);
+      u.perms.add(perm);
+    },
+    revoke: (user, perm) => {
+      state.userByName(user)?.perms.delete(perm);
+    },
+    addChannel: (name) => {
+      state.addChannel(name);
+    },
+    addHost: (name, o) => state.addHost(name, o),
+    host: (name) => snapshot(state.hostByName(name)),
+    setHost: (name, patch) => {
+      const h = state.hostByName(name);
+      if (!h) throw new Error(`no host ${name}`);
+      Object.assign(h, patch);
+    },
+    createTask: (h, o) => state.createTask(h, o),
+    finishTask: (id, st) => state.finishTask(id, st),
+    task: (id) => snapshot(state.tasks.get(id)),
+    expireSession: (id) => {
+      for (const s of state.sessions.values()) if (id === undefined || s.id === id) s.expired = true;
+    },
+    setDelay: (ms, methods) => {
+      delay = { ms, methods };
+    },
+    failNext: (count, mode = 'http503') => {
+      failures = { count, mode };
+    },
+    setOffline: (v) => {
+      offline = v;
+    },
+  };
+}

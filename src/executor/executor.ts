@@ -269,6 +269,8 @@ export class Executor implements ExecutorApi {
     last.error = undefined;
     last.endedAt = undefined;
     last.updatedAt = new Date().toISOString();
+    // Step-scoped scratch data (`STEP.key`) belongs to the failed attempt: a retry starts that step afresh.
+    for (const key of Object.keys(last.data)) if (key.startsWith(`${step.name}.`)) delete last.data[key];
     last.data.retriedBy = ctx.by;
     await this.store.saveJob(last);
     await this.audit({ who: ctx.by, origin: ctx.origin, action: 'retry', host: last.host, jobId: last.id, outcome: 'ok', detail: `from ${step.name}` });

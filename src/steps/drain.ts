@@ -19,11 +19,12 @@ export const drainStep: Step = {
     const { job, host, koji, config } = ctx;
     const kojiHost = await koji.getHost(host.name);
     if (!kojiHost) throw new StepError('E_KOJI_UNKNOWN_HOST', `Koji does not know a host named ${host.name}`);
-    if (typeof job.data.drainStartedAt !== 'number') {
-      job.data.drainStartedAt = Date.now();
+    // The bound counts from the first start of the step, across restarts (a retry starts a new window).
+    if (typeof job.data['drain.startedAt'] !== 'number') {
+      job.data['drain.startedAt'] = Date.now();
       await ctx.save();
     }
-    const deadline = (job.data.drainStartedAt as number) + config.timeouts.drain;
+    const deadline = (job.data['drain.startedAt'] as number) + config.timeouts.drain;
     let last = '';
     for (;;) {
       let tasks = await koji.listOpenTasks(kojiHost.id);

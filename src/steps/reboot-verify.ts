@@ -14,11 +14,12 @@ export const rebootVerifyStep: Step = {
   abortable: false,
   async run(ctx) {
     const { connector, target, signal } = ctx;
-    if (ctx.job.data.rebootedForVerify !== true) {
+    // Saved before the reboot is issued, so a resumed step does not reboot a host that is already rebooting.
+    if (typeof ctx.job.data['reboot-verify.rebootIssuedAt'] !== 'number') {
+      ctx.job.data['reboot-verify.rebootIssuedAt'] = Date.now();
+      await ctx.save();
       ctx.progress('rebooting');
       await rebootHost(connector, target, { signal, timeoutMs: ctx.config.timeouts.step });
-      ctx.job.data.rebootedForVerify = true;
-      await ctx.save();
     }
     await waitForSsh(connector, target, {
       hostKeyMode: 'strict',

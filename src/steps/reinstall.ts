@@ -1,4 +1,9 @@
-/** Step 4: start the reinstall (bare metal: reboot into the installer, ends when SSH is gone; virt: virt-install). */
+/**
+ * Step 4: start the reinstall (bare metal: reboot into the installer, ends when SSH is gone; virt: virt-install).
+ * Resumable: the moment it is issued is saved first. A step resumed after a restart asks the host before issuing
+ * it again: if the host still answers with its old key, nothing happened yet and the reinstall is issued; if it is
+ * down or presents another key, the install is under way and the step is done.
+ */
 import type { Step } from './types';
 import { driverContext, driverFor } from './stage-installer';
 
@@ -8,7 +13,16 @@ export const reinstallStep: Step = {
   retry: false,
   abortable: false,
   async run(ctx) {
+    const { job } = ctx;
+    if (typeof job.data['reinstall.issuedAt'] === 'number') {
+      const state = await ctx.connector.probe(ctx.target, { hostKeyMode: 'strict', timeoutMs: Math.min(10_000, ctx.timeoutMs) });
+      if (state !== 'handshake') {
+        ctx.progress(`resumed: the host is ${state === 'down' ? 'down' : state === 'key-mismatch' ? 'presenting a new host key' : 'not speaking SSH'}, so the install is under way`);
+        return;
+      }
+    }
+    job.data['reinstall.issuedAt'] = Date.now();
+    await ctx.save();
     await driverFor(ctx).reinstall(driverContext(ctx));
-    ctx.job.data.reinstallStartedAt = Date.now();
   },
 };

@@ -81,8 +81,9 @@ export interface HubStandin {
   task(id: number): HubTask | undefined;
   /** Expires one session (or all): the next call with it gets AuthExpired. */
   expireSession(id?: number): void;
-  /** Delays every answer (or only `methods`) by `ms`. */
-  setDelay(ms: number, methods?: string[]): void;
+  /** Delays answers (of every call, or only `methods`; the next `times` ones, or all) by `ms`, after the call
+   * ran: a slow or lost answer to a call the hub did carry out. */
+  setDelay(ms: number, methods?: string[], times?: number): void;
   /** Makes the next `count` requests fail: HTTP 500/503, a reset connection, or ServerOffline. */
   failNext(count: number, mode?: FailureMode): void;
   /** ServerOffline for every call until turned off (Koji's ServerOffline / LockOut). */
@@ -136,7 +137,7 @@ export async function startHubStandin(options: HubStandinOptions): Promise<HubSt
   const state = options.state ?? new HubState();
   const lifetime = options.sessionLifetimeMs ?? 24 * 3_600_000;
   const calls: HubCallRecord[] = [];
-  let delay = { ms: 0, methods: undefined as string[] | undefined };
+  let delay = { ms: 0, methods: undefined as string[] | undefined, times: Infinity };
   let failures: { count: number; mode: FailureMode } = { count: 0, mode: 'http503' };
   let offline = false;
   let server: https.Server | undefined;
@@ -224,16 +225,16 @@ export async function startHubStandin(options: HubStandinOptions): Promise<HubSt
     }
     const { method, params } = decoded;
     const record: HubCallRecord = { method, params, path, tlsVersion: socket.getProtocol?.() ?? null, at: new Date() };
+    const sid = req.headers['koji-session-id'];
+    const cn = req.headers['koji-session-callnum'];
+    if (sid !== undefined) record.sessionId = Number(sid);
+    if (cn !== undefined) record.callnum = Number(cn);
     calls.push(record);
-
-    if (delay.ms > 0 && (!delay.methods || delay.methods.includes(method))) await new Promise((r) => setTimeout(r, delay.ms));
 
     let result: XmlRpcValue;
     try {
       if (method !== 'multiCall' && method !== 'system.multicall') callMethodOrThrowUnknown(method);
       const s = openSession(req, method);
-      record.sessionId = s.session?.id;
-      record.callnum = s.callnum;
       record.user = s.user?.name;
       const ctx: CallContext = {
         state,
@@ -253,6 +254,10 @@ export async function startHubStandin(options: HubStandinOptions): Promise<HubSt
       record.fault = f;
       log.debug({ method, fault: f }, 'hub fault');
       return fault(res, f.faultCode, f.faultString);
+    }
+    if (delay.ms > 0 && delay.times > 0 && (!delay.methods || delay.methods.includes(method))) {
+      delay.times -= 1;
+      await new Promise((r) => setTimeout(r, delay.ms));
     }
     const out = encodeMethodResponse(result);
     res.writeHead(200, { 'Content-Type': 'text/xml', 'Koji-Version': '1.35.0', 'Content-Length': Buffer.byteLength(out) });
@@ -380,8 +385,8 @@ export async function startHubStandin(options: HubStandinOptions): Promise<HubSt
     expireSession: (id) => {
       for (const s of state.sessions.values()) if (id === undefined || s.id === id) s.expired = true;
     },
-    setDelay: (ms, methods) => {
-      delay = { ms, methods };
+    setDelay: (ms, methods, times = Infinity) => {
+      delay = { ms, methods, times };
     },
     failNext: (count, mode = 'http503') => {
       failures = { count, mode };

@@ -49,13 +49,13 @@ describe('hub outages', () => {
     const c = client(events);
     await c.getHost('buildarm-03');
     await hub.stop();
-    const pending = [c.getHost('buildarm-03'), c.listOpenTasks(1), c.getHost('buildarm-03')];
+    const pending = Promise.all([c.getHost('buildarm-03'), c.listOpenTasks(1), c.getHost('buildarm-03')]);
     await until(() => events.length === 1);
     expect(events[0]).toMatchObject({ state: 'down' });
     expect(events[0]!.error?.message).toMatch(/ECONNREFUSED/);
     await new Promise((r) => setTimeout(r, 200)); // several more failed attempts: still one 'down'
     await hub.start();
-    const [h, tasks] = await Promise.all(pending);
+    const [h, tasks] = await pending;
     expect(h?.name).toBe('buildarm-03');
     expect(tasks).toEqual([]);
     expect(events.map((e) => e.state)).toEqual(['down', 'up']);

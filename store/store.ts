@@ -23,6 +23,7 @@ export interface Store {
   open(): Promise<void>;
   close(): Promise<void>;
 
+  /** Reads return deep copies: changing them never changes the store. */
   getJob(id: string): Job | undefined;
   /** The job of this host that is not finished, if any. */
   activeJob(host: string): Job | undefined;
@@ -40,6 +41,7 @@ export interface Store {
   saveRolling(run: RollingRun | undefined): Promise<void>;
 
   appendAudit(entry: AuditEntry): Promise<void>;
+  /** Oldest first (the order they were appended); `limit` keeps the newest entries that match. */
   listAudit(filter?: AuditFilter): AuditEntry[];
 
   /** Whether the last write succeeded; false after a failed write until one succeeds again. */

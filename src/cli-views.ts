@@ -9,7 +9,7 @@ import { STEP_NAMES, type Job } from './types';
 
 async function openStore(configPath: string) {
   const config = loadConfig(configPath, { env: process.env, checkFiles: false });
-  const store = createStore(config.store, { log: createLogger({ level: 'warn' }) });
+  const store = createStore(config.store, { log: createLogger({ level: 'warn' }), lock: false });
   await store.open();
   return { config, store };
 }

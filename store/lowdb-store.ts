@@ -9,6 +9,7 @@ import { StoreError } from '../src/errors';
 import { AtomicJsonFile, type AtomicFs } from './atomic-json-file';
 import { DocumentStore, type DocumentStoreOptions } from './document-store';
 import { MIGRATIONS, migrateDocument, type Migration } from './migrations';
+import { ProcessLock } from './process-lock';
 import { documentProblems, emptyDocument, type StoreDocument } from './store-document';
 
 export interface LowdbStoreOptions extends DocumentStoreOptions {
@@ -16,6 +17,8 @@ export interface LowdbStoreOptions extends DocumentStoreOptions {
   fs?: AtomicFs;
   /** For tests of the migration machinery. */
   migrations?: readonly Migration[];
+  /** Take the one-process lock beside the file (default true; read-only views pass false). */
+  lock?: boolean;
 }
 
 export class LowdbStore extends DocumentStore {
@@ -23,17 +26,34 @@ export class LowdbStore extends DocumentStore {
   private readonly adapter: AtomicJsonFile;
   private readonly db: Low<unknown>;
   private readonly migrations: readonly Migration[];
+  private readonly lock?: ProcessLock;
 
   constructor(file: string, options: LowdbStoreOptions = {}) {
     super(options);
     this.adapter = new AtomicJsonFile(file, { fs: options.fs, log: options.log });
     this.file = this.adapter.file;
+    if (options.lock !== false) this.lock = new ProcessLock(`${this.file}.lock`);
     this.db = new Low<unknown>(this.adapter, null);
     this.migrations = options.migrations ?? MIGRATIONS;
   }
 
   protected override async load(): Promise<StoreDocument | null> {
     await this.adapter.ensureDir();
+    this.lock?.acquire();
+    try {
+      return await this.loadLocked();
+    } catch (err) {
+      this.lock?.release();
+      throw err;
+    }
+  }
+
+  override async close(): Promise<void> {
+    await super.close();
+    this.lock?.release();
+  }
+
+  private async loadLocked(): Promise<StoreDocument | null> {
     this.db.data = null;
     await this.db.read();
     if (this.db.data === null) {

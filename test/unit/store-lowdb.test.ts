@@ -107,7 +107,7 @@ describe('LowdbStore on disk', () => {
   it('leaves no temp file behind after writes', async () => {
     const store = await opened();
     await Promise.all([store.saveJob(job('a')), store.saveJob(job('b'))]);
-    expect(await readdir(dir)).toEqual(['rekick.json']);
+    expect((await readdir(dir)).filter((f) => !f.endsWith('.lock'))).toEqual(['rekick.json']);
   });
 
   describe('refuses a file it cannot use, and leaves it byte-identical', () => {
@@ -126,7 +126,7 @@ describe('LowdbStore on disk', () => {
       const before = await readFile(file);
       await expectRefused(file, pattern);
       expect(Buffer.compare(await readFile(file), before)).toBe(0);
-      expect(await readdir(dir)).toEqual(['rekick.json']);
+      expect((await readdir(dir)).filter((f) => !f.endsWith('.lock'))).toEqual(['rekick.json']);
     });
 
     it('a file written by a newer rekick', async () => {
@@ -335,6 +335,7 @@ describe('LowdbStore on disk', () => {
     await Promise.all(saves);
     expect(most).toBe(1);
     expect(writes).toBeLessThan(200);
+    await store.close();
     const reopened = await opened();
     expect(reopened.listJobs()).toHaveLength(200);
   });
@@ -375,5 +376,29 @@ describe('createStore', () => {
     s.failWrites();
     await s.saveJob(job('a'));
     expect(s.writable).toBe(true);
+  });
+});
+
+describe('one process per state file', () => {
+  it('refuses a second open while the first holds the lock, takes over a stale lock, and read-only opens need none', async () => {
+    const { mkdtempSync, writeFileSync, existsSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { LowdbStore } = await import('../../store/lowdb-store');
+    const dir = mkdtempSync(join(tmpdir(), 'rekick-lock-'));
+    const file = join(dir, 'rekick.json');
+    const first = new LowdbStore(file);
+    await first.open();
+    const second = new LowdbStore(file);
+    await expect(second.open()).rejects.toThrow(/another rekick \(pid \d+\) is using this state file/);
+    const reader = new LowdbStore(file, { lock: false });
+    await reader.open();
+    await reader.close();
+    await first.close();
+    expect(existsSync(`${file}.lock`)).toBe(false);
+    writeFileSync(`${file}.lock`, '999999999\n'); // a pid that does not run
+    const third = new LowdbStore(file);
+    await third.open();
+    await third.close();
   });
 });

@@ -26,7 +26,15 @@ export type { HubHost, HubTask, HubUser, HubSession, HubChannel } from './hub-st
 
 export interface HubStandinOptions {
   /** PEM contents: the hub's key and certificate, and the CA(s) whose client certificates it accepts. */
-  tls: { key: string; cert: string; ca: string | string[] };
+  tls?: { key: string; cert: string; ca: string | string[] };
+  /** The same, given flat (either form works). */
+  key?: string;
+  cert?: string;
+  ca?: string | string[];
+  /** Seed data: users with their permissions, channels, hosts. */
+  users?: Array<{ name: string; perms?: string[]; blocked?: boolean }>;
+  channels?: string[];
+  hosts?: Array<{ name: string } & NonNullable<Parameters<HubState['addHost']>[1]>>;
   host?: string;
   /** 0 (default): a free port. */
   port?: number;
@@ -135,6 +143,13 @@ const READONLY_FOR_RETRY = new Set<string>(); // Koji's RetryWhitelist holds onl
 export async function startHubStandin(options: HubStandinOptions): Promise<HubStandin> {
   const log = options.log ?? pino({ level: 'silent' });
   const state = options.state ?? new HubState();
+  const tls = options.tls ?? { key: options.key ?? '', cert: options.cert ?? '', ca: options.ca ?? [] };
+  if (!tls.key || !tls.cert || (Array.isArray(tls.ca) ? tls.ca.length === 0 : !tls.ca)) {
+    throw new Error('startHubStandin needs the hub key, certificate and client CA (options.tls or key/cert/ca)');
+  }
+  for (const u of options.users ?? []) state.addUser(u.name, u.perms ?? [], { blocked: u.blocked });
+  for (const c of options.channels ?? []) state.addChannel(c);
+  for (const { name, ...h } of options.hosts ?? []) state.addHost(name, h);
   const lifetime = options.sessionLifetimeMs ?? 24 * 3_600_000;
   const calls: HubCallRecord[] = [];
   let delay = { ms: 0, methods: undefined as string[] | undefined, times: Infinity };
@@ -306,9 +321,9 @@ export async function startHubStandin(options: HubStandinOptions): Promise<HubSt
     if (server) return;
     const srv = https.createServer(
       {
-        key: options.tls.key,
-        cert: options.tls.cert,
-        ca: options.tls.ca,
+        key: tls.key,
+        cert: tls.cert,
+        ca: tls.ca,
         requestCert: false,
         minVersion: 'TLSv1.2',
         secureOptions: NO_RESUME_ON_RENEGOTIATION,

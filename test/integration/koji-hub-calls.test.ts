@@ -118,3 +118,25 @@ describe('hub calls rekick makes', () => {
     expect(await koji.getPerms()).toEqual(['host']);
   });
 });
+
+describe('hub stand-in set-up', () => {
+  it('takes its TLS material and seed users, channels and hosts flat (as the lab passes them)', async () => {
+    const seeded = await startHubStandin({
+      key: pki.hub.keyPem,
+      cert: pki.hub.certPem,
+      ca: pki.ca.certPem,
+      users: [{ name: 'rekick', perms: ['host'] }],
+      channels: ['image'],
+      hosts: [{ name: 'buildarm-09', arches: 'aarch64', channels: ['default', 'image'], enabled: false, comment: 'seeded' }],
+    });
+    try {
+      const c = createKojiClient({ server: seeded.url, cert: pki.clients.rekick!.pemPath, serverca: pki.ca.certPath });
+      expect(await c.getHost('buildarm-09')).toMatchObject({ enabled: false, comment: 'seeded' });
+      await c.enableHost('buildarm-09');
+      expect(seeded.host('buildarm-09')).toMatchObject({ enabled: true, comment: 'seeded' });
+      await c.close();
+    } finally {
+      await seeded.stop();
+    }
+  });
+});

@@ -53,7 +53,7 @@ export interface Rekick {
 
 export async function createRekick(options: RekickOptions): Promise<Rekick> {
   const { config, log } = options;
-  const store = options.store ?? createStore(config.store, { log });
+  const store = options.store ?? createStore(config.store, { log, ...config.history });
   await store.open();
 
   let executor: Executor | undefined;

@@ -164,6 +164,11 @@ export const retrySchema = z.strictObject({
   maxBackoff: duration('longest retry delay').prefault('60s'),
 });
 
+export const historySchema = z.strictObject({
+  keepFinishedPerHost: z.number().int().min(1).default(5).describe('finished jobs kept per host in the state file (older ones are dropped)'),
+  maxAudit: z.number().int().min(100).default(10_000).describe('audit entries kept in the state file (the oldest are dropped; pino logs keep all)'),
+});
+
 export const hostSchema = z
   .strictObject({
     name: hostName.describe('the host name, as in Koji'),
@@ -190,6 +195,7 @@ export const configSchema = z.strictObject({
   timeouts: timeoutsSchema.prefault({}),
   retry: retrySchema.prefault({}).describe('retries of steps that are safe to retry, after a retryable error'),
   rolling: rollingSchema.prefault({}),
+  history: historySchema.prefault({}).describe('how much finished history the state file keeps, so writes stay fast'),
   hosts: z.array(hostSchema).min(1, 'expected at least one host'),
 });
 

@@ -21,6 +21,7 @@ import { createKojiClient } from './koji/client';
 import type { KojiClient } from './koji/types';
 import { createSshConnector } from './ssh/remote-host';
 import { KojiHostStates } from './koji/host-states';
+import { kojiOutageNotices } from './koji/outage-notices';
 import { createMetrics } from './http/metrics';
 import { startHttpServer, type HttpServer } from './http/server';
 import type { RemoteConnector } from './ssh/types';
@@ -61,12 +62,8 @@ export async function createRekick(options: RekickOptions): Promise<Rekick> {
     options.koji ??
     createKojiClient({
       ...config.koji,
-      server: config.koji.server!,
       log: log.child({ component: 'koji' }),
-      onOutage: (e) => {
-        if (e.state === 'down') executor?.notify('warn', `Koji hub ${config.koji.server} is unreachable (${e.error?.message ?? 'no answer'}); rekick keeps retrying and jobs wait`);
-        else executor?.notify('info', `Koji hub ${config.koji.server} answers again; jobs go on`);
-      },
+      onOutage: kojiOutageNotices(config.koji.server ?? config.koji.profile ?? 'hub', (level, text) => executor?.notify(level, text)),
     });
   const connector =
     options.connector ??

@@ -15,7 +15,7 @@ export const disableStep: Step = {
   appliesTo: (h) => h.kind !== 'virthost',
   async run(ctx) {
     const { job, host, koji, config } = ctx;
-    const before = await koji.getHost(host.name);
+    const before = await koji.getHost(host.name, { signal: ctx.signal });
     if (!before) {
       throw new StepError('E_KOJI_UNKNOWN_HOST', `Koji does not know a host named ${host.name}; add it to the hub or fix hosts[] in the config`);
     }
@@ -27,7 +27,7 @@ export const disableStep: Step = {
     if (before.enabled) {
       const min = config.koji.minEnabled[host.arch];
       if (min !== undefined) {
-        const enabled = await koji.listHosts({ arches: [host.arch], enabled: true });
+        const enabled = await koji.listHosts({ arches: [host.arch], enabled: true, signal: ctx.signal });
         const left = enabled.filter((h) => h.name !== host.name).length;
         if (left < min) {
           throw new StepError(

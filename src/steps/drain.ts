@@ -11,13 +11,15 @@ import { abortableSleep } from '../executor/sleep';
 
 export const drainStep: Step = {
   name: 'drain',
-  timeoutMs: (c) => c.timeouts.drain,
+  // The step bounds itself by timeouts.drain (to name the tasks left); the executor's bound is a safety net.
+  timeoutMs: (c) => c.timeouts.drain + Math.max(60_000, 3 * c.koji.pollInterval),
   retry: true,
   abortable: true,
   appliesTo: (h) => h.kind !== 'virthost',
   async run(ctx) {
     const { job, host, koji, config } = ctx;
-    const kojiHost = await koji.getHost(host.name);
+    const signal = ctx.signal;
+    const kojiHost = await koji.getHost(host.name, { signal });
     if (!kojiHost) throw new StepError('E_KOJI_UNKNOWN_HOST', `Koji does not know a host named ${host.name}`);
     // The bound counts from the first start of the step, across restarts (a retry starts a new window).
     if (typeof job.data['drain.startedAt'] !== 'number') {
@@ -27,11 +29,11 @@ export const drainStep: Step = {
     const deadline = (job.data['drain.startedAt'] as number) + config.timeouts.drain;
     let last = '';
     for (;;) {
-      let tasks = await koji.listOpenTasks(kojiHost.id);
+      let tasks = await koji.listOpenTasks(kojiHost.id, { signal });
       if (tasks.length && job.options.forceDrain) {
-        for (const t of tasks) await koji.freeTask(t.id);
+        for (const t of tasks) await koji.freeTask(t.id, { signal });
         ctx.progress(`freed ${tasks.length} task${tasks.length === 1 ? '' : 's'} so the hub gives them to another builder: ${describeTasks(tasks, ctx)}`);
-        tasks = await koji.listOpenTasks(kojiHost.id);
+        tasks = await koji.listOpenTasks(kojiHost.id, { signal });
       }
       if (!tasks.length) return;
       const line = `waiting for ${tasks.length} open task${tasks.length === 1 ? '' : 's'}: ${describeTasks(tasks, ctx)}`;

@@ -19,7 +19,7 @@ export const enableStep: Step = {
     if (job.kojiBefore && !job.kojiBefore.enabled && !approval.override) {
       throw new StepError('E_WAS_DISABLED', `${host.name} was disabled before rekick touched it (comment: "${job.kojiBefore.comment ?? ''}"); approve with --override to enable it anyway`);
     }
-    const now = await koji.getHost(host.name);
+    const now = await koji.getHost(host.name, { signal: ctx.signal });
     if (!now) throw new StepError('E_KOJI_UNKNOWN_HOST', `Koji no longer knows a host named ${host.name}`);
     if (!now.enabled) {
       if (job.kojiComment && now.comment !== job.kojiComment && !approval.override) {

@@ -1,0 +1,53 @@
+/**
+ * Host words of a command (`buildarm-03`, `group:buildhw-aarch64`) checked against the config before anything
+ * is asked of the executor: exact ASCII names only (a look-alike letter is an unknown host), the first unknown
+ * word refuses the whole line with the closest name suggested.
+ */
+import type { HostConfig } from '../src/config/schema';
+import { UserError } from '../src/errors';
+import type { ExecutorApi } from '../src/executor/types';
+import { didYouMean } from './suggest';
+
+const ASCII_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+/** How a typed word is shown back: bounded, with non-ASCII characters spelled out so look-alikes are visible. */
+export function showWord(word: string): string {
+  const short = [...word].length > 64 ? `${[...word].slice(0, 64).join('')}…` : word;
+  const odd = [...new Set([...short].filter((c) => c.codePointAt(0)! > 0x7e))];
+  if (!odd.length) return short;
+  const codes = odd.slice(0, 4).map((c) => `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`);
+  return `${short} (has non-ASCII ${codes.join(' ')})`;
+}
+
+export function groupNames(executor: ExecutorApi): string[] {
+  return [...new Set(executor.config.hosts.flatMap((h) => h.groups))].sort();
+}
+
+/** Checks one word; throws UserError naming it (and the closest known name), with `nothing` appended. */
+export function checkHostWord(executor: ExecutorApi, word: string, nothing: string, allowGroups = true): void {
+  if (word.startsWith('group:')) {
+    const group = word.slice('group:'.length);
+    if (!allowGroups) throw new UserError(`name one host, not a group (${showWord(word)}); ${nothing}`, 'E_USAGE');
+    const groups = groupNames(executor);
+    if (!ASCII_NAME.test(group) || !groups.includes(group)) {
+      throw new UserError(`unknown group: ${showWord(group)}${didYouMean(group, groups, 'group:')}; ${nothing}`, 'E_UNKNOWN_GROUP');
+    }
+    return;
+  }
+  if (!ASCII_NAME.test(word) || !executor.host(word)) {
+    const names = executor.config.hosts.map((h) => h.name);
+    throw new UserError(`unknown host: ${showWord(word)}${didYouMean(word, names)}; ${nothing}`, 'E_UNKNOWN_HOST');
+  }
+}
+
+/** All words checked first (one bad word refuses all), then expanded: groups to their hosts, duplicates once. */
+export function resolveHostWords(executor: ExecutorApi, words: string[], nothing: string): HostConfig[] {
+  for (const w of words) checkHostWord(executor, w, nothing);
+  return executor.resolveHosts(words);
+}
+
+/** One host name, checked. */
+export function resolveOneHost(executor: ExecutorApi, word: string, nothing: string): HostConfig {
+  checkHostWord(executor, word, nothing, false);
+  return executor.host(word)!;
+}

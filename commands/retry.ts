@@ -1,0 +1,20 @@
+/** !retry HOST: resume a failed job from the step that failed. */
+import { STEP_NAMES } from '../src/types';
+import { stepTag } from '../src/chat/render';
+import { resolveOneHost } from './host-args';
+import { parseOneHost, type HostArg } from './cancel';
+import { defineCommand } from './types';
+
+export const retry = defineCommand<HostArg>({
+  name: 'retry',
+  usage: 'retry HOST',
+  summary: 'resume a host’s failed job from the step that failed',
+  role: 'operator',
+  parse: parseOneHost,
+  async run(ctx) {
+    const host = resolveOneHost(ctx.executor, ctx.args.host, 'nothing retried');
+    const job = await ctx.executor.retry(host.name, ctx.request);
+    const step = STEP_NAMES[Math.min(job.current, STEP_NAMES.length - 1)]!;
+    await ctx.reply(`${host.name}: retrying job ${job.id} from ${stepTag(step, job.current)}`);
+  },
+});

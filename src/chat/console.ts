@@ -1,0 +1,77 @@
+/**
+ * The lab console as a chat adapter (`rekick lab`): every input line is a channel line in `#lab` from the
+ * operator at the terminal (identity console:operator, shown as $USER), who holds every role in the lab config.
+ * Whatever the channel would see is printed, one line per line. Works with a pipe and a TTY; ends at EOF.
+ */
+import { createInterface, type Interface } from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
+import type { Logger } from 'pino';
+import type { Identity, Origin } from '../types';
+import type { ChatAdapter, MessageHandler, OutgoingMessage } from './chat-adapter';
+
+export interface ConsoleAdapterOptions {
+  input: Readable;
+  output: Writable;
+  /** Shown as the operator's name (default: $USER, else `operator`). */
+  display?: string;
+  room?: string;
+  log?: Logger;
+  /** Called once input has ended and every line typed has been handled. */
+  onEnd?: () => void;
+}
+
+export const CONSOLE_ROOM = '#lab';
+
+export function createConsoleAdapter(options: ConsoleAdapterOptions): ChatAdapter {
+  const room = options.room ?? CONSOLE_ROOM;
+  const origin: Origin = { adapter: 'console', room };
+  const user: Identity = { source: 'console', id: 'operator', display: options.display ?? process.env.USER ?? 'operator' };
+  let rl: Interface | undefined;
+  let ready = false;
+  let ended = false;
+  let handling: Promise<void> = Promise.resolve();
+
+  const write = (text: string) => {
+    if (!options.output.writable) return;
+    for (const line of text.split(/\r?\n/)) options.output.write(`${line}\n`);
+  };
+
+  return {
+    name: 'console',
+    async start(onMessage: MessageHandler) {
+      rl = createInterface({ input: options.input, terminal: false, crlfDelay: Infinity });
+      ready = true;
+      rl.on('line', (line) => {
+        const text = line.trim();
+        if (!text) return;
+        // Lines are handled one after another, in the order typed (a pipe delivers them all at once).
+        handling = handling.then(async () => {
+          try {
+            await onMessage({ origin, user, text });
+          } catch (err) {
+            options.log?.error({ err }, 'console line failed');
+          }
+        });
+      });
+      rl.once('close', () => {
+        ended = true;
+        ready = false;
+        void handling.then(() => options.onEnd?.());
+      });
+    },
+    async stop() {
+      ready = false;
+      rl?.close();
+    },
+    async send(_target: Origin, message: OutgoingMessage) {
+      if (ended && !options.output.writable) return;
+      write(message.text);
+    },
+    noticeRooms() {
+      return [origin];
+    },
+    isReady() {
+      return ready;
+    },
+  };
+}

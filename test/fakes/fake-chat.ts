@@ -1,0 +1,103 @@
+/**
+ * A fake ChatAdapter: `say()` plays a line from a user, `sent` keeps everything rekick sent (with its target),
+ * `failSends` makes every send reject (to prove errors never escape).
+ */
+import type { ChatAdapter, ChatMessage, MessageHandler, OutgoingMessage } from '../../src/chat/chat-adapter';
+import type { Identity, Origin } from '../../src/types';
+import pino from 'pino';
+import { commands } from '../../commands';
+import type { HostsInfo, RollingApi } from '../../commands/types';
+import { createRoles } from '../../src/chat/roles';
+import { createRouter, type Router } from '../../src/chat/router';
+import type { AuditEntry } from '../../src/types';
+import { FakeExecutor } from './fake-executor';
+
+export interface SentMessage {
+  target: Origin;
+  message: OutgoingMessage;
+}
+
+export class FakeChat implements ChatAdapter {
+  readonly sent: SentMessage[] = [];
+  failSends = false;
+  private handler?: MessageHandler;
+
+  constructor(
+    readonly name = 'irc',
+    private readonly notices: string[] = ['#builders'],
+  ) {}
+
+  async start(onMessage: MessageHandler): Promise<void> {
+    this.handler = onMessage;
+  }
+
+  async stop(): Promise<void> {
+    this.handler = undefined;
+  }
+
+  async send(target: Origin, message: OutgoingMessage): Promise<void> {
+    if (this.failSends) throw new Error(`${this.name} is down`);
+    this.sent.push({ target, message });
+  }
+
+  noticeRooms(): Origin[] {
+    return this.notices.map((room) => ({ adapter: this.name, room }));
+  }
+
+  isReady(): boolean {
+    return Boolean(this.handler);
+  }
+
+  /** Plays a line from `user` in `room` (a private message when `room` is not a channel). */
+  async say(user: Identity, text: string, room = '#builders', extra: Partial<ChatMessage> = {}): Promise<void> {
+    if (!this.handler) throw new Error('adapter not started');
+    await this.handler({ origin: { adapter: this.name, room, private: !room.startsWith('#') && !room.startsWith('C') ? true : undefined }, user, text, ...extra });
+  }
+
+  /** The texts sent to a room, in order. */
+  texts(room?: string): string[] {
+    return this.sent.filter((s) => room === undefined || s.target.room === room).map((s) => s.message.text);
+  }
+}
+
+// ---- a router wired to a FakeChat and a FakeExecutor, for command and router tests ----
+
+export interface ChatRig {
+  executor: FakeExecutor;
+  chat: FakeChat;
+  router: Router;
+  audit: AuditEntry[];
+  /** Sends a line as `user` and returns what rekick replied (texts, in order). */
+  line(user: Identity, text: string, room?: string): Promise<string[]>;
+}
+
+export async function createChatRig(options: { rolling?: RollingApi; hostsInfo?: HostsInfo; now?: () => Date } = {}): Promise<ChatRig> {
+  const executor = await FakeExecutor.create();
+  const chat = new FakeChat('irc');
+  const audit: AuditEntry[] = [];
+  const router = createRouter({
+    executor,
+    commands,
+    roles: createRoles(executor.config.roles),
+    log: pino({ level: 'silent' }),
+    audit: (e) => {
+      audit.push(e);
+    },
+    adapters: [chat],
+    rolling: options.rolling,
+    hostsInfo: options.hostsInfo,
+    now: options.now,
+  });
+  await chat.start((m) => router.handle(m));
+  return {
+    executor,
+    chat,
+    router,
+    audit,
+    async line(user, text, room = '#builders') {
+      const before = chat.sent.length;
+      await chat.say(user, text, room);
+      return chat.sent.slice(before).map((s) => s.message.text);
+    },
+  };
+}

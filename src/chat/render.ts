@@ -88,7 +88,8 @@ export function renderEvent(event: ExecutorEvent): string[] {
 /** "12m ago"-style age, from an ISO time. */
 export function age(iso: string | undefined, now: Date): string {
   if (!iso) return '?';
-  return formatDuration(Math.max(0, now.getTime() - Date.parse(iso)));
+  const ms = Math.max(0, now.getTime() - Date.parse(iso));
+  return ms >= 2 * 86_400_000 ? `${Math.round(ms / 86_400_000)}d` : formatDuration(ms);
 }
 
 function stepNow(job: Job): StepRecord | undefined {

@@ -86,8 +86,8 @@ export function commandText(message: ChatMessage, nick: string): string | undefi
   if (message.isSlashCommand) return text.replace(/^!/, '');
   if (text.startsWith('!')) return text.slice(1);
   const addressed = new RegExp(`^@?${nick.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}[:,]\\s*`, 'i').exec(text);
-  if (addressed) return text.slice(addressed[0].length);
-  if (message.origin.private) return text;
+  if (addressed) return text.slice(addressed[0].length).replace(/^!/, '');
+  if (message.origin.private) return text.replace(/^!/, '');
   return undefined;
 }
 

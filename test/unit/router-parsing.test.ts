@@ -34,6 +34,7 @@ describe('commandText: which lines are meant for rekick', () => {
     ['  !reinstall a', {}, 'reinstall a'],
     ['rekick: status', {}, 'status'],
     ['Rekick, queue', {}, 'queue'],
+    ['rekick: !queue', {}, 'queue'],
     ['@rekick: hosts', {}, 'hosts'],
     ['status please', {}, undefined],
     ['rekicker: status', {}, undefined],

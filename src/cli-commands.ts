@@ -27,7 +27,9 @@ export async function runStart(options: { configPath: string; console: boolean }
 /** Runs the bot until SIGTERM/SIGINT (or, with the console, until stdin ends). */
 export async function runBot(config: Config, options: { console: boolean; banner?: (statusUrl?: string) => string[] }): Promise<number> {
   const log = createLogger();
-  const adapters = options.console ? [createConsoleAdapter({ input: process.stdin, output: process.stdout })] : [];
+  let inputEnded: () => void = () => undefined;
+  const inputEnd = new Promise<string>((resolve) => (inputEnded = () => resolve('end of input')));
+  const adapters = options.console ? [createConsoleAdapter({ input: process.stdin, output: process.stdout, onEnd: () => inputEnded() })] : [];
   const rekick = await createRekick({ config, log, adapters });
   await rekick.start();
   const banner = options.banner?.(rekick.http?.url) ?? (options.console ? [`rekick ready: type !help${rekick.http ? `; status page ${rekick.http.url}` : ''}`] : []);
@@ -35,7 +37,7 @@ export async function runBot(config: Config, options: { console: boolean; banner
   const signals = ['SIGTERM', 'SIGINT'] as const;
   const stopped = new Promise<string>((resolve) => {
     for (const s of signals) process.once(s, () => resolve(s));
-    if (options.console) process.stdin.once('end', () => resolve('end of input'));
+    if (options.console) void inputEnd.then(resolve);
   });
   const why = await stopped;
   log.info({ why }, 'stopping');

@@ -89,6 +89,8 @@ export async function createRekick(options: RekickOptions): Promise<Rekick> {
   if (config.irc && options.chat?.irc !== false) adapters.push(createIrcAdapter({ config: config.irc, log: log.child({ component: 'irc' }) }));
   if (config.slack && options.chat?.slack !== false) adapters.push(createSlackAdapter({ config: config.slack, log: log.child({ component: 'slack' }) }));
 
+  const hostStates = new KojiHostStates(koji, log.child({ component: 'koji-states' }));
+  hostStates.follow(executor);
   const roles = createRoles(config.roles);
   const router = createRouter({
     executor,
@@ -97,11 +99,11 @@ export async function createRekick(options: RekickOptions): Promise<Rekick> {
     log: log.child({ component: 'router' }),
     audit: (entry) => executor!.audit(entry),
     adapters,
+    hostsInfo: (host) => hostStates.get(host),
+    nick: config.irc?.nick,
   });
   const notifier = createNotifier({ executor, adapters, log: log.child({ component: 'notifier' }) });
   const exec = executor;
-  const hostStates = new KojiHostStates(koji, log.child({ component: 'koji-states' }));
-  hostStates.follow(exec);
   const metrics = createMetrics({ config, store, executor: exec, hostStates });
   const httpConfig = config.http ?? options.http;
   let http: HttpServer | undefined;

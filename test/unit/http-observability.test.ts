@@ -77,11 +77,11 @@ describe('observability over HTTP', () => {
   });
 
   it('the API answers match the store', async () => {
-    const jobs = await (await get('/api/v1/jobs')).json();
+    const jobs = (await (await get('/api/v1/jobs')).json()) as Array<{ id: string }>;
     expect(jobs).toEqual(JSON.parse(JSON.stringify(store.listJobs({ limit: 50 }))));
     const one = await (await get(`/api/v1/jobs/${jobs[0].id}`)).json();
     expect(one).toEqual(JSON.parse(JSON.stringify(store.getJob(jobs[0].id))));
-    const hosts = await (await get('/api/v1/hosts')).json();
+    const hosts = (await (await get('/api/v1/hosts')).json()) as Array<{ name: string }>;
     expect(hosts.find((h: { name: string }) => h.name === 'buildarm-01')).toMatchObject({ lastReinstalledAt: store.getHost('buildarm-01')!.lastReinstalledAt, koji: { enabled: true } });
     expect(await (await get('/api/v1/rolling')).json()).toBeNull();
     expect((await get('/api/v1/jobs/nope')).status).toBe(404);

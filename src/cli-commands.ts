@@ -7,7 +7,7 @@ import { CodedError } from './errors';
 import { planReinstall } from './executor/plan';
 import { createLogger } from './log';
 import { createRekick } from './main';
-import type { Identity } from './types';
+import type { Identity, Job } from './types';
 
 export async function runCheckConfig(file: string | undefined): Promise<number> {
   if (!file) throw new CodedError('E_USAGE', 'name the config file: rekick check-config FILE');
@@ -30,7 +30,7 @@ export async function runBot(config: Config, options: { console: boolean; banner
   let inputEnded: () => void = () => undefined;
   const inputEnd = new Promise<string>((resolve) => (inputEnded = () => resolve('end of input')));
   const adapters = options.console ? [createConsoleAdapter({ input: process.stdin, output: process.stdout, onEnd: () => inputEnded() })] : [];
-  const rekick = await createRekick({ config, log, adapters });
+  const rekick = await createRekick({ config, log, adapters, checkpoint: crashCheckpoint(process.env.REKICK_TEST_KILL_AT) });
   await rekick.start();
   const banner = options.banner?.(rekick.http?.url) ?? (options.console ? [`rekick ready: type !help${rekick.http ? `; status page ${rekick.http.url}` : ''}`] : []);
   for (const line of banner) process.stdout.write(`${line}\n`);
@@ -75,3 +75,15 @@ export async function runReinstallCli(options: {
   return failed.length ? 1 : 0;
 }
 
+
+/**
+ * For the crash tests only: `REKICK_TEST_KILL_AT=POINT[@HOST]` (e.g. `succeeded:drain@buildarm-03`) makes the
+ * process SIGKILL itself at that durable transition, so a test can kill rekick at an exact point of a job.
+ */
+export function crashCheckpoint(spec: string | undefined): ((point: string, job: Job) => void) | undefined {
+  if (!spec) return undefined;
+  const [point, host] = spec.split('@');
+  return (p, job) => {
+    if (p === point && (!host || job.host === host)) process.kill(process.pid, 'SIGKILL');
+  };
+}

@@ -36,6 +36,8 @@ export interface RekickOptions {
   koji?: KojiClient;
   connector?: RemoteConnector;
   store?: Store;
+  /** Crash tests: called at each durable transition of a job. */
+  checkpoint?: (point: string, job: import('./types').Job) => void;
   /** Serve HTTP (health, metrics, API, status page) even without an `http:` section (the lab does). */
   http?: { host?: string; port?: number };
 }
@@ -82,6 +84,7 @@ export async function createRekick(options: RekickOptions): Promise<Rekick> {
     connector,
     drivers: createDrivers(),
     steps: createSteps(),
+    checkpoint: options.checkpoint,
     log: log.child({ component: 'executor' }),
   });
 

@@ -26,6 +26,8 @@ export interface ExecutorOptions extends StepDeps {
   store: Store;
   /** The pipeline's eight steps, in order (createSteps() in production; scripted ones in tests). */
   steps: Step[];
+  /** Called at each durable transition of a job (crash tests kill the process there). */
+  checkpoint?: (point: string, job: Job) => void;
   /** Job ids; tests may make them predictable. */
   newId?: () => string;
 }
@@ -40,6 +42,7 @@ export class Executor implements ExecutorApi {
   private readonly runners = new Map<string, JobRunner>();
   private readonly hostsByName: Map<string, HostConfig>;
   private readonly newId: () => string;
+  private readonly checkpoint?: (point: string, job: Job) => void;
   private stopping = false;
   private storeBroken = false;
 
@@ -51,6 +54,7 @@ export class Executor implements ExecutorApi {
     this.steps = options.steps;
     this.newId = options.newId ?? (() => `j-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`);
     this.hostsByName = new Map(options.config.hosts.map((h) => [h.name, h]));
+    this.checkpoint = options.checkpoint;
   }
 
   on(listener: ExecutorListener): () => void {
@@ -183,6 +187,7 @@ export class Executor implements ExecutorApi {
       job.updatedAt = at;
     }
     await this.store.saveJobs(jobs);
+    for (const job of jobs) this.checkpoint?.('approved', job);
     for (const job of jobs) {
       await this.audit({
         who: ctx.by,
@@ -376,6 +381,7 @@ export class Executor implements ExecutorApi {
       onStoreRecovered: () => this.onStoreRecovered(),
       finishCancelled: (j) => this.finishCancelled(j),
       setComment: (j, c) => this.trySetComment(j, c),
+      checkpoint: this.checkpoint,
     });
     this.runners.set(job.id, runner);
     void runner.done.finally(() => this.runners.delete(job.id));

@@ -32,6 +32,9 @@ export interface JobRunnerOptions {
   onStoreRecovered(): void;
   finishCancelled(job: Job): Promise<void>;
   setComment(job: Job, comment: string): Promise<void>;
+  /** Called at each durable transition (`started:STEP`, `succeeded:STEP`, `awaiting-approval`, `succeeded`):
+   * the crash tests kill the process exactly there. */
+  checkpoint?(point: string, job: Job): void;
 }
 
 type StepOutcome = 'ok' | 'failed' | 'cancelled' | 'stopped';
@@ -99,6 +102,7 @@ export class JobRunner {
     job.state = 'awaiting-approval';
     job.updatedAt = now;
     await this.save();
+    this.o.checkpoint?.('awaiting-approval', job);
     this.o.emit({ type: 'awaiting-approval', job });
   }
 
@@ -110,6 +114,7 @@ export class JobRunner {
     job.updatedAt = now;
     job.current = job.steps.length - 1;
     await this.save();
+    this.o.checkpoint?.('succeeded', job);
     const rec = this.o.store.getHost(job.host) ?? { name: job.host };
     await this.o.store.saveHost({ ...rec, lastJobId: job.id, lastOutcome: 'succeeded', lastReinstalledAt: rec.lastReinstalledAt ?? now });
     if (job.steps[job.current]!.status !== 'skipped') this.o.emit({ type: 'enabled', job });
@@ -132,6 +137,7 @@ export class JobRunner {
       record.attempts += 1;
       job.updatedAt = new Date().toISOString();
       await this.save();
+      this.o.checkpoint?.(`started:${step.name}`, job);
       try {
         await this.attempt(step, index, timeoutMs);
         const end = Date.now();
@@ -141,6 +147,7 @@ export class JobRunner {
         job.current = index + 1;
         job.updatedAt = record.endedAt;
         await this.save();
+        this.o.checkpoint?.(`succeeded:${step.name}`, job);
         this.o.emit({ type: 'step-succeeded', job, step: step.name, index, durationMs: record.durationMs });
         return 'ok';
       } catch (err) {

@@ -149,6 +149,14 @@ export interface RollingRun {
   failed: Array<{ host: string; step?: StepName; message: string }>;
   pausedReason?: string;
   lastProgressAt?: string;
+  /** Hosts in flight at once: ceil(fraction × size of the fleet or group), at least 1, fixed at start. */
+  slots?: number;
+  /** How many hosts the fleet or group had at start. */
+  size?: number;
+  /** Failures already reported when the run was last resumed: the failure budget counts from there. */
+  acknowledgedFailures?: number;
+  /** Who stopped the run (state 'stopped'). */
+  stoppedBy?: Identity;
 }
 
 /** Events the executor emits; the notifier renders them for every chat. */

@@ -1,0 +1,48 @@
+/**
+ * Durations for rolling notices: how long one host's reinstall takes (from past jobs in the store: first step
+ * started to reboot-verify ended, so time waiting for a human is left out), and what that makes for a run.
+ */
+import { STEP_NAMES, type Job } from '../types';
+
+const VERIFY = STEP_NAMES.indexOf('reboot-verify');
+
+/** Machine time of one reinstall, or undefined when the job did not get through reboot-verify. */
+export function reinstallDurationMs(job: Job): number | undefined {
+  const first = job.steps.find((s) => s.startedAt)?.startedAt;
+  const verified = job.steps[VERIFY];
+  if (!first || !verified || verified.status !== 'succeeded' || !verified.endedAt) return undefined;
+  const ms = Date.parse(verified.endedAt) - Date.parse(first);
+  return Number.isFinite(ms) && ms >= 0 ? ms : undefined;
+}
+
+export interface TypicalDuration {
+  ms: number;
+  samples: number;
+}
+
+/** The median reinstall time of these jobs (those that got through reboot-verify), or undefined with none. */
+export function typicalDuration(jobs: readonly Job[]): TypicalDuration | undefined {
+  const times = jobs.map(reinstallDurationMs).filter((m): m is number => m !== undefined).sort((a, b) => a - b);
+  if (!times.length) return undefined;
+  const mid = Math.floor(times.length / 2);
+  const ms = times.length % 2 ? times[mid]! : (times[mid - 1]! + times[mid]!) / 2;
+  return { ms, samples: times.length };
+}
+
+/** Hosts go in waves of `slots`: what is left takes ceil(left / slots) reinstall times. */
+export function estimateRunMs(hostsLeft: number, slots: number, perHostMs: number): number {
+  if (hostsLeft <= 0) return 0;
+  return Math.ceil(hostsLeft / Math.max(1, slots)) * perHostMs;
+}
+
+/** `45s`, `12m`, `2h10m`, `3d4h`. */
+export function formatDuration(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s}s`;
+  const m = Math.round(s / 60);
+  if (m < 60) return `${m}m`;
+  const h = Math.floor(m / 60);
+  if (h < 48) return m % 60 ? `${h}h${m % 60}m` : `${h}h`;
+  const d = Math.floor(h / 24);
+  return h % 24 ? `${d}d${h % 24}h` : `${d}d`;
+}

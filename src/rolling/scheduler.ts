@@ -1,0 +1,455 @@
+/**
+ * The rolling scheduler, in kured's loop shape: first resume what it holds (the run in the store), then on every
+ * pass: bring the run up to date with the store's jobs -> window -> due hosts -> capacity -> start. Slots belong to
+ * jobs in the store (a host of the run with an active job, waiting for approval included, is in flight), never to
+ * a lease that could leak when rekick dies. Passes run one at a time: after executor events about the run's
+ * hosts, every `tickMs`, and after each command.
+ */
+import { randomBytes } from 'node:crypto';
+import { UserError, toCodedError } from '../errors';
+import type { RequestContext } from '../executor/types';
+import type { HostConfig } from '../config/schema';
+import type { RollingStartOptions } from '../../commands/types';
+import { ACTIVE_JOB_STATES, type AuditEntry, type ExecutorEvent, type Identity, type Job, type RollingRun } from '../types';
+import { pickHosts, slotsFor } from './capacity';
+import { estimateRunMs, formatDuration, typicalDuration } from './estimate';
+import { dueAt, isDue, orderHosts } from './order';
+import { reconcileRun, type HostEnding } from './reconcile';
+import { renderBudgetPause, renderCounts, renderProgress, renderStart, renderStatus, renderSummary } from './render';
+import { tallyRun, type RollingTally } from './tally';
+import type { RollingScheduler, RollingSchedulerOptions } from './types';
+import { parseWindow, type RollingWindow } from './window';
+
+/** Who the scheduler is in jobs, approvals and the audit trail. */
+export const ROLLING_IDENTITY: Identity = { source: 'rolling', id: 'rekick', display: 'rolling' };
+
+const LIVE: ReadonlyArray<RollingRun['state']> = ['running', 'paused'];
+
+export function createRollingScheduler(options: RollingSchedulerOptions): RollingScheduler {
+  return new Scheduler(options);
+}
+
+class Scheduler implements RollingScheduler {
+  private readonly o: RollingSchedulerOptions;
+  private readonly clock: () => Date;
+  private readonly window: RollingWindow | undefined;
+  private readonly progressEveryMs: number;
+  private run: RollingRun | undefined;
+  private chain: Promise<unknown> = Promise.resolve();
+  private pending = false;
+  private timer: NodeJS.Timeout | undefined;
+  private unsubscribe: (() => void) | undefined;
+  private closed = false;
+  private lastCounts: string | undefined;
+  /** Jobs the executor would not approve automatically (said once each). */
+  private readonly notAutoApproved = new Set<string>();
+
+  constructor(options: RollingSchedulerOptions) {
+    this.o = options;
+    this.clock = options.clock ?? (() => new Date());
+    this.window = options.config.rolling.window ? parseWindow(options.config.rolling.window) : undefined;
+    this.progressEveryMs = options.progressEveryMs ?? 5 * 60_000;
+  }
+
+  // ---- lifecycle ----
+
+  async activate(): Promise<void> {
+    this.closed = false;
+    this.run = this.o.store.getRolling();
+    const run = this.run;
+    if (run && LIVE.includes(run.state)) {
+      const t = tallyRun(run, this.o.store);
+      this.lastCounts = renderCounts(run, t);
+      this.o.log.info({ run: run.id, state: run.state }, 'resuming the rolling run held in the store');
+      this.notify(`rolling ${run.id} resumed after a restart (${run.state}): ${this.lastCounts}`);
+    }
+    this.unsubscribe = this.o.executor.on((e) => this.onEvent(e));
+    this.timer = setInterval(() => void this.kick(), this.o.tickMs ?? 30_000);
+    this.timer.unref();
+    await this.tick();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    this.unsubscribe?.();
+    await this.settled();
+  }
+
+  async tick(): Promise<void> {
+    await this.kick();
+    await this.settled();
+  }
+
+  async settled(): Promise<void> {
+    let seen: Promise<unknown> | undefined;
+    while (seen !== this.chain) {
+      seen = this.chain;
+      await seen;
+    }
+  }
+
+  current(): RollingRun | undefined {
+    return this.run ? structuredClone(this.run) : undefined;
+  }
+
+  // ---- RollingApi ----
+
+  start(options: RollingStartOptions): Promise<string | void> {
+    return this.serial(() => this.startRun(options));
+  }
+
+  pause(ctx: RequestContext): Promise<string | void> {
+    return this.serial(async () => {
+      const run = this.liveRun('pause');
+      if (run.state === 'paused') throw new UserError(`rolling run ${run.id} is already paused; !rolling resume goes on`, 'E_ROLLING_PAUSED');
+      run.state = 'paused';
+      run.pausedReason = `paused by ${ctx.by.display}`;
+      await this.save();
+      const t = tallyRun(run, this.o.store);
+      this.notify(`rolling ${run.id} paused by ${ctx.by.display}: no new hosts start; ${t.inFlight.length} in flight go on. ${renderCounts(run, t)}`, ctx);
+    });
+  }
+
+  resume(ctx: RequestContext): Promise<string | void> {
+    return this.serial(async () => {
+      const run = this.liveRun('resume');
+      if (run.state === 'running') throw new UserError(`rolling run ${run.id} is not paused`, 'E_ROLLING_RUNNING');
+      run.state = 'running';
+      run.pausedReason = undefined;
+      run.acknowledgedFailures = run.failed.length;
+      await this.save();
+      const t = tallyRun(run, this.o.store);
+      this.notify(`rolling ${run.id} resumed by ${ctx.by.display}: ${renderCounts(run, t)}; the failure budget counts afresh`, ctx);
+      void this.kick();
+    });
+  }
+
+  stop(ctx: RequestContext): Promise<string | void> {
+    return this.serial(async () => {
+      const run = this.liveRun('stop');
+      reconcileRun(run, this.o.store);
+      run.state = 'stopped';
+      run.stoppedBy = ctx.by;
+      run.endedAt = this.clock().toISOString();
+      await this.save();
+      const t = tallyRun(run, this.o.store);
+      this.notify(renderSummary(run, t, this.elapsed(run)), ctx);
+      await this.audit({ who: ctx.by, origin: ctx.origin, action: 'rolling-stop', outcome: 'ok', detail: `${run.id}: ${renderCounts(run, t)}` });
+    });
+  }
+
+  status(): string[] {
+    const run = this.run;
+    if (!run) return [];
+    const t = tallyRun(run, this.o.store);
+    const now = this.clock();
+    let waitingFor: string | undefined;
+    if (this.window && run.state === 'running' && !this.window.contains(now)) {
+      const next = this.window.nextOpen(now);
+      waitingFor = `outside the window ${this.window.text}: no host starts until ${next ? next.toISOString() : 'the window opens'}`;
+    }
+    return renderStatus({
+      run,
+      tally: t,
+      etaMs: this.etaMs(run, t),
+      budget: this.o.config.rolling.failureBudget,
+      waitingFor,
+      nextDue: run.continuous && LIVE.includes(run.state) ? this.nextDueLine(run, t) : undefined,
+    });
+  }
+
+  // ---- the loop ----
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.chain.then(fn);
+    this.chain = next.catch(() => undefined);
+    return next;
+  }
+
+  private kick(): Promise<void> {
+    if (this.closed || this.pending) return Promise.resolve();
+    this.pending = true;
+    return this.serial(async () => {
+      this.pending = false;
+      if (this.closed) return;
+      try {
+        await this.pass();
+      } catch (err) {
+        this.o.log.error({ err: toCodedError(err), run: this.run?.id }, 'rolling pass failed; the next pass tries again');
+      }
+    });
+  }
+
+  private onEvent(e: ExecutorEvent): void {
+    const run = this.run;
+    if (!run || !LIVE.includes(run.state) || e.type === 'notice') return;
+    if (e.job.options.rollingRunId === run.id || run.order.includes(e.job.host)) void this.kick();
+  }
+
+  private async pass(): Promise<void> {
+    const run = this.run;
+    if (!run || !LIVE.includes(run.state)) return;
+    const store = this.o.store;
+    const now = this.clock();
+    const { ended, changed } = reconcileRun(run, store);
+    if (!run.continuous) ended.push(...this.doneOutsideRun(run));
+    let dirty = changed || ended.length > 0;
+
+    if (this.o.config.rolling.autoApprove) await this.autoApprove(run);
+
+    let t = tallyRun(run, store);
+    const lines: Array<{ text: string; level: 'info' | 'warn' }> = [];
+    if (ended.length) lines.push({ text: renderProgress(run, t, ended, this.etaMs(run, t)), level: ended.some((x) => x.outcome === 'failed') ? 'warn' : 'info' });
+
+    if (!run.continuous && t.inFlight.length === 0 && t.left.length === 0) {
+      run.state = 'finished';
+      run.endedAt = now.toISOString();
+      await this.save();
+      for (const l of lines) this.notify(l.text, undefined, l.level);
+      this.notify(renderSummary(run, t, this.elapsed(run)));
+      await this.audit({ who: ROLLING_IDENTITY, origin: run.origin, action: 'rolling-finish', outcome: 'ok', detail: `${run.id}: ${renderCounts(run, t)}` });
+      return;
+    }
+
+    const budget = this.o.config.rolling.failureBudget;
+    run.acknowledgedFailures = Math.min(run.acknowledgedFailures ?? 0, run.failed.length);
+    const fresh = run.failed.slice(run.acknowledgedFailures);
+    if (run.state === 'running' && fresh.length >= budget) {
+      run.state = 'paused';
+      run.pausedReason = `${fresh.length} reinstall(s) failed (budget ${budget}): ${fresh.map((f) => f.host).join(', ')}`;
+      dirty = true;
+      lines.push({ text: renderBudgetPause(run, budget, fresh), level: 'warn' });
+      await this.audit({ who: ROLLING_IDENTITY, origin: run.origin, action: 'rolling-pause', outcome: 'ok', detail: `${run.id}: ${run.pausedReason}` });
+    }
+
+    if (dirty) await this.save();
+    if (run.state === 'running' && (await this.startDue(run, now))) t = tallyRun(run, store);
+
+    const counts = renderCounts(run, t);
+    const last = Date.parse(run.lastProgressAt ?? run.startedAt);
+    if (!lines.length && counts !== this.lastCounts && now.getTime() - last >= this.progressEveryMs) {
+      lines.push({ text: renderProgress(run, t, [], this.etaMs(run, t)), level: 'info' });
+    }
+    if (lines.length) {
+      this.lastCounts = counts;
+      run.lastProgressAt = now.toISOString();
+      await this.save();
+      for (const l of lines) this.notify(l.text, undefined, l.level);
+    }
+  }
+
+  /** Window -> due hosts -> capacity -> start. Returns whether it started any. */
+  private async startDue(run: RollingRun, now: Date): Promise<boolean> {
+    if (this.window && !this.window.contains(now)) return false;
+    const { executor, store, config } = this.o;
+    const failed = new Set(run.failed.map((f) => f.host));
+    const done = new Set(run.done);
+    const cadence = config.rolling.cadence;
+    let dueNames: string[];
+    if (run.continuous && cadence !== undefined) {
+      const rank = new Map(run.order.map((h, i) => [h, i]));
+      const at = (h: string) => Date.parse(store.getHost(h)?.lastReinstalledAt ?? '') || -Infinity;
+      dueNames = run.order
+        .filter((h) => !failed.has(h) && isDue(store.getHost(h), cadence, now))
+        .sort((a, b) => at(a) - at(b) || rank.get(a)! - rank.get(b)!);
+    } else {
+      dueNames = run.order.filter((h) => !run.jobs[h] && !done.has(h) && !failed.has(h));
+    }
+    const due = dueNames.map((h) => executor.host(h)).filter((h): h is HostConfig => h !== undefined);
+    if (!due.length) return false;
+    const active = store
+      .listJobs({ states: ACTIVE_JOB_STATES })
+      .map((j) => executor.host(j.host))
+      .filter((h): h is HostConfig => h !== undefined);
+    const pick = pickHosts({
+      due,
+      active,
+      runHosts: this.runHosts(run),
+      slots: run.slots ?? slotsFor(run.fraction, run.order.length),
+      maxPerArch: config.rolling.maxPerArch,
+      maxPerVirthost: config.rolling.maxPerVirthost,
+      fleet: config.hosts,
+    });
+    let started = false;
+    for (const h of pick.start) {
+      let job: Job | undefined;
+      try {
+        [job] = await executor.reinstall({
+          hosts: [h.name],
+          by: ROLLING_IDENTITY,
+          origin: run.origin,
+          reason: `rolling run ${run.id} (started by ${run.startedBy.display})`,
+          rollingRunId: run.id,
+        });
+      } catch (err) {
+        if (!(err instanceof UserError)) throw err;
+        this.o.log.warn({ run: run.id, host: h.name, code: err.code }, `rolling could not start ${h.name}: ${err.message}`);
+        if (err.code === 'E_STORE_READONLY' || err.code === 'E_STOPPING') break;
+        continue;
+      }
+      if (!job) continue;
+      run.jobs[h.name] = job.id;
+      run.done = run.done.filter((x) => x !== h.name);
+      started = true;
+      await this.save();
+    }
+    return started;
+  }
+
+  /** One-shot runs: a host not yet started that someone reinstalled since the run began counts as done. */
+  private doneOutsideRun(run: RollingRun): HostEnding[] {
+    const out: HostEnding[] = [];
+    const since = Date.parse(run.startedAt);
+    const failed = new Set(run.failed.map((f) => f.host));
+    for (const host of run.order) {
+      if (run.jobs[host] || run.done.includes(host) || failed.has(host) || this.o.store.activeJob(host)) continue;
+      const rec = this.o.store.getHost(host);
+      const at = Date.parse(rec?.lastReinstalledAt ?? '');
+      if (rec?.lastOutcome === 'succeeded' && at >= since) {
+        run.done.push(host);
+        out.push({ host, outcome: 'done', message: 'reinstalled outside the run' });
+      }
+    }
+    return out;
+  }
+
+  private async autoApprove(run: RollingRun): Promise<void> {
+    for (const host of run.order) {
+      const job = this.o.store.activeJob(host);
+      if (!job || job.state !== 'awaiting-approval' || job.options.rollingRunId !== run.id || this.notAutoApproved.has(job.id)) continue;
+      try {
+        await this.o.executor.approve([host], { by: ROLLING_IDENTITY, origin: run.origin, auto: true });
+      } catch (err) {
+        if (!(err instanceof UserError)) throw err;
+        this.notAutoApproved.add(job.id);
+        this.notify(`rolling ${run.id}: ${host} was not approved automatically: ${err.message}`, undefined, 'warn');
+      }
+    }
+  }
+
+  // ---- starting a run ----
+
+  private async startRun(options: RollingStartOptions): Promise<string | void> {
+    const { executor, store, config } = this.o;
+    if (this.run && LIVE.includes(this.run.state)) {
+      const t = tallyRun(this.run, store);
+      throw new UserError(`rolling run ${this.run.id} is ${this.run.state} (${renderCounts(this.run, t)}); !rolling stop ends it first`, 'E_ROLLING_BUSY');
+    }
+    if (options.continuous && config.rolling.cadence === undefined) {
+      throw new UserError('--continuous needs rolling.cadence in the config (e.g. 14d); no run started', 'E_NO_CADENCE');
+    }
+    const fraction = options.fraction ?? config.rolling.fraction;
+    if (!(fraction > 0 && fraction <= 1)) throw new UserError(`expected a fraction in (0, 1], got ${fraction}; no run started`, 'E_USAGE');
+    const hosts = options.group ? executor.resolveHosts([`group:${options.group}`]) : config.hosts;
+    const busy = options.continuous ? [] : hosts.filter((h) => store.activeJob(h.name)).map((h) => h.name);
+    const order = orderHosts(hosts.filter((h) => !busy.includes(h.name)), (n) => store.getHost(n));
+    if (!order.length) {
+      throw new UserError(`every host of ${options.group ? `group:${options.group}` : 'the fleet'} is already in a job; no run started`, 'E_NOTHING_TO_ROLL');
+    }
+    const now = this.clock();
+    const run: RollingRun = {
+      id: (this.o.newId ?? newRunId)(),
+      state: 'running',
+      startedAt: now.toISOString(),
+      startedBy: options.by,
+      origin: options.origin,
+      fraction,
+      group: options.group,
+      continuous: options.continuous,
+      order,
+      jobs: {},
+      done: [],
+      failed: [],
+      slots: slotsFor(fraction, hosts.length),
+      size: hosts.length,
+      acknowledgedFailures: 0,
+      lastProgressAt: now.toISOString(),
+    };
+    this.run = run;
+    this.lastCounts = undefined;
+    this.notAutoApproved.clear();
+    await this.save();
+    const typical = this.typical(run);
+    this.notify(
+      renderStart({
+        run,
+        skipped: busy,
+        estimate: typical && { ms: estimateRunMs(order.length, run.slots!, typical.ms), samples: typical.samples },
+        cadence: config.rolling.cadence !== undefined ? formatDuration(config.rolling.cadence) : undefined,
+        window: this.window?.text,
+      }),
+      options,
+    );
+    void this.kick();
+  }
+
+  // ---- helpers ----
+
+  private liveRun(action: string): RollingRun {
+    const run = this.run;
+    if (!run || !LIVE.includes(run.state)) {
+      throw new UserError(`no rolling run to ${action}${run ? ` (run ${run.id} ${run.state})` : ''}; !rolling start begins one`, 'E_NO_ROLLING_RUN');
+    }
+    return run;
+  }
+
+  /** The hosts whose active jobs take the run's slots: its fleet or group as configured now. */
+  private runHosts(run: RollingRun): Set<string> {
+    const hosts = run.group ? this.o.config.hosts.filter((h) => h.groups.includes(run.group!)) : this.o.config.hosts;
+    return new Set([...hosts.map((h) => h.name), ...run.order]);
+  }
+
+  /** Reinstall time per host: this run's own jobs once it has some, else past jobs in the store. */
+  private typical(run: RollingRun): { ms: number; samples: number } | undefined {
+    const own = Object.values(run.jobs)
+      .map((id) => this.o.store.getJob(id))
+      .filter((j): j is Job => j !== undefined);
+    return typicalDuration(own) ?? typicalDuration(this.o.store.listJobs({ states: ['succeeded', 'awaiting-approval', 'enabling'], limit: 200 }));
+  }
+
+  private etaMs(run: RollingRun, t: RollingTally): number | undefined {
+    const typical = this.typical(run);
+    if (!typical) return undefined;
+    const working = t.inFlight.filter((j) => j.state !== 'awaiting-approval').length;
+    return estimateRunMs(t.left.length + working, run.slots ?? 1, typical.ms);
+  }
+
+  private nextDueLine(run: RollingRun, t: RollingTally): string | undefined {
+    const cadence = this.o.config.rolling.cadence;
+    if (cadence === undefined) return undefined;
+    const busy = new Set([...t.inFlight.map((j) => j.host), ...t.failed.map((f) => f.host)]);
+    let best: { host: string; at: Date } | undefined;
+    for (const host of run.order) {
+      if (busy.has(host)) continue;
+      const at = dueAt(this.o.store.getHost(host), cadence) ?? new Date(0);
+      if (!best || at < best.at) best = { host, at };
+    }
+    if (!best) return undefined;
+    return best.at <= this.clock() ? `next due: ${best.host} (due now)` : `next due: ${best.host} at ${best.at.toISOString()}`;
+  }
+
+  private elapsed(run: RollingRun): number {
+    return Date.parse(run.endedAt ?? this.clock().toISOString()) - Date.parse(run.startedAt);
+  }
+
+  private async save(): Promise<void> {
+    await this.o.store.saveRolling(this.run);
+  }
+
+  private notify(text: string, ctx?: Pick<RequestContext, 'origin'>, level: 'info' | 'warn' = 'info'): void {
+    this.o.executor.notify(level, text, ctx?.origin ?? this.run?.origin);
+  }
+
+  private async audit(entry: Omit<AuditEntry, 'at'>): Promise<void> {
+    try {
+      await this.o.store.appendAudit({ at: this.clock().toISOString(), ...entry });
+    } catch (err) {
+      this.o.log.error({ err: toCodedError(err), action: entry.action }, 'could not record a rolling action in the audit trail');
+    }
+  }
+}
+
+function newRunId(): string {
+  return `r-${Date.now().toString(36)}-${randomBytes(2).toString('hex')}`;
+}

@@ -1,0 +1,40 @@
+/** The rolling scheduler's public face: the RollingApi the chat commands call, plus its own lifecycle. */
+import type { Logger } from 'pino';
+import type { RollingApi } from '../../commands/types';
+import type { Config } from '../config/schema';
+import type { ExecutorApi } from '../executor/types';
+import type { Store } from '../../store/store';
+import type { Origin, RollingRun } from '../types';
+
+/** The executor as the scheduler needs it: its API plus notices to every chat (Executor.notify). */
+export type RollingExecutor = ExecutorApi & {
+  notify(level: 'info' | 'warn' | 'error', text: string, origin?: Origin): void;
+};
+
+export interface RollingSchedulerOptions {
+  executor: RollingExecutor;
+  store: Store;
+  config: Config;
+  log: Logger;
+  /** The time for cadence, window and notice pacing (tests pin it). Default: the real clock. */
+  clock?: () => Date;
+  /** How often the loop looks again without an event (window opening, hosts coming due). Default 30s. */
+  tickMs?: number;
+  /** A progress line without a host ending at most this often. Default 5 minutes. */
+  progressEveryMs?: number;
+  /** Run ids; tests may make them predictable. */
+  newId?: () => string;
+}
+
+export interface RollingScheduler extends RollingApi {
+  /** Resumes the run held in the store (if any), listens to the executor and starts the loop. */
+  activate(): Promise<void>;
+  /** Stops the loop (the run stays in the store as it is; jobs are the executor's). */
+  close(): Promise<void>;
+  /** One pass of the loop now; resolves when it (and any pass it triggered) is done. */
+  tick(): Promise<void>;
+  /** Resolves when no pass is running or pending. */
+  settled(): Promise<void>;
+  /** The run as held (a copy), if any. */
+  current(): RollingRun | undefined;
+}

@@ -1,0 +1,188 @@
+/**
+ * OpenSSH known_hosts, read and written so admins keep using their own tools on the same file: plain and hashed
+ * (`|1|salt|hash`) host fields, `[host]:port` for ports other than 22, wildcards and `!negations`, `@revoked` and
+ * `@cert-authority` markers, comments and blank lines kept as they are.
+ */
+import { createHash, createHmac } from 'node:crypto';
+import { chmod, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+
+const DROP = '\u0000drop';
+
+export interface KnownHostEntry {
+  /** Index of the line in the file. */
+  line: number;
+  marker?: '@revoked' | '@cert-authority';
+  /** The host field as written (comma-separated patterns, or one `|1|salt|hash`). */
+  hosts: string;
+  keyType: string;
+  key: Buffer;
+  comment?: string;
+}
+
+export interface HostLookup {
+  name: string;
+  address: string;
+  port: number;
+}
+
+/** `SHA256:` + unpadded base64 of sha256(raw key blob): what `ssh-keygen -lf` prints. */
+export function fingerprint(key: Buffer): string {
+  return `SHA256:${createHash('sha256').update(key).digest('base64').replace(/=+$/, '')}`;
+}
+
+/** The key type named inside an SSH public key blob (its first string), e.g. `ssh-ed25519`. */
+export function keyTypeOf(blob: Buffer): string {
+  if (blob.length < 4) throw new Error('not an SSH public key blob');
+  const len = blob.readUInt32BE(0);
+  if (len === 0 || len > 64 || 4 + len > blob.length) throw new Error('not an SSH public key blob');
+  return blob.subarray(4, 4 + len).toString('latin1');
+}
+
+/** The names a host is looked up under, as OpenSSH does: name and address, `[x]:port` when port is not 22. */
+export function lookupNames(target: HostLookup): string[] {
+  const wrap = (h: string) => (target.port === 22 ? h : `[${h}]:${target.port}`);
+  return [...new Set([wrap(target.name.toLowerCase()), wrap(target.address.toLowerCase())])];
+}
+
+/** The host field rekick writes for a new key: `name,address` (or `[name]:port,[address]:port`). */
+export function hostField(target: HostLookup): string {
+  return lookupNames(target).join(',');
+}
+
+function wildcardToRegExp(pattern: string): RegExp {
+  const re = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  return new RegExp(`^${re}$`, 'i');
+}
+
+function hashedMatches(field: string, name: string): boolean {
+  const parts = field.split('|');
+  if (parts.length !== 4 || parts[1] !== '1') return false;
+  const salt = Buffer.from(parts[2]!, 'base64');
+  const want = Buffer.from(parts[3]!, 'base64');
+  const got = createHmac('sha1', salt).update(name).digest();
+  return got.length === want.length && got.equals(want);
+}
+
+/** Whether a host field matches one lookup name (hashed, or patterns with negation). */
+export function hostFieldMatches(field: string, name: string): boolean {
+  if (field.startsWith('|')) return hashedMatches(field, name);
+  let matched = false;
+  for (const raw of field.split(',')) {
+    const negated = raw.startsWith('!');
+    const pattern = negated ? raw.slice(1) : raw;
+    if (wildcardToRegExp(pattern).test(name)) {
+      if (negated) return false;
+      matched = true;
+    }
+  }
+  return matched;
+}
+
+/** Parses the file; lines that are not entries (comments, blanks, garbage) are skipped but kept by `KnownHostsFile`. */
+export function parseKnownHosts(text: string): KnownHostEntry[] {
+  const entries: KnownHostEntry[] = [];
+  text.split('\n').forEach((rawLine, line) => {
+    const t = rawLine.trim();
+    if (!t || t.startsWith('#')) return;
+    const fields = t.split(/\s+/);
+    let marker: KnownHostEntry['marker'];
+    if (fields[0] === '@revoked' || fields[0] === '@cert-authority') marker = fields.shift() as KnownHostEntry['marker'];
+    else if (fields[0]!.startsWith('@')) return;
+    if (fields.length < 3) return;
+    const [hosts, keyType, b64, ...rest] = fields as [string, string, string, ...string[]];
+    const key = Buffer.from(b64, 'base64');
+    try {
+      if (keyTypeOf(key) !== keyType) return;
+    } catch {
+      return; // not a key line OpenSSH would use either
+    }
+    entries.push({ line, marker, hosts, keyType, key, comment: rest.length ? rest.join(' ') : undefined });
+  });
+  return entries;
+}
+
+/** The entries that apply to a host (under any of its lookup names). */
+export function entriesFor(entries: KnownHostEntry[], target: HostLookup): KnownHostEntry[] {
+  const names = lookupNames(target);
+  return entries.filter((e) => names.some((n) => hostFieldMatches(e.hosts, n)));
+}
+
+/**
+ * One known_hosts file. Reads are fresh each time (admins edit it); writes are serialized per path inside this
+ * process and atomic (temp file then rename), keeping the file's mode.
+ */
+export class KnownHostsFile {
+  private static readonly locks = new Map<string, Promise<unknown>>();
+
+  constructor(readonly file: string) {}
+
+  async read(): Promise<string> {
+    try {
+      return await readFile(this.file, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return '';
+      throw err;
+    }
+  }
+
+  async lookup(target: HostLookup): Promise<KnownHostEntry[]> {
+    return entriesFor(parseKnownHosts(await this.read()), target);
+  }
+
+  /**
+   * Records `key` as the host's key: every plain pattern and hashed line naming the host (under its name or
+   * address) is removed, other hosts of shared lines are kept, markers are left alone, and
+   * `name,address type base64` is appended. Returns the fingerprints of the keys it replaced.
+   */
+  async replace(target: HostLookup, key: Buffer): Promise<string[]> {
+    return this.locked(async () => {
+      const text = await this.read();
+      const lines = text.split('\n');
+      if (lines[lines.length - 1] === '') lines.pop();
+      const names = lookupNames(target);
+      const replaced: string[] = [];
+      for (const e of parseKnownHosts(text)) {
+        if (e.marker) continue;
+        if (!names.some((n) => hostFieldMatches(e.hosts, n))) continue;
+        // A hashed line names one host: drop it. A plain line loses the patterns naming this host literally;
+        // other hosts (and wildcards) sharing it are kept.
+        const kept = e.hosts.startsWith('|') ? [] : e.hosts.split(',').filter((p) => !names.includes(p.toLowerCase()));
+        if (kept.length === e.hosts.split(',').length) continue; // only a wildcard names it: leave it alone
+        replaced.push(fingerprint(e.key));
+        const original = lines[e.line]!;
+        lines[e.line] = kept.some((p) => !p.startsWith('!')) ? original.replace(e.hosts, kept.join(',')) : DROP;
+      }
+      const out = lines.filter((l) => l !== DROP);
+      out.push(`${hostField(target)} ${keyTypeOf(key)} ${key.toString('base64')}`);
+      await this.writeAtomic(`${out.join('\n')}\n`);
+      return [...new Set(replaced)];
+    });
+  }
+
+  private async writeAtomic(content: string): Promise<void> {
+    const dir = path.dirname(this.file);
+    await mkdir(dir, { recursive: true });
+    let mode = 0o644;
+    try {
+      mode = (await stat(this.file)).mode & 0o7777;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    const tmp = path.join(dir, `.${path.basename(this.file)}.${process.pid}.${Date.now()}.tmp`);
+    await writeFile(tmp, content, { mode, flush: true });
+    await chmod(tmp, mode);
+    await rename(tmp, this.file);
+  }
+
+  private locked<T>(fn: () => Promise<T>): Promise<T> {
+    const prev = KnownHostsFile.locks.get(this.file) ?? Promise.resolve();
+    const run = prev.then(fn, fn);
+    const settled = run.catch(() => undefined);
+    KnownHostsFile.locks.set(this.file, settled);
+    void settled.then(() => {
+      if (KnownHostsFile.locks.get(this.file) === settled) KnownHostsFile.locks.delete(this.file);
+    });
+    return run;
+  }
+}

@@ -1,0 +1,36 @@
+/** Reboots a host over SSH (`systemctl reboot`) and returns once SSH has gone away. */
+import { RemoteCommandError } from './errors';
+import { waitForSshGone } from './wait-ssh';
+import type { HostTarget, RemoteConnector } from './types';
+
+export interface RebootOptions {
+  signal?: AbortSignal;
+  /** Bound for issuing the reboot and for SSH to go away. */
+  timeoutMs: number;
+  onProgress?: (message: string) => void;
+  onLine?: (line: string) => void;
+}
+
+export async function rebootHost(connector: RemoteConnector, target: HostTarget, options: RebootOptions): Promise<void> {
+  const started = Date.now();
+  const remote = await connector.connect(target, { hostKeyMode: 'strict', signal: options.signal });
+  try {
+    // The connection may drop before the exit status arrives: that is the reboot working.
+    const result = await remote.exec('systemctl reboot', {
+      allowFailure: true,
+      signal: options.signal,
+      timeoutMs: Math.min(60_000, options.timeoutMs),
+      onLine: options.onLine ? (l) => options.onLine!(l) : undefined,
+    });
+    if (result.code !== null && result.code !== 0) {
+      throw new RemoteCommandError(target.name, 'systemctl reboot', result.code, result.signal, result.tail);
+    }
+  } finally {
+    await remote.close();
+  }
+  await waitForSshGone(connector, target, {
+    timeoutMs: Math.max(1000, options.timeoutMs - (Date.now() - started)),
+    signal: options.signal,
+    onProgress: options.onProgress,
+  });
+}

@@ -1,0 +1,128 @@
+/**
+ * Waiting for a host's SSH to come back (steps 5 and 7) or to go away (bare-metal reinstall, reboot). Polls with
+ * a backoff capped at 1 s (and TCP probes bounded by the connector), so a returned host is noticed within 2 s.
+ * "Up" means a completed handshake with an acceptable key and a login, not merely an open port.
+ */
+import { StepTimeoutError } from '../errors';
+import { abortReason } from './remote-host';
+import type { ConnectOptions, HostKeyMode, HostTarget, ProbeResult, RemoteConnector } from './types';
+
+export interface WaitForSshOptions {
+  hostKeyMode: HostKeyMode;
+  timeoutMs: number;
+  signal?: AbortSignal;
+  onProgress?: (message: string) => void;
+  onKeyChanged?: ConnectOptions['onKeyChanged'];
+  /** Longest pause between two probes. Default 1000 ms. */
+  maxIntervalMs?: number;
+  /** Longest a single handshake attempt may take. Default 10 s. */
+  probeTimeoutMs?: number;
+}
+
+export type WaitState = ProbeResult | 'login-refused';
+
+const STATE_TEXT: Record<WaitState, string> = {
+  down: 'down (no TCP connection)',
+  'port-open': 'port open, no SSH handshake yet',
+  handshake: 'SSH handshake done',
+  'key-mismatch': 'presenting a host key that is not acceptable',
+  'login-refused': 'SSH handshake done, but the login failed',
+};
+
+export function describeWaitState(state: WaitState, target: HostTarget): string {
+  return `${target.name}: ${STATE_TEXT[state]}`;
+}
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve, reject) => {
+    if (signal?.aborted) return reject(abortReason(signal));
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(abortReason(signal!));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+
+/**
+ * Resolves once the host completes a handshake with an acceptable key and rekick can log in (a changed key
+ * accepted under `accept-changed` is recorded and reported through `onKeyChanged` on that login). A key that
+ * is not acceptable fails at once with the connector's typed error (it names both fingerprints).
+ */
+export async function waitForSsh(connector: RemoteConnector, target: HostTarget, options: WaitForSshOptions): Promise<void> {
+  const { signal } = options;
+  const deadline = Date.now() + options.timeoutMs;
+  const maxInterval = options.maxIntervalMs ?? 1000;
+  let interval = 100;
+  let last: WaitState | undefined;
+  const report = (state: WaitState) => {
+    if (state !== last) options.onProgress?.(describeWaitState(state, target));
+    last = state;
+  };
+  for (;;) {
+    if (signal?.aborted) throw abortReason(signal);
+    const remaining = deadline - Date.now();
+    if (remaining <= 0) break;
+    const state = await connector.probe(target, {
+      hostKeyMode: options.hostKeyMode,
+      signal,
+      timeoutMs: Math.min(remaining, options.probeTimeoutMs ?? 10_000),
+    });
+    let now: WaitState = state;
+    if (state === 'handshake' || state === 'key-mismatch') {
+      // Log in for real: records an accepted new key, or throws the typed host key error.
+      try {
+        const remote = await connector.connect(target, {
+          hostKeyMode: options.hostKeyMode,
+          signal,
+          onKeyChanged: options.onKeyChanged,
+        });
+        await remote.close();
+        report('handshake');
+        return;
+      } catch (err) {
+        if (state === 'key-mismatch' || isHostKeyError(err)) throw err;
+        now = 'login-refused';
+      }
+    }
+    if (now !== last) interval = 100; // something changed: look again soon
+    report(now);
+    await sleep(Math.min(interval, Math.max(0, deadline - Date.now())), signal);
+    interval = Math.min(interval * 2, maxInterval);
+  }
+  throw new StepTimeoutError(`waiting for SSH on ${target.name} (last: ${STATE_TEXT[last ?? 'down']})`, options.timeoutMs);
+}
+
+export interface WaitForSshGoneOptions {
+  timeoutMs: number;
+  signal?: AbortSignal;
+  onProgress?: (message: string) => void;
+  /** Pause between probes. Default 250 ms. */
+  intervalMs?: number;
+}
+
+/** Resolves once the host no longer completes a handshake with its known key (it went down for a reboot). */
+export async function waitForSshGone(connector: RemoteConnector, target: HostTarget, options: WaitForSshGoneOptions): Promise<WaitState> {
+  const { signal } = options;
+  const deadline = Date.now() + options.timeoutMs;
+  for (;;) {
+    if (signal?.aborted) throw abortReason(signal);
+    const remaining = deadline - Date.now();
+    if (remaining <= 0) break;
+    const state = await connector.probe(target, { hostKeyMode: 'strict', signal, timeoutMs: Math.min(remaining, 5000) });
+    if (state !== 'handshake') {
+      options.onProgress?.(`${describeWaitState(state, target)}: SSH has gone away`);
+      return state;
+    }
+    await sleep(Math.min(options.intervalMs ?? 250, Math.max(0, deadline - Date.now())), signal);
+  }
+  throw new StepTimeoutError(`waiting for SSH on ${target.name} to go away (it still answers with its old key)`, options.timeoutMs);
+}
+
+function isHostKeyError(err: unknown): boolean {
+  const code = (err as { code?: unknown })?.code;
+  return typeof code === 'string' && code.startsWith('E_HOST_KEY');
+}

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../errors';
+import { readKeytabPrincipals } from '../koji/kerberos';
 import { configSchema, type Config } from './schema';
 
 export interface LoadOptions {
@@ -130,8 +131,29 @@ function crossCheck(config: Config, checkFiles: boolean): string[] {
     }
   });
   if (!config.koji.server && !config.koji.profile) problems.push('koji.server: required (or koji.profile)');
-  const authtype = config.koji.authtype ?? 'ssl';
+  const { principal, keytab } = config.koji;
+  // as the Koji client decides: ssl with a certificate, kerberos when a principal or keytab is all there is
+  const authtype = config.koji.authtype ?? (!config.koji.cert && (principal || keytab) ? 'kerberos' : 'ssl');
   if (authtype === 'ssl' && !config.koji.cert && !config.koji.profile) problems.push('koji.cert: required for authtype ssl');
+  if (authtype === 'ssl' && (principal || keytab)) {
+    problems.push(`koji.${principal ? 'principal' : 'keytab'}: used only with authtype kerberos (set koji.authtype: kerberos, or remove it)`);
+  }
+  if (principal !== undefined && !/^[^@\s/][^@\s]*(@[^@\s]+)?$/.test(principal)) {
+    problems.push(`koji.principal: expected a Kerberos principal like rekick@EXAMPLE.ORG (got ${JSON.stringify(principal)})`);
+  }
+  if (authtype === 'kerberos' && checkFiles && keytab && existsSync(keytab)) {
+    try {
+      const held = readKeytabPrincipals(keytab);
+      const want = principal && (principal.includes('@') ? principal : undefined);
+      const base = principal && !principal.includes('@') ? principal : undefined;
+      if (held.length === 0) problems.push(`koji.keytab: ${keytab} holds no keys; export rekick's key into it (kadmin ktadd -k, or ipa-getkeytab)`);
+      else if ((want && !held.includes(want)) || (base && !held.some((h) => h.slice(0, h.lastIndexOf('@')) === base))) {
+        problems.push(`koji.keytab: ${keytab} holds no key for koji.principal ${principal} (it holds ${held.join(', ')})`);
+      }
+    } catch (err) {
+      problems.push(`koji.keytab: ${(err as Error).message}`);
+    }
+  }
   for (const [role, ids] of Object.entries(config.roles)) {
     if (new Set(ids).size !== ids.length) problems.push(`roles.${role}: an identity appears twice`);
   }

@@ -9,6 +9,10 @@
  *   +1 per HTTP call; a multiCall is one call; a retry after a lost answer resends the same number, so the hub
  *   can refuse to run a write twice); an expired session is renewed (`sslLogin(renew=True)`) and the call
  *   made again, without failing the caller.
+ * - or, with `authtype: kerberos`, the same `sslLogin` POSTed to `<server>/ssllogin` with an HTTP
+ *   `Authorization: Negotiate` token for HTTP@<hub host>, from rekick's keytab (koji.keytab, koji.principal) or the
+ *   ambient credential cache (./kerberos); a fresh token per login, so an expired ticket is replaced from the
+ *   keytab when the session is renewed.
  * - keyword arguments as a last struct with `__starstar: true`; faults mapped to typed errors (./errors).
  * - connection failures, timeouts, HTTP 5xx and ServerOffline retried with exponential backoff and jitter,
  *   for up to `retry.maxElapsedMs`; `onOutage` hears 'down' once and 'up' once per outage.
@@ -35,6 +39,7 @@ import {
   KojiUnreachableError,
   faultToError,
 } from './errors';
+import { KerberosLoginError, NegotiateTokenSource, type KerberosBinding } from './kerberos';
 import { OutageTracker, type KojiOutageEvent } from './outage';
 import { readKojiProfile, type ProfilePaths } from './profile';
 import { classifyError, describeError, postXml, type HttpAnswer } from './transport';
@@ -78,7 +83,18 @@ export interface KojiClientOptions {
   /** Read server/cert/serverca from this koji CLI profile for what is not given here. */
   profile?: string;
   profilePaths?: ProfilePaths;
+  /** ssl (client certificate) or kerberos (Negotiate); default: the profile's, else ssl. */
   authtype?: 'ssl' | 'kerberos';
+  /** kerberos: rekick's principal (koji's `principal`); default: the keytab's first, or the ccache's. */
+  principal?: string;
+  /** kerberos: rekick's keytab (koji's `keytab`); without it the ambient credential cache (kinit) is used. */
+  keytab?: string;
+  /** kerberos: credential cache (default: a private in-memory one when a keytab is given). */
+  ccache?: string;
+  /** kerberos: KRB5_CONFIG for this client (default: the process's, /etc/krb5.conf). */
+  krb5Config?: string;
+  /** kerberos: the GSSAPI binding (default: the `kerberos` package; tests). */
+  kerberosBinding?: () => Promise<KerberosBinding>;
   log?: Logger;
   onOutage?: (event: KojiOutageEvent) => void;
   /** Bound of one HTTP attempt (ms, default 60 s, like koji's auth_timeout). */
@@ -90,8 +106,6 @@ export interface KojiClientOptions {
   loginMaxTlsVersion?: 'TLSv1.2' | 'TLSv1.3';
   // Parts of rekick's koji config that the client does not use (the config is passed as is).
   weburl?: string;
-  principal?: string;
-  keytab?: string;
   minEnabled?: Record<string, number>;
   pollInterval?: number;
 }
@@ -181,6 +195,16 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
+interface Resolved {
+  url: URL;
+  certPath?: string;
+  certPem?: string;
+  ca?: string;
+  authtype: 'ssl' | 'kerberos';
+  principal?: string;
+  keytab?: string;
+}
+
 /** A promise chain that runs one task at a time, in order. */
 class SerialQueue {
   private tail: Promise<unknown> = Promise.resolve();
@@ -198,7 +222,8 @@ export class KojiXmlRpcClient implements KojiClient {
   private readonly random: () => number;
   private readonly outage: OutageTracker;
   private readonly queue = new SerialQueue();
-  private resolved?: { url: URL; certPath?: string; certPem?: string; ca?: string };
+  private resolved?: Resolved;
+  private negotiate?: NegotiateTokenSource;
   private callAgent?: http.Agent;
   private session?: Session;
   private loggingIn?: Promise<Session>;
@@ -356,18 +381,29 @@ export class KojiXmlRpcClient implements KojiClient {
     if (failed) throw failed.error;
   }
 
-  private resolve(): { url: URL; certPath?: string; certPem?: string; ca?: string } {
+  private resolve(): Resolved {
     if (this.resolved) return this.resolved;
     const o = this.options;
     let server = o.server;
     let certPath = o.cert;
     let servercaPath = o.serverca;
+    let authtypeText: string | undefined = o.authtype;
+    let principal = o.principal;
+    let keytab = o.keytab;
     if (o.profile && (!server || (!certPath && !o.certPem) || (!servercaPath && !o.servercaPem))) {
       const p = readKojiProfile(o.profile, o.profilePaths);
       server ??= p.server;
       certPath ??= p.cert;
       servercaPath ??= p.serverca;
+      authtypeText ??= p.authtype;
+      principal ??= p.principal;
+      keytab ??= p.keytab;
     }
+    if (authtypeText !== undefined && authtypeText !== 'ssl' && authtypeText !== 'kerberos') {
+      throw new KojiLoginError(`Koji authtype "${authtypeText}" is not supported by rekick: use ssl (a client certificate) or kerberos (a keytab)`);
+    }
+    // koji's own rule, narrowed: ssl with a certificate; kerberos when a principal or keytab is all there is
+    const authtype: 'ssl' | 'kerberos' = (authtypeText as 'ssl' | 'kerberos' | undefined) ?? (!certPath && !o.certPem && (principal || keytab) ? 'kerberos' : 'ssl');
     if (!server) throw new KojiLoginError('no Koji hub configured: set koji.server (or koji.profile)');
     let url: URL;
     try {
@@ -383,7 +419,7 @@ export class KojiXmlRpcClient implements KojiClient {
         throw new KojiLoginError(`cannot read koji.serverca ${servercaPath}: ${describeError(err)}; point it at the CA certificate that signed the hub's certificate`, { cause: err });
       }
     }
-    this.resolved = { url, certPath, certPem: o.certPem, ca };
+    this.resolved = { url, certPath, certPem: o.certPem, ca, authtype, principal, keytab };
     return this.resolved;
   }
 
@@ -398,9 +434,6 @@ export class KojiXmlRpcClient implements KojiClient {
   /** The client certificate, checked before the hub sees it: readable, with its key, in its validity. */
   private clientPem(): string {
     const { certPath, certPem } = this.resolve();
-    if (this.options.authtype === 'kerberos') {
-      throw new KojiLoginError('koji.authtype kerberos is not supported by this version of rekick; use a client certificate (authtype ssl, koji.cert)');
-    }
     let pem = certPem;
     const where = certPath ?? 'the client certificate';
     if (!pem) {
@@ -429,6 +462,42 @@ export class KojiXmlRpcClient implements KojiClient {
     return pem;
   }
 
+  /** How rekick logs in: 'ssl' or 'kerberos' (from the options and the koji profile). */
+  get authtype(): 'ssl' | 'kerberos' {
+    return this.resolve().authtype;
+  }
+
+  /**
+   * Checks rekick's Koji credentials without calling the hub: for ssl the certificate (readable, with its key, in
+   * its validity); for kerberos the GSSAPI binding, the keytab (a keytab holding koji.principal), and a ticket for
+   * the hub's service from the KDC. Throws KojiLoginError saying what to fix. Call it at start.
+   */
+  async checkCredentials(): Promise<void> {
+    const r = this.resolve();
+    if (r.authtype === 'ssl') {
+      this.clientPem();
+      return;
+    }
+    const source = this.negotiateSource();
+    await source.check();
+    await source.token(r.url.hostname);
+  }
+
+  private negotiateSource(): NegotiateTokenSource {
+    if (!this.negotiate) {
+      const r = this.resolve();
+      this.negotiate = new NegotiateTokenSource({
+        principal: r.principal,
+        keytab: r.keytab,
+        ccache: this.options.ccache,
+        krb5Config: this.options.krb5Config,
+        binding: this.options.kerberosBinding,
+        log: this.log,
+      });
+    }
+    return this.negotiate;
+  }
+
   private sessionHeaders(s: Session, callnum: number): Record<string, string> {
     return s.headerAuth
       ? { 'Koji-Session-Id': String(s.id), 'Koji-Session-Key': s.key, 'Koji-Session-Callnum': String(callnum) }
@@ -444,8 +513,9 @@ export class KojiXmlRpcClient implements KojiClient {
   }
 
   private async doLogin(signal: AbortSignal | undefined, old: Session | undefined): Promise<Session> {
-    const { url, ca } = this.resolve();
-    const pem = this.clientPem();
+    const { url, ca, authtype } = this.resolve();
+    const kerberos = authtype === 'kerberos';
+    const pem = kerberos ? undefined : this.clientPem();
     const loginUrl = new URL(`${url.href.replace(/\/+$/, '')}/ssllogin`);
     const start = Date.now();
     let renew = old;
@@ -453,12 +523,26 @@ export class KojiXmlRpcClient implements KojiClient {
       this.throwIfClosedOrAborted(signal);
       const callnum = renew ? renew.callnum++ : 0;
       const headers = renew ? this.sessionHeaders(renew, callnum) : {};
+      if (kerberos) {
+        // a new token per attempt: the hub refuses a replayed one; an expired ticket is replaced from the keytab here
+        try {
+          headers.Authorization = `Negotiate ${await this.negotiateSource().token(url.hostname)}`;
+        } catch (err) {
+          if (err instanceof KerberosLoginError && err.transient) {
+            await this.transportFailed(err, start, attempt, signal);
+            continue;
+          }
+          throw err;
+        }
+      }
       const body = encodeMethodCall('sslLogin', encodeArgs([], renew ? { renew: true } : undefined));
       // a fresh connection each time: the hub asks for the certificate by renegotiating it
       const agent =
-        url.protocol === 'https:'
-          ? new https.Agent({ keepAlive: false, ca, cert: pem, key: pem, maxVersion: this.options.loginMaxTlsVersion ?? 'TLSv1.2' })
-          : new http.Agent({ keepAlive: false });
+        url.protocol !== 'https:'
+          ? new http.Agent({ keepAlive: false })
+          : kerberos
+            ? new https.Agent({ keepAlive: false, ca })
+            : new https.Agent({ keepAlive: false, ca, cert: pem, key: pem, maxVersion: this.options.loginMaxTlsVersion ?? 'TLSv1.2' });
       let answer: HttpAnswer;
       try {
         answer = await postXml(loginUrl, body, { agent, headers, signal: this.attemptSignal(signal) });
@@ -483,6 +567,14 @@ export class KojiXmlRpcClient implements KojiClient {
         continue;
       } finally {
         agent.destroy();
+      }
+      if (kerberos && (answer.status === 401 || answer.status === 403)) {
+        this.outage.answered();
+        const reason = answer.text.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 300);
+        throw new KojiLoginError(
+          `the hub refused rekick's Kerberos credentials at ${loginUrl.pathname} (HTTP ${answer.status}${reason ? `: ${reason}` : ''}): ` +
+            `check that the hub accepts Negotiate at /kojihub/ssllogin for HTTP/${url.hostname} (its keytab) and trusts rekick's realm`,
+        );
       }
       if (answer.status === 403) {
         this.outage.answered();

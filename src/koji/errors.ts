@@ -46,7 +46,7 @@ export class KojiGenericError extends KojiFault {
 export class KojiAuthError extends KojiFault {
   static override readonly faultCode = 1002;
   constructor(s: string, m: string) {
-    super(1002, s, m, 'E_KOJI_AUTH', "check koji.cert: its CN must be an existing, enabled Koji user, and the hub must trust its CA");
+    super(1002, s, m, 'E_KOJI_AUTH', "check koji.cert: its CN must be an existing, enabled Koji user, and the hub must trust its CA; with authtype kerberos, koji.principal must belong to an enabled Koji user (koji edit-user USER --add-krb PRINCIPAL, or koji add-user USER --principal PRINCIPAL)");
   }
 }
 /** 1004 */
@@ -60,7 +60,7 @@ export class KojiActionNotAllowed extends KojiFault {
 export class KojiAuthExpired extends KojiFault {
   static override readonly faultCode = 1007;
   constructor(s: string, m: string) {
-    super(1007, s, m, 'E_KOJI_AUTH_EXPIRED', 'the session expired and logging in again failed; check koji.cert', true);
+    super(1007, s, m, 'E_KOJI_AUTH_EXPIRED', 'the session expired and logging in again failed; check koji.cert (or koji.keytab with authtype kerberos)', true);
   }
 }
 /** 1008 */
@@ -136,7 +136,7 @@ export class KojiProtocolError extends KojiError {
 
 /** rekick could not log in: the certificate was refused, is expired, or cannot be read. */
 export class KojiLoginError extends KojiError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('E_KOJI_LOGIN', message, { cause: options?.cause });
+  constructor(message: string, options?: { cause?: unknown; code?: string; retryable?: boolean }) {
+    super(options?.code ?? 'E_KOJI_LOGIN', message, { cause: options?.cause, retryable: options?.retryable });
   }
 }

@@ -4,6 +4,7 @@
  * (./hub-standin), which dispatches each call here.
  */
 import { TASK_STATES } from './types';
+import type { HubKerberos } from './hub-kerberos';
 import { AUTHTYPES, FAULT, HubFault, type HubSession, type HubState, type HubUser } from './hub-state';
 import { isStruct, type XmlRpcValue } from './xmlrpc';
 
@@ -17,6 +18,10 @@ export interface CallContext {
   /** Apache's SSL_CLIENT_VERIFY / SSL_CLIENT_S_DN_CN, set only under /ssllogin. */
   clientVerify?: string;
   clientCN?: string;
+  /** Apache's REMOTE_USER, set by Negotiate (Kerberos) at /ssllogin: the client's principal. */
+  remoteUser?: string;
+  /** The hub's Kerberos principal mapping (when the stand-in accepts Kerberos). */
+  kerberos?: HubKerberos;
   loginCreatesUser: boolean;
   /** Set by a method that changed data (Koji then stores the call number). */
   committed: boolean;
@@ -87,6 +92,24 @@ function applyQueryOpts(rows: Record<string, XmlRpcValue>[], q: Record<string, X
   return out;
 }
 
+/** auth.py sslLogin when REMOTE_USER is set (Negotiate): the principal is mapped to a user, authtype GSSAPI. */
+function gssapiLogin(a: Args, ctx: CallContext, principal: string): XmlRpcValue {
+  // no ProxyPrincipals in the stand-in: nobody may log in other users
+  if (a.proxyuser) throw new HubFault(FAULT.AuthError, `${principal} is not authorized to login other users`);
+  let user: HubUser | undefined;
+  if (principal.includes('@')) user = ctx.kerberos?.userFor(ctx.state, principal);
+  else user = ctx.state.userByName(principal);
+  if (!user) {
+    if (!ctx.loginCreatesUser) throw new HubFault(FAULT.AuthError, `Unknown user: ${principal}`);
+    user = principal.includes('@') && ctx.kerberos ? ctx.kerberos.createUserFor(ctx.state, principal) : ctx.state.addUser(principal);
+  }
+  if (user.status !== 0) throw new HubFault(FAULT.AuthError, `logins by ${user.name} are not allowed`);
+  const renew = a.renew === true && ctx.session && ctx.session.userId === user.id && !ctx.session.closed;
+  const s = renew ? ctx.state.renewSession(ctx.session!) : ctx.state.createSession(user, AUTHTYPES.GSSAPI);
+  ctx.committed = true;
+  return { 'session-id': s.id, 'session-key': s.key, 'header-auth': true };
+}
+
 export const METHODS: Record<string, MethodSpec> = {
   hello: { params: [], varargs: true, fn: () => 'Hello World' },
   getAPIVersion: { params: [], fn: () => 1 },
@@ -96,7 +119,8 @@ export const METHODS: Record<string, MethodSpec> = {
     params: [],
     fn: (_a, ctx) => {
       if (!ctx.loggedIn || !ctx.user || !ctx.session) return null;
-      return { ...ctx.state.userInfo(ctx.user), authtype: ctx.session.authtype, krb_principal: null };
+      const krb = ctx.kerberos?.principalsOf(ctx.user.name) ?? [];
+      return { ...ctx.state.userInfo(ctx.user), authtype: ctx.session.authtype, krb_principal: krb[0] ?? null, krb_principals: krb };
     },
   },
   getPerms: { params: [], fn: (_a, ctx) => (ctx.loggedIn && ctx.user ? [...ctx.user.perms] : []) },
@@ -109,6 +133,7 @@ export const METHODS: Record<string, MethodSpec> = {
     params: ['proxyuser', 'proxyauthtype', 'renew', 'exclusive'],
     fn: (a, ctx) => {
       if (ctx.loggedIn) throw new HubFault(FAULT.AuthError, 'Already logged in');
+      if (ctx.remoteUser) return gssapiLogin(a, ctx, ctx.remoteUser);
       if (ctx.clientVerify !== 'SUCCESS') throw new HubFault(FAULT.AuthError, `could not verify client: ${ctx.clientVerify ?? 'None'}`);
       if (!ctx.clientCN) throw new HubFault(FAULT.AuthError, 'unable to get user information (CN) from client certificate');
       if (a.proxyuser) throw new HubFault(FAULT.AuthError, `CN=${ctx.clientCN} is not authorized to login other users`);

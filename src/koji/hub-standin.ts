@@ -17,6 +17,7 @@ import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import pino from 'pino';
+import { HubKerberos, type HubKerberosOptions } from './hub-kerberos';
 import { METHODS, callMethod, type CallContext } from './hub-methods';
 import { FAULT, HubFault, HubState, type HubHost, type HubSession, type HubTask, type HubUser } from './hub-state';
 import { decodeArgs, decodeMethodCall, encodeFault, encodeMethodResponse, isStruct, type XmlRpcValue } from './xmlrpc';
@@ -31,8 +32,8 @@ export interface HubStandinOptions {
   key?: string;
   cert?: string;
   ca?: string | string[];
-  /** Seed data: users with their permissions, channels, hosts. */
-  users?: Array<{ name: string; perms?: string[]; blocked?: boolean }>;
+  /** Seed data: users with their permissions (and Kerberos principals), channels, hosts. */
+  users?: Array<{ name: string; perms?: string[]; blocked?: boolean; krbPrincipals?: string[] }>;
   channels?: string[];
   hosts?: Array<{ name: string } & NonNullable<Parameters<HubState['addHost']>[1]>>;
   host?: string;
@@ -42,6 +43,11 @@ export interface HubStandinOptions {
   sessionLifetimeMs?: number;
   /** Koji's LoginCreatesUser (Koji defaults to on; the stand-in to off, so unknown certificates are refused). */
   loginCreatesUser?: boolean;
+  /**
+   * Accept Kerberos (Negotiate) at /kojihub/ssllogin instead of client certificates, as a Fedora-style hub
+   * (mod_auth_gssapi) does: the service keytab, realms allowed, principal -> user mapping.
+   */
+  kerberos?: HubKerberosOptions;
   /** Start with this state (kept across stop/start anyway). */
   state?: HubState;
   log?: Logger;
@@ -96,6 +102,8 @@ export interface HubStandin {
   failNext(count: number, mode?: FailureMode): void;
   /** ServerOffline for every call until turned off (Koji's ServerOffline / LockOut). */
   setOffline(offline: boolean): void;
+  /** Koji's edit-user --add-krb: maps a Kerberos principal to a user (needs options.kerberos). */
+  addKrbPrincipal(user: string, principal: string): void;
 }
 
 const NO_RESUME_ON_RENEGOTIATION = cryptoConstants.SSL_OP_NO_SESSION_RESUMPTION_ON_RENEGOTIATION;
@@ -148,6 +156,13 @@ export async function startHubStandin(options: HubStandinOptions): Promise<HubSt
     throw new Error('startHubStandin needs the hub key, certificate and client CA (options.tls or key/cert/ca)');
   }
   for (const u of options.users ?? []) state.addUser(u.name, u.perms ?? [], { blocked: u.blocked });
+  const kerberos = options.kerberos ? new HubKerberos({ log, ...options.kerberos }) : undefined;
+  for (const u of options.users ?? []) {
+    for (const p of u.krbPrincipals ?? []) {
+      if (!kerberos) throw new Error('startHubStandin: users[].krbPrincipals needs options.kerberos');
+      kerberos.addPrincipal(state, u.name, p);
+    }
+  }
   for (const c of options.channels ?? []) state.addChannel(c);
   for (const { name, ...h } of options.hosts ?? []) state.addHost(name, h);
   const lifetime = options.sessionLifetimeMs ?? 24 * 3_600_000;
@@ -159,9 +174,9 @@ export async function startHubStandin(options: HubStandinOptions): Promise<HubSt
   let port = options.port ?? 0;
   const host = options.host ?? '127.0.0.1';
 
-  const fault = (res: http.ServerResponse, code: number, text: string) => {
+  const fault = (res: http.ServerResponse, code: number, text: string, headers: Record<string, string> = {}) => {
     const body = encodeFault(code, text);
-    res.writeHead(200, { 'Content-Type': 'text/xml', 'Koji-Version': '1.35.0', 'Content-Length': Buffer.byteLength(body) });
+    res.writeHead(200, { ...headers, 'Content-Type': 'text/xml', 'Koji-Version': '1.35.0', 'Content-Length': Buffer.byteLength(body) });
     res.end(body);
   };
   const plain = (res: http.ServerResponse, status: number, text: string, headers: Record<string, string> = {}) => {
@@ -218,7 +233,18 @@ export async function startHubStandin(options: HubStandinOptions): Promise<HubSt
 
     let clientVerify: string | undefined;
     let clientCN: string | undefined;
-    if (path === '/kojihub/ssllogin') {
+    let remoteUser: string | undefined;
+    const replyHeaders: Record<string, string> = {};
+    if (path === '/kojihub/ssllogin' && kerberos) {
+      // <Location /kojihub/ssllogin> AuthType GSSAPI, Require valid-user (mod_auth_gssapi)
+      const a = await kerberos.accept(req.headers.authorization);
+      if (!a.ok) {
+        log.info({ reason: a.reason }, 'Negotiate refused');
+        return plain(res, 401, `Unauthorized: Kerberos (Negotiate) authentication required (${a.reason})`, { 'WWW-Authenticate': 'Negotiate' });
+      }
+      remoteUser = a.principal;
+      if (a.response) replyHeaders['WWW-Authenticate'] = `Negotiate ${a.response}`;
+    } else if (path === '/kojihub/ssllogin') {
       // <Location /kojihub/ssllogin> SSLVerifyClient require
       if (socket.getProtocol() === 'TLSv1.3') {
         return plain(res, 403, 'Forbidden: this location needs a client certificate, and the client does not offer TLS 1.3 post-handshake authentication (cannot perform post-handshake authentication)');
@@ -258,6 +284,8 @@ export async function startHubStandin(options: HubStandinOptions): Promise<HubSt
         user: s.user,
         clientVerify,
         clientCN,
+        remoteUser,
+        kerberos,
         loginCreatesUser: options.loginCreatesUser ?? false,
         committed: false,
       };
@@ -268,14 +296,14 @@ export async function startHubStandin(options: HubStandinOptions): Promise<HubSt
       const f = asFault(err);
       record.fault = f;
       log.debug({ method, fault: f }, 'hub fault');
-      return fault(res, f.faultCode, f.faultString);
+      return fault(res, f.faultCode, f.faultString, replyHeaders);
     }
     if (delay.ms > 0 && delay.times > 0 && (!delay.methods || delay.methods.includes(method))) {
       delay.times -= 1;
       await new Promise((r) => setTimeout(r, delay.ms));
     }
     const out = encodeMethodResponse(result);
-    res.writeHead(200, { 'Content-Type': 'text/xml', 'Koji-Version': '1.35.0', 'Content-Length': Buffer.byteLength(out) });
+    res.writeHead(200, { ...replyHeaders, 'Content-Type': 'text/xml', 'Koji-Version': '1.35.0', 'Content-Length': Buffer.byteLength(out) });
     res.end(out);
   }
 
@@ -408,6 +436,10 @@ export async function startHubStandin(options: HubStandinOptions): Promise<HubSt
     },
     setOffline: (v) => {
       offline = v;
+    },
+    addKrbPrincipal: (user, principal) => {
+      if (!kerberos) throw new Error('addKrbPrincipal: the stand-in was started without options.kerberos');
+      kerberos.addPrincipal(state, user, principal);
     },
   };
 }

@@ -155,6 +155,8 @@ export interface RollingRun {
   size?: number;
   /** Failures already reported when the run was last resumed: the failure budget counts from there. */
   acknowledgedFailures?: number;
+  /** host -> when the run last started it (the scheduler's clock): a continuous run starts a host at most once a cadence. */
+  hostStartedAt?: Record<string, string>;
   /** Who stopped the run (state 'stopped'). */
   stoppedBy?: Identity;
 }

@@ -249,9 +249,12 @@ class Scheduler implements RollingScheduler {
     let dueNames: string[];
     if (run.continuous && cadence !== undefined) {
       const rank = new Map(run.order.map((h, i) => [h, i]));
+      // Also by the scheduler's own clock: a host it started is not due again within a cadence, whatever the
+      // executor stamped (so clocks that disagree cannot make it reinstall a host over and over).
+      const lastStart = (h: string) => ({ name: h, lastReinstalledAt: run.hostStartedAt?.[h] });
       const at = (h: string) => Date.parse(store.getHost(h)?.lastReinstalledAt ?? '') || -Infinity;
       dueNames = run.order
-        .filter((h) => !failed.has(h) && isDue(store.getHost(h), cadence, now))
+        .filter((h) => !failed.has(h) && isDue(store.getHost(h), cadence, now) && isDue(lastStart(h), cadence, now))
         .sort((a, b) => at(a) - at(b) || rank.get(a)! - rank.get(b)!);
     } else {
       dueNames = run.order.filter((h) => !run.jobs[h] && !done.has(h) && !failed.has(h));
@@ -290,6 +293,7 @@ class Scheduler implements RollingScheduler {
       }
       if (!job) continue;
       run.jobs[h.name] = job.id;
+      run.hostStartedAt = { ...run.hostStartedAt, [h.name]: now.toISOString() };
       run.done = run.done.filter((x) => x !== h.name);
       started = true;
       await this.save();

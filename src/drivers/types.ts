@@ -11,6 +11,8 @@ export interface DriverContext {
   progress(message: string): void;
   /** Remote output lines, for the job's output tail. */
   output(line: string): void;
+  /** Whether another host (e.g. a guest's virthost) has an active job; the virt driver refuses then. Optional. */
+  hostInJob?(name: string): boolean;
 }
 
 export interface HostDriver {

@@ -1,0 +1,52 @@
+/**
+ * What an IRC line means to rekick, and what an outgoing message is to the outbox: which incoming lines are
+ * handed on (and as which text), and which outgoing lines are progress that a backlog may summarise.
+ */
+import { formatDuration } from '../errors';
+import { STEP_NAMES } from '../types';
+import type { OutgoingMessage } from './chat-adapter';
+
+const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * The text to hand to the router, or undefined when the line is not for rekick: channel lines starting with
+ * `!`, lines addressed `nick: ...` / `nick, ...` (given as `!...`), and every private message (`!` added).
+ */
+export function commandFromLine(text: string, botNick: string, isPrivate: boolean): string | undefined {
+  const line = text.trim();
+  if (!line) return undefined;
+  if (line.startsWith('!')) return line;
+  const addressed = new RegExp(`^${escapeRe(botNick)}[:,]\\s*`, 'i').exec(line);
+  if (addressed) {
+    const rest = line.slice(addressed[0].length).trim();
+    if (!rest) return undefined;
+    return rest.startsWith('!') ? rest : `!${rest}`;
+  }
+  if (isPrivate) return `!${line}`;
+  return undefined;
+}
+
+const stepTag = (index: number) => `[${index + 1}/${STEP_NAMES.length}]`;
+
+/**
+ * For a progress line a backlog may fold: the host and its short state. Failures, approvals, enables, denials,
+ * cancels, host key changes, notices and replies return undefined: they are always sent verbatim.
+ */
+export function progressState(message: OutgoingMessage): { host: string; state: string } | undefined {
+  if (message.kind !== 'progress' || !message.event) return undefined;
+  const e = message.event;
+  switch (e.type) {
+    case 'job-queued':
+      return { host: e.job.host, state: 'queued' };
+    case 'step-started':
+      return { host: e.job.host, state: `${stepTag(e.index)} ${e.step} started` };
+    case 'step-succeeded':
+      return { host: e.job.host, state: `${stepTag(e.index)} ${e.step} ok ${formatDuration(e.durationMs)}` };
+    case 'step-progress':
+      return { host: e.job.host, state: `${stepTag(STEP_NAMES.indexOf(e.step))} ${e.step} waiting` };
+    case 'step-retrying':
+      return { host: e.job.host, state: `${stepTag(STEP_NAMES.indexOf(e.step))} ${e.step} retry ${e.attempt}` };
+    default:
+      return undefined;
+  }
+}

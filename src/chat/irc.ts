@@ -1,0 +1,333 @@
+/**
+ * The IRC adapter (irc-framework): logs in with SASL PLAIN, joins the configured channels, hands command lines
+ * to the router with the sender's services account as identity (IRCv3 account-tag; WHOIS when the server does
+ * not tag messages; never the nick), and says what the router and notifier send, through an outbox that is
+ * paced under the server's flood limits, confirmed by echo-message, summarised when a backlog builds, and
+ * delivered after a reconnect.
+ */
+import IRC, { type Client, type ClientOptions, type MessageEvent } from 'irc-framework';
+import type { Logger } from 'pino';
+import type { Config } from '../config/schema';
+import type { Identity, Origin } from '../types';
+import type { ChatAdapter, ChatMessage, MessageHandler, OutgoingMessage } from './chat-adapter';
+import { commandFromLine, progressState } from './irc-message';
+import { IrcOutbox, type OutboxLine } from './irc-outbox';
+import { ircLines } from './irc-text';
+import { LinePacer } from './line-pacer';
+
+export type IrcConfig = NonNullable<Config['irc']>;
+
+/** What the adapter needs of an irc-framework client (tests pass a fake). */
+export type IrcClientLike = Pick<Client, 'connect' | 'on' | 'removeAllListeners' | 'raw' | 'join' | 'quit' | 'whois' | 'network' | 'user' | 'connected'>;
+
+export interface IrcAdapterOptions {
+  config: IrcConfig;
+  log: Logger;
+  /** A new client for each connection (default: irc-framework's Client). */
+  createClient?: () => IrcClientLike;
+  /** Lines at once, then lines a second (default 4, then 1/s: under inspircd's default class). */
+  pace?: { burst?: number; perSecond?: number };
+  /** Lines written and not yet echoed back at most (default 4): never more than that in the server's queue. */
+  window?: number;
+  /** Waiting lines above which progress lines are summarised (default 20). */
+  backlogThreshold?: number;
+  /** Reconnect backoff (default 1 s doubling to 60 s). */
+  reconnect?: { minMs?: number; maxMs?: number };
+  /** How long start() waits for the first login and joins before resolving anyway (default 15 s). */
+  startTimeoutMs?: number;
+  /** How long stop() lets the outbox drain before QUIT (default 5 s). */
+  drainOnStopMs?: number;
+  /** How long a WHOIS for an account may take (default 5 s). */
+  whoisTimeoutMs?: number;
+  now?: () => number;
+}
+
+export interface IrcStats {
+  /** Successful registrations (1 + reconnects). */
+  registrations: number;
+  /** Connections lost without rekick asking. */
+  disconnects: number;
+  /** Lines confirmed delivered. */
+  delivered: number;
+  /** Progress lines folded into summaries. */
+  summarised: number;
+  /** Lines waiting or unconfirmed. */
+  queued: number;
+  /** Last reason the server gave for closing (e.g. "Excess Flood"), if any. */
+  lastError?: string;
+}
+
+export interface IrcAdapter extends ChatAdapter {
+  stats(): IrcStats;
+  /** The nick in use (it may differ from the configured one when that was taken). */
+  nick(): string;
+}
+
+const UNCONFIRMED_EXPIRY_MS = 30_000;
+const isChannel = (name: string) => /^[#&]/.test(name);
+
+export function createIrcAdapter(options: IrcAdapterOptions): IrcAdapter {
+  const { config, log } = options;
+  const now = options.now ?? (() => Date.now());
+  const createClient = options.createClient ?? (() => new IRC.Client() as IrcClientLike);
+  const window = options.window ?? 4;
+  const minBackoff = options.reconnect?.minMs ?? 1000;
+  const maxBackoff = options.reconnect?.maxMs ?? 60_000;
+  const pacer = new LinePacer({ burst: options.pace?.burst ?? 4, perSecond: options.pace?.perSecond ?? 1, now });
+  let currentNick = config.nick;
+  const outbox = new IrcOutbox({ threshold: options.backlogThreshold ?? 20, split: (text, target) => ircLines(text, currentNick, target) });
+
+  let client: IrcClientLike | undefined;
+  let generation = 0;
+  let onMessage: MessageHandler | undefined;
+  let registered = false;
+  let ready = false;
+  let stopped = false;
+  let echo = false;
+  let attempts = 0;
+  const joined = new Set<string>();
+  const timers = new Set<NodeJS.Timeout>();
+  let pumpTimer: NodeJS.Timeout | undefined;
+  let readyWaiters: Array<() => void> = [];
+  let handling: Promise<void> = Promise.resolve();
+  const stats: IrcStats = { registrations: 0, disconnects: 0, delivered: 0, summarised: 0, queued: 0 };
+
+  const later = (ms: number, fn: () => void) => {
+    const t = setTimeout(() => {
+      timers.delete(t);
+      fn();
+    }, ms);
+    timers.add(t);
+    return t;
+  };
+
+  const setReady = () => {
+    if (ready || !registered) return;
+    ready = true;
+    log.info({ channels: config.channels, nick: currentNick }, 'IRC ready');
+    const waiters = readyWaiters;
+    readyWaiters = [];
+    for (const w of waiters) w();
+    pump();
+  };
+
+  function pump(): void {
+    if (pumpTimer) {
+      clearTimeout(pumpTimer);
+      timers.delete(pumpTimer);
+      pumpTimer = undefined;
+    }
+    if (!ready || !client) return;
+    for (const line of outbox.expire(now(), UNCONFIRMED_EXPIRY_MS)) {
+      log.warn({ target: line.target }, 'IRC server did not echo a line within 30s; counted as sent (is rekick allowed to speak there?)');
+    }
+    while (outbox.waiting > 0 && outbox.unconfirmed < window) {
+      if (!pacer.tryTake()) {
+        pumpTimer = later(Math.max(pacer.waitMs(), 10), pump);
+        return;
+      }
+      const line = outbox.take(now())!;
+      client.raw(`PRIVMSG ${line.target} :${line.text}`);
+      if (!echo) {
+        outbox.confirmWritten(line);
+        stats.delivered += 1;
+      }
+    }
+    // Waiting for echoes: look again when an unconfirmed line would expire.
+    if (outbox.unconfirmed > 0) pumpTimer = later(UNCONFIRMED_EXPIRY_MS + 100, pump);
+  }
+
+  async function accountOf(c: IrcClientLike, event: MessageEvent): Promise<string | undefined> {
+    if (event.account) return event.account;
+    // A server that tags messages tags every message of a logged-in user: no tag, no account.
+    if (c.network.cap.isEnabled('account-tag')) return undefined;
+    return new Promise((resolve) => {
+      const t = later(options.whoisTimeoutMs ?? 5000, () => {
+        log.warn({ nick: event.nick }, 'WHOIS for the services account timed out; treating the user as not logged in');
+        resolve(undefined);
+      });
+      c.whois(event.nick, (w) => {
+        clearTimeout(t);
+        timers.delete(t);
+        resolve(w.account || undefined);
+      });
+    });
+  }
+
+  function onPrivmsg(c: IrcClientLike, event: MessageEvent): void {
+    if (event.nick && event.nick.toLowerCase() === currentNick.toLowerCase()) {
+      // echo-message: the server has taken our line.
+      if (outbox.confirm(event.target, event.message)) {
+        stats.delivered += 1;
+        pump();
+      }
+      return;
+    }
+    const isPrivate = !isChannel(event.target);
+    const text = commandFromLine(event.message, currentNick, isPrivate);
+    if (text === undefined || !onMessage) return;
+    const handler = onMessage;
+    handling = handling.then(async () => {
+      try {
+        const account = await accountOf(c, event);
+        const user: Identity = { source: 'irc', id: account, display: event.nick };
+        const origin: Origin = isPrivate ? { adapter: 'irc', room: event.nick, private: true } : { adapter: 'irc', room: event.target };
+        const message: ChatMessage = { origin, user, text };
+        await handler(message);
+      } catch (err) {
+        log.error({ err, nick: event.nick }, 'handling an IRC line failed');
+      }
+    });
+  }
+
+  function scheduleReconnect(): void {
+    if (stopped) return;
+    const base = Math.min(maxBackoff, minBackoff * 2 ** Math.min(attempts, 16));
+    const wait = Math.round(base * (0.8 + Math.random() * 0.4));
+    attempts += 1;
+    log.info({ waitMs: wait, attempt: attempts }, 'IRC reconnecting');
+    later(wait, connect);
+  }
+
+  function connect(): void {
+    if (stopped) return;
+    const gen = ++generation;
+    const c = createClient();
+    client = c;
+    registered = false;
+    ready = false;
+    echo = false;
+    joined.clear();
+    const mine = <A extends unknown[]>(fn: (...args: A) => void) => (...args: A) => {
+      if (gen === generation) fn(...args);
+    };
+
+    c.on('registered', mine((event: { nick: string }) => {
+      registered = true;
+      attempts = 0;
+      stats.registrations += 1;
+      currentNick = event.nick || currentNick;
+      echo = c.network.cap.isEnabled('echo-message');
+      pacer.reset();
+      log.info({ nick: currentNick, echo, accountTag: c.network.cap.isEnabled('account-tag') }, 'IRC registered');
+      if (!config.channels.length) setReady();
+      for (const channel of config.channels) c.join(channel);
+      // A channel that cannot be joined must not hold every other line back.
+      later(5000, mine(() => setReady()));
+    }));
+    c.on('join', mine((event: { nick: string; channel: string }) => {
+      if (event.nick.toLowerCase() !== currentNick.toLowerCase()) return;
+      joined.add(event.channel.toLowerCase());
+      if (config.channels.every((ch) => joined.has(ch.toLowerCase()))) setReady();
+    }));
+    c.on('kick', mine((event: { kicked: string; channel: string }) => {
+      if (event.kicked.toLowerCase() !== currentNick.toLowerCase()) return;
+      joined.delete(event.channel.toLowerCase());
+      log.warn({ channel: event.channel }, 'kicked from an IRC channel; rejoining in 5s');
+      later(5000, mine(() => c.join(event.channel)));
+    }));
+    c.on('privmsg', mine((event: MessageEvent) => onPrivmsg(c, event)));
+    c.on('loggedin', mine((event: { account: string }) => log.info({ account: event.account }, 'IRC SASL login done')));
+    c.on('sasl failed', mine((event: { reason?: string }) => {
+      log.error({ reason: event.reason }, 'IRC SASL login failed: check irc.sasl.account and irc.sasl.password (rekick goes on without its account)');
+    }));
+    c.on('nick in use', mine(() => {
+      if (registered) return;
+      currentNick = `${currentNick}_`;
+      log.warn({ nick: currentNick }, 'IRC nick in use; trying another');
+      c.raw(`NICK ${currentNick}`);
+    }));
+    c.on('irc error', mine((event: { error?: string; reason?: string }) => {
+      stats.lastError = event.reason ?? event.error;
+      log.warn({ error: event.error, reason: event.reason }, 'IRC server error');
+    }));
+    c.on('close', mine(() => {
+      const wasReady = ready;
+      registered = false;
+      ready = false;
+      client = undefined;
+      outbox.requeue();
+      c.removeAllListeners();
+      if (stopped) return;
+      stats.disconnects += 1;
+      log.warn({ wasReady, queued: outbox.all().length }, 'IRC connection lost');
+      scheduleReconnect();
+    }));
+
+    const clientOptions: ClientOptions = {
+      host: config.host,
+      port: config.port,
+      nick: currentNick,
+      username: config.nick.replace(/[^A-Za-z0-9]/g, '').slice(0, 9) || 'rekick',
+      gecos: 'rekick, reinstalls Koji builders',
+      tls: config.tls,
+      rejectUnauthorized: config.rejectUnauthorized,
+      account: config.sasl ? { account: config.sasl.account, password: config.sasl.password } : undefined,
+      auto_reconnect: false,
+      enable_echomessage: true,
+      ping_interval: 30,
+      ping_timeout: 90,
+      version: null,
+    };
+    log.info({ host: config.host, port: config.port, tls: config.tls, sasl: Boolean(config.sasl) }, 'IRC connecting');
+    c.connect(clientOptions);
+  }
+
+  return {
+    name: 'irc',
+    async start(handler: MessageHandler) {
+      onMessage = handler;
+      stopped = false;
+      const first = new Promise<void>((resolve) => {
+        readyWaiters.push(resolve);
+        later(options.startTimeoutMs ?? 15_000, () => {
+          if (!ready) log.warn('IRC not ready yet; rekick goes on and keeps trying');
+          resolve();
+        });
+      });
+      connect();
+      await first;
+    },
+    async stop(reason?: string) {
+      const deadline = now() + (options.drainOnStopMs ?? 5000);
+      while (ready && outbox.all().length > 0 && now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      stopped = true;
+      for (const t of timers) clearTimeout(t);
+      timers.clear();
+      const c = client;
+      ready = false;
+      if (c?.connected) {
+        const closed = new Promise<void>((resolve) => {
+          c.on('close', () => resolve());
+          setTimeout(resolve, 2000).unref();
+        });
+        c.quit(reason ?? 'rekick stopping');
+        await closed;
+      }
+      await handling;
+      if (outbox.all().length) log.warn({ lines: outbox.all().length }, 'IRC stopped with lines not delivered');
+    },
+    async send(target: Origin, message: OutgoingMessage) {
+      const room = target.room;
+      const texts = ircLines(message.text, currentNick, room);
+      if (!texts.length) return;
+      const progress = texts.length === 1 ? progressState(message) : undefined;
+      const lines: OutboxLine[] = texts.map((text) => ({ target: room, text, progress }));
+      outbox.push(lines);
+      stats.summarised = outbox.summarised;
+      pump();
+    },
+    noticeRooms() {
+      return config.channels.map((room) => ({ adapter: 'irc', room }));
+    },
+    isReady() {
+      return ready && Boolean(client?.connected);
+    },
+    stats() {
+      return { ...stats, summarised: outbox.summarised, queued: outbox.all().length };
+    },
+    nick() {
+      return currentNick;
+    },
+  };
+}

@@ -58,6 +58,8 @@ class Scheduler implements RollingScheduler {
     this.run = this.o.store.getRolling();
     const run = this.run;
     if (run && LIVE.includes(run.state)) {
+      // Hosts that ended while rekick was down count at once (said in the line below, not one by one).
+      if (reconcileRun(run, this.o.store).changed) await this.save();
       const t = tallyRun(run, this.o.store);
       this.lastCounts = renderCounts(run, t);
       this.o.log.info({ run: run.id, state: run.state }, 'resuming the rolling run held in the store');

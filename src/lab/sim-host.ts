@@ -1,0 +1,439 @@
+/**
+ * One simulated host: a real SSH server (ssh2) on loopback with its own ed25519 host key, accepting one client
+ * public key, running exec requests through the simulated shell and serving SFTP, plus its power states.
+ *
+ * `systemctl reboot` acknowledges, drops every connection and stops listening; after `rebootDelayMs` it listens
+ * again on the same port. When grub2-reboot chose an entry whose args hold `inst.ks=`, the reboot is an install:
+ * after `installDelayMs` it returns with a new host key and a fresh-install machine.
+ */
+import { createHash } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import net from 'node:net';
+import pino from 'pino';
+import { Server, utils, type AuthContext, type Connection, type ParsedKey, type ServerChannel } from 'ssh2';
+import { CodedError } from '../errors';
+import { corePrograms } from './programs-core';
+import { systemPrograms } from './programs-system';
+import { virtPrograms } from './programs-virt';
+import { FaultSet, type ClearFault, type Fault } from './sim-faults';
+import type { SimHostApi, SimLibvirt } from './sim-host-api';
+import { SimMachine, type SimRole } from './sim-machine';
+import { serveSftp } from './sim-sftp';
+import { onceSource, Shell, type Program, type Sink } from './shell-run';
+
+export interface SimHostKey {
+  /** OpenSSH private key (PEM). */
+  private: string;
+  /** `ssh-ed25519 AAAA...` */
+  public: string;
+  /** OpenSSH's SHA256 fingerprint: `SHA256:` + unpadded base64. */
+  fingerprint: string;
+}
+
+export function generateHostKey(comment = 'rekick-sim'): SimHostKey {
+  const pair = utils.generateKeyPairSync('ed25519', { comment });
+  const parsed = utils.parseKey(pair.public);
+  if (parsed instanceof Error) throw parsed;
+  const fingerprint = `SHA256:${createHash('sha256').update(parsed.getPublicSSH()).digest('base64').replace(/=+$/, '')}`;
+  return { private: pair.private, public: pair.public.split(' ').slice(0, 2).join(' '), fingerprint };
+}
+
+/** Parses the one client public key the sims accept (OpenSSH `ssh-ed25519 AAAA...` line or PEM). */
+export function parseClientKey(key: string | Buffer | ParsedKey): ParsedKey {
+  if (typeof key !== 'string' && !Buffer.isBuffer(key)) return key;
+  const parsed = utils.parseKey(key);
+  if (parsed instanceof Error) throw new CodedError('E_SIM_KEY', `the simulated hosts' client public key cannot be read: ${parsed.message}`);
+  return Array.isArray(parsed) ? parsed[0]! : parsed;
+}
+
+/** One thing that happened on a host: an exec request, an SFTP change, or a power event. */
+export interface SimRecord {
+  at: number;
+  host: string;
+  kind: 'exec' | 'sftp' | 'power';
+  command: string;
+  /** exec: the exit status (null while running or when the connection dropped first). */
+  code?: number | null;
+}
+
+export type PowerState = 'up' | 'down' | 'off';
+
+export interface SimHostOptions {
+  name: string;
+  role: SimRole;
+  arch?: string;
+  /** Default 127.0.0.1. */
+  address?: string;
+  /** Default 0: the system assigns one, kept across reboots. */
+  port?: number;
+  clientKey: string | Buffer | ParsedKey;
+  /** The user the client logs in as (default root). */
+  user?: string;
+  rebootDelayMs?: number;
+  installDelayMs?: number;
+  hostKey?: SimHostKey;
+  /** The state at start: a host in service (default) or a fresh install. */
+  initial?: 'configured' | 'fresh';
+  logger?: pino.Logger;
+  onRecord?: (record: SimRecord) => void;
+  /** Records kept per host (oldest dropped); default 500. */
+  keepRecords?: number;
+}
+
+interface Conn {
+  socket: net.Socket;
+  abort: AbortController;
+}
+
+/** How long after acknowledging `systemctl reboot` the connections drop (the exit status gets out first). */
+const REBOOT_ACK_MS = 20;
+
+export class SimHost extends EventEmitter implements SimHostApi {
+  readonly name: string;
+  readonly role: SimRole;
+  readonly arch: string;
+  readonly address: string;
+  port: number;
+  hostKey: SimHostKey;
+  state: PowerState = 'off';
+  readonly records: SimRecord[] = [];
+  /** Completed boots and installs since start (tests wait on them). */
+  boots = 0;
+  installs = 0;
+  libvirt?: SimLibvirt;
+  rebootDelayMs: number;
+  installDelayMs: number;
+
+  protected readonly log: pino.Logger;
+  private readonly user: string;
+  private readonly clientKey: ParsedKey;
+  private readonly onRecord?: (record: SimRecord) => void;
+  private readonly keepRecords: number;
+  private readonly faults: FaultSet;
+  private readonly initial: 'configured' | 'fresh';
+  private machineState?: SimMachine;
+  private ssh?: Server;
+  private listener?: net.Server;
+  private listenChain: Promise<void> = Promise.resolve();
+  private readonly conns = new Map<string, Conn>();
+  private pendingBoot?: 'boot' | 'install';
+  private timer?: NodeJS.Timeout;
+  private stopped = false;
+
+  constructor(options: SimHostOptions) {
+    super();
+    this.name = options.name;
+    this.role = options.role;
+    this.arch = options.arch ?? 'x86_64';
+    this.address = options.address ?? '127.0.0.1';
+    this.port = options.port ?? 0;
+    this.user = options.user ?? 'root';
+    this.clientKey = parseClientKey(options.clientKey);
+    this.hostKey = options.hostKey ?? generateHostKey(options.name);
+    this.rebootDelayMs = options.rebootDelayMs ?? 3_000;
+    this.installDelayMs = options.installDelayMs ?? 6_000;
+    this.initial = options.initial ?? 'configured';
+    this.log = (options.logger ?? pino({ level: 'silent' })).child({ sim: options.name });
+    this.onRecord = options.onRecord;
+    this.keepRecords = options.keepRecords ?? 500;
+    this.faults = new FaultSet(() => this.faultsChanged());
+  }
+
+  /** The host's machine, made on first use so that a large idle fleet stays small. */
+  get machine(): SimMachine {
+    return (this.machineState ??= this.initial === 'fresh' ? SimMachine.fresh(this.role, this.arch) : SimMachine.configured(this.role, this.arch, this.name));
+  }
+
+  /** Exec command lines run so far, oldest first. */
+  get commands(): string[] {
+    return this.records.filter((r) => r.kind === 'exec').map((r) => r.command);
+  }
+
+  /** OpenSSH known_hosts line for the current host key. */
+  knownHostsLine(): string {
+    const host = this.port === 22 ? this.address : `[${this.address}]:${this.port}`;
+    return `${host} ${this.hostKey.public}`;
+  }
+
+  /** Powers on and listens; resolves once the port is bound. */
+  async start(): Promise<void> {
+    this.state = 'up';
+    await this.syncListening();
+  }
+
+  /** Stops for good: timers cleared, connections dropped, port released. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.dropConnections();
+    await this.syncListening();
+  }
+
+  /** Injects a fault; the function returned clears it. */
+  inject(fault: Fault): ClearFault {
+    return this.faults.add(fault);
+  }
+
+  clearFaults(): void {
+    this.faults.clear();
+  }
+
+  /** Resolves when the host has completed `count` more boots (or installs with `install: true`). */
+  waitForBoot(options: { install?: boolean } = {}): Promise<void> {
+    return new Promise((resolve) => this.once(options.install ? 'installed' : 'booted', () => resolve()));
+  }
+
+  // --- SimHostApi, for the programs ------------------------------------------------------------------------
+
+  requestReboot(): void {
+    this.record('power', 'reboot requested');
+    setTimeout(() => {
+      if (this.stopped || this.state !== 'up') return;
+      const m = this.machine;
+      const entry = m.nextEntry !== undefined ? m.findEntry(m.nextEntry) : undefined;
+      m.nextEntry = undefined;
+      const install = !!entry && /(^|\s)inst\.ks=\S/.test(entry.args);
+      this.goDown('down');
+      this.bootAfter(install ? 'install' : 'boot', install ? this.installDelayMs : this.rebootDelayMs);
+    }, REBOOT_ACK_MS);
+  }
+
+  curlFailure(url: string): { code: number; message: string } | undefined {
+    const f = this.faults.takeCurlFault(url);
+    if (!f) return undefined;
+    return { code: f.code ?? 22, message: f.message ?? 'The requested URL returned error: 404' };
+  }
+
+  // --- power -----------------------------------------------------------------------------------------------
+
+  /** Cuts power now (virsh destroy): connections drop, nothing listens, a pending boot is cancelled. */
+  powerOff(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.pendingBoot = undefined;
+    this.goDown('off');
+  }
+
+  /** Starts a fresh install now (virt-install): the host comes back after installDelayMs with a new key. */
+  startInstall(): void {
+    this.powerOff();
+    this.bootAfter('install', this.installDelayMs);
+  }
+
+  protected goDown(state: 'down' | 'off'): void {
+    this.state = state;
+    this.record('power', state === 'off' ? 'powered off' : 'going down');
+    this.dropConnections();
+    void this.syncListening();
+    this.emit('down');
+  }
+
+  private bootAfter(mode: 'boot' | 'install', delayMs: number): void {
+    this.pendingBoot = mode;
+    this.state = 'down';
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.finishBoot();
+    }, delayMs);
+  }
+
+  private async finishBoot(): Promise<void> {
+    if (this.stopped || !this.pendingBoot) return;
+    if (this.faults.has('no-return')) {
+      this.record('power', 'boot hangs (fault no-return)');
+      return; // stays pending; clearing the fault finishes it
+    }
+    const mode = this.pendingBoot;
+    this.pendingBoot = undefined;
+    if (mode === 'install') {
+      this.hostKey = generateHostKey(this.name);
+      this.ssh = undefined;
+      this.machineState = SimMachine.fresh(this.role, this.arch);
+    } else {
+      this.machine.boot();
+    }
+    this.state = 'up';
+    await this.syncListening();
+    this.boots++;
+    if (mode === 'install') this.installs++;
+    this.record('power', mode === 'install' ? `installed, new host key ${this.hostKey.fingerprint}` : 'booted');
+    this.emit('booted');
+    if (mode === 'install') this.emit('installed');
+  }
+
+  private faultsChanged(): void {
+    void this.syncListening();
+    if (this.pendingBoot && !this.timer && !this.faults.has('no-return') && this.state === 'down') void this.finishBoot();
+  }
+
+  // --- listening -------------------------------------------------------------------------------------------
+
+  /** Listens exactly when the host is up and no `refuse` fault is active; serialized. */
+  private syncListening(): Promise<void> {
+    this.listenChain = this.listenChain.then(() => this.applyListening());
+    return this.listenChain;
+  }
+
+  private async applyListening(): Promise<void> {
+    const want = !this.stopped && this.state === 'up' && !this.faults.has('refuse');
+    if (want && !this.listener) {
+      const server = net.createServer((socket) => this.accept(socket));
+      await this.listen(server);
+      this.listener = server;
+      this.port = (server.address() as net.AddressInfo).port;
+    } else if (!want && this.listener) {
+      const server = this.listener;
+      this.listener = undefined;
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        this.dropConnections();
+      });
+    }
+  }
+
+  /** Binds the host's port; the same port after a reboot (retried briefly while the old socket lets go). */
+  private async listen(server: net.Server): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await new Promise<void>((resolve, reject) => {
+          server.once('error', reject);
+          server.listen({ port: this.port, host: this.address }, () => {
+            server.off('error', reject);
+            resolve();
+          });
+        });
+        server.on('error', (err) => this.log.error({ err }, 'simulated sshd listener failed'));
+        return;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= 40) {
+          throw new CodedError('E_SIM_LISTEN', `simulated host ${this.name} cannot listen on ${this.address}:${this.port}: ${(err as Error).message}`, { cause: err });
+        }
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+  }
+
+  private dropConnections(): void {
+    for (const c of this.conns.values()) c.socket.destroy();
+  }
+
+  // --- SSH -------------------------------------------------------------------------------------------------
+
+  private accept(socket: net.Socket): void {
+    const key = `${socket.remoteAddress}:${socket.remotePort}`;
+    const conn: Conn = { socket, abort: new AbortController() };
+    this.conns.set(key, conn);
+    socket.on('close', () => {
+      this.conns.delete(key);
+      conn.abort.abort();
+    });
+    this.sshServer().injectSocket(socket);
+  }
+
+  private sshServer(): Server {
+    this.ssh ??= new Server({ hostKeys: [this.hostKey.private] }, (client, info) => {
+      const conn = this.conns.get(`${info.ip}:${info.port}`);
+      if (!conn) return client.end();
+      this.serveClient(client, conn);
+    });
+    return this.ssh;
+  }
+
+  private serveClient(client: Connection, conn: Conn): void {
+    client.on('error', (err) => this.log.debug({ err }, 'ssh connection error'));
+    client.on('authentication', (ctx) => this.authenticate(ctx));
+    client.on('ready', () => {
+      client.on('session', (acceptSession) => {
+        const session = acceptSession();
+        session.on('exec', (accept, _reject, info) => this.exec(info.command, accept(), conn));
+        session.on('sftp', (accept) => {
+          const sftp = accept();
+          serveSftp(sftp, this.machine.fs, '/root', (op) => this.record('sftp', op));
+        });
+        session.on('env', (accept) => accept?.());
+        session.on('pty', (_accept, reject) => reject?.());
+        session.on('shell', (_accept, reject) => reject());
+      });
+    });
+  }
+
+  private authenticate(ctx: AuthContext): void {
+    if (ctx.method !== 'publickey' || ctx.username !== this.user) return ctx.reject(['publickey']);
+    const k = this.clientKey;
+    if (ctx.key.algo !== k.type || !ctx.key.data.equals(k.getPublicSSH())) return ctx.reject(['publickey']);
+    if (!ctx.signature || !ctx.blob) return ctx.accept(); // the client asks whether this key would do
+    if (k.verify(ctx.blob, ctx.signature, ctx.hashAlgo) === true) return ctx.accept();
+    ctx.reject(['publickey']);
+  }
+
+  private exec(command: string, stream: ServerChannel, conn: Conn): void {
+    const record = this.record('exec', command);
+    record.code = null;
+    const input: Buffer[] = [];
+    let inputDone = false;
+    const waiting: (() => void)[] = [];
+    const finishInput = () => {
+      inputDone = true;
+      for (const w of waiting.splice(0)) w();
+    };
+    stream.on('data', (chunk: Buffer) => input.push(chunk));
+    stream.on('end', finishInput);
+    conn.abort.signal.addEventListener('abort', finishInput, { once: true });
+    const stdin = onceSource(() => (inputDone ? Promise.resolve(Buffer.concat(input)) : new Promise((resolve) => waiting.push(() => resolve(Buffer.concat(input))))));
+    const live = () => !conn.abort.signal.aborted && !conn.socket.destroyed;
+    const stdout: Sink = { write: (d) => void (live() && stream.write(d)) };
+    const stderr: Sink = { write: (d) => void (live() && stream.stderr.write(d)) };
+    const shell = new Shell({
+      fs: this.machine.fs,
+      programs: this.programs(),
+      signal: conn.abort.signal,
+      beforeProgram: (argv, io) => this.beforeProgram(argv, io, conn),
+    });
+    shell.run(command, { stdin, stdout, stderr }).then(
+      (code) => {
+        record.code = code;
+        if (!live()) return;
+        stream.exit(code);
+        stream.end();
+      },
+      (err: unknown) => {
+        this.log.error({ err, command }, 'simulated command crashed');
+        if (!live()) return;
+        stream.stderr.write(`rekick simulator: internal error: ${(err as Error).message}\n`);
+        stream.exit(255);
+        stream.end();
+      },
+    );
+  }
+
+  /** Fault injection at each program: fail, hang, or cut the connection. */
+  private beforeProgram(argv: string[], io: { stderr: Sink }, conn: Conn): Promise<number | undefined> | number | undefined {
+    const fault = this.faults.takeCommandFault(argv.join(' '));
+    if (!fault) return undefined;
+    if (fault.kind === 'fail') {
+      if (fault.stderr) io.stderr.write(fault.stderr.endsWith('\n') ? fault.stderr : fault.stderr + '\n');
+      return fault.code ?? 1;
+    }
+    if (fault.kind === 'drop') setImmediate(() => conn.socket.destroy());
+    return new Promise((resolve) => {
+      if (conn.abort.signal.aborted) resolve(255);
+      conn.abort.signal.addEventListener('abort', () => resolve(255), { once: true });
+    });
+  }
+
+  protected programs(): Map<string, Program> {
+    const all = new Map([...corePrograms(this), ...systemPrograms(this)]);
+    if (this.libvirt) for (const [k, v] of virtPrograms(this.libvirt)) all.set(k, v);
+    return all;
+  }
+
+  private record(kind: SimRecord['kind'], command: string): SimRecord {
+    const r: SimRecord = { at: Date.now(), host: this.name, kind, command };
+    this.records.push(r);
+    if (this.records.length > this.keepRecords) this.records.splice(0, this.records.length - this.keepRecords);
+    this.onRecord?.(r);
+    return r;
+  }
+}

@@ -84,7 +84,7 @@ export function renderBudgetPause(run: RollingRun, budget: number, newFailures: 
 export function renderSummary(run: RollingRun, t: RollingTally, tookMs: number): string {
   const how = run.state === 'stopped' ? `stopped by ${run.stoppedBy?.display ?? 'an operator'}` : 'finished';
   const failed = t.failed.length ? `, ${t.failed.length} failed (still disabled): ${renderFailures(t.failed)}` : ', none failed';
-  const still = run.state === 'stopped' && t.inFlight.length ? `; ${t.inFlight.length} in flight go on to their end: ${listHosts(t.inFlight.map((j) => j.host))}` : '';
+  const still = run.state === 'stopped' && t.inFlight.length ? `; ${t.inFlight.length} in flight go on, then wait for !approve: ${listHosts(t.inFlight.map((j) => j.host))}` : '';
   const left = run.state === 'stopped' && t.left.length ? `; ${t.left.length} not started` : '';
   return `rolling run ${run.id} ${how} after ${formatDuration(tookMs)}: ${t.done.length}/${run.order.length} reinstalled${failed}${still}${left}`;
 }

@@ -361,6 +361,30 @@ describe('rolling scheduler', () => {
     await r.drive(finished, true);
   });
 
+  it('a group run takes only the group, sized by it; stop starts nothing more and lets hosts in flight finish', async () => {
+    const hosts = fleet(8, (i) => ({ groups: i < 6 ? ['arm'] : ['x86'] }));
+    const r = await createRig({ hosts, delayMs: 20, rolling: { fraction: 0.5, autoApprove: true } });
+    await r.scheduler.start({ by: kevin, origin, continuous: false, group: 'arm', fraction: 0.34 });
+    const run = r.scheduler.current()!;
+    expect(run.order).toEqual(['build-01', 'build-02', 'build-03', 'build-04', 'build-05', 'build-06']);
+    expect(run.slots).toBe(3);
+    expect(r.notices()[0]).toMatch(/6 host\(s\) of group:arm, 3 at a time \(fraction 0.34\)/);
+    await r.scheduler.settled();
+    expect(r.store.listJobs().map((j) => j.host).sort()).toEqual(['build-01', 'build-02', 'build-03']);
+    await r.scheduler.stop({ by: kevin, origin });
+    expect(r.notices().at(-1)).toMatch(/stopped by kevin after .*: 0\/6 reinstalled, none failed; 3 in flight go on, then wait for !approve: build-01, build-02, build-03; 3 not started/);
+    await r.executor.idle();
+    await sleep(40);
+    await r.scheduler.tick();
+    await r.executor.idle();
+    expect(r.store.listJobs().map((j) => j.host).sort()).toEqual(['build-01', 'build-02', 'build-03']);
+    // A stopped run approves nothing by itself any more, even with autoApprove: a human enables them.
+    expect(r.store.listJobs().map((j) => j.state)).toEqual(['awaiting-approval', 'awaiting-approval', 'awaiting-approval']);
+    expect(r.scheduler.current()!.state).toBe('stopped');
+    await expect(r.scheduler.resume({ by: kevin, origin })).rejects.toThrow(/no rolling run to resume \(run \S+ stopped\)/);
+    expect(r.store.listAudit().some((a) => a.action === 'rolling-stop' && a.who.id === 'kevin')).toBe(true);
+  });
+
   it('refuses what it cannot do, in words an operator can act on', async () => {
     const r = await createRig({ hosts: fleet(2) });
     await expect(r.scheduler.pause({ by: kevin, origin })).rejects.toThrow(/no rolling run to pause; !rolling start begins one/);

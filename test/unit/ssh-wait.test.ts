@@ -1,0 +1,100 @@
+/** wait-ssh's polling against a scripted fake connector: backoff cap, progress, timeouts, key errors. */
+import { describe, expect, it } from 'vitest';
+import { StepTimeoutError } from '../../src/errors';
+import { HostKeyChangedError, SshAuthError } from '../../src/ssh/errors';
+import type { ConnectOptions, HostTarget, ProbeResult, RemoteConnector, RemoteHost } from '../../src/ssh/types';
+import { waitForSsh, waitForSshGone } from '../../src/ssh/wait-ssh';
+
+const target: HostTarget = { name: 'buildarm-01', address: '10.0.0.1', port: 22 };
+
+class ScriptedConnector implements RemoteConnector {
+  probes: number[] = [];
+  connects: ConnectOptions[] = [];
+  constructor(
+    private readonly state: (elapsedMs: number) => ProbeResult,
+    private readonly onConnect: (opts: ConnectOptions) => void = () => undefined,
+    private readonly started = Date.now(),
+  ) {}
+  async probe(): Promise<ProbeResult> {
+    this.probes.push(Date.now() - this.started);
+    return this.state(Date.now() - this.started);
+  }
+  async connect(_t: HostTarget, options: ConnectOptions): Promise<RemoteHost> {
+    this.connects.push(options);
+    this.onConnect(options);
+    return { target, close: async () => undefined } as unknown as RemoteHost;
+  }
+}
+
+describe('waitForSsh', () => {
+  it('never leaves more than ~1 s between probes, so a returned host is noticed within 2 s', async () => {
+    const c = new ScriptedConnector((t) => (t < 2500 ? "down" : "handshake"));
+    const progress: string[] = [];
+    await waitForSsh(c, target, { hostKeyMode: 'strict', timeoutMs: 20_000, onProgress: (m) => progress.push(m) });
+    const gaps = c.probes.slice(1).map((t, i) => t - c.probes[i]!);
+    expect(Math.max(...gaps)).toBeLessThan(1300);
+    expect(c.probes[c.probes.length - 1]! - 2500).toBeLessThan(2000);
+    expect(progress).toEqual(['buildarm-01: down (no TCP connection)', 'buildarm-01: SSH handshake done']);
+    expect(c.connects).toHaveLength(1);
+  });
+
+  it('reports each state once as it changes, and logs in before calling the host up', async () => {
+    let refuse = true;
+    const c = new ScriptedConnector(
+      (t) => (t < 300 ? 'down' : t < 700 ? 'port-open' : 'handshake'),
+      () => {
+        if (refuse) {
+          refuse = false;
+          throw new SshAuthError('buildarm-01', 'root');
+        }
+      },
+    );
+    const progress: string[] = [];
+    await waitForSsh(c, target, { hostKeyMode: 'accept-changed', timeoutMs: 10_000, onProgress: (m) => progress.push(m.replace('buildarm-01: ', '')) });
+    expect(progress).toEqual([
+      'down (no TCP connection)',
+      'port open, no SSH handshake yet',
+      'SSH handshake done, but the login failed',
+      'SSH handshake done',
+    ]);
+    expect(c.connects.every((o) => o.hostKeyMode === 'accept-changed')).toBe(true);
+  });
+
+  it('times out naming the last state', async () => {
+    const c = new ScriptedConnector(() => 'port-open');
+    const err = await waitForSsh(c, target, { hostKeyMode: 'strict', timeoutMs: 600 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StepTimeoutError);
+    expect((err as Error).message).toContain('last: port open, no SSH handshake yet');
+  });
+
+  it('fails at once with the host key error when the key is not acceptable', async () => {
+    const c = new ScriptedConnector(
+      () => 'key-mismatch',
+      () => {
+        throw new HostKeyChangedError('buildarm-01', ['SHA256:old'], 'SHA256:new', '/kh');
+      },
+    );
+    const err = await waitForSsh(c, target, { hostKeyMode: 'strict', timeoutMs: 10_000 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(HostKeyChangedError);
+    expect(c.probes).toHaveLength(1);
+  });
+
+  it('stops on abort', async () => {
+    const c = new ScriptedConnector(() => 'down');
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 200);
+    const err = await waitForSsh(c, target, { hostKeyMode: 'strict', timeoutMs: 10_000, signal: ac.signal }).catch((e: unknown) => e);
+    expect((err as { code?: string }).code).toBe('E_CANCELLED');
+  });
+});
+
+describe('waitForSshGone', () => {
+  it('resolves with the first state that is not a handshake with the old key', async () => {
+    const c = new ScriptedConnector((t) => (t < 300 ? 'handshake' : 'key-mismatch'));
+    expect(await waitForSshGone(c, target, { timeoutMs: 5000, intervalMs: 50 })).toBe('key-mismatch');
+  });
+  it('times out when the host keeps answering', async () => {
+    const c = new ScriptedConnector(() => 'handshake');
+    await expect(waitForSshGone(c, target, { timeoutMs: 300, intervalMs: 50 })).rejects.toBeInstanceOf(StepTimeoutError);
+  });
+});

@@ -2,7 +2,9 @@
  * Durations for rolling notices: how long one host's reinstall takes (from past jobs in the store: first step
  * started to reboot-verify ended, so time waiting for a human is left out), and what that makes for a run.
  */
-import { STEP_NAMES, type Job } from '../types';
+import type { Store } from '../../store/store';
+import { STEP_NAMES, type Job, type RollingRun } from '../types';
+import type { RollingTally } from './tally';
 
 const VERIFY = STEP_NAMES.indexOf('reboot-verify');
 
@@ -45,4 +47,20 @@ export function formatDuration(ms: number): string {
   if (h < 48) return m % 60 ? `${h}h${m % 60}m` : `${h}h`;
   const d = Math.floor(h / 24);
   return h % 24 ? `${d}d${h % 24}h` : `${d}d`;
+}
+
+/** Reinstall time per host for a run: its own jobs once it has some, else past jobs in the store. */
+export function runTypicalDuration(run: RollingRun, store: Store): TypicalDuration | undefined {
+  const own = Object.values(run.jobs)
+    .map((id) => store.getJob(id))
+    .filter((j): j is Job => j !== undefined);
+  return typicalDuration(own) ?? typicalDuration(store.listJobs({ states: ['succeeded', 'awaiting-approval', 'enabling'], limit: 200 }));
+}
+
+/** What is left of a run (hosts not started, and those in flight that are not waiting for a human). */
+export function runEtaMs(run: RollingRun, t: RollingTally, store: Store): number | undefined {
+  const typical = runTypicalDuration(run, store);
+  if (!typical) return undefined;
+  const working = t.inFlight.filter((j) => j.state !== 'awaiting-approval').length;
+  return estimateRunMs(t.left.length + working, run.slots ?? 1, typical.ms);
 }

@@ -12,8 +12,10 @@ import type { HostConfig } from '../config/schema';
 import type { RollingStartOptions } from '../../commands/types';
 import { ACTIVE_JOB_STATES, type AuditEntry, type ExecutorEvent, type Identity, type Job, type RollingRun } from '../types';
 import { pickHosts, slotsFor } from './capacity';
-import { estimateRunMs, formatDuration, typicalDuration } from './estimate';
-import { dueAt, isDue, orderHosts } from './order';
+import { dueHosts } from './due-hosts';
+import { estimateRunMs, formatDuration, runEtaMs, runTypicalDuration } from './estimate';
+import { createRun } from './new-run';
+import { dueAt } from './order';
 import { reconcileRun, type HostEnding } from './reconcile';
 import { renderBudgetPause, renderCounts, renderProgress, renderStart, renderStatus, renderSummary } from './render';
 import { tallyRun, type RollingTally } from './tally';
@@ -54,6 +56,7 @@ class Scheduler implements RollingScheduler {
   // ---- lifecycle ----
 
   async activate(): Promise<void> {
+    if (this.unsubscribe && !this.closed) return;
     this.closed = false;
     this.run = this.o.store.getRolling();
     const run = this.run;
@@ -154,7 +157,7 @@ class Scheduler implements RollingScheduler {
     return renderStatus({
       run,
       tally: t,
-      etaMs: this.etaMs(run, t),
+      etaMs: runEtaMs(run, t, this.o.store),
       budget: this.o.config.rolling.failureBudget,
       waitingFor,
       nextDue: run.continuous && LIVE.includes(run.state) ? this.nextDueLine(run, t) : undefined,
@@ -202,7 +205,7 @@ class Scheduler implements RollingScheduler {
 
     let t = tallyRun(run, store);
     const lines: Array<{ text: string; level: 'info' | 'warn' }> = [];
-    if (ended.length) lines.push({ text: renderProgress(run, t, ended, this.etaMs(run, t)), level: ended.some((x) => x.outcome === 'failed') ? 'warn' : 'info' });
+    if (ended.length) lines.push({ text: renderProgress(run, t, ended, runEtaMs(run, t, this.o.store)), level: ended.some((x) => x.outcome === 'failed') ? 'warn' : 'info' });
 
     if (!run.continuous && t.inFlight.length === 0 && t.left.length === 0) {
       run.state = 'finished';
@@ -231,7 +234,7 @@ class Scheduler implements RollingScheduler {
     const counts = renderCounts(run, t);
     const last = Date.parse(run.lastProgressAt ?? run.startedAt);
     if (!lines.length && counts !== this.lastCounts && now.getTime() - last >= this.progressEveryMs) {
-      lines.push({ text: renderProgress(run, t, [], this.etaMs(run, t)), level: 'info' });
+      lines.push({ text: renderProgress(run, t, [], runEtaMs(run, t, this.o.store)), level: 'info' });
     }
     if (lines.length) {
       this.lastCounts = counts;
@@ -245,22 +248,7 @@ class Scheduler implements RollingScheduler {
   private async startDue(run: RollingRun, now: Date): Promise<boolean> {
     if (this.window && !this.window.contains(now)) return false;
     const { executor, store, config } = this.o;
-    const failed = new Set(run.failed.map((f) => f.host));
-    const done = new Set(run.done);
-    const cadence = config.rolling.cadence;
-    let dueNames: string[];
-    if (run.continuous && cadence !== undefined) {
-      const rank = new Map(run.order.map((h, i) => [h, i]));
-      // Also by the scheduler's own clock: a host it started is not due again within a cadence, whatever the
-      // executor stamped (so clocks that disagree cannot make it reinstall a host over and over).
-      const lastStart = (h: string) => ({ name: h, lastReinstalledAt: run.hostStartedAt?.[h] });
-      const at = (h: string) => Date.parse(store.getHost(h)?.lastReinstalledAt ?? '') || -Infinity;
-      dueNames = run.order
-        .filter((h) => !failed.has(h) && isDue(store.getHost(h), cadence, now) && isDue(lastStart(h), cadence, now))
-        .sort((a, b) => at(a) - at(b) || rank.get(a)! - rank.get(b)!);
-    } else {
-      dueNames = run.order.filter((h) => !run.jobs[h] && !done.has(h) && !failed.has(h));
-    }
+    const dueNames = dueHosts(run, store, config.rolling.cadence, now);
     const due = dueNames.map((h) => executor.host(h)).filter((h): h is HostConfig => h !== undefined);
     if (!due.length) return false;
     const active = store
@@ -342,46 +330,17 @@ class Scheduler implements RollingScheduler {
       const t = tallyRun(this.run, store);
       throw new UserError(`rolling run ${this.run.id} is ${this.run.state} (${renderCounts(this.run, t)}); !rolling stop ends it first`, 'E_ROLLING_BUSY');
     }
-    if (options.continuous && config.rolling.cadence === undefined) {
-      throw new UserError('--continuous needs rolling.cadence in the config (e.g. 14d); no run started', 'E_NO_CADENCE');
-    }
-    const fraction = options.fraction ?? config.rolling.fraction;
-    if (!(fraction > 0 && fraction <= 1)) throw new UserError(`expected a fraction in (0, 1], got ${fraction}; no run started`, 'E_USAGE');
-    const hosts = options.group ? executor.resolveHosts([`group:${options.group}`]) : config.hosts;
-    const busy = options.continuous ? [] : hosts.filter((h) => store.activeJob(h.name)).map((h) => h.name);
-    const order = orderHosts(hosts.filter((h) => !busy.includes(h.name)), (n) => store.getHost(n));
-    if (!order.length) {
-      throw new UserError(`every host of ${options.group ? `group:${options.group}` : 'the fleet'} is already in a job; no run started`, 'E_NOTHING_TO_ROLL');
-    }
-    const now = this.clock();
-    const run: RollingRun = {
-      id: (this.o.newId ?? newRunId)(),
-      state: 'running',
-      startedAt: now.toISOString(),
-      startedBy: options.by,
-      origin: options.origin,
-      fraction,
-      group: options.group,
-      continuous: options.continuous,
-      order,
-      jobs: {},
-      done: [],
-      failed: [],
-      slots: slotsFor(fraction, hosts.length),
-      size: hosts.length,
-      acknowledgedFailures: 0,
-      lastProgressAt: now.toISOString(),
-    };
+    const { run, skipped } = createRun(options, { executor, store, config, id: (this.o.newId ?? newRunId)(), now: this.clock() });
     this.run = run;
     this.lastCounts = undefined;
     this.notAutoApproved.clear();
     await this.save();
-    const typical = this.typical(run);
+    const typical = runTypicalDuration(run, store);
     this.notify(
       renderStart({
         run,
-        skipped: busy,
-        estimate: typical && { ms: estimateRunMs(order.length, run.slots!, typical.ms), samples: typical.samples },
+        skipped,
+        estimate: typical && { ms: estimateRunMs(run.order.length, run.slots!, typical.ms), samples: typical.samples },
         cadence: config.rolling.cadence !== undefined ? formatDuration(config.rolling.cadence) : undefined,
         window: this.window?.text,
       }),
@@ -404,21 +363,6 @@ class Scheduler implements RollingScheduler {
   private runHosts(run: RollingRun): Set<string> {
     const hosts = run.group ? this.o.config.hosts.filter((h) => h.groups.includes(run.group!)) : this.o.config.hosts;
     return new Set([...hosts.map((h) => h.name), ...run.order]);
-  }
-
-  /** Reinstall time per host: this run's own jobs once it has some, else past jobs in the store. */
-  private typical(run: RollingRun): { ms: number; samples: number } | undefined {
-    const own = Object.values(run.jobs)
-      .map((id) => this.o.store.getJob(id))
-      .filter((j): j is Job => j !== undefined);
-    return typicalDuration(own) ?? typicalDuration(this.o.store.listJobs({ states: ['succeeded', 'awaiting-approval', 'enabling'], limit: 200 }));
-  }
-
-  private etaMs(run: RollingRun, t: RollingTally): number | undefined {
-    const typical = this.typical(run);
-    if (!typical) return undefined;
-    const working = t.inFlight.filter((j) => j.state !== 'awaiting-approval').length;
-    return estimateRunMs(t.left.length + working, run.slots ?? 1, typical.ms);
   }
 
   private nextDueLine(run: RollingRun, t: RollingTally): string | undefined {

@@ -1,0 +1,56 @@
+/**
+ * A new rolling run from `!rolling start`: checks what it can refuse (UserError, nothing saved), then fixes the
+ * order (least recently reinstalled first) and the slots once, so a restart continues rather than starts over.
+ */
+import type { Store } from '../../store/store';
+import type { RollingStartOptions } from '../../commands/types';
+import type { Config } from '../config/schema';
+import { UserError } from '../errors';
+import type { ExecutorApi } from '../executor/types';
+import type { RollingRun } from '../types';
+import { slotsFor } from './capacity';
+import { orderHosts } from './order';
+
+export interface NewRun {
+  run: RollingRun;
+  /** Hosts left out because they were already in a job (one-shot runs). */
+  skipped: string[];
+}
+
+export function createRun(options: RollingStartOptions, deps: { executor: ExecutorApi; store: Store; config: Config; id: string; now: Date }): NewRun {
+  const { executor, store, config, now } = deps;
+  if (options.continuous && config.rolling.cadence === undefined) {
+    throw new UserError('--continuous needs rolling.cadence in the config (e.g. 14d); no run started', 'E_NO_CADENCE');
+  }
+  const fraction = options.fraction ?? config.rolling.fraction;
+  if (!(fraction > 0 && fraction <= 1)) throw new UserError(`expected a fraction in (0, 1], got ${fraction}; no run started`, 'E_USAGE');
+  const hosts = options.group ? executor.resolveHosts([`group:${options.group}`]) : config.hosts;
+  // A continuous run keeps every host: one busy now is simply not due until its job ends.
+  const skipped = options.continuous ? [] : hosts.filter((h) => store.activeJob(h.name)).map((h) => h.name);
+  const order = orderHosts(
+    hosts.filter((h) => !skipped.includes(h.name)),
+    (n) => store.getHost(n),
+  );
+  if (!order.length) {
+    throw new UserError(`every host of ${options.group ? `group:${options.group}` : 'the fleet'} is already in a job; no run started`, 'E_NOTHING_TO_ROLL');
+  }
+  const run: RollingRun = {
+    id: deps.id,
+    state: 'running',
+    startedAt: now.toISOString(),
+    startedBy: options.by,
+    origin: options.origin,
+    fraction,
+    group: options.group,
+    continuous: options.continuous,
+    order,
+    jobs: {},
+    done: [],
+    failed: [],
+    slots: slotsFor(fraction, hosts.length),
+    size: hosts.length,
+    acknowledgedFailures: 0,
+    lastProgressAt: now.toISOString(),
+  };
+  return { run, skipped };
+}

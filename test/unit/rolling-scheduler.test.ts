@@ -176,6 +176,12 @@ describe('rolling scheduler', () => {
     expect(auto).toHaveLength(20);
     expect(auto.every((a) => a.who.source === ROLLING_IDENTITY.source)).toBe(true);
     expect(r.store.listJobs().every((j) => j.approval?.auto === true)).toBe(true);
+
+    // The next run estimates its duration from those 20 reinstalls: 4 waves of the median reinstall time.
+    await r.scheduler.start({ by: kevin, origin, continuous: false });
+    expect(r.notices().at(-1)).toMatch(/; estimated \d+s \(from 20 past reinstalls, approvals not counted\)$/);
+    await r.scheduler.stop({ by: kevin, origin });
+    await r.executor.idle();
   });
 
   it('per-arch and per-virthost limits hold in a mixed fleet; a virthost never with a guest in flight', async () => {

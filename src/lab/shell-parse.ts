@@ -164,7 +164,7 @@ export function tokenize(src: string): Token[] {
         i++;
       }
       tokens.push({ kind: 'redirect', fd, op });
-    } else if (c === '!' && word === null && plain === '' && (next === ' ' || next === '\t')) {
+    } else if (c === '!' && word === null && plain === '' && (next === ' ' || next === '\t') && atCommandStart(tokens)) {
       tokens.push({ kind: 'op', op: '!' });
       i++;
     } else if (UNSUPPORTED.has(c)) {
@@ -178,6 +178,12 @@ export function tokenize(src: string): Token[] {
   }
   endWord();
   return tokens;
+}
+
+/** Whether the next word would start a command (so `!` negates it rather than being an argument). */
+function atCommandStart(tokens: Token[]): boolean {
+  const last = tokens[tokens.length - 1];
+  return !last || (last.kind === 'op' && last.op !== '!');
 }
 
 export function parseScript(src: string): Script {

@@ -6,11 +6,10 @@
  * again on the same port. When grub2-reboot chose an entry whose args hold `inst.ks=`, the reboot is an install:
  * after `installDelayMs` it returns with a new host key and a fresh-install machine.
  */
-import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import pino from 'pino';
-import { Server, utils, type AuthContext, type Connection, type ParsedKey, type ServerChannel } from 'ssh2';
+import ssh2, { type AuthContext, type Connection, type ParsedKey, type Server, type ServerChannel } from 'ssh2';
 import { CodedError } from '../errors';
 import { corePrograms } from './programs-core';
 import { systemPrograms } from './programs-system';
@@ -19,7 +18,10 @@ import { FaultSet, type ClearFault, type Fault } from './sim-faults';
 import type { SimHostApi, SimLibvirt } from './sim-host-api';
 import { SimMachine, type SimRole } from './sim-machine';
 import { serveSftp } from './sim-sftp';
+import { generateEd25519KeyPair } from './ssh-keys';
 import { onceSource, Shell, type Program, type Sink } from './shell-run';
+
+const { utils } = ssh2; // ssh2 is CommonJS: Node's ESM loader sees only some of its named exports
 
 export interface SimHostKey {
   /** OpenSSH private key (PEM). */
@@ -31,11 +33,8 @@ export interface SimHostKey {
 }
 
 export function generateHostKey(comment = 'rekick-sim'): SimHostKey {
-  const pair = utils.generateKeyPairSync('ed25519', { comment });
-  const parsed = utils.parseKey(pair.public);
-  if (parsed instanceof Error) throw parsed;
-  const fingerprint = `SHA256:${createHash('sha256').update(parsed.getPublicSSH()).digest('base64').replace(/=+$/, '')}`;
-  return { private: pair.private, public: pair.public.split(' ').slice(0, 2).join(' '), fingerprint };
+  const pair = generateEd25519KeyPair(comment);
+  return { private: pair.private, public: pair.public.split(' ').slice(0, 2).join(' '), fingerprint: pair.fingerprint };
 }
 
 /** Parses the one client public key the sims accept (OpenSSH `ssh-ed25519 AAAA...` line or PEM). */
@@ -333,7 +332,7 @@ export class SimHost extends EventEmitter implements SimHostApi {
   }
 
   private sshServer(): Server {
-    this.ssh ??= new Server({ hostKeys: [this.hostKey.private] }, (client, info) => {
+    this.ssh ??= new ssh2.Server({ hostKeys: [this.hostKey.private] }, (client, info) => {
       const conn = this.conns.get(`${info.ip}:${info.port}`);
       if (!conn) return client.end();
       this.serveClient(client, conn);

@@ -4,7 +4,9 @@
  * RENAME refuses an existing target, as OpenSSH's sftp-server does (SFTP v3).
  */
 import type { Attributes, InputAttributes, SFTPWrapper } from 'ssh2';
-import { utils } from 'ssh2';
+import ssh2 from 'ssh2';
+
+const { utils } = ssh2; // ssh2 is CommonJS: named exports are not visible to Node's ESM loader
 import { SimFs, SimFsError, type SimNode } from './sim-fs';
 
 const { OPEN_MODE, STATUS_CODE } = utils.sftp;

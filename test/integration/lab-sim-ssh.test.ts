@@ -7,11 +7,12 @@
 import { createHash } from 'node:crypto';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Client, utils, type SFTPWrapper } from 'ssh2';
+import { Client, type SFTPWrapper } from 'ssh2';
+import { generateEd25519KeyPair } from '../../src/lab/ssh-keys';
 import { createSimFleet, type SimFleet } from '../../src/lab/sim-fleet';
 import type { SimHost } from '../../src/lab/sim-host';
 
-const clientKey = utils.generateKeyPairSync('ed25519', { comment: 'rekick-test' });
+const clientKey = generateEd25519KeyPair('rekick-test');
 let fleet: SimFleet;
 const clients: Client[] = [];
 
@@ -163,7 +164,7 @@ describe('exec', () => {
 
 describe('auth', () => {
   it('accepts only the configured public key, as root', async () => {
-    const other = utils.generateKeyPairSync('ed25519');
+    const other = generateEd25519KeyPair();
     await expect(connect(b('buildarm-01'), { privateKey: other.private })).rejects.toThrow(/authentication methods failed/i);
     await expect(connect(b('buildarm-01'), { username: 'admin' })).rejects.toThrow(/authentication methods failed/i);
   });

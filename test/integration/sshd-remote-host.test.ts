@@ -147,3 +147,21 @@ describe('writeFile', () => {
     for (const line of pem.split('\n').filter((l) => l.length > 20 && !l.startsWith('-----'))) expect(all).not.toContain(line);
   });
 });
+
+describe('connection loss', () => {
+  it('a command whose host goes away fails promptly as a retryable connection error, not a timeout', async () => {
+    const host = fleet.host('buildarm-01');
+    const r2 = await connector.connect(host.target, { hostKeyMode: 'strict' });
+    const started = Date.now();
+    const running = r2.exec('echo going; sleep 60', { timeoutMs: 30_000 }).catch((e: unknown) => e);
+    await new Promise((r) => setTimeout(r, 500));
+    await host.stop();
+    const err = await running;
+    expect((err as { code?: string }).code).toBe('E_SSH_CONNECT');
+    expect((err as { retryable?: boolean }).retryable).toBe(true);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    await expect(r2.exec('true')).rejects.toMatchObject({ code: 'E_SSH_CONNECT' });
+    await r2.close();
+    await host.start();
+  });
+});

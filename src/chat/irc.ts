@@ -45,8 +45,10 @@ export interface IrcAdapterOptions {
 export interface IrcStats {
   /** Successful registrations (1 + reconnects). */
   registrations: number;
-  /** Connections lost without rekick asking. */
+  /** Logged-in connections lost without rekick asking. */
   disconnects: number;
+  /** Connection attempts that ended before login (server down, refused). */
+  failedAttempts: number;
   /** Lines confirmed delivered. */
   delivered: number;
   /** Progress lines folded into summaries. */
@@ -90,7 +92,7 @@ export function createIrcAdapter(options: IrcAdapterOptions): IrcAdapter {
   let pumpTimer: NodeJS.Timeout | undefined;
   let readyWaiters: Array<() => void> = [];
   let handling: Promise<void> = Promise.resolve();
-  const stats: IrcStats = { registrations: 0, disconnects: 0, delivered: 0, summarised: 0, queued: 0 };
+  const stats: IrcStats = { registrations: 0, disconnects: 0, failedAttempts: 0, delivered: 0, summarised: 0, queued: 0 };
 
   const later = (ms: number, fn: () => void) => {
     const t = setTimeout(() => {
@@ -243,14 +245,20 @@ export function createIrcAdapter(options: IrcAdapterOptions): IrcAdapter {
     }));
     c.on('close', mine(() => {
       const wasReady = ready;
+      const wasRegistered = registered;
       registered = false;
       ready = false;
       client = undefined;
       outbox.requeue();
       c.removeAllListeners();
       if (stopped) return;
-      stats.disconnects += 1;
-      log.warn({ wasReady, queued: outbox.all().length }, 'IRC connection lost');
+      if (wasRegistered) {
+        stats.disconnects += 1;
+        log.warn({ wasReady, queued: outbox.all().length, lastError: stats.lastError }, 'IRC connection lost');
+      } else {
+        stats.failedAttempts += 1;
+        log.warn({ attempt: attempts, lastError: stats.lastError }, 'IRC connection attempt failed');
+      }
       scheduleReconnect();
     }));
 

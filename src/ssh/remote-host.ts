@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
+import ssh2, { type Client, type ClientChannel, type ConnectConfig } from 'ssh2';
 import { CancelledError, CodedError, StepError } from '../errors';
 import {
   HostKeyChangedError,
@@ -33,6 +33,9 @@ import type {
   RemoteHost,
   WriteFileOptions,
 } from './types';
+
+// ssh2 is CommonJS: take its classes from the default export (Node's ESM loader does not see every named export).
+const { Client: SshClient } = ssh2;
 
 export interface SshConnectorOptions {
   user: string;
@@ -90,7 +93,7 @@ class SshConnector implements RemoteConnector {
     const entries = await this.knownHosts.lookup(target);
     const privateKey = await this.privateKey();
     const log = this.opts.log.child({ host: target.name });
-    const client = new Client();
+    const client = new SshClient();
     let verdict: KeyVerdict | undefined;
     let presented: Buffer | undefined;
 
@@ -143,7 +146,7 @@ class SshConnector implements RemoteConnector {
     const sock = await tcpConnect(target, Math.min(options.timeoutMs, this.opts.tcpProbeTimeoutMs ?? 1500), signal);
     if (!sock) return 'down';
     const remaining = Math.max(200, options.timeoutMs - (Date.now() - started));
-    const client = new Client();
+    const client = new SshClient();
     let verdict: KeyVerdict | undefined;
     return new Promise<ProbeResult>((resolve, reject) => {
       let settled = false;

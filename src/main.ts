@@ -8,15 +8,14 @@ import { createStore } from '../store';
 import type { Store } from '../store/store';
 import { commands } from '../commands';
 import type { ChatAdapter } from './chat/chat-adapter';
-import { createIrcAdapter } from './chat/irc';
 import { createNotifier } from './chat/notifier';
 import { createRouter } from './chat/router';
 import { createRoles } from './chat/roles';
-import { createSlackAdapter } from './chat/slack';
 import type { Config } from './config/schema';
 import { createDrivers } from './drivers';
 import { Executor } from './executor/executor';
 import { createSteps } from './steps';
+import { createRollingScheduler } from './rolling/scheduler';
 import { createKojiClient } from './koji/client';
 import type { KojiClient } from './koji/types';
 import { createSshConnector } from './ssh/remote-host';
@@ -89,11 +88,19 @@ export async function createRekick(options: RekickOptions): Promise<Rekick> {
   });
 
   const adapters: ChatAdapter[] = [...(options.adapters ?? [])];
-  if (config.irc && options.chat?.irc !== false) adapters.push(createIrcAdapter({ config: config.irc, log: log.child({ component: 'irc' }) }));
-  if (config.slack && options.chat?.slack !== false) adapters.push(createSlackAdapter({ config: config.slack, log: log.child({ component: 'slack' }) }));
+  // Each chat library is loaded only when its section is configured (Bolt and irc-framework are heavy).
+  if (config.irc && options.chat?.irc !== false) {
+    const { createIrcAdapter } = await import('./chat/irc');
+    adapters.push(createIrcAdapter({ config: config.irc, log: log.child({ component: 'irc' }) }));
+  }
+  if (config.slack && options.chat?.slack !== false) {
+    const { createSlackAdapter } = await import('./chat/slack');
+    adapters.push(createSlackAdapter({ config: config.slack, log: log.child({ component: 'slack' }) }));
+  }
 
   const hostStates = new KojiHostStates(koji, log.child({ component: 'koji-states' }));
   hostStates.follow(executor);
+  const rolling = createRollingScheduler({ executor, store, config, log: log.child({ component: 'rolling' }) });
   const roles = createRoles(config.roles);
   const router = createRouter({
     executor,
@@ -103,6 +110,7 @@ export async function createRekick(options: RekickOptions): Promise<Rekick> {
     audit: (entry) => executor!.audit(entry),
     adapters,
     hostsInfo: (host) => hostStates.get(host),
+    rolling,
     nick: config.irc?.nick,
   });
   const notifier = createNotifier({ executor, adapters, log: log.child({ component: 'notifier' }) });
@@ -138,6 +146,7 @@ export async function createRekick(options: RekickOptions): Promise<Rekick> {
         });
         log.info({ url: http.url }, 'status page and API listening');
       }
+      await rolling.activate();
       await exec.start();
       for (const a of adapters) {
         await a.start((message) => router.handle(message));
@@ -148,6 +157,7 @@ export async function createRekick(options: RekickOptions): Promise<Rekick> {
       notifier.stop?.();
       hostStates.stop();
       metrics.stop();
+      await rolling.close();
       await exec.stop();
       await http?.stop();
       await Promise.allSettled(adapters.map((a) => a.stop(reason)));

@@ -9,6 +9,7 @@ import type { z } from 'zod';
 import { ConfigError } from '../errors';
 import { readKeytabPrincipals } from '../koji/kerberos';
 import { configSchema, type Config } from './schema';
+import { parseWindow } from '../rolling/window';
 
 export interface LoadOptions {
   /** The environment for `${NAME}`; callers pass process.env explicitly. */
@@ -130,6 +131,13 @@ function crossCheck(config: Config, checkFiles: boolean): string[] {
       problems.push(`hosts[${i}].virthost: only a virt host has a virthost`);
     }
   });
+  if (config.rolling.window) {
+    try {
+      parseWindow(config.rolling.window);
+    } catch (err) {
+      problems.push(...(err instanceof ConfigError ? err.problems : [`rolling.window: ${(err as Error).message}`]));
+    }
+  }
   if (!config.koji.server && !config.koji.profile) problems.push('koji.server: required (or koji.profile)');
   const { principal, keytab } = config.koji;
   // as the Koji client decides: ssl with a certificate, kerberos when a principal or keytab is all there is

@@ -26,6 +26,9 @@ export interface ExecutorApi {
   readonly config: Config;
   readonly store: Store;
 
+  /** Posts a notice to every chat (the origin room first, when given). */
+  notify(level: 'info' | 'warn' | 'error', text: string, origin?: Origin): void;
+
   /** Subscribes to every event; returns the unsubscribe function. */
   on(listener: ExecutorListener): () => void;
 

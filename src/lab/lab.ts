@@ -7,7 +7,9 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { utils as sshUtils } from 'ssh2';
+import ssh2 from 'ssh2';
+
+const sshUtils = ssh2.utils; // ssh2 is CommonJS: named exports are not visible to Node's ESM loader
 import { stringify } from 'yaml';
 import { runBot } from '../cli-commands';
 import { loadConfig } from '../config/load';

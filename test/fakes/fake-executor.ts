@@ -36,6 +36,10 @@ export class FakeExecutor implements ExecutorApi {
     return new FakeExecutor(config, store);
   }
 
+  notify(level: 'info' | 'warn' | 'error', text: string, origin?: import('../../src/types').Origin): void {
+    this.emit({ type: 'notice', level, text, origin });
+  }
+
   on(listener: ExecutorListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);

@@ -8,7 +8,7 @@ import { STEP_NAMES } from '../../src/types';
 import { RekickProcess } from './helpers/lab-process';
 
 describe('rekick lab', () => {
-  const lab = new RekickProcess(['lab', '--fast', '--hosts', '4']);
+  const lab = new RekickProcess(['lab', '--fast', '--hosts', '6']);
   afterAll(() => lab.kill());
 
   it('reinstalls buildarm-03 through all eight steps and enables it on approval', async () => {

@@ -110,3 +110,17 @@ hosts:
     expect(parseDuration(text)).toBe(ms);
   });
 });
+
+describe('rolling.window', () => {
+  it('is checked when the config loads', () => {
+    const yaml = `
+koji: { server: "https://k/kojihub", cert: /x }
+ssh: { key: /k, knownHosts: /kh }
+installer: { kernel: k, initrd: i, kickstart: ks }
+rolling: { window: "Someday 25:00-26:00" }
+hosts: [{ name: a, kind: baremetal }]
+`;
+    const text = problemsOf(() => parseConfig(yaml, { baseDir: dir, checkFiles: false })).join('\n');
+    expect(text).toMatch(/rolling\.window "Someday 25:00-26:00"/);
+  });
+});

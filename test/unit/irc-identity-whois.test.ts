@@ -1,0 +1,96 @@
+/**
+ * The IRC adapter with a fake client: on a server without account-tag the services account comes from WHOIS
+ * (never the nick); without echo-message a written line counts as sent; its own lines are not commands.
+ */
+import { EventEmitter } from 'node:events';
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import type { ChatMessage } from '../../src/chat/chat-adapter';
+import { createIrcAdapter, type IrcClientLike } from '../../src/chat/irc';
+
+class FakeClient extends EventEmitter {
+  written: string[] = [];
+  connected = false;
+  user = { nick: 'rekick', username: 'rekick' };
+  caps: string[] = [];
+  network = { cap: { isEnabled: (c: string) => this.caps.includes(c) }, options: {} };
+  whoisAnswers = new Map<string, string | undefined>();
+  connect() {
+    this.connected = true;
+    setImmediate(() => {
+      this.emit('registered', { nick: 'rekick' });
+    });
+  }
+  raw(line: string) {
+    this.written.push(line);
+  }
+  join(channel: string) {
+    setImmediate(() => this.emit('join', { nick: 'rekick', channel }));
+  }
+  quit() {
+    this.connected = false;
+    setImmediate(() => this.emit('close'));
+  }
+  whois(nick: string, cb: (e: { nick: string; account?: string }) => void) {
+    setImmediate(() => cb({ nick, account: this.whoisAnswers.get(nick) }));
+  }
+}
+
+function setup(caps: string[]) {
+  const fake = new FakeClient();
+  fake.caps = caps;
+  const adapter = createIrcAdapter({
+    config: { host: 'x', port: 1, tls: false, nick: 'rekick', channels: ['#b'], rejectUnauthorized: true },
+    log: pino({ level: 'silent' }),
+    createClient: () => fake as unknown as IrcClientLike,
+    drainOnStopMs: 0,
+  });
+  return { fake, adapter };
+}
+
+describe('IRC adapter identity without account-tag', () => {
+  it('asks WHOIS for the account; a nick without one has no id', async () => {
+    const { fake, adapter } = setup([]);
+    const got: ChatMessage[] = [];
+    await adapter.start((m) => {
+      got.push(m);
+    });
+    expect(adapter.isReady()).toBe(true);
+    fake.whoisAnswers.set('nirik', 'nirik-account');
+    fake.whoisAnswers.set('impostor', undefined);
+    fake.emit('privmsg', { nick: 'nirik', target: '#b', message: '!approve h1', tags: {} });
+    fake.emit('privmsg', { nick: 'impostor', target: '#b', message: '!approve h2', tags: {} });
+    fake.emit('privmsg', { nick: 'rekick', target: '#b', message: '!approve h3', tags: {} });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(got.map((m) => [m.text, m.user.id, m.user.display])).toEqual([
+      ['!approve h1', 'nirik-account', 'nirik'],
+      ['!approve h2', undefined, 'impostor'],
+    ]);
+    await adapter.stop();
+  });
+
+  it('trusts the tag when the server tags messages: no tag means not logged in (no WHOIS)', async () => {
+    const { fake, adapter } = setup(['account-tag']);
+    const got: ChatMessage[] = [];
+    await adapter.start((m) => {
+      got.push(m);
+    });
+    fake.whoisAnswers.set('nirik', 'would-be-wrong');
+    fake.emit('privmsg', { nick: 'nirik', target: '#b', message: '!approve h1', tags: {} });
+    fake.emit('privmsg', { nick: 'nirik', target: '#b', message: '!approve h2', tags: {}, account: 'nirik' });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(got.map((m) => m.user.id)).toEqual([undefined, 'nirik']);
+    await adapter.stop();
+  });
+
+  it('writes PRIVMSG lines with a colon, and counts them sent without echo-message', async () => {
+    const { fake, adapter } = setup([]);
+    await adapter.start(() => undefined);
+    await adapter.send({ adapter: 'irc', room: '#b' }, { kind: 'reply', text: ':starts with a colon\nsecond' });
+    expect(fake.written.filter((l) => l.startsWith('PRIVMSG'))).toEqual(['PRIVMSG #b ::starts with a colon', 'PRIVMSG #b :second']);
+    expect(adapter.stats().delivered).toBe(2);
+    expect(adapter.stats().queued).toBe(0);
+    await adapter.stop('bye');
+    expect(adapter.isReady()).toBe(false);
+  });
+});

@@ -3,7 +3,9 @@
  * documented Apache (kojihub/app/httpd.conf): the client certificate is asked for only at /kojihub/ssllogin —
  * under TLS 1.2 by renegotiating (as mod_ssl does), under TLS 1.3 refused with 403 because Node cannot do
  * post-handshake auth (as Apache refuses a client that does not offer it) — and verified against `tls.ca`.
- * Users are mapped from the certificate's CN (Koji's default, no ProxyDNs). Sessions follow kojihub/auth.py:
+ * Users are mapped from the certificate's CN (Koji's default, no ProxyDNs). With `kerberos` set, /kojihub/ssllogin
+ * takes `Authorization: Negotiate` instead (mod_auth_gssapi, against a real KDC: ./hub-kerberos), and the
+ * principal is mapped to a user as kojihub/auth.py does. Sessions follow kojihub/auth.py:
  * headers Koji-Session-Id/-Key/-Callnum, a lower call number is a SequenceError, a repeated one after a call
  * that changed data a RetryError, sessions expire after `sessionLifetimeMs` (AuthExpired) and are renewed by
  * `sslLogin(renew=True)`. The methods and their rules are in ./hub-methods.

@@ -130,6 +130,8 @@ export async function createRekick(options: RekickOptions): Promise<Rekick> {
       return http;
     },
     async start() {
+      // Check the Koji credentials (certificate or keytab) at start: a bad one is an error now, not mid-job.
+      if ('checkCredentials' in koji && typeof koji.checkCredentials === 'function') await koji.checkCredentials();
       hostStates.start();
       if (httpConfig) {
         http = await startHttpServer({

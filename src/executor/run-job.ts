@@ -216,6 +216,10 @@ export class JobRunner {
         if (tail.length > TAIL_LINES) tail.splice(0, tail.length - TAIL_LINES);
       },
       save: () => this.save(),
+      hostInJob: (name) => {
+        const other = this.o.store.activeJob(name);
+        return Boolean(other && other.id !== job.id);
+      },
       hostKeyChanged: (change) => {
         job.hostKey = { previous: change.previous, accepted: change.fingerprint, at: new Date().toISOString() };
         this.o.emit({ type: 'host-key-changed', job, previous: change.previous, fingerprint: change.fingerprint });

@@ -15,6 +15,7 @@ export function driverContext(ctx: StepContext): DriverContext {
     timeoutMs: ctx.timeoutMs,
     progress: ctx.progress,
     output: ctx.output,
+    hostInJob: ctx.hostInJob,
   };
 }
 

@@ -28,6 +28,8 @@ export interface StepContext extends StepDeps {
   output(line: string): void;
   /** Persists the job now (after recording something a restart must not lose). */
   save(): Promise<void>;
+  /** Whether another job is active on this host (the virt driver refuses while the virthost is in a job). */
+  hostInJob(name: string): boolean;
   /** A changed host key was accepted: recorded on the job and posted to chat. */
   hostKeyChanged(change: { previous?: string; fingerprint: string }): void;
 }

@@ -44,6 +44,7 @@ function ctx(koji: FakeKoji, j: Job, configOverrides: Record<string, unknown> = 
     progress: (m) => progress.push(m),
     output: () => undefined,
     save: async () => undefined,
+    hostInJob: () => false,
     hostKeyChanged: () => undefined,
   };
   return { c, progress, controller };

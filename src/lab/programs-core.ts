@@ -255,7 +255,7 @@ export function corePrograms(host: SimHostApi): Map<string, Program> {
   programs.set('[', testProgram);
 
   programs.set('chmod', (ctx) => {
-    const [spec, ...files] = ctx.argv.slice(1).filter((a) => !/^-[Rvfc]+$/.test(a));
+    const [spec, ...files] = ctx.argv.slice(1).filter((a) => a !== '--' && !/^-[Rvfc]+$/.test(a));
     if (!spec || !files.length) {
       ctx.stderr.write(`chmod: missing operand\n`);
       return 1;

@@ -21,13 +21,23 @@ export interface Redirect {
 }
 
 export interface SimpleCommand {
+  kind?: undefined;
   words: Word[];
   redirects: Redirect[];
 }
 
+/** `( list )` runs in a subshell (its own variables, options, umask and exit); `{ list; }` in this shell. */
+export interface GroupCommand {
+  kind: 'subshell' | 'brace';
+  body: Script;
+  redirects: Redirect[];
+}
+
+export type Command = SimpleCommand | GroupCommand;
+
 export interface Pipeline {
   negate: boolean;
-  commands: SimpleCommand[];
+  commands: Command[];
 }
 
 export interface AndOrList {
@@ -41,14 +51,12 @@ export class ShellSyntaxError extends Error {}
 
 type Token =
   | { kind: 'word'; word: Word }
-  | { kind: 'op'; op: '&&' | '||' | '|' | ';' | '!' | 'nl' }
+  | { kind: 'op'; op: '&&' | '||' | '|' | ';' | '!' | 'nl' | '(' | ')' }
   | { kind: 'redirect'; fd: number; op: Redirect['op'] };
 
-const UNSUPPORTED = new Map([
-  ['(', 'subshells "( ... )"'],
-  [')', 'subshells "( ... )"'],
-  ['`', 'command substitution with backquotes'],
-]);
+const CONTROL_WORDS = new Set(['if', 'then', 'else', 'elif', 'fi', 'for', 'while', 'until', 'do', 'done', 'case', 'esac', 'function']);
+
+const UNSUPPORTED = new Map([['`', 'command substitution with backquotes']]);
 
 export function tokenize(src: string): Token[] {
   const tokens: Token[] = [];
@@ -167,6 +175,10 @@ export function tokenize(src: string): Token[] {
     } else if (c === '!' && word === null && plain === '' && (next === ' ' || next === '\t') && atCommandStart(tokens)) {
       tokens.push({ kind: 'op', op: '!' });
       i++;
+    } else if (c === '(' || c === ')') {
+      endWord();
+      tokens.push({ kind: 'op', op: c });
+      i++;
     } else if (UNSUPPORTED.has(c)) {
       throw new ShellSyntaxError(`unsupported by the simulator: ${UNSUPPORTED.get(c)}`);
     } else if (c === '$' && next === '(') {
@@ -183,42 +195,76 @@ export function tokenize(src: string): Token[] {
 /** Whether the next word would start a command (so `!` negates it rather than being an argument). */
 function atCommandStart(tokens: Token[]): boolean {
   const last = tokens[tokens.length - 1];
-  return !last || (last.kind === 'op' && last.op !== '!');
+  return !last || (last.kind === 'op' && last.op !== ')');
+}
+
+/** A word that is exactly `text`, unquoted: the reserved words `{` and `}`. */
+function isReserved(t: Token | undefined, text: '{' | '}'): boolean {
+  return t?.kind === 'word' && t.word.length === 1 && t.word[0]!.quote === 'none' && t.word[0]!.text === text;
 }
 
 export function parseScript(src: string): Script {
   const tokens = tokenize(src);
-  const script: Script = [];
   let pos = 0;
   const peek = () => tokens[pos];
   /** A line may end after `&&`, `||` or `|`. */
   const skipNewlines = () => {
     for (let t = peek(); t?.kind === 'op' && t.op === 'nl'; t = peek()) pos++;
   };
+  const unexpected = (t: Token | undefined) =>
+    new ShellSyntaxError(t ? `syntax error near unexpected token "${t.kind === 'op' ? (t.op === 'nl' ? 'newline' : t.op) : t.kind === 'word' ? wordText(t.word) : t.op}"` : 'syntax error: unexpected end of line');
 
-  const parseCommand = (): SimpleCommand => {
+  const parseRedirect = (t: Extract<Token, { kind: 'redirect' }>): Redirect => {
+    const target = peek();
+    if (!target || target.kind !== 'word') throw new ShellSyntaxError(`a redirection "${t.op}" without a target`);
+    pos++;
+    if (t.op === '>&') {
+      const text = wordText(target.word);
+      if (!/^\d+$/.test(text)) throw new ShellSyntaxError(`unsupported by the simulator: ">&${text}"`);
+      return { fd: t.fd, op: '>&', target: Number(text) };
+    }
+    return { fd: t.fd, op: t.op, target: target.word };
+  };
+
+  const parseGroupRedirects = (): Redirect[] => {
+    const redirects: Redirect[] = [];
+    for (let t = peek(); t?.kind === 'redirect'; t = peek()) {
+      pos++;
+      redirects.push(parseRedirect(t));
+    }
+    const t = peek();
+    if (t && t.kind === 'word') throw unexpected(t);
+    return redirects;
+  };
+
+  const parseCommand = (): Command => {
+    const first = peek();
+    if (first?.kind === 'op' && first.op === '(') {
+      pos++;
+      const body = parseList('subshell');
+      if (!(peek()?.kind === 'op' && (peek() as { op: string }).op === ')')) throw unexpected(peek());
+      pos++;
+      return { kind: 'subshell', body, redirects: parseGroupRedirects() };
+    }
+    if (isReserved(first, '{')) {
+      pos++;
+      const body = parseList('brace');
+      if (!isReserved(peek(), '}')) throw unexpected(peek());
+      pos++;
+      return { kind: 'brace', body, redirects: parseGroupRedirects() };
+    }
+    if (first?.kind === 'word' && first.word.length === 1 && first.word[0]!.quote === 'none' && CONTROL_WORDS.has(first.word[0]!.text)) {
+      throw new ShellSyntaxError(`unsupported by the simulator: "${first.word[0]!.text}" (control flow)`);
+    }
     const cmd: SimpleCommand = { words: [], redirects: [] };
     for (;;) {
       const t = peek();
       if (!t || t.kind === 'op') break;
       pos++;
-      if (t.kind === 'word') {
-        cmd.words.push(t.word);
-        continue;
-      }
-      const target = peek();
-      if (!target || target.kind !== 'word') throw new ShellSyntaxError(`a redirection "${t.op}" without a target`);
-      pos++;
-      if (t.op === '>&') {
-        const text = wordText(target.word);
-        if (!/^\d+$/.test(text)) throw new ShellSyntaxError(`unsupported by the simulator: ">&${text}"`);
-        cmd.redirects.push({ fd: t.fd, op: '>&', target: Number(text) });
-      } else cmd.redirects.push({ fd: t.fd, op: t.op, target: target.word });
+      if (t.kind === 'word') cmd.words.push(t.word);
+      else cmd.redirects.push(parseRedirect(t));
     }
-    if (!cmd.words.length && !cmd.redirects.length) {
-      const t = peek();
-      throw new ShellSyntaxError(t ? `syntax error near unexpected token "${t.kind === 'op' ? t.op : ''}"` : 'syntax error: unexpected end of line');
-    }
+    if (!cmd.words.length && !cmd.redirects.length) throw unexpected(peek());
     return cmd;
   };
 
@@ -240,25 +286,43 @@ export function parseScript(src: string): Script {
     return { negate, commands };
   };
 
-  while (pos < tokens.length) {
-    const t = peek()!;
-    if (t.kind === 'op' && (t.op === ';' || t.op === 'nl')) {
-      pos++;
-      continue;
-    }
-    const list: AndOrList = { first: parsePipeline(), rest: [] };
-    for (;;) {
+  /** Lists up to the end, or inside a group up to its `)` or `}` (which the caller consumes). */
+  const parseList = (inside: 'top' | 'subshell' | 'brace'): Script => {
+    const script: Script = [];
+    const atEnd = () => {
       const t = peek();
-      if (t?.kind !== 'op' || (t.op !== '&&' && t.op !== '||')) break;
-      pos++;
-      skipNewlines();
-      list.rest.push({ op: t.op, pipeline: parsePipeline() });
+      if (!t) return true;
+      if (inside === 'subshell') return t.kind === 'op' && t.op === ')';
+      if (inside === 'brace') return isReserved(t, '}');
+      return false;
+    };
+    for (;;) {
+      skipSeparators();
+      if (atEnd()) break;
+      const list: AndOrList = { first: parsePipeline(), rest: [] };
+      for (;;) {
+        const t = peek();
+        if (t?.kind !== 'op' || (t.op !== '&&' && t.op !== '||')) break;
+        pos++;
+        skipNewlines();
+        list.rest.push({ op: t.op, pipeline: parsePipeline() });
+      }
+      script.push(list);
+      const after = peek();
+      if (!after) break;
+      if (after.kind === 'op' && (after.op === ';' || after.op === 'nl')) continue;
+      if (inside === 'subshell' && after.kind === 'op' && after.op === ')') break;
+      throw unexpected(after);
     }
-    script.push(list);
-    const after = peek();
-    if (after && !(after.kind === 'op' && (after.op === ';' || after.op === 'nl'))) throw new ShellSyntaxError('syntax error near unexpected token');
-  }
-  return script;
+    if (inside !== 'top' && !script.length) throw unexpected(peek());
+    if (inside === 'top' && pos < tokens.length) throw unexpected(peek());
+    return script;
+  };
+  const skipSeparators = () => {
+    for (let t = peek(); t?.kind === 'op' && (t.op === ';' || t.op === 'nl'); t = peek()) pos++;
+  };
+
+  return parseList('top');
 }
 
 /** The literal text of a word, quotes removed and nothing expanded. */

@@ -5,7 +5,7 @@
  * with status 127.
  */
 import path from 'node:path';
-import { parseScript, ShellSyntaxError, type Pipeline, type Redirect, type SimpleCommand, type Word } from './shell-parse';
+import { parseScript, ShellSyntaxError, type Command, type GroupCommand, type Pipeline, type Redirect, type Script, type Word } from './shell-parse';
 import { SimFs, SimFsError } from './sim-fs';
 
 /** Where a program's output goes. */
@@ -36,6 +36,8 @@ export interface ShellOptions {
   env?: Record<string, string>;
   cwd?: string;
   signal: AbortSignal;
+  /** What `$$` expands to (the host's `kill` can end the command by it). */
+  pid?: number;
   /**
    * Called before every program runs, with its expanded argv. Returning a number skips the program and uses that
    * as its status (fault injection); the promise may also never settle (a hung command).
@@ -84,6 +86,8 @@ export class Shell {
   private xtrace = false;
   private pipefail = false;
   private status = 0;
+  /** Mode bits taken away from files the shell creates (`umask`). */
+  umask = 0o022;
 
   constructor(private readonly options: ShellOptions) {
     this.fs = options.fs;
@@ -94,9 +98,21 @@ export class Shell {
     this.beforeProgram = options.beforeProgram;
   }
 
-  /** A shell for `sh -c`: same host, environment and working directory, its own options. */
+  /** A shell for `sh -c`: same host, environment, working directory and umask, its own options. */
   child(): Shell {
-    return new Shell({ ...this.options, env: { ...this.env }, cwd: this.cwd });
+    const c = new Shell({ ...this.options, env: { ...this.env }, cwd: this.cwd });
+    c.umask = this.umask;
+    return c;
+  }
+
+  /** A subshell `( ... )`: a child that also keeps this shell's options. */
+  private subshell(): Shell {
+    const c = this.child();
+    c.errexit = this.errexit;
+    c.xtrace = this.xtrace;
+    c.pipefail = this.pipefail;
+    c.status = this.status;
+    return c;
   }
 
   setOptions(flags: { errexit?: boolean; xtrace?: boolean }): void {
@@ -114,25 +130,34 @@ export class Shell {
       io.stderr.write(`sh: ${err.message}\n`);
       return 2;
     }
+    return this.runScript(script, io);
+  }
+
+  /** Runs a whole script in this shell; `exit` (and `set -e`) end it here. */
+  private async runScript(script: Script, io: { stdin: Source; stdout: Sink; stderr: Sink }): Promise<number> {
     try {
-      for (const list of script) {
-        let status = await this.runPipeline(list.first, io);
-        let lastRan = list.rest.length === 0;
-        for (const [i, { op, pipeline }] of list.rest.entries()) {
-          if ((op === '&&') === (status === 0)) {
-            status = await this.runPipeline(pipeline, io);
-            lastRan = i === list.rest.length - 1;
-          } else lastRan = false;
-        }
-        this.status = status;
-        // set -e: a failure stops the script unless it was tested by && or || (POSIX).
-        if (this.errexit && status !== 0 && lastRan) return status;
-      }
-      return this.status;
+      return await this.runLists(script, io);
     } catch (err) {
       if (err instanceof ShellExit) return err.code;
       throw err;
     }
+  }
+
+  private async runLists(script: Script, io: { stdin: Source; stdout: Sink; stderr: Sink }): Promise<number> {
+    for (const list of script) {
+      let status = await this.runPipeline(list.first, io);
+      let lastRan = list.rest.length === 0;
+      for (const [i, { op, pipeline }] of list.rest.entries()) {
+        if ((op === '&&') === (status === 0)) {
+          status = await this.runPipeline(pipeline, io);
+          lastRan = i === list.rest.length - 1;
+        } else lastRan = false;
+      }
+      this.status = status;
+      // set -e: a failure ends the shell unless it was tested by && or || (POSIX).
+      if (this.errexit && status !== 0 && lastRan) throw new ShellExit(status);
+    }
+    return this.status;
   }
 
   private async runPipeline(pipeline: Pipeline, io: { stdin: Source; stdout: Sink; stderr: Sink }): Promise<number> {
@@ -155,11 +180,11 @@ export class Shell {
     return status;
   }
 
-  private async runCommand(cmd: SimpleCommand, io: { stdin: Source; stdout: Sink; stderr: Sink }): Promise<number> {
+  private async runCommand(cmd: Command, io: { stdin: Source; stdout: Sink; stderr: Sink }): Promise<number> {
     if (this.signal.aborted) throw new ShellExit(255);
-    let argv = cmd.words.map((w) => this.expand(w)).filter((w): w is string => w !== null);
+    const argv = cmd.kind ? [] : cmd.words.map((w) => this.expand(w)).filter((w): w is string => w !== null);
     // Leading NAME=value words set variables (for the command, here simply for the shell).
-    while (argv.length && /^[A-Za-z_][A-Za-z0-9_]*=/.test(argv[0]!)) {
+    while (!cmd.kind && argv.length && /^[A-Za-z_][A-Za-z0-9_]*=/.test(argv[0]!)) {
       const a = argv.shift()!;
       const eq = a.indexOf('=');
       this.env[a.slice(0, eq)] = a.slice(eq + 1);
@@ -178,7 +203,8 @@ export class Shell {
     const stderr = fds[2] as Sink;
     let status: number;
     try {
-      status = argv.length ? await this.runProgram(argv, { stdin, stdout, stderr }) : 0;
+      if (cmd.kind) status = await this.runGroup(cmd, { stdin, stdout, stderr });
+      else status = argv.length ? await this.runProgram(argv, { stdin, stdout, stderr }) : 0;
     } finally {
       for (const f of opened) {
         try {
@@ -190,6 +216,11 @@ export class Shell {
       }
     }
     return status;
+  }
+
+  private runGroup(group: GroupCommand, io: { stdin: Source; stdout: Sink; stderr: Sink }): Promise<number> {
+    if (group.kind === 'brace') return this.runLists(group.body, io);
+    return this.subshell().runScript(group.body, io);
   }
 
   /** Opens one redirection; returns an error message when it cannot be opened. */
@@ -219,7 +250,7 @@ export class Shell {
     let sink: Sink = NULL_SINK;
     if (file !== '/dev/null') {
       try {
-        if (r.op !== '>>' || !this.fs.exists(file)) this.fs.write(file, '');
+        if (r.op !== '>>' || !this.fs.exists(file)) this.fs.write(file, '', this.fs.exists(file) ? {} : { mode: 0o666 & ~this.umask });
         else this.fs.read(file);
       } catch (err) {
         if (!(err instanceof SimFsError)) throw err;
@@ -263,6 +294,17 @@ export class Shell {
           const eq = a.indexOf('=');
           if (eq > 0) this.env[a.slice(0, eq)] = a.slice(eq + 1);
         }
+        return 0;
+      case 'umask':
+        if (args[0] === undefined) {
+          io.stdout.write(`${this.umask.toString(8).padStart(4, '0')}\n`);
+          return 0;
+        }
+        if (!/^[0-7]{1,4}$/.test(args[0])) {
+          io.stderr.write(`sh: umask: ${args[0]}: invalid octal number\n`);
+          return 1;
+        }
+        this.umask = parseInt(args[0], 8) & 0o777;
         return 0;
       case 'cd': {
         const dir = SimFs.resolve(args[0] ?? this.env['HOME']!, this.cwd);
@@ -309,7 +351,7 @@ export class Shell {
       if (i === 0 && seg.quote === 'none' && (text === '~' || text.startsWith('~/'))) text = this.env['HOME'] + text.slice(1);
       out += text.replace(/\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*)|([?$]))/g, (_m, braced, bare, special) => {
         if (special === '?') return String(this.status);
-        if (special === '$') return '4242';
+        if (special === '$') return String(this.options.pid ?? 4242);
         return this.env[(braced ?? bare) as string] ?? '';
       });
     }

@@ -84,6 +84,12 @@ interface Conn {
   abort: AbortController;
 }
 
+/** A running exec request: its `$$` and how to kill it. */
+interface Proc {
+  abort: AbortController;
+  killed?: string;
+}
+
 /** How long after acknowledging `systemctl reboot` the connections drop (the exit status gets out first). */
 const REBOOT_ACK_MS = 20;
 
@@ -115,6 +121,8 @@ export class SimHost extends EventEmitter implements SimHostApi {
   private listener?: net.Server;
   private listenChain: Promise<void> = Promise.resolve();
   private readonly conns = new Map<string, Conn>();
+  private readonly procs = new Map<number, Proc>();
+  private nextPid = 1000;
   private pendingBoot?: 'boot' | 'install';
   private timer?: NodeJS.Timeout;
   private stopped = false;
@@ -370,6 +378,13 @@ export class SimHost extends EventEmitter implements SimHostApi {
   private exec(command: string, stream: ServerChannel, conn: Conn): void {
     const record = this.record('exec', command);
     record.code = null;
+    const pid = this.nextPid++;
+    const proc: Proc = { abort: new AbortController() };
+    this.procs.set(pid, proc);
+    const onConnGone = () => proc.abort.abort();
+    conn.abort.signal.addEventListener('abort', onConnGone, { once: true });
+    const signal = proc.abort.signal;
+
     const input: Buffer[] = [];
     let inputDone = false;
     const waiting: (() => void)[] = [];
@@ -379,36 +394,75 @@ export class SimHost extends EventEmitter implements SimHostApi {
     };
     stream.on('data', (chunk: Buffer) => input.push(chunk));
     stream.on('end', finishInput);
-    conn.abort.signal.addEventListener('abort', finishInput, { once: true });
+    signal.addEventListener('abort', finishInput, { once: true });
     const stdin = onceSource(() => (inputDone ? Promise.resolve(Buffer.concat(input)) : new Promise((resolve) => waiting.push(() => resolve(Buffer.concat(input))))));
     const live = () => !conn.abort.signal.aborted && !conn.socket.destroyed;
-    const stdout: Sink = { write: (d) => void (live() && stream.write(d)) };
-    const stderr: Sink = { write: (d) => void (live() && stream.stderr.write(d)) };
+    const stdout: Sink = { write: (d) => void (live() && !proc.killed && stream.write(d)) };
+    const stderr: Sink = { write: (d) => void (live() && !proc.killed && stream.stderr.write(d)) };
     const shell = new Shell({
       fs: this.machine.fs,
       programs: this.programs(),
-      signal: conn.abort.signal,
-      beforeProgram: (argv, io) => this.beforeProgram(argv, io, conn),
+      signal,
+      pid,
+      beforeProgram: (argv, io) => this.beforeProgram(argv, io, conn, signal),
     });
+    const done = (finish: () => void) => {
+      this.procs.delete(pid);
+      conn.abort.signal.removeEventListener('abort', onConnGone);
+      if (!live()) return;
+      finish();
+      stream.end();
+    };
     shell.run(command, { stdin, stdout, stderr }).then(
       (code) => {
-        record.code = code;
-        if (!live()) return;
-        stream.exit(code);
-        stream.end();
+        record.code = proc.killed ? null : code;
+        // Killed by a signal: sshd reports exit-signal, not a status.
+        done(() => (proc.killed ? stream.exit(proc.killed, false, '') : stream.exit(code)));
       },
       (err: unknown) => {
         this.log.error({ err, command }, 'simulated command crashed');
-        if (!live()) return;
-        stream.stderr.write(`rekick simulator: internal error: ${(err as Error).message}\n`);
-        stream.exit(255);
-        stream.end();
+        done(() => {
+          stream.stderr.write(`rekick simulator: internal error: ${(err as Error).message}\n`);
+          stream.exit(255);
+        });
       },
     );
   }
 
+  /** `kill [-SIG] [--] PID|-PGID`: ends a running exec request of this host by its `$$`. */
+  private readonly killProgram: Program = (ctx) => {
+    const args = ctx.argv.slice(1);
+    let sig = 'TERM';
+    let first = 0;
+    if (args[0] === '-s') {
+      sig = args[1] ?? '';
+      first = 2;
+    } else if (args[0] && args[0] !== '--' && /^-[A-Z0-9]+$/.test(args[0])) {
+      sig = args[0].slice(1);
+      first = 1;
+    }
+    sig = ({ '9': 'KILL', '15': 'TERM', '2': 'INT', '1': 'HUP' } as Record<string, string>)[sig] ?? sig.replace(/^SIG/, '');
+    const targets = args.slice(first).filter((a) => a !== '--');
+    if (!targets.length) {
+      ctx.stderr.write('kill: usage: kill [-s sigspec | -signum | -sigspec] pid ...\n');
+      return 2;
+    }
+    let status = 0;
+    for (const t of targets) {
+      const proc = this.procs.get(Math.abs(Number(t)));
+      if (!proc) {
+        ctx.stderr.write(`kill: (${t}) - No such process\n`);
+        status = 1;
+        continue;
+      }
+      proc.killed = sig;
+      proc.abort.abort();
+    }
+    return status;
+  };
+
   /** Fault injection at each program: fail, hang, or cut the connection. */
-  private beforeProgram(argv: string[], io: { stderr: Sink }, conn: Conn): Promise<number | undefined> | number | undefined {
+  private beforeProgram(argv: string[], io: { stderr: Sink }, conn: Conn, signal: AbortSignal): Promise<number | undefined> | number | undefined {
     const fault = this.faults.takeCommandFault(argv.join(' '));
     if (!fault) return undefined;
     if (fault.kind === 'fail') {
@@ -417,13 +471,13 @@ export class SimHost extends EventEmitter implements SimHostApi {
     }
     if (fault.kind === 'drop') setImmediate(() => conn.socket.destroy());
     return new Promise((resolve) => {
-      if (conn.abort.signal.aborted) resolve(255);
-      conn.abort.signal.addEventListener('abort', () => resolve(255), { once: true });
+      if (signal.aborted) resolve(255);
+      signal.addEventListener('abort', () => resolve(255), { once: true });
     });
   }
 
   protected programs(): Map<string, Program> {
-    const all = new Map([...corePrograms(this), ...systemPrograms(this)]);
+    const all = new Map([...corePrograms(this), ...systemPrograms(this), ['kill', this.killProgram]]);
     if (this.libvirt) for (const [k, v] of virtPrograms(this.libvirt)) all.set(k, v);
     return all;
   }

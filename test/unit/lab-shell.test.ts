@@ -3,7 +3,7 @@
  * pipes, stdin, and the programs' behaviour on a SimMachine (systemctl, grubby, mkdir/rm/mv, printf).
  */
 import { describe, expect, it } from 'vitest';
-import { parseScript, wordText } from '../../src/lab/shell-parse';
+import { parseScript, wordText, type SimpleCommand } from '../../src/lab/shell-parse';
 import { BufferSink, onceSource, Shell } from '../../src/lab/shell-run';
 import { corePrograms } from '../../src/lab/programs-core';
 import { systemPrograms } from '../../src/lab/programs-system';
@@ -37,7 +37,7 @@ async function sh(command: string, options: { stdin?: string; host?: SimHostApi 
 describe('parsing', () => {
   it('keeps quoted text whole and joins adjacent quoted pieces into one word', () => {
     const [list] = parseScript(`printf '%s\\n' "a b"'c d'e\\ f`);
-    expect(list!.first.commands[0]!.words.map(wordText)).toEqual(['printf', '%s\\n', 'a bc de f']);
+    expect((list!.first.commands[0] as SimpleCommand).words.map(wordText)).toEqual(['printf', '%s\\n', 'a bc de f']);
   });
 
   it('splits lists on ; && || and newlines, and reads fd redirections', () => {
@@ -51,7 +51,7 @@ describe('parsing', () => {
   });
 
   it('refuses what it does not simulate, as a syntax error (status 2)', async () => {
-    for (const src of ['echo $(hostname)', 'echo `id`', 'sleep 1 &', '(cd /tmp)', "echo 'open"]) {
+    for (const src of ['echo $(hostname)', 'echo `id`', 'sleep 1 &', 'if true; then echo; fi', '(echo a', '{ echo a; ', "echo 'open"]) {
       const r = await sh(src);
       expect(r.code, src).toBe(2);
       expect(r.stderr, src).toMatch(/^sh: /);
@@ -67,6 +67,18 @@ describe('running', () => {
   it('set -e stops at a failing command but not at a tested one', async () => {
     expect(await sh('set -e; echo a; false && echo no; echo b; false; echo c')).toMatchObject({ code: 1, stdout: 'a\nb\n' });
     expect(await sh('echo a; false; echo b')).toMatchObject({ code: 0, stdout: 'a\nb\n' });
+  });
+
+  it('runs ( subshells ) with their own umask, cwd and exit, and { groups; } in the shell itself', async () => {
+    const { host } = fakeHost();
+    const r = await sh('(umask 077 && cd /etc && cat > kojid/x.tmp); umask; pwd 2>/dev/null; (exit 3); echo "sub $?"', { host, stdin: 'secret' });
+    expect(r.stdout).toBe('0022\nsub 3\n');
+    expect(host.machine.fs.get('/etc/kojid/x.tmp')).toMatchObject({ mode: 0o600, content: Buffer.from('secret') });
+    // rekick's atomic write: on failure, clean up and keep the failing status.
+    const w = await sh(`mkdir -p -- '/etc/none/a' && cat > /no/tmp && mv -f -- /no/tmp /x || { rc=$?; rm -f -- /no/tmp; exit $rc; }; echo unreachable`, { host });
+    expect(w).toMatchObject({ code: 1, stdout: '' });
+    expect(await sh('{ echo a; echo b; } > /tmp/ab && cat /tmp/ab', { host })).toMatchObject({ stdout: 'a\nb\n' });
+    expect(await sh('set -e; (false); echo no')).toMatchObject({ code: 1, stdout: '' });
   });
 
   it('pipes stdout into the next program, and `!` negates', async () => {

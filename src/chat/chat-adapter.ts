@@ -10,6 +10,8 @@ export interface ChatMessage {
   text: string;
   /** Slack slash command: the text after `/rekick`, already a command without `!`. */
   isSlashCommand?: boolean;
+  /** A click on a button (Slack Approve/Deny): a refusal goes back privately to the clicker (ephemeralTo). */
+  interactive?: boolean;
 }
 
 export interface OutgoingMessage {

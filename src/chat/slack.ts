@@ -1,0 +1,233 @@
+/**
+ * The Slack adapter (@slack/bolt over HTTP, one endpoint /slack/events for events, the /rekick slash command
+ * and button clicks; signatures and timestamps checked by Bolt). Channel messages starting with `!`, mentions,
+ * the slash command and Approve/Deny clicks become ChatMessages. Each job gets one parent message per channel,
+ * updated in place with a step table (and buttons while it awaits approval); its step lines go to the thread.
+ */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { App } from '@slack/bolt';
+import type { Logger } from 'pino';
+import type { Config } from '../config/schema';
+import type { Identity, Job, Origin } from '../types';
+import type { ChatAdapter, ChatMessage, MessageHandler, OutgoingMessage } from './chat-adapter';
+import { boltLogger } from './slack-logger';
+import { APPROVE_ACTION, DENY_ACTION, parentBlocks, parentText } from './slack-render';
+
+type BoltApp = App;
+
+export type SlackConfig = NonNullable<Config['slack']>;
+
+export interface SlackAdapterOptions {
+  config: SlackConfig;
+  log: Logger;
+  /** Address to listen on (default: every address). */
+  listenHost?: string;
+  /** Web API retries (Bolt's default retries for ~30 min; tests pass a short one). */
+  retryConfig?: { retries: number; factor?: number; minTimeout?: number; maxTimeout?: number };
+  /** Answer Slack only after the handler has run (deterministic tests; Slack wants an answer within 3 s). */
+  processBeforeResponse?: boolean;
+  now?: () => Date;
+}
+
+export interface SlackAdapter extends ChatAdapter {
+  /** The port the HTTP receiver listens on (when config.port is 0). */
+  port(): number;
+  /** The parent message of a job in a channel, if posted. */
+  parentOf(jobId: string, channel: string): { channel: string; ts: string } | undefined;
+}
+
+interface Parent {
+  channel: string;
+  ts: string;
+  /** Last rendered text+blocks, to skip an update that changes nothing. */
+  rendered: string;
+}
+
+/** `<@U123> status` / `<@U123>: !status` -> `!status` */
+function mentionCommand(text: string): string | undefined {
+  const rest = text.replace(/^\s*<@[A-Z0-9]+(\|[^>]*)?>[:,]?\s*/, '').trim();
+  if (!rest) return undefined;
+  return rest.startsWith('!') ? rest : `!${rest}`;
+}
+
+export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
+  const { config, log } = options;
+  const now = options.now ?? (() => new Date());
+  const names = new Map<string, string>();
+  /** Origins of button clicks: replies to them go privately to the clicker. */
+  const clickOrigins = new WeakMap<Origin, string>();
+  const parents = new Map<string, Parent>();
+  const chains = new Map<string, Promise<void>>();
+  let onMessage: MessageHandler | undefined;
+  let server: Server | undefined;
+  let ready = false;
+  let botUserId: string | undefined;
+  let botId: string | undefined;
+  let app: BoltApp | undefined;
+
+  const identity = (id: string, name?: string): Identity => {
+    if (name) names.set(id, name);
+    return { source: 'slack', id, display: names.get(id) ?? id };
+  };
+
+  async function handle(message: ChatMessage): Promise<void> {
+    if (!onMessage) return;
+    try {
+      await onMessage(message);
+    } catch (err) {
+      log.error({ err, room: message.origin.room }, 'handling a Slack message failed');
+    }
+  }
+
+  /** Who the bot is (auth.test), asked when first needed and again after a failure; never fatal. */
+  async function whoAmI(client: BoltApp['client']): Promise<void> {
+    if (botUserId) return;
+    try {
+      const r = await client.auth.test({ token: config.token });
+      botUserId = r.user_id;
+      botId = r.bot_id;
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, 'Slack auth.test failed; will ask again (check slack.token and slack.apiUrl)');
+    }
+  }
+
+  function buildApp(): BoltApp {
+    const a = new App({
+      signingSecret: config.signingSecret,
+      // authorize instead of token: no auth.test in the constructor, so a Web API that is down cannot crash us.
+      authorize: async () => {
+        await whoAmI(a.client);
+        return { botToken: config.token, botId, botUserId };
+      },
+      processBeforeResponse: options.processBeforeResponse ?? false,
+      logger: boltLogger(log),
+      clientOptions: {
+        slackApiUrl: config.apiUrl,
+        retryConfig: options.retryConfig,
+      },
+    });
+
+    a.message(async ({ message }) => {
+      const m = message as { subtype?: string; text?: string; user?: string; channel: string; thread_ts?: string; bot_id?: string };
+      if (m.subtype || m.bot_id || !m.user || !m.text) return;
+      const text = m.text.trim();
+      if (!text.startsWith('!')) return;
+      await handle({ origin: { adapter: 'slack', room: m.channel, thread: m.thread_ts }, user: identity(m.user), text });
+    });
+
+    a.event('app_mention', async ({ event }) => {
+      if (!event.user) return;
+      const text = mentionCommand(event.text);
+      // `!cmd @rekick` starts with `!`: the message event has it already.
+      if (!text || event.text.trim().startsWith('!')) return;
+      await handle({ origin: { adapter: 'slack', room: event.channel, thread: event.thread_ts }, user: identity(event.user), text });
+    });
+
+    a.command('/rekick', async ({ command, ack }) => {
+      await ack();
+      const text = command.text.trim();
+      await handle({
+        origin: { adapter: 'slack', room: command.channel_id },
+        user: identity(command.user_id, command.user_name),
+        text: `!${text.replace(/^!/, '') || 'help'}`,
+        isSlashCommand: true,
+      });
+    });
+
+    for (const [actionId, verb] of [
+      [APPROVE_ACTION, 'approve'],
+      [DENY_ACTION, 'deny'],
+    ] as const) {
+      a.action(actionId, async ({ ack, body, action }) => {
+        await ack();
+        const b = body as { user: { id: string; username?: string; name?: string }; channel?: { id: string }; message?: { ts: string; thread_ts?: string } };
+        const host = (action as { value?: string }).value;
+        if (!host || !b.channel) return;
+        const origin: Origin = { adapter: 'slack', room: b.channel.id, thread: b.message?.ts };
+        clickOrigins.set(origin, b.user.id);
+        await handle({ origin, user: identity(b.user.id, b.user.username ?? b.user.name), text: `!${verb} ${host}`, interactive: true });
+      });
+    }
+
+    a.error(async (err) => {
+      log.error({ err: err.message, code: (err as { code?: string }).code }, 'Slack handler error');
+    });
+    return a;
+  }
+
+  /** Runs sends for one key in order (one parent message per job and channel, never two). */
+  function serial(key: string, fn: () => Promise<void>): Promise<void> {
+    const next = (chains.get(key) ?? Promise.resolve()).then(fn, fn);
+    chains.set(key, next.catch(() => undefined));
+    return next;
+  }
+
+  async function postJob(job: Job, channel: string, line: string): Promise<void> {
+    const client = app!.client;
+    const key = `${job.id}\u0000${channel}`;
+    await serial(key, async () => {
+      const text = parentText(job);
+      const blocks = parentBlocks(job, now());
+      const rendered = JSON.stringify([text, blocks]);
+      let parent = parents.get(key);
+      if (!parent) {
+        const r = await client.chat.postMessage({ token: config.token, channel, text, blocks });
+        parent = { channel: r.channel ?? channel, ts: r.ts!, rendered };
+        parents.set(key, parent);
+      } else if (parent.rendered !== rendered) {
+        await client.chat.update({ token: config.token, channel: parent.channel, ts: parent.ts, text, blocks });
+        parent.rendered = rendered;
+      }
+      await client.chat.postMessage({ token: config.token, channel: parent.channel, thread_ts: parent.ts, text: line });
+    });
+  }
+
+  return {
+    name: 'slack',
+    async start(handler: MessageHandler) {
+      onMessage = handler;
+      app = buildApp();
+      server = (await app.start({ port: config.port, host: options.listenHost })) as Server;
+      ready = true;
+      log.info({ port: (server.address() as AddressInfo).port }, 'Slack receiver listening');
+      void whoAmI(app.client);
+    },
+    async stop() {
+      ready = false;
+      await Promise.allSettled([...chains.values()]);
+      if (app) await app.stop();
+      app = undefined;
+      server = undefined;
+    },
+    async send(target: Origin, message: OutgoingMessage) {
+      if (!app) throw new Error('Slack adapter is not started');
+      const client = app.client;
+      const clicker = clickOrigins.get(target);
+      const privateTo = message.ephemeralTo?.source === 'slack' ? message.ephemeralTo.id : clicker;
+      if (privateTo) {
+        await client.chat.postEphemeral({ token: config.token, channel: target.room, user: privateTo, text: message.text, thread_ts: clicker ? undefined : target.thread });
+        return;
+      }
+      const event = message.event;
+      if (event && 'job' in event) {
+        await postJob(event.job, target.room, message.text);
+        return;
+      }
+      await client.chat.postMessage({ token: config.token, channel: target.room, text: message.text, thread_ts: target.thread });
+    },
+    noticeRooms() {
+      return config.channels.map((room) => ({ adapter: 'slack', room }));
+    },
+    isReady() {
+      return ready;
+    },
+    port() {
+      return server ? (server.address() as AddressInfo).port : 0;
+    },
+    parentOf(jobId: string, channel: string) {
+      const p = parents.get(`${jobId}\u0000${channel}`);
+      return p ? { channel: p.channel, ts: p.ts } : undefined;
+    },
+  };
+}

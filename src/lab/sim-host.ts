@@ -232,7 +232,7 @@ export class SimHost extends EventEmitter implements SimHostApi {
     this.state = state;
     this.record('power', state === 'off' ? 'powered off' : 'going down');
     this.dropConnections();
-    void this.syncListening();
+    this.background(this.syncListening(), 'stop listening');
     this.emit('down');
   }
 
@@ -242,7 +242,7 @@ export class SimHost extends EventEmitter implements SimHostApi {
     clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      void this.finishBoot();
+      this.background(this.finishBoot(), 'boot');
     }, delayMs);
   }
 
@@ -271,16 +271,26 @@ export class SimHost extends EventEmitter implements SimHostApi {
   }
 
   private faultsChanged(): void {
-    void this.syncListening();
-    if (this.pendingBoot && !this.timer && !this.faults.has('no-return') && this.state === 'down') void this.finishBoot();
+    this.background(this.syncListening(), 'apply faults to the listener');
+    if (this.pendingBoot && !this.timer && !this.faults.has('no-return') && this.state === 'down') this.background(this.finishBoot(), 'boot');
   }
 
   // --- listening -------------------------------------------------------------------------------------------
 
   /** Listens exactly when the host is up and no `refuse` fault is active; serialized. */
   private syncListening(): Promise<void> {
-    this.listenChain = this.listenChain.then(() => this.applyListening());
-    return this.listenChain;
+    const next = this.listenChain.then(() => this.applyListening());
+    // A failure is reported to the caller; the chain itself carries on for later changes.
+    this.listenChain = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Work started from a timer or a fault change: a failure is logged and recorded, the host stays down. */
+  private background(work: Promise<void>, what: string): void {
+    work.catch((err: unknown) => {
+      this.log.error({ err }, `simulated host could not ${what}`);
+      this.record('power', `could not ${what}: ${(err as Error).message}`);
+    });
   }
 
   private async applyListening(): Promise<void> {

@@ -21,8 +21,13 @@ export interface IrcAccount {
 
 export interface IrcNetworkOptions {
   accounts: IrcAccount[];
-  /** Channels that exist from the start (permanent, so they survive restarts and empty moments). */
   host?: string;
+  /**
+   * The client class's flood settings. Default: inspircd's default class (threshold 10, commandrate 1000 = one
+   * command a second, fakelag on, recvq 10K). End-to-end tests that are about routing, not flood control, may
+   * raise them so a whole job's lines arrive in seconds.
+   */
+  clientClass?: { threshold?: number; commandrate?: number };
 }
 
 export interface IrcNetwork {
@@ -56,15 +61,15 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
   });
 }
 
-function inspircdConf(dir: string, host: string, port: number, linkPort: number): string {
+function inspircdConf(dir: string, host: string, port: number, linkPort: number, cls: { threshold?: number; commandrate?: number } = {}): string {
   return `
 <server name="${SERVER_NAME}" description="rekick test network" network="RekickTest" id="0AA">
 <admin name="tests" nick="tests" email="tests@rekick.test">
 <bind address="${host}" port="${port}" type="clients">
 <bind address="${host}" port="${linkPort}" type="servers">
 <connect name="main" allow="*" resolvehostnames="no" useident="no" localmax="200" globalmax="200" limit="1000"
-         timeout="20" pingfreq="120" hardsendq="1M" softsendq="10240" recvq="10240" threshold="10"
-         commandrate="1000" fakelag="yes" maxchans="20">
+         timeout="20" pingfreq="120" hardsendq="1M" softsendq="10240" recvq="10240" threshold="${cls.threshold ?? 10}"
+         commandrate="${cls.commandrate ?? 1000}" fakelag="yes" maxchans="20">
 <path configdir="${dir}" datadir="${dir}" logdir="${dir}" moduledir="/usr/lib/inspircd/modules" runtimedir="${dir}">
 <pid file="${dir}/inspircd.pid">
 <log method="file" type="* -USERINPUT -USEROUTPUT" level="default" target="${dir}/ircd.log">
@@ -208,7 +213,7 @@ export async function startIrcNetwork(options: IrcNetworkOptions): Promise<IrcNe
   const dir = mkdtempSync(join(tmpdir(), 'rekick-ircd-'));
   const port = await freePort(host);
   const linkPort = await freePort(host);
-  writeFileSync(join(dir, 'inspircd.conf'), inspircdConf(dir, host, port, linkPort));
+  writeFileSync(join(dir, 'inspircd.conf'), inspircdConf(dir, host, port, linkPort, options.clientClass));
   writeFileSync(join(dir, 'atheme.conf'), athemeConf(host, linkPort));
   writeFileSync(join(dir, 'services.db'), athemeDb(options.accounts));
   writeFileSync(join(dir, 'ircd.log'), '');

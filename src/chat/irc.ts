@@ -243,6 +243,12 @@ export function createIrcAdapter(options: IrcAdapterOptions): IrcAdapter {
       stats.lastError = event.reason ?? event.error;
       log.warn({ error: event.error, reason: event.reason }, 'IRC server error');
     }));
+    // irc-framework passes the socket's error (refused, TLS certificate, reset) along with 'socket close'.
+    c.on('socket close', mine((err?: Error | false) => {
+      if (!err) return;
+      stats.lastError = err.message ?? String(err);
+      log.warn({ err: stats.lastError, host: config.host, port: config.port, tls: config.tls }, 'IRC socket error (server down? wrong port? TLS certificate not trusted?)');
+    }));
     c.on('close', mine(() => {
       const wasReady = ready;
       const wasRegistered = registered;

@@ -28,11 +28,17 @@ export interface IrcNetworkOptions {
    * raise them so a whole job's lines arrive in seconds.
    */
   clientClass?: { threshold?: number; commandrate?: number };
+  /** Also listen with TLS (a self-signed certificate for the address, ssl_gnutls) on `tlsPort`. */
+  tls?: boolean;
 }
 
 export interface IrcNetwork {
   host: string;
   port: number;
+  /** The TLS port when started with `tls: true`. */
+  tlsPort?: number;
+  /** The self-signed certificate the TLS port presents (PEM). */
+  tlsCert?: string;
   dir: string;
   /** Stops inspircd (clients lose their connection), starts it again on the same port, waits for services. */
   restart(): Promise<void>;
@@ -61,8 +67,14 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
   });
 }
 
-function inspircdConf(dir: string, host: string, port: number, linkPort: number, cls: { threshold?: number; commandrate?: number } = {}): string {
-  return `
+function inspircdConf(dir: string, host: string, port: number, linkPort: number, cls: { threshold?: number; commandrate?: number } = {}, tlsPort?: number): string {
+  const tls = tlsPort
+    ? `
+<module name="ssl_gnutls">
+<sslprofile name="tests" provider="gnutls" certfile="${dir}/cert.pem" keyfile="${dir}/key.pem" dhfile="" hash="sha256" requestclientcert="no">
+<bind address="${host}" port="${tlsPort}" type="clients" sslprofile="tests">`
+    : '';
+  return `${tls}
 <server name="${SERVER_NAME}" description="rekick test network" network="RekickTest" id="0AA">
 <admin name="tests" nick="tests" email="tests@rekick.test">
 <bind address="${host}" port="${port}" type="clients">
@@ -213,7 +225,14 @@ export async function startIrcNetwork(options: IrcNetworkOptions): Promise<IrcNe
   const dir = mkdtempSync(join(tmpdir(), 'rekick-ircd-'));
   const port = await freePort(host);
   const linkPort = await freePort(host);
-  writeFileSync(join(dir, 'inspircd.conf'), inspircdConf(dir, host, port, linkPort, options.clientClass));
+  const tlsPort = options.tls ? await freePort(host) : undefined;
+  let tlsCert: string | undefined;
+  if (tlsPort) {
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2',
+      '-subj', `/CN=${host}`, '-addext', `subjectAltName=IP:${host}`, '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
+    tlsCert = execFileSync('cat', [join(dir, 'cert.pem')]).toString();
+  }
+  writeFileSync(join(dir, 'inspircd.conf'), inspircdConf(dir, host, port, linkPort, options.clientClass, tlsPort));
   writeFileSync(join(dir, 'atheme.conf'), athemeConf(host, linkPort));
   writeFileSync(join(dir, 'services.db'), athemeDb(options.accounts));
   writeFileSync(join(dir, 'ircd.log'), '');
@@ -253,6 +272,8 @@ export async function startIrcNetwork(options: IrcNetworkOptions): Promise<IrcNe
   const network: IrcNetwork = {
     host,
     port,
+    tlsPort,
+    tlsCert,
     dir,
     async restart() {
       await network.stopServer();

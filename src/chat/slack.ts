@@ -12,7 +12,7 @@ import type { Config } from '../config/schema';
 import type { Identity, Job, Origin } from '../types';
 import type { ChatAdapter, ChatMessage, MessageHandler, OutgoingMessage } from './chat-adapter';
 import { boltLogger } from './slack-logger';
-import { APPROVE_ACTION, DENY_ACTION, parentBlocks, parentText } from './slack-render';
+import { APPROVE_ACTION, DENY_ACTION, escapeMrkdwn, parentBlocks, parentText } from './slack-render';
 
 type BoltApp = App;
 
@@ -167,7 +167,7 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
     const client = app!.client;
     const key = `${job.id}\u0000${channel}`;
     await serial(key, async () => {
-      const text = parentText(job);
+      const text = escapeMrkdwn(parentText(job));
       const blocks = parentBlocks(job, now());
       const rendered = JSON.stringify([text, blocks]);
       let parent = parents.get(key);
@@ -179,7 +179,7 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
         await client.chat.update({ token: config.token, channel: parent.channel, ts: parent.ts, text, blocks });
         parent.rendered = rendered;
       }
-      await client.chat.postMessage({ token: config.token, channel: parent.channel, thread_ts: parent.ts, text: line });
+      await client.chat.postMessage({ token: config.token, channel: parent.channel, thread_ts: parent.ts, text: escapeMrkdwn(line) });
     });
   }
 
@@ -206,7 +206,7 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
       const clicker = clickOrigins.get(target);
       const privateTo = message.ephemeralTo?.source === 'slack' ? message.ephemeralTo.id : clicker;
       if (privateTo) {
-        await client.chat.postEphemeral({ token: config.token, channel: target.room, user: privateTo, text: message.text, thread_ts: clicker ? undefined : target.thread });
+        await client.chat.postEphemeral({ token: config.token, channel: target.room, user: privateTo, text: escapeMrkdwn(message.text), thread_ts: clicker ? undefined : target.thread });
         return;
       }
       const event = message.event;
@@ -214,7 +214,7 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
         await postJob(event.job, target.room, message.text);
         return;
       }
-      await client.chat.postMessage({ token: config.token, channel: target.room, text: message.text, thread_ts: target.thread });
+      await client.chat.postMessage({ token: config.token, channel: target.room, text: escapeMrkdwn(message.text), thread_ts: target.thread });
     },
     noticeRooms() {
       return config.channels.map((room) => ({ adapter: 'slack', room }));

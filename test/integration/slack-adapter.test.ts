@@ -184,6 +184,12 @@ describe('Slack adapter: a job\'s parent message, its thread and the approval bu
     await waitForMessage((m) => m.text === '!deny buildarm-03' && m.user.id === 'U0NIRIK');
   });
 
+  it('escapes <, > and & so text from hosts cannot mention @channel or forge links', async () => {
+    await slack.send({ adapter: 'slack', room: CHANNEL }, { kind: 'reply', text: 'output: <!channel> & <http://evil|click>' });
+    const post = await api.waitFor((c) => c.method === 'chat.postMessage' && String(c.args.text).startsWith('output:'));
+    expect(post.args.text).toBe('output: &lt;!channel&gt; &amp; &lt;http://evil|click&gt;');
+  });
+
   it('a rate-limited Web API call is retried after Retry-After, not lost', async () => {
     api.rateLimit('chat.postMessage', 1, 1);
     await slack.send({ adapter: 'slack', room: CHANNEL }, { kind: 'notice', text: 'rolling run paused after 2 failures' });

@@ -144,8 +144,9 @@ export function createRouter(options: RouterOptions): Router {
       if (text === undefined) return;
       const words = tokenize(text);
       const name = words[0];
-      // `!`, `!!!` or `! 1`: not a command, not worth a refusal.
-      if (!name || !/^[A-Za-z]/.test(name)) return;
+      // `!`, `!!!` or `! 1`: not a command, not worth a refusal. A word starting with any letter is meant as a
+      // command (`!ｄeny`, `!геinstall` typed with another keyboard layout): it gets its refusal, not silence.
+      if (!name || !/^[\p{L}\p{Nl}]/u.test(name)) return;
       const spec = findCommand(commands, name);
       const line = text.slice(0, 200);
       if (!spec) {

@@ -166,7 +166,8 @@ export function createIrcAdapter(options: IrcAdapterOptions): IrcAdapter {
       return;
     }
     const isPrivate = !isChannel(event.target);
-    const text = commandFromLine(event.message, currentNick, isPrivate);
+    // Addressed by the configured nick or the one in use (`rekick_` while `rekick` is taken).
+    const text = commandFromLine(event.message, currentNick, isPrivate) ?? commandFromLine(event.message, config.nick, isPrivate);
     if (text === undefined || !onMessage) return;
     const handler = onMessage;
     handling = handling.then(async () => {
@@ -212,6 +213,12 @@ export function createIrcAdapter(options: IrcAdapterOptions): IrcAdapter {
       echo = c.network.cap.isEnabled('echo-message');
       pacer.reset();
       log.info({ nick: currentNick, echo, accountTag: c.network.cap.isEnabled('account-tag') }, 'IRC registered');
+      // A nick held by our own ghost (after a ping timeout or a netsplit) frees up later: take it back.
+      const regain = () => {
+        if (currentNick.toLowerCase() !== config.nick.toLowerCase()) c.raw(`NICK ${config.nick}`);
+        later(60_000, mine(regain));
+      };
+      later(60_000, mine(regain));
       if (!config.channels.length) setReady();
       for (const channel of config.channels) c.join(channel);
       // A channel that cannot be joined must not hold every other line back.
@@ -221,6 +228,11 @@ export function createIrcAdapter(options: IrcAdapterOptions): IrcAdapter {
       if (event.nick.toLowerCase() !== currentNick.toLowerCase()) return;
       joined.add(event.channel.toLowerCase());
       if (config.channels.every((ch) => joined.has(ch.toLowerCase()))) setReady();
+    }));
+    c.on('nick', mine((event: { nick: string; new_nick: string }) => {
+      if (event.nick.toLowerCase() !== currentNick.toLowerCase()) return;
+      log.info({ from: currentNick, to: event.new_nick }, 'IRC nick changed');
+      currentNick = event.new_nick;
     }));
     c.on('kick', mine((event: { kicked: string; channel: string }) => {
       if (event.kicked.toLowerCase() !== currentNick.toLowerCase()) return;
@@ -235,7 +247,7 @@ export function createIrcAdapter(options: IrcAdapterOptions): IrcAdapter {
     }));
     c.on('nick in use', mine(() => {
       if (registered) return;
-      currentNick = `${currentNick}_`;
+      currentNick = `${currentNick.slice(0, 29)}_`;
       log.warn({ nick: currentNick }, 'IRC nick in use; trying another');
       c.raw(`NICK ${currentNick}`);
     }));

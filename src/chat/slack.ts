@@ -16,6 +16,8 @@ import { APPROVE_ACTION, DENY_ACTION, escapeMrkdwn, parentBlocks, parentText } f
 
 type BoltApp = App;
 
+const MAX_PARENTS = 2000;
+
 export type SlackConfig = NonNullable<Config['slack']>;
 
 export interface SlackAdapterOptions {
@@ -57,6 +59,7 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
   const names = new Map<string, string>();
   /** Origins of button clicks: replies to them go privately to the clicker. */
   const clickOrigins = new WeakMap<Origin, string>();
+  /** Parent messages by job and channel, oldest first; the oldest are forgotten past MAX_PARENTS. */
   const parents = new Map<string, Parent>();
   const chains = new Map<string, Promise<void>>();
   let onMessage: MessageHandler | undefined;
@@ -109,9 +112,14 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
     });
 
     a.message(async ({ message }) => {
-      const m = message as { subtype?: string; text?: string; user?: string; channel: string; thread_ts?: string; bot_id?: string };
+      const m = message as { subtype?: string; text?: string; user?: string; channel: string; channel_type?: string; thread_ts?: string; bot_id?: string };
       if (m.subtype || m.bot_id || !m.user || !m.text) return;
       const text = m.text.trim();
+      // A direct message to the bot is always for it (like an IRC private message).
+      if (m.channel_type === 'im') {
+        await handle({ origin: { adapter: 'slack', room: m.channel, private: true }, user: identity(m.user), text: text.startsWith('!') ? text : `!${text}` });
+        return;
+      }
       if (!text.startsWith('!')) return;
       await handle({ origin: { adapter: 'slack', room: m.channel, thread: m.thread_ts }, user: identity(m.user), text });
     });
@@ -175,6 +183,10 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
         const r = await client.chat.postMessage({ token: config.token, channel, text, blocks });
         parent = { channel: r.channel ?? channel, ts: r.ts!, rendered };
         parents.set(key, parent);
+        for (const old of parents.keys()) {
+          if (parents.size <= MAX_PARENTS) break;
+          parents.delete(old);
+        }
       } else if (parent.rendered !== rendered) {
         await client.chat.update({ token: config.token, channel: parent.channel, ts: parent.ts, text, blocks });
         parent.rendered = rendered;

@@ -88,6 +88,12 @@ describe('Slack adapter: requests from Slack', () => {
     expect(received.some((x) => x.text.includes('lunch'))).toBe(false);
   });
 
+  it('hands on every direct message to the bot, as a private command', async () => {
+    await postToBot(url, SECRET, eventBody({ user: 'U0KEVIN', channel: 'D0KEVIN', text: 'whoami', channelType: 'im' }), 'application/json');
+    const m = await waitForMessage((x) => x.text === '!whoami');
+    expect(m.origin).toEqual({ adapter: 'slack', room: 'D0KEVIN', private: true });
+  });
+
   it('refuses a bad signature and a stale timestamp with 401, handing nothing on', async () => {
     const before = received.length;
     const bad = await postToBot(url, SECRET, eventBody({ user: 'U0EVIL', channel: CHANNEL, text: '!approve all' }), 'application/json', { secret: 'wrong-secret' });

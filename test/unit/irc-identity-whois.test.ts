@@ -9,6 +9,7 @@ import type { ChatMessage } from '../../src/chat/chat-adapter';
 import { createIrcAdapter, type IrcClientLike } from '../../src/chat/irc';
 
 class FakeClient extends EventEmitter {
+  registeredAs = 'rekick';
   written: string[] = [];
   connected = false;
   user = { nick: 'rekick', username: 'rekick' };
@@ -18,14 +19,14 @@ class FakeClient extends EventEmitter {
   connect() {
     this.connected = true;
     setImmediate(() => {
-      this.emit('registered', { nick: 'rekick' });
+      this.emit('registered', { nick: this.registeredAs });
     });
   }
   raw(line: string) {
     this.written.push(line);
   }
   join(channel: string) {
-    setImmediate(() => this.emit('join', { nick: 'rekick', channel }));
+    setImmediate(() => this.emit('join', { nick: this.registeredAs, channel }));
   }
   quit() {
     this.connected = false;
@@ -92,5 +93,22 @@ describe('IRC adapter identity without account-tag', () => {
     expect(adapter.stats().queued).toBe(0);
     await adapter.stop('bye');
     expect(adapter.isReady()).toBe(false);
+  });
+
+  it('while its nick is taken (rekick_), lines addressed to the configured nick still count', async () => {
+    const { fake, adapter } = setup(['account-tag']);
+    fake.registeredAs = 'rekick_';
+    const got: ChatMessage[] = [];
+    await adapter.start((m) => {
+      got.push(m);
+    });
+    expect(adapter.nick()).toBe('rekick_');
+    fake.emit('privmsg', { nick: 'kevin', target: '#b', message: 'rekick: status', tags: {}, account: 'kevin' });
+    fake.emit('privmsg', { nick: 'kevin', target: '#b', message: 'rekick_, queue', tags: {}, account: 'kevin' });
+    fake.emit('nick', { nick: 'rekick_', new_nick: 'rekick' });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(got.map((m) => m.text)).toEqual(['!status', '!queue']);
+    expect(adapter.nick()).toBe('rekick');
+    await adapter.stop();
   });
 });

@@ -46,7 +46,7 @@ describe('parent message', () => {
 
   it('carries Approve and Deny buttons (value: the host) only while awaiting approval', () => {
     const waiting = parentBlocks(job('awaiting-approval', 7), NOW);
-    const actions = waiting.find((b) => b.type === 'actions') as { elements: Array<{ action_id: string; value: string; style: string }> };
+    const actions = waiting.find((b) => b.type === 'actions') as unknown as { elements: Array<{ action_id: string; value: string; style: string }> };
     expect(actions.elements.map((e) => [e.action_id, e.value, e.style])).toEqual([
       ['rekick_approve', 'buildarm-03', 'primary'],
       ['rekick_deny', 'buildarm-03', 'danger'],

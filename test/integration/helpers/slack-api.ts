@@ -171,7 +171,7 @@ export async function postToBot(
 let eventSeq = 0;
 
 /** An Events API callback for a channel message (or app_mention) from a user. */
-export function eventBody(event: { type?: 'message' | 'app_mention'; user: string; channel: string; text: string; thread_ts?: string }): string {
+export function eventBody(event: { type?: 'message' | 'app_mention'; user: string; channel: string; text: string; thread_ts?: string; channelType?: 'channel' | 'im' }): string {
   eventSeq += 1;
   const ts = `1700001000.${String(eventSeq).padStart(6, '0')}`;
   return JSON.stringify({
@@ -182,7 +182,7 @@ export function eventBody(event: { type?: 'message' | 'app_mention'; user: strin
     event_id: `Ev${String(eventSeq).padStart(8, '0')}`,
     event_time: Math.floor(Date.now() / 1000),
     authorizations: [{ team_id: 'T0REKICK', user_id: BOT_USER_ID, is_bot: true }],
-    event: { type: event.type ?? 'message', channel_type: 'channel', user: event.user, channel: event.channel, text: event.text, ts, thread_ts: event.thread_ts, event_ts: ts },
+    event: { type: event.type ?? 'message', channel_type: event.channelType ?? 'channel', user: event.user, channel: event.channel, text: event.text, ts, thread_ts: event.thread_ts, event_ts: ts },
   });
 }
 

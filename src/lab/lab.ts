@@ -7,15 +7,13 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import ssh2 from 'ssh2';
-
-const sshUtils = ssh2.utils; // ssh2 is CommonJS: named exports are not visible to Node's ESM loader
 import { stringify } from 'yaml';
 import { runBot } from '../cli-commands';
 import { loadConfig } from '../config/load';
 import { startHubStandin } from '../koji/hub-standin';
 import { createTestCa, issueClientCert, issueServerCert } from '../pki/test-ca';
 import { labHosts, type LabHost } from './lab-hosts';
+import { generateEd25519KeyPair } from './ssh-keys';
 import { createSimFleet } from './sim-fleet';
 
 export interface LabOptions {
@@ -66,7 +64,7 @@ export async function startLabPeers(options: { hosts: number; dir?: string; fast
   });
 
   // SSH: rekick's key, and the fleet that accepts it.
-  const key = sshUtils.generateKeyPairSync('ed25519', { comment: 'rekick-lab' });
+  const key = generateEd25519KeyPair('rekick-lab');
   const keyPath = path.join(dir, 'pki/id_ed25519');
   writeFileSync(keyPath, key.private, { mode: 0o600 });
   const fleet = await createSimFleet({ hosts: toHostConfigs(hosts), clientPublicKey: key.public, ...delays(options.fast) });
@@ -140,6 +138,8 @@ export async function runLab(options: LabOptions): Promise<number> {
       return 0;
     }
     const config = loadConfig(peers.configPath, { env: process.env });
+    // The terminal is the channel: only warnings and errors interleave with it, unless asked otherwise.
+    process.env.REKICK_LOG_LEVEL ??= 'warn';
     const builders = config.hosts.filter((h) => h.kind !== 'virthost').map((h) => h.name);
     return await runBot(config, {
       console: true,

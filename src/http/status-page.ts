@@ -25,7 +25,7 @@ export function renderStatusPage(o: { config: Config; store: Store; hostStates?:
   const cadence = o.config.rolling.cadence ?? 14 * 86_400_000;
   const rows = hostViews(o.config, o.store, o.hostStates)
     .map((h) => {
-      const koji = h.koji ? (h.koji.enabled ? '<span class="ok">enabled</span>' : `<span class="off" title="${escapeHtml(h.koji.comment)}">disabled</span>`) : '<span class="unknown">?</span>';
+      const koji = h.kind === 'virthost' ? '<span class="unknown">not a builder</span>' : h.koji ? (h.koji.enabled ? '<span class="ok">enabled</span>' : `<span class="off" title="${escapeHtml(h.koji.comment)}">disabled</span>`) : '<span class="unknown">?</span>';
       const step = h.job ? `${escapeHtml(h.job.step)}${h.job.progress ? ` <small>${escapeHtml(h.job.progress)}</small>` : ''}` : '';
       const age = h.lastReinstalledAt ? `${formatDuration(Date.now() - Date.parse(h.lastReinstalledAt))} ago` : 'never';
       return `<tr data-host="${escapeHtml(h.name)}"><td>${escapeHtml(h.name)}</td><td>${escapeHtml(h.arch)}</td><td>${escapeHtml(h.groups.join(', '))}</td><td>${koji}</td><td class="step">${step}</td><td class="age ${ageClass(h.lastReinstalledAt, cadence)}">${escapeHtml(age)}</td></tr>`;

@@ -92,6 +92,7 @@ interface ConfigOptions {
   /** Commands between `systemctl enable kojid` and the final chmod. */
   extraCommands?: string[];
   commandTimeout?: string;
+  stepTimeout?: string;
 }
 
 function makeConfig(options: ConfigOptions = {}): Config {
@@ -133,7 +134,7 @@ function makeConfig(options: ConfigOptions = {}): Config {
         ],
         verify: ['systemctl is-active kojid', 'test "$(hostnamectl)" = {host}'],
       },
-      timeouts: { drain: '10s', sshReturn: '20s', step: '20s' },
+      timeouts: { drain: '10s', sshReturn: '20s', step: options.stepTimeout ?? '20s' },
       retry: { attempts: 3, backoff: '20ms', maxBackoff: '100ms' },
     },
     [
@@ -495,7 +496,7 @@ describe('post-install stopped mid-way and resumed', () => {
 });
 
 describe('remote command failures through the executor', () => {
-  it('a hung command is killed at ssh.commandTimeout and fails the job with the cause; a non-zero exit fails with its output tail', async () => {
+  it('a hung command is killed at ssh.commandTimeout, or at the step timeout, and fails the job with the cause; a non-zero exit fails with its output tail', async () => {
     const file = storePath('failures');
     const SLEEP = 'sleep 42.3';
     const hung = await rig(file, { commandTimeout: '1500ms', extraCommands: [`echo waiting for the kojid lock; ${SLEEP}; echo never`] });
@@ -511,6 +512,20 @@ describe('remote command failures through the executor', () => {
     await until(() => processesWith(SLEEP).length === 0, 5_000);
     expect(hub.host(FAIL)!.comment).toMatch(/failed at post-install .*ran longer than 1\.5s/);
     await hung.close();
+
+    // !retry resumes at post-install; this time the step's own bound (timeouts.step) is what the command outlives
+    const SLEEP2 = 'sleep 43.1';
+    const bounded = await rig(file, { stepTimeout: '1500ms', extraCommands: [`echo still waiting; ${SLEEP2}`] });
+    await bounded.executor.retry(FAIL, { by: kevin, origin });
+    await bounded.executor.idle();
+    const stepTimedOut = bounded.store.getJob(job!.id)!;
+    expect(stepTimedOut.error).toMatchObject({ step: 'post-install', code: 'E_TIMEOUT' });
+    expect(stepTimedOut.error!.message).toMatch(/post-install on buildarm-45 did not finish within 1\.5s/);
+    const boundedEvent = bounded.events.find((e) => e.type === 'step-failed');
+    expect(boundedEvent && boundedEvent.type === 'step-failed' && boundedEvent.outputTail.at(-1)).toBe('still waiting');
+    await until(() => processesWith(SLEEP2).length === 0, 5_000);
+    expect(bounded.events.filter((e) => e.type === 'step-started').map((e) => (e.type === 'step-started' ? e.step : ''))).toEqual(['post-install']);
+    await bounded.close();
 
     // the operator changes the config; !retry resumes at post-install, where another command exits non-zero
     const exit = await rig(file, { extraCommands: ['echo checking builder user; echo "kojid: unknown user builder" >&2; exit 4', 'echo never'] });

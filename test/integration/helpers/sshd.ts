@@ -105,7 +105,9 @@ export class SimHost {
         'Subsystem sftp internal-sftp',
         'MaxStartups 100:30:200',
         'LogLevel INFO',
-        `SetEnv PATH=${envPath} REKICK_SIM_DIR=${this.fleet.dir} REKICK_SIM_HOST=${this.name}`,
+        // SHLVL=1: Debian's bash sources ~/.bashrc for commands run by sshd only when SHLVL < 2; the test machine's
+        // root .bashrc (pyenv init) costs ~250 ms per command and would put its own directories before the doubles.
+        `SetEnv PATH=${envPath} REKICK_SIM_DIR=${this.fleet.dir} REKICK_SIM_HOST=${this.name} SHLVL=1`,
         '',
       ].join('\n'),
     );

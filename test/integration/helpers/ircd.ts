@@ -257,16 +257,18 @@ export async function startIrcNetwork(options: IrcNetworkOptions): Promise<IrcNe
   let servicesOutput = '';
   const linkCount = () => (servicesOutput.match(/finished synching with uplink/g) ?? []).length;
 
-  await startIrcd();
-  services = asIrc('/usr/bin/atheme-services', ['-n', '-c', join(dir, 'atheme.conf'), '-D', dir, '-l', join(dir, 'atheme.log'), '-p', join(dir, 'atheme.pid')], (t) => {
-    servicesOutput += t;
-  });
   try {
+    await startIrcd();
+    services = asIrc('/usr/bin/atheme-services', ['-n', '-c', join(dir, 'atheme.conf'), '-D', dir, '-l', join(dir, 'atheme.log'), '-p', join(dir, 'atheme.pid')], (t) => {
+      servicesOutput += t;
+    });
     await waitFor('services to link', () => linkCount() >= 1);
   } catch (err) {
     await stopChild(services);
     await stopChild(ircd);
-    throw new Error(`${(err as Error).message}\ninspircd log:\n${readLog('ircd.log')}\natheme log:\n${readLog('atheme.log')}`);
+    const logs = `inspircd log:\n${readLog('ircd.log')}\natheme log:\n${readLog('atheme.log')}`;
+    rmSync(dir, { recursive: true, force: true });
+    throw new Error(`${(err as Error).message}\n${logs}`);
   }
 
   const network: IrcNetwork = {

@@ -30,6 +30,8 @@ export interface ExecutorOptions extends StepDeps {
   checkpoint?: (point: string, job: Job) => void;
   /** Job ids; tests may make them predictable. */
   newId?: () => string;
+  /** While the store cannot be written, how often to try a write again (default 5 s). */
+  storeRetryMs?: number;
 }
 
 export class Executor implements ExecutorApi {
@@ -45,6 +47,10 @@ export class Executor implements ExecutorApi {
   private readonly checkpoint?: (point: string, job: Job) => void;
   private stopping = false;
   private storeBroken = false;
+  private readonly storeRetryMs: number;
+  private storeProbe?: NodeJS.Timeout;
+  /** Audit entries that could not be written while the store was broken, appended once it works again. */
+  private readonly pendingAudit: AuditEntry[] = [];
 
   constructor(options: ExecutorOptions) {
     this.config = options.config;
@@ -55,6 +61,7 @@ export class Executor implements ExecutorApi {
     this.newId = options.newId ?? (() => `j-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`);
     this.hostsByName = new Map(options.config.hosts.map((h) => [h.name, h]));
     this.checkpoint = options.checkpoint;
+    this.storeRetryMs = options.storeRetryMs ?? 5_000;
   }
 
   on(listener: ExecutorListener): () => void {
@@ -308,6 +315,8 @@ export class Executor implements ExecutorApi {
 
   async stop(graceMs = 10_000): Promise<void> {
     this.stopping = true;
+    clearTimeout(this.storeProbe);
+    this.storeProbe = undefined;
     const running = [...this.runners.values()];
     const timer = setTimeout(() => running.forEach((r) => r.abortForShutdown()), graceMs);
     await Promise.allSettled(running.map((r) => r.done));
@@ -325,6 +334,8 @@ export class Executor implements ExecutorApi {
     try {
       await this.store.appendAudit(full);
     } catch (err) {
+      // Kept, and appended once the store works again: a refusal during a full disk is still audited.
+      this.pendingAudit.push(full);
       this.onStoreFailure(err);
     }
   }
@@ -337,13 +348,44 @@ export class Executor implements ExecutorApi {
       this.storeBroken = true;
       this.notify('error', `rekick cannot write its state file (${e.message}); it takes no new work until that is fixed. Running jobs stop at their next step.`);
     }
+    this.scheduleStoreProbe();
   }
 
-  /** Called after a successful write following a failure. */
+  /** Called after a successful write following a failure: says so, resumes the jobs the failure stopped. */
   onStoreRecovered(): void {
-    if (this.storeBroken) {
-      this.storeBroken = false;
-      this.notify('info', 'rekick can write its state file again; it takes new work.');
+    if (!this.storeBroken) return;
+    this.storeBroken = false;
+    clearTimeout(this.storeProbe);
+    this.storeProbe = undefined;
+    this.notify('info', 'rekick can write its state file again; it takes new work.');
+    void this.afterStoreRecovered();
+  }
+
+  /** While the store is broken nothing else may write: try an empty write now and then to find out it works again. */
+  private scheduleStoreProbe(): void {
+    if (this.storeProbe || this.stopping || !this.storeBroken) return;
+    this.storeProbe = setTimeout(() => {
+      this.storeProbe = undefined;
+      this.store.saveJobs([]).then(
+        () => this.onStoreRecovered(),
+        (err) => {
+          this.log.debug({ err }, 'state file still not writable');
+          this.scheduleStoreProbe();
+        },
+      );
+    }, this.storeRetryMs);
+    this.storeProbe.unref?.();
+  }
+
+  private async afterStoreRecovered(): Promise<void> {
+    for (const entry of this.pendingAudit.splice(0)) await this.audit(entry);
+    if (this.stopping || this.storeBroken) return;
+    // Jobs whose runner stopped on a failed write are still active in the store, at their last durable step.
+    for (const job of this.store.listJobs({ states: ACTIVE_JOB_STATES }).reverse()) {
+      if (job.state === 'awaiting-approval' || this.runners.has(job.id)) continue;
+      this.log.info({ job: job.id, host: job.host, step: STEP_NAMES[job.current] }, 'resuming job after the state file became writable');
+      if (job.cancel) await this.finishCancelled(job).catch((err) => this.onStoreFailure(err));
+      else this.launch(job);
     }
   }
 

@@ -253,6 +253,12 @@ export async function startIrcNetwork(options: IrcNetworkOptions): Promise<IrcNe
     ircd = asIrc('/usr/sbin/inspircd', ['--config', join(dir, 'inspircd.conf'), '--nofork', '--nopid']);
     await waitFor(`inspircd on ${host}:${port}`, () => canConnect(host, port));
   };
+  // A test process that dies without stop() must not leave daemons behind.
+  const killAll = () => {
+    ircd?.kill('SIGKILL');
+    services?.kill('SIGKILL');
+  };
+  process.once('exit', killAll);
   // inspircd buffers its log file; atheme's foreground output says when it has synced with its uplink.
   let servicesOutput = '';
   const linkCount = () => (servicesOutput.match(/finished synching with uplink/g) ?? []).length;
@@ -292,6 +298,7 @@ export async function startIrcNetwork(options: IrcNetworkOptions): Promise<IrcNe
     },
     log: () => readLog('ircd.log'),
     async stop() {
+      process.removeListener('exit', killAll);
       await stopChild(services);
       await stopChild(ircd);
       rmSync(dir, { recursive: true, force: true });

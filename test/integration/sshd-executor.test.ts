@@ -395,6 +395,30 @@ describe('full reinstalls through the executor', () => {
   }, 60_000);
 });
 
+describe('two reinstalls at once', () => {
+  it('a bare-metal host and a virt guest reinstalled together: both new keys recorded once each, both posted', async () => {
+    const r = await rig(storePath('together'));
+    const before = { [BM]: fleet.host(BM).fingerprint(), [G]: fleet.host(G).fingerprint() };
+    fleet.clearCalls();
+    const jobs = await r.executor.reinstall({ hosts: [BM, G], by: kevin, origin });
+    await r.executor.idle();
+    for (const j of jobs) expect(r.store.getJob(j.id)!.state, j.host).toBe('awaiting-approval');
+    for (const name of [BM, G]) {
+      const fp = fleet.host(name).fingerprint();
+      expect(fp).not.toBe(before[name]);
+      expect(r.events.filter((e) => e.type === 'host-key-changed' && e.job.host === name)).toMatchObject([{ previous: before[name], fingerprint: fp }]);
+      expect(knownFingerprints(fleet.host(name).address)).toEqual([fp]);
+    }
+    expect(readFileSync(fleet.knownHostsPath, 'utf8').trim().split('\n')).toHaveLength(8); // one line per host
+    expect(callsOf(VH).map((c) => c.split(' ').slice(0, 3).join(' '))).toEqual([`virsh destroy ${G}`, `virsh undefine ${G}`, `virt-install --name ${G}`]);
+    expect(callsOf(BM).filter((c) => c === 'systemctl reboot')).toHaveLength(2);
+    await r.executor.approve([BM, G], { by: nirik, origin });
+    await r.executor.idle();
+    expect([hub.host(BM)!.enabled, hub.host(G)!.enabled]).toEqual([true, true]);
+    await r.close();
+  }, 60_000);
+});
+
 describe('host keys through the executor', () => {
   it('a key changed without a reinstall fails stage-installer under both policies, naming both fingerprints; nothing runs on the host', async () => {
     const h = fleet.host(KEYED);

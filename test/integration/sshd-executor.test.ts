@@ -398,7 +398,7 @@ describe('full reinstalls through the executor', () => {
 describe('two reinstalls at once', () => {
   it('a bare-metal host and a virt guest reinstalled together: both new keys recorded once each, both posted', async () => {
     const r = await rig(storePath('together'));
-    const before = { [BM]: fleet.host(BM).fingerprint(), [G]: fleet.host(G).fingerprint() };
+    const before: Record<string, string> = { [BM]: fleet.host(BM).fingerprint(), [G]: fleet.host(G).fingerprint() };
     fleet.clearCalls();
     const jobs = await r.executor.reinstall({ hosts: [BM, G], by: kevin, origin });
     await r.executor.idle();

@@ -277,7 +277,8 @@ export class Executor implements ExecutorApi {
     const step = last.steps[last.current]!;
     step.status = 'pending';
     step.error = undefined;
-    last.state = 'running';
+    // A failed enable was approved already: it resumes enabling on that approval, not at the approval gate.
+    last.state = step.name === 'enable' && last.approval ? 'enabling' : 'running';
     last.error = undefined;
     last.endedAt = undefined;
     last.updatedAt = new Date().toISOString();

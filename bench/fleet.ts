@@ -1,0 +1,172 @@
+/**
+ * Fleet scale: rekick rolls through a lab fleet of simulated builders at fraction 0.1 with the lab's --fast
+ * delays, auto-approving, while the bench measures rekick's own process: CPU time per reinstalled host, peak RSS,
+ * event-loop delay p99, and at the end the store file's size and the time of one durable write.
+ *
+ * The peers (hub stand-in and simulated fleet) run in a child process (`rekick lab --peers-only`); rekick runs here,
+ * built by createRekick from the peers' config file, chat replaced by a silent bench adapter.
+ */
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import pino from 'pino';
+import { loadConfig } from '../src/config/load';
+import { createStore } from '../store';
+import type { Store } from '../store/store';
+import { createRekick, type Rekick } from '../src/main';
+import { ACTIVE_JOB_STATES, type Job } from '../src/types';
+import { createBenchChat, type BenchChat } from './bench-chat';
+import { startLabPeersProcess } from './lab-peers-process';
+import { note, report } from './report';
+import { median } from './stats';
+
+export interface FleetBenchOptions {
+  hosts: number;
+  fraction: number;
+  /** Give up waiting for the run after this long (figures are then over the hosts done so far). */
+  budgetMs: number;
+  logLevel: pino.Level;
+  keep: boolean;
+}
+
+/** A group the bench gives every builder, so the run is `!rolling start 0.1 group:bench-builders`. */
+const BENCH_GROUP = 'bench-builders';
+
+export const FLEET_DEFAULTS: FleetBenchOptions = { hosts: 1000, fraction: 0.1, budgetMs: 200_000, logLevel: 'info', keep: false };
+
+export async function benchFleet(options: Partial<FleetBenchOptions> = {}): Promise<void> {
+  const o = { ...FLEET_DEFAULTS, ...options };
+  const dir = mkdtempSync(path.join(tmpdir(), 'rekick-bench-fleet-'));
+  note(`fleet: ${o.hosts} simulated builders (rekick lab --peers-only --fast) in a child process, rolling at ${o.fraction}, auto-approve; state in ${dir}`);
+  const t0 = Date.now();
+  const peers = await startLabPeersProcess({ hosts: o.hosts, dir });
+  note(`fleet: peers up in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  const config = loadConfig(peers.configPath, { env: process.env });
+  // The run takes the builders: the lab's simulated virthosts have no kojid to set up, so their post-install fails.
+  for (const h of config.hosts) if (h.kind !== 'virthost') h.groups.push(BENCH_GROUP);
+  config.rolling.autoApprove = true;
+  config.rolling.fraction = o.fraction;
+  // rekick logs as it would in production (info, to a file), so logging is part of its cost.
+  const log = pino({ level: o.logLevel }, pino.destination({ dest: path.join(dir, 'rekick.log'), sync: false, mkdir: true }));
+  const chat = createBenchChat();
+  const store = countWrites(createStore(config.store, { log, ...config.history }));
+  const rekick = await createRekick({ config, log, store, adapters: [chat], chat: { irc: false, slack: false } });
+  await rekick.start();
+
+  const builders = config.hosts.filter((h) => h.kind !== 'virthost').length;
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  let peakRss = process.memoryUsage().rss;
+  const rssTimer = setInterval(() => {
+    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+  }, 100);
+  let firstWaveWriteMs: number | undefined;
+
+  const cpu0 = process.cpuUsage();
+  const peersCpu0 = peers.cpuSeconds();
+  const started = Date.now();
+  loop.enable();
+  let outcome = 'finished';
+  try {
+    await chat.say(`!rolling start ${o.fraction} group:${BENCH_GROUP}`);
+    const run0 = rekick.store.getRolling();
+    if (!run0) throw new Error(`the rolling run did not start; rekick said: ${chat.sent.map((m) => m.text).join(' | ')}`);
+    let lastShown = 0;
+    for (;;) {
+      await sleep(1000);
+      const run = rekick.store.getRolling()!;
+      const done = run.done.length + run.failed.length;
+      if (firstWaveWriteMs === undefined && run.done.length > 0) firstWaveWriteMs = await timeStoreWrite(rekick.store, run.done[0]!);
+      if (Date.now() - lastShown > 15_000) {
+        lastShown = Date.now();
+        note(`fleet: ${((Date.now() - started) / 1000).toFixed(0)} s: ${run.done.length} done, ${run.failed.length} failed of ${run.order.length}`);
+      }
+      if (run.state !== 'running' || done >= run.order.length) {
+        outcome = run.state;
+        break;
+      }
+      if (Date.now() - started > o.budgetMs) {
+        // Out of time: start no more hosts, let those in flight finish, so all CPU counted went to finished hosts.
+        outcome = `stopped by the bench after ${Math.round(o.budgetMs / 1000)} s, hosts in flight then finished`;
+        await chat.say('!rolling stop');
+        await finishInFlight(rekick, chat);
+        break;
+      }
+    }
+  } finally {
+    loop.disable();
+    clearInterval(rssTimer);
+  }
+  const cpu = process.cpuUsage(cpu0);
+  const wallS = (Date.now() - started) / 1000;
+  const peersCpu = peers.cpuSeconds() - peersCpu0;
+  const run = rekick.store.getRolling()!;
+  const reinstalled = rekick.store.listJobs({ states: ['succeeded'] }).length;
+  const endWriteMs = await timeStoreWrite(rekick.store, run.done.at(-1) ?? run.order[0]!);
+  const storeBytes = statSync(config.store).size;
+  const jobsKept = rekick.store.listJobs().length;
+
+  await rekick.stop('bench done');
+  await peers.stop();
+  log.flush();
+
+  const cpuMs = (cpu.user + cpu.system) / 1000;
+  note(
+    `fleet: run ${outcome}: ${reinstalled} reinstalled, ${run.failed.length} failed of ${run.order.length} (${builders} builders) in ${wallS.toFixed(1)} s; ` +
+      `rekick CPU ${(cpuMs / 1000).toFixed(1)} s (${((cpuMs / 1000 / wallS) * 100).toFixed(0)}% of one core), peers' CPU ${peersCpu.toFixed(1)} s`,
+  );
+  if (run.failed.length) note(`fleet: first failures: ${run.failed.slice(0, 3).map((f) => `${f.host} (${f.step}): ${f.message}`).join('; ')}`);
+  note(`fleet: ${store.writes} durable store writes (${(store.writes / Math.max(1, reinstalled)).toFixed(1)} per host reinstalled)`);
+  note(`fleet: store ${(storeBytes / 1024).toFixed(0)} KiB with ${jobsKept} jobs kept; write after the first host ${firstWaveWriteMs?.toFixed(1) ?? '?'} ms, at the end ${endWriteMs.toFixed(1)} ms`);
+  if (o.hosts < 1000) note(`fleet: scaled down to ${o.hosts} hosts (--hosts); the issue's figure is for 1,000`);
+  if (reinstalled < run.order.length) note(`fleet: the run did not complete; figures are over the ${reinstalled} hosts reinstalled`);
+
+  report('fleet-cpu-per-host', reinstalled ? cpuMs / reinstalled : Number.NaN, 'ms', '< 20 ms');
+  report('fleet-peak-rss', peakRss / 1024 / 1024, 'MB', '< 250 MB');
+  report('fleet-loop-delay-p99', loop.percentile(99) / 1e6, 'ms', '< 20 ms');
+  report('fleet-store-write', endWriteMs, 'ms', `not growing with history (${firstWaveWriteMs?.toFixed(1) ?? '?'} ms after the first host; store ${(storeBytes / 1024).toFixed(0)} KiB)`);
+  if (!o.keep) rmSync(dir, { recursive: true, force: true });
+}
+
+/** The median of 5 durable rewrites of a finished job, unchanged (the store writes the whole document each time). */
+async function timeStoreWrite(store: { listJobs(f?: { host?: string; limit?: number }): Job[]; saveJob(j: Job): Promise<void> }, host: string): Promise<number> {
+  const job = store.listJobs({ host, limit: 1 })[0];
+  if (!job) return Number.NaN;
+  const times: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const t = performance.now();
+    await store.saveJob(job);
+    times.push(performance.now() - t);
+  }
+  return median(times);
+}
+
+/** Approves whatever waits (a stopped run approves nothing more) until no job is active. */
+async function finishInFlight(rekick: Rekick, chat: BenchChat): Promise<void> {
+  for (;;) {
+    const active = rekick.store.listJobs({ states: ACTIVE_JOB_STATES });
+    if (!active.length) return;
+    if (active.some((j) => j.state === 'awaiting-approval')) await chat.say('!approve all');
+    await sleep(500);
+  }
+}
+
+/** The store, counting its durable writes. */
+function countWrites(store: Store): Store & { writes: number } {
+  let writes = 0;
+  const WRITES = new Set(['saveJob', 'saveJobs', 'saveHost', 'saveRolling', 'appendAudit']);
+  return new Proxy(store as Store & { writes: number }, {
+    get(target, prop) {
+      if (prop === 'writes') return writes;
+      const value = Reflect.get(target, prop, target);
+      if (typeof value !== 'function') return value;
+      if (!WRITES.has(String(prop))) return value.bind(target);
+      return (...args: unknown[]) => {
+        writes++;
+        return value.apply(target, args);
+      };
+    },
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,0 +1,67 @@
+/**
+ * `npm run bench [-- NAME... --hosts N ...]`: runs the benchmarks (all by default, one after another) and repeats
+ * their figures at the end. Names: fleet, chat, ssh-return, postinstall.
+ */
+import { parseArgs } from 'node:util';
+import { benchChatToDisable } from './chat-to-disable';
+import { benchFleet } from './fleet';
+import { figureLine, machine, note, reportedFigures } from './report';
+
+const BENCHES: Record<string, (v: Record<string, string | boolean | undefined>) => Promise<void>> = {
+  fleet: (v) =>
+    benchFleet({
+      hosts: v.hosts ? Number(v.hosts) : undefined,
+      budgetMs: v.budget ? Number(v.budget) * 1000 : undefined,
+      keep: Boolean(v.keep),
+    }),
+  chat: (v) => benchChatToDisable({ runs: v.runs ? Number(v.runs) : undefined }),
+};
+
+async function main(): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: process.argv.slice(2),
+    options: {
+      hosts: { type: 'string' },
+      budget: { type: 'string' },
+      runs: { type: 'string' },
+      keep: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h' },
+    },
+    allowPositionals: true,
+  });
+  if (values.help) {
+    process.stdout.write(`usage: npm run bench -- [${Object.keys(BENCHES).join('|')}]... [--hosts N] [--budget SECONDS] [--runs N] [--keep]\n`);
+    return 0;
+  }
+  const names = positionals.length ? positionals : Object.keys(BENCHES);
+  const unknown = names.filter((n) => !BENCHES[n]);
+  if (unknown.length) {
+    process.stderr.write(`unknown benchmark ${unknown.join(', ')}; known: ${Object.keys(BENCHES).join(', ')}\n`);
+    return 2;
+  }
+  process.stdout.write(`rekick benchmarks on ${machine()}\n`);
+  const started = Date.now();
+  let failed = 0;
+  for (const name of names) {
+    const t = Date.now();
+    process.stdout.write(`\n== ${name}\n`);
+    try {
+      await BENCHES[name]!(values);
+    } catch (err) {
+      failed++;
+      process.stdout.write(`bench ${name} failed: ${(err as Error)?.stack ?? String(err)}\n`);
+    }
+    note(`${name} took ${((Date.now() - t) / 1000).toFixed(0)} s`);
+  }
+  process.stdout.write(`\n== figures (${((Date.now() - started) / 1000).toFixed(0)} s in all, ${machine()})\n`);
+  for (const f of reportedFigures()) process.stdout.write(`${figureLine(f)}\n`);
+  return failed ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    process.stderr.write(`${(err as Error)?.stack ?? String(err)}\n`);
+    process.exit(1);
+  },
+);

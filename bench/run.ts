@@ -5,6 +5,8 @@
 import { parseArgs } from 'node:util';
 import { benchChatToDisable } from './chat-to-disable';
 import { benchFleet } from './fleet';
+import { benchPostinstall } from './postinstall';
+import { benchSshReturn } from './ssh-return';
 import { figureLine, machine, note, reportedFigures } from './report';
 
 const BENCHES: Record<string, (v: Record<string, string | boolean | undefined>) => Promise<void>> = {
@@ -15,6 +17,8 @@ const BENCHES: Record<string, (v: Record<string, string | boolean | undefined>) 
       keep: Boolean(v.keep),
     }),
   chat: (v) => benchChatToDisable({ runs: v.runs ? Number(v.runs) : undefined }),
+  postinstall: (v) => benchPostinstall({ hosts: v.builders ? Number(v.builders) : undefined }),
+  'ssh-return': (v) => benchSshReturn({ trials: v.trials ? Number(v.trials) : undefined }),
 };
 
 async function main(): Promise<number> {
@@ -24,13 +28,15 @@ async function main(): Promise<number> {
       hosts: { type: 'string' },
       budget: { type: 'string' },
       runs: { type: 'string' },
+      trials: { type: 'string' },
+      builders: { type: 'string' },
       keep: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     },
     allowPositionals: true,
   });
   if (values.help) {
-    process.stdout.write(`usage: npm run bench -- [${Object.keys(BENCHES).join('|')}]... [--hosts N] [--budget SECONDS] [--runs N] [--keep]\n`);
+    process.stdout.write(`usage: npm run bench -- [${Object.keys(BENCHES).join('|')}]... [--hosts N] [--budget SECONDS] [--runs N] [--trials N] [--builders N] [--keep]\n`);
     return 0;
   }
   const names = positionals.length ? positionals : Object.keys(BENCHES);

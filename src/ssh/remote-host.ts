@@ -234,6 +234,8 @@ function tcpConnect(target: HostTarget, timeoutMs: number, signal?: AbortSignal)
   });
 }
 
+/** How long a command killed by a foreign signal waits to see whether its connection drops too. */
+const SIGNAL_DEATH_GRACE_MS = 300;
 const KILL_GRACE_MS = 3000;
 
 class SshRemoteHost implements RemoteHost {
@@ -377,7 +379,18 @@ class SshRemoteHost implements RemoteHost {
           exitCode = code ?? null;
           if (sig) exitSignal = sig;
         });
-        stream.on('close', finish);
+        stream.on('close', () => {
+          // A command killed by a signal we did not send may have died with its host (sshd stopping kills its
+          // sessions first): wait a moment for the connection to drop, and call that a lost connection.
+          if (exited && exitSignal && !killedBy) {
+            setTimeout(() => {
+              if (this.closed) exited = false;
+              finish();
+            }, SIGNAL_DEATH_GRACE_MS);
+            return;
+          }
+          finish();
+        });
         stream.on('error', () => undefined);
         stream.end(options.stdin ?? undefined);
       });

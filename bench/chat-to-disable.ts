@@ -12,6 +12,7 @@ import { loadConfig } from '../src/config/load';
 import { createRekick } from '../src/main';
 import type { Identity } from '../src/types';
 import { startKojiPeer } from './koji-peer';
+import { withDefaults } from './options';
 import { note, report } from './report';
 import { describeSamples, percentile } from './stats';
 
@@ -25,7 +26,7 @@ const OPERATOR = { account: 'kevin', password: 'kevin-bench-pw' };
 const BOT = { account: 'rekick', password: 'rekick-bench-pw' };
 
 export async function benchChatToDisable(options: Partial<ChatBenchOptions> = {}): Promise<void> {
-  const o = { runs: 200, hosts: 20, ...options };
+  const o = withDefaults({ runs: 200, hosts: 20 }, options);
   // The operator's class allows a burst (the bench sends one line, then waits): fakelag would only add the
   // server's own pacing to a figure that starts at rekick anyway. rekick's own output is paced by its adapter.
   const net = await startIrcNetwork({ accounts: [BOT, OPERATOR], clientClass: { threshold: 100, commandrate: 10_000 } });

@@ -18,6 +18,7 @@ import { createRekick, type Rekick } from '../src/main';
 import { ACTIVE_JOB_STATES, type Job } from '../src/types';
 import { createBenchChat, type BenchChat } from './bench-chat';
 import { startLabPeersProcess } from './lab-peers-process';
+import { withDefaults } from './options';
 import { note, report } from './report';
 import { median } from './stats';
 
@@ -33,10 +34,10 @@ export interface FleetBenchOptions {
 /** A group the bench gives every builder, so the run is `!rolling start 0.1 group:bench-builders`. */
 const BENCH_GROUP = 'bench-builders';
 
-export const FLEET_DEFAULTS: FleetBenchOptions = { hosts: 1000, fraction: 0.1, budgetMs: 200_000, logLevel: 'info', keep: false };
+export const FLEET_DEFAULTS: FleetBenchOptions = { hosts: 1000, fraction: 0.1, budgetMs: 150_000, logLevel: 'info', keep: false };
 
 export async function benchFleet(options: Partial<FleetBenchOptions> = {}): Promise<void> {
-  const o = { ...FLEET_DEFAULTS, ...options };
+  const o = withDefaults(FLEET_DEFAULTS, options);
   const dir = mkdtempSync(path.join(tmpdir(), 'rekick-bench-fleet-'));
   note(`fleet: ${o.hosts} simulated builders (rekick lab --peers-only --fast) in a child process, rolling at ${o.fraction}, auto-approve; state in ${dir}`);
   const t0 = Date.now();

@@ -12,6 +12,7 @@ import { runPostinstall } from '../src/ssh/postinstall';
 import { createSshConnector } from '../src/ssh/remote-host';
 import { startSshdFleet, type SshdFleet } from '../test/integration/helpers/sshd';
 import { runAnsiblePlaybook } from './ansible-run';
+import { withDefaults } from './options';
 import { note, report } from './report';
 
 export interface PostinstallBenchOptions {
@@ -22,7 +23,7 @@ const FILES = 10;
 const COMMANDS = 20;
 
 export async function benchPostinstall(options: Partial<PostinstallBenchOptions> = {}): Promise<void> {
-  const o = { hosts: 50, ...options };
+  const o = withDefaults({ hosts: 50 }, options);
   const t0 = Date.now();
   const names = Array.from({ length: o.hosts }, (_, i) => `buildarm-${String(i + 1).padStart(2, '0')}`);
   const fleet = await startSshdFleet(names.map((name) => ({ name, kind: 'baremetal' as const })));

@@ -14,6 +14,7 @@ import { createSshConnector } from '../src/ssh/remote-host';
 import { waitForSsh } from '../src/ssh/wait-ssh';
 import { canConnect, startSshdFleet, type SimHost } from '../test/integration/helpers/sshd';
 import { runAnsiblePlaybook } from './ansible-run';
+import { withDefaults } from './options';
 import { note, report } from './report';
 import { describeSamples, median } from './stats';
 
@@ -26,7 +27,7 @@ export interface SshReturnOptions {
 const NAME = 'buildarm-return';
 
 export async function benchSshReturn(options: Partial<SshReturnOptions> = {}): Promise<void> {
-  const o = { trials: 7, downS: [2.5, 4.5] as [number, number], ...options };
+  const o = withDefaults<SshReturnOptions>({ trials: 7, downS: [2.5, 4.5] }, options);
   const fleet = await startSshdFleet([{ name: NAME, kind: 'baremetal' }]);
   const rekickTimes: number[] = [];
   const ansibleTimes: number[] = [];

@@ -16,6 +16,7 @@ import { createDrivers } from './drivers';
 import { Executor } from './executor/executor';
 import { createSteps } from './steps';
 import { createRollingScheduler } from './rolling/scheduler';
+import type { RollingScheduler } from './rolling/types';
 import { createKojiClient } from './koji/client';
 import type { KojiClient } from './koji/types';
 import { createSshConnector } from './ssh/remote-host';
@@ -48,6 +49,7 @@ export interface Rekick {
   koji: KojiClient;
   adapters: ChatAdapter[];
   hostStates: KojiHostStates;
+  rolling: RollingScheduler;
   http?: HttpServer;
   start(): Promise<void>;
   stop(reason?: string): Promise<void>;
@@ -126,6 +128,7 @@ export async function createRekick(options: RekickOptions): Promise<Rekick> {
     koji,
     adapters,
     hostStates,
+    rolling,
     get http() {
       return http;
     },

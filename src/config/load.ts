@@ -103,14 +103,16 @@ function resolvePaths(config: Config, baseDir: string): Config {
     const obj = (c as unknown as Record<string, Record<string, string | undefined>>)[section];
     if (obj?.[key]) obj[key] = abs(obj[key]!);
   }
-  c.postinstall.files = c.postinstall.files.map((f) => ({
-    ...f,
-    template: f.template && abs(f.template),
-    source: f.source && abs(f.source),
-  }));
-  if (c.postinstall.playbook) {
-    c.postinstall.playbook.path = abs(c.postinstall.playbook.path);
-    if (c.postinstall.playbook.inventory) c.postinstall.playbook.inventory = abs(c.postinstall.playbook.inventory);
+  for (const section of [c.postinstall, c.virthostPostinstall]) {
+    section.files = section.files.map((f) => ({
+      ...f,
+      template: f.template && abs(f.template),
+      source: f.source && abs(f.source),
+    }));
+    if (section.playbook) {
+      section.playbook.path = abs(section.playbook.path);
+      if (section.playbook.inventory) section.playbook.inventory = abs(section.playbook.inventory);
+    }
   }
   return c;
 }

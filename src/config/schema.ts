@@ -192,6 +192,9 @@ export const configSchema = z.strictObject({
   roles: rolesSchema.prefault({}),
   installer: installerSchema,
   postinstall: postinstallSchema.prefault({}),
+  virthostPostinstall: postinstallSchema
+    .prefault({})
+    .describe('steps 6 and 7 for hosts of kind virthost (they are no Koji builders: no kojid); same keys as postinstall'),
   timeouts: timeoutsSchema.prefault({}),
   retry: retrySchema.prefault({}).describe('retries of steps that are safe to retry, after a retryable error'),
   rolling: rollingSchema.prefault({}),

@@ -100,6 +100,7 @@ export async function startLabPeers(options: { hosts: number; dir?: string; fast
       commands: ['hostnamectl set-hostname {host}', 'systemctl enable kojid'],
       verify: ['systemctl is-active kojid'],
     },
+    virthostPostinstall: { commands: ['hostnamectl set-hostname {host}'], verify: ['test -d /etc'] },
     timeouts: options.fast ? { drain: '30s', sshReturn: '30s', step: '30s' } : { drain: '10m', sshReturn: '5m', step: '5m' },
     retry: { attempts: 3, backoff: '500ms', maxBackoff: '5s' },
     rolling: { fraction: 0.25, failureBudget: 2 },

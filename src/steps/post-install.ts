@@ -6,6 +6,7 @@ import { runPlaybook } from '../ssh/ansible';
 import { runPostinstall } from '../ssh/postinstall';
 import type { Step } from './types';
 import { afterReinstallKeyMode } from './wait-ssh';
+import { postinstallConfig } from './postinstall-for';
 
 export const postInstallStep: Step = {
   name: 'post-install',
@@ -13,7 +14,8 @@ export const postInstallStep: Step = {
   retry: true,
   abortable: false,
   async run(ctx) {
-    const { config, host } = ctx;
+    const { host } = ctx;
+    const config = postinstallConfig(ctx.config, host);
     if (config.postinstall.playbook) {
       await runPlaybook(host, config.postinstall.playbook, {
         onLine: ctx.output,

@@ -6,6 +6,7 @@ import { rebootHost } from '../ssh/reboot';
 import { runVerify } from '../ssh/postinstall';
 import { waitForSsh } from '../ssh/wait-ssh';
 import type { Step } from './types';
+import { postinstallConfig } from './postinstall-for';
 
 export const rebootVerifyStep: Step = {
   name: 'reboot-verify',
@@ -30,7 +31,7 @@ export const rebootVerifyStep: Step = {
     const remote = await connector.connect(target, { hostKeyMode: 'strict', signal });
     try {
       ctx.progress('verifying');
-      await runVerify(remote, ctx.host, ctx.config, { onLine: ctx.output, signal });
+      await runVerify(remote, ctx.host, postinstallConfig(ctx.config, ctx.host), { onLine: ctx.output, signal });
     } finally {
       await remote.close();
     }

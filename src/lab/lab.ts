@@ -14,7 +14,8 @@ import { startHubStandin } from '../koji/hub-standin';
 import { createTestCa, issueClientCert, issueServerCert } from '../pki/test-ca';
 import { labHosts, type LabHost } from './lab-hosts';
 import { generateEd25519KeyPair } from './ssh-keys';
-import { createSimFleet } from './sim-fleet';
+import { createSimFleet, type SimFleet } from './sim-fleet';
+import type { HubStandin } from '../koji/hub-standin';
 
 export interface LabOptions {
   hosts: number;
@@ -28,6 +29,9 @@ export interface LabPeers {
   dir: string;
   configPath: string;
   hubUrl: string;
+  /** The simulated builders (tests inject faults into them) and the hub stand-in (tests read its calls). */
+  fleet: SimFleet;
+  hub: HubStandin;
   stop(): Promise<void>;
 }
 
@@ -116,6 +120,8 @@ export async function startLabPeers(options: { hosts: number; dir?: string; fast
     dir,
     configPath,
     hubUrl: hub.url,
+    fleet,
+    hub,
     async stop() {
       await fleet.stop();
       await hub.stop();

@@ -39,11 +39,19 @@ describe('rolling over the lab fleet', () => {
     for (const name of recent) await store.saveHost({ name, lastReinstalledAt: new Date(Date.now() - day).toISOString() });
     for (const name of old) await store.saveHost({ name, lastReinstalledAt: new Date(Date.now() - 30 * day).toISOString() });
     let maxInFlight = 0;
+    let maxGuestsPerVirthost = 0;
+    let virthostWithGuest = false;
+    const byName = new Map(config.hosts.map((h) => [h.name, h]));
     const started: string[] = [];
     const notices: string[] = [];
     executor.on((e: ExecutorEvent) => {
       const inFlight = store.listJobs({ states: ACTIVE_JOB_STATES }).length;
       maxInFlight = Math.max(maxInFlight, inFlight);
+      const active = store.listJobs({ states: ACTIVE_JOB_STATES }).map((j) => byName.get(j.host)!);
+      const perVirthost = new Map<string, number>();
+      for (const h of active) if (h.virthost) perVirthost.set(h.virthost, (perVirthost.get(h.virthost) ?? 0) + 1);
+      maxGuestsPerVirthost = Math.max(maxGuestsPerVirthost, ...perVirthost.values(), 0);
+      if (active.some((h) => h.kind === 'virthost' && perVirthost.has(h.name))) virthostWithGuest = true;
       if (e.type === 'job-queued') started.push(e.job.host);
       if (e.type === 'notice') notices.push(e.text);
     });
@@ -57,6 +65,9 @@ describe('rolling over the lab fleet', () => {
     expect(rekick.rolling.current()?.state, JSON.stringify(rekick.rolling.current()?.failed)).toBe('finished');
     expect(maxInFlight).toBeLessThanOrEqual(5);
     expect(maxInFlight).toBe(5);
+    // Mixed fleet: rolling.maxPerVirthost (default 1) guest per virthost, and never a virthost with a guest.
+    expect(maxGuestsPerVirthost).toBe(1);
+    expect(virthostWithGuest).toBe(false);
     expect(new Set(started)).toEqual(new Set(builders));
     // Never reinstalled (unknown) counts as oldest, then a month ago, then yesterday last.
     const at = (n: string) => started.indexOf(n);

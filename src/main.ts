@@ -95,9 +95,18 @@ export async function createRekick(options: RekickOptions): Promise<Rekick> {
     const { createIrcAdapter } = await import('./chat/irc');
     adapters.push(createIrcAdapter({ config: config.irc, log: log.child({ component: 'irc' }) }));
   }
+  // Slack is served by rekick's one HTTP server under /slack/ (see httpConfig below), never a second listener.
+  let slackListener: import('node:http').RequestListener | undefined;
   if (config.slack && options.chat?.slack !== false) {
     const { createSlackAdapter } = await import('./chat/slack');
-    adapters.push(createSlackAdapter({ config: config.slack, log: log.child({ component: 'slack' }) }));
+    const slack = createSlackAdapter({
+      config: config.slack,
+      log: log.child({ component: 'slack' }),
+      mounted: true,
+      onRejected: (entry) => executor!.audit(entry),
+    });
+    slackListener = slack.requestListener;
+    adapters.push(slack);
   }
 
   const hostStates = new KojiHostStates(koji, log.child({ component: 'koji-states' }));
@@ -118,7 +127,8 @@ export async function createRekick(options: RekickOptions): Promise<Rekick> {
   const notifier = createNotifier({ executor, adapters, log: log.child({ component: 'notifier' }) });
   const exec = executor;
   const metrics = createMetrics({ config, store, executor: exec, hostStates });
-  const httpConfig = config.http ?? options.http;
+  // With Slack on and no `http:` section, Slack's port (on every address, as Slack must reach it) serves it all.
+  const httpConfig = config.http ?? options.http ?? (slackListener && config.slack ? { host: '0.0.0.0', port: config.slack.port } : undefined);
   let http: HttpServer | undefined;
 
   return {
@@ -148,6 +158,7 @@ export async function createRekick(options: RekickOptions): Promise<Rekick> {
           host: httpConfig.host,
           port: httpConfig.port,
           token: config.http?.token,
+          mounts: slackListener ? [{ prefix: '/slack/', handler: slackListener }] : undefined,
         });
         log.info({ url: http.url }, 'status page and API listening');
       }

@@ -107,7 +107,7 @@ export function createRouter(options: RouterOptions): Router {
       await adapter.send(message.origin, {
         text,
         kind: 'reply',
-        ephemeralTo: opts?.refusal && message.isSlashCommand ? message.user : undefined,
+        ephemeralTo: opts?.refusal && (message.isSlashCommand || message.interactive) ? message.user : undefined,
       });
     };
   };

@@ -4,14 +4,15 @@
  * the slash command and Approve/Deny clicks become ChatMessages. Each job gets one parent message per channel,
  * updated in place with a step table (and buttons while it awaits approval); its step lines go to the thread.
  */
-import type { Server } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { App } from '@slack/bolt';
+import { App, HTTPReceiver } from '@slack/bolt';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema';
 import type { Identity, Job, Origin } from '../types';
 import type { ChatAdapter, ChatMessage, MessageHandler, OutgoingMessage } from './chat-adapter';
 import { boltLogger } from './slack-logger';
+import { createSlackRequestGuard, type SlackRejection } from './slack-request-guard';
 import { APPROVE_ACTION, DENY_ACTION, escapeMrkdwn, parentBlocks, parentText } from './slack-render';
 
 type BoltApp = App;
@@ -30,11 +31,26 @@ export interface SlackAdapterOptions {
   /** Answer Slack only after the handler has run (deterministic tests; Slack wants an answer within 3 s). */
   processBeforeResponse?: boolean;
   now?: () => Date;
+  /**
+   * Do not listen: serve Slack through `requestListener` mounted on another HTTP server (rekick's, under
+   * /slack/). Default: listen on `config.port` (every address, or `listenHost`).
+   */
+  mounted?: boolean;
+  /** Every refused request (bad signature, stale timestamp, replay), for the audit log. */
+  onRejected?: (entry: SlackRejection) => void | Promise<void>;
 }
 
+/** Where Slack sends events, slash commands and clicks. */
+export const SLACK_EVENTS_PATH = '/slack/events';
+
 export interface SlackAdapter extends ChatAdapter {
-  /** The port the HTTP receiver listens on (when config.port is 0). */
+  /** The port the HTTP receiver listens on (when config.port is 0); 0 when mounted or not started. */
   port(): number;
+  /**
+   * Slack's endpoint as a request handler (signature, timestamp and replay checks, then Bolt), for mounting on
+   * rekick's HTTP server; answers 503 until the adapter is started. Other paths: 404.
+   */
+  requestListener: RequestListener;
   /** The parent message of a job in a channel, if posted. */
   parentOf(jobId: string, channel: string): { channel: string; ts: string } | undefined;
 }
@@ -95,15 +111,46 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
     }
   }
 
+  const guard = createSlackRequestGuard({ signingSecret: config.signingSecret, log, onRejected: options.onRejected, now: () => now().getTime() });
+  let receiver: HTTPReceiver | undefined;
+
+  function plain(res: ServerResponse, status: number, text: string): void {
+    res.writeHead(status, { 'content-type': 'text/plain' });
+    res.end(text);
+  }
+
+  async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    if (path !== SLACK_EVENTS_PATH) return plain(res, 404, `no such Slack endpoint: ${path} (Slack's requests go to ${SLACK_EVENTS_PATH})\n`);
+    if (req.method !== 'POST') return plain(res, 405, 'POST only\n');
+    const current = receiver;
+    if (!current) return plain(res, 503, 'the Slack adapter is not started\n');
+    if ((await guard(req, res)) === 'done') return;
+    current.requestListener(req, res);
+  }
+
+  const requestListener: RequestListener = (req, res) => {
+    serve(req, res).catch((err: unknown) => {
+      log.error({ err }, 'Slack request failed');
+      if (!res.headersSent) plain(res, 500, 'internal error\n');
+      else res.end();
+    });
+  };
+
   function buildApp(): BoltApp {
-    const a = new App({
+    receiver = new HTTPReceiver({
       signingSecret: config.signingSecret,
+      endpoints: [SLACK_EVENTS_PATH],
+      processBeforeResponse: options.processBeforeResponse ?? false,
+      logger: boltLogger(log),
+    });
+    const a = new App({
+      receiver,
       // authorize instead of token: no auth.test in the constructor, so a Web API that is down cannot crash us.
       authorize: async () => {
         await whoAmI(a.client);
         return { botToken: config.token, botId, botUserId };
       },
-      processBeforeResponse: options.processBeforeResponse ?? false,
       logger: boltLogger(log),
       clientOptions: {
         slackApiUrl: config.apiUrl,
@@ -200,17 +247,31 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
     async start(handler: MessageHandler) {
       onMessage = handler;
       app = buildApp();
-      server = (await app.start({ port: config.port, host: options.listenHost })) as Server;
+      if (!options.mounted) {
+        const s = createServer(requestListener);
+        await new Promise<void>((resolve, reject) => {
+          s.once('error', reject);
+          s.listen(config.port, options.listenHost, () => resolve());
+        });
+        server = s;
+        log.info({ port: (s.address() as AddressInfo).port }, 'Slack receiver listening');
+      }
       ready = true;
-      log.info({ port: (server.address() as AddressInfo).port }, 'Slack receiver listening');
       void whoAmI(app.client);
     },
     async stop() {
       ready = false;
       await Promise.allSettled([...chains.values()]);
-      if (app) await app.stop();
+      const s = server;
+      receiver = undefined;
       app = undefined;
       server = undefined;
+      if (s) {
+        await new Promise<void>((resolve) => {
+          s.closeAllConnections();
+          s.close(() => resolve());
+        });
+      }
     },
     async send(target: Origin, message: OutgoingMessage) {
       if (!app) throw new Error('Slack adapter is not started');
@@ -237,6 +298,7 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
     port() {
       return server ? (server.address() as AddressInfo).port : 0;
     },
+    requestListener,
     parentOf(jobId: string, channel: string) {
       const p = parents.get(`${jobId}\u0000${channel}`);
       return p ? { channel: p.channel, ts: p.ts } : undefined;

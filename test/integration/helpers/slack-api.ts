@@ -186,6 +186,10 @@ export function eventBody(event: { type?: 'message' | 'app_mention'; user: strin
   });
 }
 
+let triggerSeq = 0;
+/** Slack gives every slash command and click its own trigger_id (rekick refuses a repeated one as a replay). */
+const nextTriggerId = () => `${++triggerSeq}.${Date.now()}.${Math.random().toString(36).slice(2, 10)}`;
+
 /** The form body of a `/rekick TEXT` slash command. */
 export function slashBody(cmd: { user: string; userName?: string; channel: string; text: string; responseUrl: string }): string {
   return new URLSearchParams({
@@ -200,7 +204,7 @@ export function slashBody(cmd: { user: string; userName?: string; channel: strin
     text: cmd.text,
     api_app_id: 'A0REKICK',
     response_url: cmd.responseUrl,
-    trigger_id: '123.456.abc',
+    trigger_id: nextTriggerId(),
   }).toString();
 }
 
@@ -213,7 +217,7 @@ export function clickBody(click: { user: string; userName?: string; channel: str
     api_app_id: 'A0REKICK',
     token: 'legacy-unused',
     container: { type: 'message', message_ts: click.messageTs, channel_id: click.channel, is_ephemeral: false },
-    trigger_id: '123.456.def',
+    trigger_id: nextTriggerId(),
     channel: { id: click.channel, name: 'builders' },
     message: { type: 'message', ts: click.messageTs, text: 'reinstall', user: BOT_USER_ID, bot_id: BOT_ID },
     response_url: click.responseUrl,

@@ -19,7 +19,7 @@ import { createRollingScheduler } from './rolling/scheduler';
 import type { RollingScheduler } from './rolling/types';
 import { createKojiClient } from './koji/client';
 import type { KojiClient } from './koji/types';
-import { createSshConnector } from './ssh/remote-host';
+import { sshConnectorFor } from './ssh/remote-host';
 import { KojiHostStates } from './koji/host-states';
 import { kojiOutageNotices } from './koji/outage-notices';
 import { createMetrics } from './http/metrics';
@@ -70,14 +70,7 @@ export async function createRekick(options: RekickOptions): Promise<Rekick> {
     });
   const connector =
     options.connector ??
-    createSshConnector({
-      user: config.ssh.user,
-      privateKey: config.ssh.key,
-      knownHostsPath: config.ssh.knownHosts,
-      connectTimeoutMs: config.ssh.connectTimeout,
-      commandTimeoutMs: config.ssh.commandTimeout,
-      log: log.child({ component: 'ssh' }),
-    });
+    sshConnectorFor(config.ssh, log.child({ component: 'ssh' }));
   executor = new Executor({
     config,
     store,

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
+import type { Config } from '../config/schema';
 import type { Logger } from 'pino';
 import ssh2, { type Client, type ClientChannel, type ConnectConfig } from 'ssh2';
 import { CancelledError, CodedError, StepError } from '../errors';
@@ -60,6 +61,18 @@ export function abortReason(signal: AbortSignal): Error {
 
 export function createSshConnector(options: SshConnectorOptions): RemoteConnector {
   return new SshConnector(options);
+}
+
+/** The connector for the config's `ssh:` section (what production and end-to-end tests use). */
+export function sshConnectorFor(ssh: Config['ssh'], log: Logger): RemoteConnector {
+  return createSshConnector({
+    user: ssh.user,
+    privateKey: ssh.key,
+    knownHostsPath: ssh.knownHosts,
+    connectTimeoutMs: ssh.connectTimeout,
+    commandTimeoutMs: ssh.commandTimeout,
+    log,
+  });
 }
 
 class SshConnector implements RemoteConnector {

@@ -20,7 +20,7 @@ import { Executor } from '../../src/executor/executor';
 import { createKojiClient } from '../../src/koji/client';
 import { startHubStandin, type HubStandin } from '../../src/koji/hub-standin';
 import { createKojiTestPki, type KojiTestPki } from '../../src/pki/koji-pki';
-import { createSshConnector } from '../../src/ssh/remote-host';
+import { sshConnectorFor } from '../../src/ssh/remote-host';
 import { createSteps } from '../../src/steps';
 import type { ExecutorEvent, Job } from '../../src/types';
 import { LowdbStore } from '../../store/lowdb-store';
@@ -161,14 +161,7 @@ async function rig(storeFile: string, options: ConfigOptions = {}): Promise<Rig>
   const store = new LowdbStore(storeFile, { log: log.child({ component: 'store' }) });
   await store.open();
   const koji = createKojiClient({ ...config.koji, retry: { baseMs: 20, maxMs: 100, maxElapsedMs: 10_000 }, log: log.child({ component: 'koji' }) });
-  const connector = createSshConnector({
-    user: config.ssh.user,
-    privateKey: config.ssh.key,
-    knownHostsPath: config.ssh.knownHosts,
-    connectTimeoutMs: config.ssh.connectTimeout,
-    commandTimeoutMs: config.ssh.commandTimeout,
-    log: log.child({ component: 'ssh' }),
-  });
+  const connector = sshConnectorFor(config.ssh, log.child({ component: 'ssh' }));
   const executor = new Executor({
     config,
     store,

@@ -52,8 +52,10 @@ export class StepError extends CodedError {
 
 /** A step ran past its timeout. */
 export class StepTimeoutError extends StepError {
-  constructor(what: string, timeoutMs: number, options: { outputTail?: string[] } = {}) {
-    super('E_TIMEOUT', `${what} did not finish within ${formatDuration(timeoutMs)}`, {
+  /** `lastState`: what the step last reported it was waiting for (e.g. wait-ssh's "down (no TCP connection)"). */
+  constructor(what: string, timeoutMs: number, options: { outputTail?: string[]; lastState?: string } = {}) {
+    const last = options.lastState ? `; last state: ${options.lastState}` : '';
+    super('E_TIMEOUT', `${what} did not finish within ${formatDuration(timeoutMs)}${last}`, {
       retryable: false,
       outputTail: options.outputTail,
     });

@@ -188,7 +188,8 @@ export class JobRunner {
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        const err = new StepTimeoutError(`${step.name} on ${host.name}`, timeoutMs, { outputTail: record.outputTail });
+        const lastState = record.progress?.startsWith(`${host.name}: `) ? record.progress.slice(host.name.length + 2) : record.progress;
+        const err = new StepTimeoutError(`${step.name} on ${host.name}`, timeoutMs, { outputTail: record.outputTail, lastState });
         controller.abort(err);
         reject(err);
       }, timeoutMs);

@@ -6,8 +6,9 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createIrcAdapter, type IrcAdapter } from '../../src/chat/irc';
 import type { OutgoingMessage } from '../../src/chat/chat-adapter';
-import { STEP_NAMES, type ExecutorEvent, type Job, type StepName } from '../../src/types';
+import { type ExecutorEvent, type Job, type StepName } from '../../src/types';
 import { connectIrcUser, startGate, startIrcNetwork, type Gate, type IrcNetwork, type IrcUser } from './helpers/ircd';
+import { makeJob } from '../fakes/jobs';
 
 const CHANNEL = '#builders';
 let net: IrcNetwork;
@@ -40,20 +41,7 @@ function makeBot(port: number, nick: string, extra: Partial<Parameters<typeof cr
 }
 
 function job(host: string): Job {
-  const now = new Date().toISOString();
-  return {
-    id: `job-${host}`,
-    host,
-    state: 'running',
-    createdAt: now,
-    updatedAt: now,
-    requestedBy: { source: 'irc', id: 'kevin', display: 'kevin' },
-    origin: { adapter: 'irc', room: CHANNEL },
-    options: {},
-    steps: STEP_NAMES.map((name) => ({ name, status: 'pending', attempts: 0 })),
-    current: 0,
-    data: {},
-  };
+  return makeJob({ host, id: `job-${host}`, origin: { adapter: 'irc', room: CHANNEL } });
 }
 
 function progress(host: string, step: StepName, index: number, done: boolean): OutgoingMessage {

@@ -1,26 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { renderEvent, renderHosts, renderJob, renderQueue, renderStatus } from '../../src/chat/render';
 import { STEP_NAMES, type ExecutorEvent, type Job } from '../../src/types';
+import { makeJob } from '../fakes/jobs';
 
 const kevin = { source: 'irc' as const, id: 'kevin', display: 'kevin' };
 const nirik = { source: 'irc' as const, id: 'nirik', display: 'nirik' };
 const NOW = new Date('2025-06-01T12:00:00Z');
 
 function job(partial: Partial<Job> = {}): Job {
-  return {
-    id: 'j1',
-    host: 'buildarm-03',
-    state: 'running',
-    createdAt: '2025-06-01T11:00:00Z',
-    updatedAt: '2025-06-01T11:00:00Z',
-    requestedBy: kevin,
-    origin: { adapter: 'irc', room: '#builders' },
-    options: {},
-    steps: STEP_NAMES.map((name) => ({ name, status: 'pending', attempts: 0 })),
-    current: 0,
-    data: {},
-    ...partial,
-  };
+  return makeJob({ id: 'j1', host: 'buildarm-03', createdAt: '2025-06-01T11:00:00Z', requestedBy: kevin, ...partial });
 }
 
 const disabled = () => {

@@ -4,27 +4,23 @@ import { MemoryStore } from '../../store/memory-store';
 import { reconcileRun } from '../../src/rolling/reconcile';
 import { tallyRun } from '../../src/rolling/tally';
 import { renderStatus } from '../../src/rolling/render';
-import { STEP_NAMES, type Identity, type Job, type JobState, type RollingRun } from '../../src/types';
+import { type Identity, type Job, type JobState, type RollingRun } from '../../src/types';
+import { makeJob } from '../fakes/jobs';
 
 const kevin: Identity = { source: 'irc', id: 'kevin', display: 'kevin' };
 let n = 0;
 
 function job(host: string, state: JobState, more: Partial<Job> = {}): Job {
   const at = new Date(Date.UTC(2026, 10, 25, 10, n++)).toISOString();
-  return {
-    id: `j-${host}-${n}`,
+  return makeJob({
     host,
+    id: `j-${host}-${n}`,
     state,
     createdAt: at,
-    updatedAt: at,
     requestedBy: { source: 'rolling', id: 'rekick', display: 'rolling' },
-    origin: { adapter: 'irc', room: '#builders' },
     options: { rollingRunId: 'r1' },
-    steps: STEP_NAMES.map((name) => ({ name, status: 'pending', attempts: 0 })),
-    current: 0,
-    data: {},
     ...more,
-  };
+  });
 }
 
 function run(more: Partial<RollingRun> = {}): RollingRun {

@@ -5,25 +5,13 @@ import { disableStep } from '../../src/steps/disable';
 import { drainStep } from '../../src/steps/drain';
 import { enableStep } from '../../src/steps/enable';
 import type { StepContext } from '../../src/steps/types';
-import { STEP_NAMES, type Job } from '../../src/types';
+import { type Job } from '../../src/types';
 import { FakeKoji } from '../fakes/fake-koji';
 import { testConfig } from '../fakes/test-config';
+import { makeJob } from '../fakes/jobs';
 
 function job(host: string, options: Job['options'] = {}): Job {
-  const now = new Date().toISOString();
-  return {
-    id: 'j-1',
-    host,
-    state: 'running',
-    createdAt: now,
-    updatedAt: now,
-    requestedBy: { source: 'irc', id: 'kevin', display: 'kevin' },
-    origin: { adapter: 'irc', room: '#builders' },
-    options,
-    steps: STEP_NAMES.map((name) => ({ name, status: 'pending', attempts: 0 })),
-    current: 0,
-    data: {},
-  };
+  return makeJob({ host, id: 'j-1', options });
 }
 
 function ctx(koji: FakeKoji, j: Job, configOverrides: Record<string, unknown> = {}) {

@@ -9,7 +9,8 @@ import { LowdbStore } from '../../store/lowdb-store';
 import { MemoryStore } from '../../store/memory-store';
 import type { Store } from '../../store/store';
 import { StoreError } from '../../src/errors';
-import { STEP_NAMES, type AuditEntry, type Job, type JobState, type RollingRun } from '../../src/types';
+import { type AuditEntry, type Job, type JobState, type RollingRun } from '../../src/types';
+import { makeJob } from '../fakes/jobs';
 
 const dirs: string[] = [];
 afterAll(async () => {
@@ -25,20 +26,7 @@ function at(): string {
 let n = 0;
 function job(host: string, state: JobState = 'queued', extra: Partial<Job> = {}): Job {
   const t = at();
-  return {
-    id: `j-${++n}`,
-    host,
-    state,
-    createdAt: t,
-    updatedAt: t,
-    requestedBy: { source: 'irc', id: 'kevin', display: 'kevin' },
-    origin: { adapter: 'irc', room: '#builders' },
-    options: {},
-    steps: STEP_NAMES.map((name) => ({ name, status: 'pending', attempts: 0 })),
-    current: 0,
-    data: {},
-    ...extra,
-  };
+  return makeJob({ host, id: `j-${++n}`, state, createdAt: t, updatedAt: t, ...extra });
 }
 
 function audit(action: string, host?: string, when = at()): AuditEntry {

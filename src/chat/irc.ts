@@ -29,7 +29,10 @@ export interface IrcAdapterOptions {
   pace?: { burst?: number; perSecond?: number };
   /** Lines written and not yet echoed back at most (default 4): never more than that in the server's queue. */
   window?: number;
-  /** Waiting lines above which progress lines are summarised (default 20). */
+  /**
+   * Waiting lines above which progress lines are summarised (default 40: one job's whole run, ~22 lines, is
+   * never summarised; many hosts at once are).
+   */
   backlogThreshold?: number;
   /** Reconnect backoff (default 1 s doubling to 60 s). */
   reconnect?: { minMs?: number; maxMs?: number };
@@ -77,7 +80,7 @@ export function createIrcAdapter(options: IrcAdapterOptions): IrcAdapter {
   const maxBackoff = options.reconnect?.maxMs ?? 60_000;
   const pacer = new LinePacer({ burst: options.pace?.burst ?? 4, perSecond: options.pace?.perSecond ?? 1, now });
   let currentNick = config.nick;
-  const outbox = new IrcOutbox({ threshold: options.backlogThreshold ?? 20, split: (text, target) => ircLines(text, currentNick, target) });
+  const outbox = new IrcOutbox({ threshold: options.backlogThreshold ?? 40, split: (text, target) => ircLines(text, currentNick, target) });
 
   let client: IrcClientLike | undefined;
   let generation = 0;

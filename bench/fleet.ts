@@ -34,7 +34,7 @@ export interface FleetBenchOptions {
 /** A group the bench gives every builder, so the run is `!rolling start 0.1 group:bench-builders`. */
 const BENCH_GROUP = 'bench-builders';
 
-export const FLEET_DEFAULTS: FleetBenchOptions = { hosts: 1000, fraction: 0.1, budgetMs: 150_000, logLevel: 'info', keep: false };
+export const FLEET_DEFAULTS: FleetBenchOptions = { hosts: 1000, fraction: 0.1, budgetMs: 100_000, logLevel: 'info', keep: false };
 
 export async function benchFleet(options: Partial<FleetBenchOptions> = {}): Promise<void> {
   const o = withDefaults(FLEET_DEFAULTS, options);
@@ -62,6 +62,7 @@ export async function benchFleet(options: Partial<FleetBenchOptions> = {}): Prom
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
   }, 100);
   let firstWaveWriteMs: number | undefined;
+  let maxInFlight = 0;
 
   const cpu0 = process.cpuUsage();
   const peersCpu0 = peers.cpuSeconds();
@@ -77,6 +78,7 @@ export async function benchFleet(options: Partial<FleetBenchOptions> = {}): Prom
       await sleep(1000);
       const run = rekick.store.getRolling()!;
       const done = run.done.length + run.failed.length;
+      maxInFlight = Math.max(maxInFlight, rekick.store.listJobs({ states: ACTIVE_JOB_STATES }).length);
       if (firstWaveWriteMs === undefined && run.done.length > 0) firstWaveWriteMs = await timeStoreWrite(rekick.store, run.done[0]!);
       if (Date.now() - lastShown > 15_000) {
         lastShown = Date.now();
@@ -90,6 +92,7 @@ export async function benchFleet(options: Partial<FleetBenchOptions> = {}): Prom
         // Out of time: start no more hosts, let those in flight finish, so all CPU counted went to finished hosts.
         outcome = `stopped by the bench after ${Math.round(o.budgetMs / 1000)} s, hosts in flight then finished`;
         await chat.say('!rolling stop');
+        note(`fleet: !rolling stop at ${((Date.now() - started) / 1000).toFixed(0)} s (run ${rekick.store.getRolling()?.state}); waiting for the hosts in flight`);
         await finishInFlight(rekick, chat);
         break;
       }
@@ -117,6 +120,7 @@ export async function benchFleet(options: Partial<FleetBenchOptions> = {}): Prom
       `rekick CPU ${(cpuMs / 1000).toFixed(1)} s (${((cpuMs / 1000 / wallS) * 100).toFixed(0)}% of one core), peers' CPU ${peersCpu.toFixed(1)} s`,
   );
   if (run.failed.length) note(`fleet: first failures: ${run.failed.slice(0, 3).map((f) => `${f.host} (${f.step}): ${f.message}`).join('; ')}`);
+  note(`fleet: at most ${maxInFlight} jobs active at once (sampled each second; the run's slots: ${run.slots ?? '?'})`);
   note(`fleet: ${store.writes} durable store writes (${(store.writes / Math.max(1, reinstalled)).toFixed(1)} per host reinstalled)`);
   note(`fleet: store ${(storeBytes / 1024).toFixed(0)} KiB with ${jobsKept} jobs kept; write after the first host ${firstWaveWriteMs?.toFixed(1) ?? '?'} ms, at the end ${endWriteMs.toFixed(1)} ms`);
   if (o.hosts < 1000) note(`fleet: scaled down to ${o.hosts} hosts (--hosts); the issue's figure is for 1,000`);

@@ -2,6 +2,7 @@
  * `npm run bench [-- NAME... --hosts N ...]`: runs the benchmarks (all by default, one after another) and repeats
  * their figures at the end. Names: fleet, chat, ssh-return, postinstall.
  */
+import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { benchChatToDisable } from './chat-to-disable';
 import { benchFleet } from './fleet';
@@ -50,7 +51,7 @@ async function main(): Promise<number> {
   let failed = 0;
   for (const name of names) {
     const t = Date.now();
-    process.stdout.write(`\n== ${name}\n`);
+    process.stdout.write(`\n== ${name} (load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}: other work on this machine skews the figures)\n`);
     try {
       await BENCHES[name]!(values);
     } catch (err) {

@@ -3,7 +3,8 @@
  * peers (hub stand-in, simulated builders) in this one so the hub's calls can be read. A job is started and
  * SIGTERM arrives while a step runs (a post-install command that hangs): the process exits 0 within the grace
  * period, logs out of Koji (the hub records the `logout`), leaves a valid state file with the job still active at
- * that step, and the next start resumes the job to the approval gate and, approved, to the end.
+ * that step, and the next start resumes the job to the approval gate and, approved, to the end. With IRC
+ * configured (a real inspircd), another client in the channel sees rekick QUIT with "rekick stopping (SIGTERM)".
  */
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -12,6 +13,7 @@ import { parse, stringify } from 'yaml';
 import { startLabPeers, type LabPeers } from '../../src/lab/lab';
 import type { Job } from '../../src/types';
 import { LowdbStore } from '../../store/lowdb-store';
+import { connectIrcUser, startIrcNetwork } from './helpers/ircd';
 import { RekickProcess } from './helpers/lab-process';
 
 const GRACE_MS = 10_000; // Executor.stop's default grace for a running step
@@ -31,8 +33,8 @@ afterAll(async () => {
   if (peers) rmSync(peers.dir, { recursive: true, force: true });
 });
 
-function bot(): RekickProcess {
-  const b = new RekickProcess(['start', '--config', peers.configPath, '--console'], { REKICK_LOG_LEVEL: 'info' });
+function bot(configPath = peers.configPath, env: Record<string, string> = {}): RekickProcess {
+  const b = new RekickProcess(['start', '--config', configPath, '--console'], { REKICK_LOG_LEVEL: 'info', ...env });
   bots.push(b);
   return b;
 }
@@ -91,5 +93,35 @@ describe('graceful shutdown on SIGTERM', () => {
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);
     expect(calls('logout')).toBe(logoutsAtEnd + 1);
+  }, 60_000);
+
+  it('on IRC: leaves with a QUIT message another client sees', async () => {
+    const net = await startIrcNetwork({ accounts: [{ account: 'rekick', password: 'quit-test-pw' }] });
+    try {
+      const yaml = parse(readFileSync(peers.configPath, 'utf8')) as Record<string, unknown>;
+      yaml.irc = { host: net.host, port: net.port, nick: 'rekick', sasl: { account: 'rekick', password: '${REKICK_IRC_PASSWORD}' }, channels: ['#builders'] };
+      yaml.store = './var/rekick-irc.json';
+      const ircConfig = path.join(peers.dir, 'rekick-irc.yaml');
+      writeFileSync(ircConfig, stringify(yaml));
+      const watcher = await connectIrcUser(net, { nick: 'watcher', channels: ['#builders'] });
+      const quits: Array<{ nick: string; message: string }> = [];
+      const joined = new Promise<void>((resolve) =>
+        watcher.client.on('join', (e: { nick: string }) => {
+          if (e.nick === 'rekick') resolve();
+        }),
+      );
+      watcher.client.on('quit', (e: { nick: string; message: string }) => quits.push({ nick: e.nick, message: e.message }));
+      const b = bot(ircConfig, { REKICK_IRC_PASSWORD: 'quit-test-pw' });
+      await b.waitFor(/rekick ready/i, 60_000);
+      await joined;
+      b.child.kill('SIGTERM');
+      expect(await b.exited).toBe(0);
+      const end = Date.now() + 10_000;
+      while (!quits.some((q) => q.nick === 'rekick') && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+      expect(quits.find((q) => q.nick === 'rekick')?.message).toMatch(/rekick stopping \(SIGTERM\)/);
+      await watcher.quit();
+    } finally {
+      await net.stop();
+    }
   }, 60_000);
 });

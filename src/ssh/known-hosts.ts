@@ -109,11 +109,44 @@ export function entriesFor(entries: KnownHostEntry[], target: HostLookup): Known
 }
 
 /**
- * One known_hosts file. Reads are fresh each time (admins edit it); writes are serialized per path inside this
+ * The entries of one file, indexed: plain host patterns (no wildcard, negation or hash) by name, so a lookup in a
+ * large fleet's file costs a map access; hashed and wildcard entries are matched one by one, as OpenSSH does.
+ */
+export class KnownHostsIndex {
+  private readonly plain = new Map<string, KnownHostEntry[]>();
+  private readonly other: KnownHostEntry[] = [];
+
+  constructor(entries: KnownHostEntry[]) {
+    for (const e of entries) {
+      if (e.hosts.startsWith('|') || /[*?!]/.test(e.hosts)) {
+        this.other.push(e);
+        continue;
+      }
+      for (const p of new Set(e.hosts.toLowerCase().split(','))) {
+        const list = this.plain.get(p) ?? [];
+        list.push(e);
+        this.plain.set(p, list);
+      }
+    }
+  }
+
+  lookup(target: HostLookup): KnownHostEntry[] {
+    const names = lookupNames(target);
+    const found = new Set<KnownHostEntry>();
+    for (const n of names) for (const e of this.plain.get(n) ?? []) found.add(e);
+    for (const e of this.other) if (names.some((n) => hostFieldMatches(e.hosts, n))) found.add(e);
+    return [...found].sort((a, b) => a.line - b.line);
+  }
+}
+
+/**
+ * One known_hosts file. Every read sees the file as it is now (admins edit it): the parsed index is reused only
+ * while the file's inode, size and modification time are unchanged. Writes are serialized per path inside this
  * process and atomic (temp file then rename), keeping the file's mode.
  */
 export class KnownHostsFile {
   private static readonly locks = new Map<string, Promise<unknown>>();
+  private static readonly indexes = new Map<string, { stamp: string; index: KnownHostsIndex }>();
 
   constructor(readonly file: string) {}
 
@@ -127,7 +160,19 @@ export class KnownHostsFile {
   }
 
   async lookup(target: HostLookup): Promise<KnownHostEntry[]> {
-    return entriesFor(parseKnownHosts(await this.read()), target);
+    let stamp = 'absent';
+    try {
+      const st = await stat(this.file, { bigint: true });
+      stamp = `${st.ino}:${st.size}:${st.mtimeNs}`;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    let cached = KnownHostsFile.indexes.get(this.file);
+    if (!cached || cached.stamp !== stamp) {
+      cached = { stamp, index: new KnownHostsIndex(parseKnownHosts(await this.read())) };
+      KnownHostsFile.indexes.set(this.file, cached);
+    }
+    return cached.index.lookup(target);
   }
 
   /**

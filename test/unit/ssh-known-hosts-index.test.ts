@@ -1,0 +1,53 @@
+/** The cached, indexed known_hosts lookup finds exactly what a scan finds, and sees the file change. */
+import { createHmac, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { KnownHostsFile, KnownHostsIndex, entriesFor, parseKnownHosts } from '../../src/ssh/known-hosts';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'rekick-kh-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const key = (n: number) => `ssh-ed25519 ${Buffer.concat([Buffer.from([0, 0, 0, 11]), Buffer.from('ssh-ed25519'), Buffer.from([0, 0, 0, 32]), Buffer.alloc(32, n)]).toString('base64')}`;
+function hashed(name: string): string {
+  const salt = randomBytes(20);
+  return `|1|${salt.toString('base64')}|${createHmac('sha1', salt).update(name).digest('base64')}`;
+}
+
+const text = [
+  '# comment',
+  `build-01,10.0.0.1 ${key(1)}`,
+  `[build-02]:2222,[10.0.0.2]:2222 ${key(2)}`,
+  `${hashed('build-03')} ${key(3)}`,
+  `*.lab,!bad.lab ${key(4)}`,
+  `@revoked build-01 ${key(5)}`,
+  `BUILD-06 ${key(6)}`,
+  `build-01 ${key(7)}`,
+].join('\n');
+
+describe('known_hosts index', () => {
+  const targets = [
+    { name: 'build-01', address: '10.0.0.1', port: 22 },
+    { name: 'build-02', address: '10.0.0.2', port: 2222 },
+    { name: 'build-02', address: '10.0.0.2', port: 22 },
+    { name: 'build-03', address: '10.0.0.3', port: 22 },
+    { name: 'x.lab', address: '10.0.0.9', port: 22 },
+    { name: 'bad.lab', address: '10.0.0.8', port: 22 },
+    { name: 'build-06', address: 'build-06', port: 22 },
+    { name: 'nobody', address: '10.9.9.9', port: 22 },
+  ];
+  it('finds the same entries as a full scan, in file order', () => {
+    const entries = parseKnownHosts(text);
+    const index = new KnownHostsIndex(entries);
+    for (const t of targets) expect(index.lookup(t), t.name).toEqual(entriesFor(entries, t));
+  });
+
+  it('re-reads the file when it changes', async () => {
+    const file = path.join(dir, 'known_hosts');
+    writeFileSync(file, text);
+    const kh = new KnownHostsFile(file);
+    expect((await kh.lookup(targets[7]!)).length).toBe(0);
+    writeFileSync(file, `${text}\nnobody ${key(9)}\n`);
+    expect((await kh.lookup(targets[7]!)).length).toBe(1);
+  });
+});

@@ -4,7 +4,7 @@
  * an ordinary config file for them, loads it with the production loader and runs the bot with the console as its
  * channel. `--peers-only` starts just the peers and prints the config path (crash tests run rekick separately).
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
@@ -125,6 +125,8 @@ export async function startLabPeers(options: { hosts: number; dir?: string; fast
     async stop() {
       await fleet.stop();
       await hub.stop();
+      // A lab in a directory of its own making leaves nothing behind; `--dir` keeps its state.
+      if (!options.dir) rmSync(dir, { recursive: true, force: true });
     },
   };
 }
@@ -153,7 +155,7 @@ export async function runLab(options: LabOptions): Promise<number> {
       banner: (http) => [
         `rekick lab ready: ${builders.length} simulated builders (${builders.slice(0, 4).join(', ')}${builders.length > 4 ? ', …' : ''}), Koji hub ${peers.hubUrl}`,
         ...(http ? [`status page: ${http}`] : []),
-        `state and config in ${peers.dir}`,
+        `state and config in ${peers.dir}${options.dir ? '' : ' (removed when the lab stops; --dir DIR keeps them)'}`,
         'you hold every role here; try: !hosts, !reinstall buildarm-03, !status buildarm-03, !approve buildarm-03, !help',
       ],
     });

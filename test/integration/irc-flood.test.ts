@@ -3,61 +3,20 @@
  * disconnect, progress summarised and failure lines verbatim; the same server does kill a client that does not
  * pace (so the first test can fail).
  */
-import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createIrcAdapter, type IrcAdapter } from '../../src/chat/irc';
-import type { OutgoingMessage } from '../../src/chat/chat-adapter';
-import { STEP_NAMES, type ExecutorEvent, type Job, type StepName } from '../../src/types';
-import { connectIrcUser, startGate, startIrcNetwork, type Gate, type IrcNetwork, type IrcUser } from './helpers/ircd';
-import { makeJob } from '../fakes/jobs';
+import { describe, expect, it } from 'vitest';
+import { STEP_NAMES, type ExecutorEvent } from '../../src/types';
+import { connectIrcUser } from './helpers/ircd';
+import { CHANNEL, channelJob, progress, until, useIrcNetwork } from './helpers/irc-bot-rig';
 
-const CHANNEL = '#builders';
-let net: IrcNetwork;
-const cleanups: Array<() => Promise<unknown>> = [];
-
-beforeAll(async () => {
-  net = await startIrcNetwork({ accounts: [{ account: 'rekick', password: 'bot-pw-2' }] });
-});
-
-afterAll(async () => {
-  for (const c of cleanups.reverse()) await c().catch(() => undefined);
-  await net?.stop();
-});
-
-async function until(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
-function makeBot(port: number, nick: string, extra: Partial<Parameters<typeof createIrcAdapter>[0]> = {}): IrcAdapter {
-  return createIrcAdapter({
-    config: { host: net.host, port, tls: false, nick, sasl: { account: 'rekick', password: 'bot-pw-2' }, channels: [CHANNEL], rejectUnauthorized: true },
-    log: pino({ level: 'silent' }),
-    reconnect: { minMs: 200, maxMs: 1000 },
-    ...extra,
-  });
-}
-
-function job(host: string): Job {
-  return makeJob({ host, id: `job-${host}`, origin: { adapter: 'irc', room: CHANNEL } });
-}
-
-function progress(host: string, step: StepName, index: number, done: boolean): OutgoingMessage {
-  const event: ExecutorEvent = done
-    ? { type: 'step-succeeded', job: job(host), step, index, durationMs: 1500 }
-    : { type: 'step-started', job: job(host), step, index };
-  return { kind: 'progress', event, text: `${host} [${index + 1}/8] ${step} ${done ? 'done in 1.5s' : 'started'}` };
-}
+const rig = useIrcNetwork();
+const { cleanups, makeBot } = rig;
 
 describe('IRC adapter under the server\'s flood limits', () => {
   it('50 hosts reporting at once: no flood disconnect, progress summarised, every failure line verbatim', async () => {
-    const bot = makeBot(net.port, 'rekick2');
+    const bot = makeBot(rig.net.port, 'rekick2');
     cleanups.push(() => bot.stop('tests done'));
     await bot.start(() => undefined);
-    const watcher = await connectIrcUser(net, { nick: 'watcher2', channels: [CHANNEL] });
+    const watcher = await connectIrcUser(rig.net, { nick: 'watcher2', channels: [CHANNEL] });
     cleanups.push(() => watcher.quit());
 
     const hosts = Array.from({ length: 50 }, (_, i) => `buildarm-${String(i + 1).padStart(2, '0')}`);
@@ -75,7 +34,7 @@ describe('IRC adapter under the server\'s flood limits', () => {
       if (i % 10 !== 9) continue;
       const line = `${h} [3/8] stage-installer failed: grub2-mkconfig exited 1; host left disabled in Koji`;
       failures.push(line);
-      const event: ExecutorEvent = { type: 'step-failed', job: job(h), step: 'stage-installer', index: 2, error: { code: 'E_X', message: 'x' }, outputTail: [] };
+      const event: ExecutorEvent = { type: 'step-failed', job: channelJob(h), step: 'stage-installer', index: 2, error: { code: 'E_X', message: 'x' }, outputTail: [] };
       await bot.send({ adapter: 'irc', room: CHANNEL }, { kind: 'progress', event, text: line });
     }
     expect(sent).toBe(200);
@@ -101,7 +60,7 @@ describe('IRC adapter under the server\'s flood limits', () => {
   });
 
   it('the same server kills a client that writes 200 lines at once (what pacing avoids)', async () => {
-    const bot = makeBot(net.port, 'floody', { pace: { burst: 1000, perSecond: 1000 }, window: 1000, reconnect: { minMs: 60_000, maxMs: 60_000 } });
+    const bot = makeBot(rig.net.port, 'floody', { pace: { burst: 1000, perSecond: 1000 }, window: 1000, reconnect: { minMs: 60_000, maxMs: 60_000 } });
     cleanups.push(() => bot.stop('tests done'));
     await bot.start(() => undefined);
     for (let i = 0; i < 200; i++) {

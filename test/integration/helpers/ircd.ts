@@ -252,6 +252,8 @@ export async function startIrcNetwork(options: IrcNetworkOptions): Promise<IrcNe
   const startIrcd = async () => {
     ircd = asIrc('/usr/sbin/inspircd', ['--config', join(dir, 'inspircd.conf'), '--nofork', '--nopid']);
     await waitFor(`inspircd on ${host}:${port}`, () => canConnect(host, port));
+    // The TLS listener comes up after the TLS module has loaded its certificate: wait for it too.
+    if (tlsPort) await waitFor(`inspircd TLS on ${host}:${tlsPort}`, () => canConnect(host, tlsPort));
   };
   // A test process that dies without stop() must not leave daemons behind.
   const killAll = () => {

@@ -29,6 +29,9 @@ export abstract class DocumentStore implements Store {
   private queued: Change[] = [];
   private inFlight: Change[] | undefined;
   private flushScheduled = false;
+  /** How long the last write took, and when it ended: the group-commit window follows the write's own cost. */
+  private lastWriteMs = 0;
+  private lastWriteEnd = 0;
   private idle: Array<() => void> = [];
   private isOpen = false;
   private isWritable = true;
@@ -144,11 +147,16 @@ export abstract class DocumentStore implements Store {
   private scheduleFlush(): void {
     if (this.inFlight || this.flushScheduled) return;
     this.flushScheduled = true;
-    // Changes made in the same tick go out in one write.
-    queueMicrotask(() => {
+    const go = () => {
       this.flushScheduled = false;
       void this.flush();
-    });
+    };
+    // Group commit: changes made in the same tick go out in one write, and after a costly write (a large store
+    // under many jobs) the next one waits up to twice that cost, so more changes share it and the store does not
+    // take the whole CPU. Each change still resolves only once it is on disk.
+    const wait = Math.min(MAX_GROUP_WINDOW_MS, 2 * this.lastWriteMs) - (Date.now() - this.lastWriteEnd);
+    if (wait > 1) setTimeout(go, wait);
+    else queueMicrotask(go);
   }
 
   private async flush(): Promise<void> {
@@ -156,8 +164,11 @@ export abstract class DocumentStore implements Store {
     const batch = (this.inFlight = this.queued);
     this.queued = [];
     let failure: StoreError | undefined;
+    const started = Date.now();
     try {
       await this.persist(() => this.state.toDocument());
+      this.lastWriteEnd = Date.now();
+      this.lastWriteMs = this.lastWriteEnd - started;
     } catch (err) {
       failure = err instanceof StoreError ? err : new StoreError(`could not write the state: ${String(err)}`, { cause: err });
     }
@@ -183,6 +194,9 @@ export abstract class DocumentStore implements Store {
     for (const c of this.queued) c.undo = c.apply();
   }
 }
+
+/** The longest a change waits for others to share its write. */
+const MAX_GROUP_WINDOW_MS = 50;
 
 function copy<T>(value: T | undefined): T | undefined {
   return value === undefined ? undefined : structuredClone(value);

@@ -67,6 +67,8 @@ describe('IRC adapter under the server\'s flood limits', () => {
       await bot.send({ adapter: 'irc', room: CHANNEL }, { kind: 'notice', text: `line ${i} ${'x'.repeat(80)}` });
     }
     await until(() => bot.stats().disconnects > 0, 'the server to kill the flooding client', 20_000);
-    expect(bot.stats().lastError ?? '').toMatch(/RecvQ|Flood/i);
+    // inspircd says why (RecvQ exceeded / Excess Flood) when the ERROR line reaches us first; under load the reset
+    // of the socket can win that race, and the client sees only the reset.
+    expect(bot.stats().lastError ?? '').toMatch(/RecvQ|Flood|ECONNRESET|EPIPE|socket closed/i);
   });
 });

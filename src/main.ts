@@ -23,6 +23,7 @@ import { sshConnectorFor } from './ssh/remote-host';
 import { KojiHostStates } from './koji/host-states';
 import { kojiOutageNotices } from './koji/outage-notices';
 import { createMetrics } from './http/metrics';
+import { chatQueueDepth, countChatSends, countKojiErrors } from './http/instrument';
 import { startHttpServer, type HttpServer } from './http/server';
 import type { RemoteConnector } from './ssh/types';
 
@@ -61,13 +62,16 @@ export async function createRekick(options: RekickOptions): Promise<Rekick> {
   await store.open();
 
   let executor: Executor | undefined;
-  const koji =
+  let onKojiError: (method: string) => void = () => undefined;
+  const koji = countKojiErrors(
     options.koji ??
-    createKojiClient({
-      ...config.koji,
-      log: log.child({ component: 'koji' }),
-      onOutage: kojiOutageNotices(config.koji.server ?? config.koji.profile ?? 'hub', (level, text) => executor?.notify(level, text)),
-    });
+      createKojiClient({
+        ...config.koji,
+        log: log.child({ component: 'koji' }),
+        onOutage: kojiOutageNotices(config.koji.server ?? config.koji.profile ?? 'hub', (level, text) => executor?.notify(level, text)),
+      }),
+    (method) => onKojiError(method),
+  );
   const connector =
     options.connector ??
     sshConnectorFor(config.ssh, log.child({ component: 'ssh' }));
@@ -119,7 +123,9 @@ export async function createRekick(options: RekickOptions): Promise<Rekick> {
   });
   const notifier = createNotifier({ executor, adapters, log: log.child({ component: 'notifier' }) });
   const exec = executor;
-  const metrics = createMetrics({ config, store, executor: exec, hostStates });
+  const metrics = createMetrics({ config, store, executor: exec, hostStates, chatQueued: () => chatQueueDepth(adapters) });
+  onKojiError = (method) => metrics.kojiErrors.inc({ method });
+  for (const a of adapters) countChatSends(a, (name) => metrics.chatSent.inc({ adapter: name }));
   // With Slack on and no `http:` section, Slack's port (on every address, as Slack must reach it) serves it all.
   const httpConfig = config.http ?? options.http ?? (slackListener && config.slack ? { host: '0.0.0.0', port: config.slack.port } : undefined);
   let http: HttpServer | undefined;

@@ -83,6 +83,8 @@ describe('a failure at each step', () => {
     const hub = peers.hub.host(c.host)!;
     if (c.step === 'disable') {
       expect(hub.enabled).toBe(true); // nothing changed in Koji
+      const metrics = await (await fetch(new URL('/metrics', rekick.http!.url))).text();
+      expect(metrics).toMatch(/rekick_koji_call_errors_total\{method="(disableHost|listHosts|getHost)"\} [1-9]/);
       expect(lines).toContain('host not touched in Koji');
     } else {
       expect(hub.enabled).toBe(false);

@@ -9,6 +9,6 @@ export default defineConfig({
     // Most integration tests wait on real peers (reboots, SSH, IRC pacing), not on the CPU: on a 2-core machine
     // vitest's default of one worker per core minus one would run the files one after another.
     maxWorkers: 4,
-    reporters: ['default'],
+    reporters: ['default', './test/support/summary-reporter.ts'],
   },
 });

@@ -27,6 +27,7 @@ import https from 'node:https';
 import type { Logger } from 'pino';
 import pino from 'pino';
 import { CancelledError } from '../errors';
+import { abortableSleep } from '../executor/sleep';
 import {
   KojiAuthError,
   KojiAuthExpired,
@@ -180,20 +181,6 @@ function toTask(v: XmlRpcValue): KojiTask {
   };
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(signal!.reason);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
 
 interface Resolved {
   url: URL;
@@ -657,7 +644,7 @@ export class KojiXmlRpcClient implements KojiClient {
     const wait = Math.min(exp * (1 - this.retry.jitter * this.random()), Math.max(0, this.retry.maxElapsedMs - elapsed));
     this.log.debug({ attempt, waitMs: Math.round(wait), error: describeError(err) }, 'Koji call failed; retrying');
     try {
-      await sleep(wait, signal);
+      await abortableSleep(wait, signal);
     } catch (reason) {
       throw reason instanceof Error ? reason : new CancelledError();
     }

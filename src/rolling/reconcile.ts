@@ -42,6 +42,19 @@ export function reconcileRun(run: RollingRun, store: Store): Reconciled {
     run.failed = run.failed.filter((f) => f.host !== host);
     if (run.failed.length !== before) changed = true;
   };
+  const markDone = (host: string) => {
+    run.done.push(host);
+    done.add(host);
+    removeFailed(host);
+    ended.push({ host, outcome: 'done' });
+    changed = true;
+  };
+  const markFailed = (host: string, why: { step?: RollingRun['failed'][number]['step']; message: string }) => {
+    if (run.failed.some((f) => f.host === host)) return;
+    run.failed.push({ host, ...why });
+    ended.push({ host, outcome: 'failed', ...why });
+    changed = true;
+  };
 
   for (const host of run.order) {
     // Adopt a job the executor queued for this run that the run never recorded (a crash in between).
@@ -61,17 +74,8 @@ export function reconcileRun(run: RollingRun, store: Store): Reconciled {
       // Compacted away: the host record still says how it ended.
       const rec = store.getHost(host);
       if (rec?.lastJobId !== id || !rec.lastOutcome) continue;
-      if (rec.lastOutcome === 'succeeded') {
-        run.done.push(host);
-        done.add(host);
-        removeFailed(host);
-        ended.push({ host, outcome: 'done' });
-        changed = true;
-      } else if (!run.failed.some((f) => f.host === host)) {
-        run.failed.push({ host, message: `job ${id} ended ${rec.lastOutcome}` });
-        ended.push({ host, outcome: 'failed', message: `job ${id} ended ${rec.lastOutcome}` });
-        changed = true;
-      }
+      if (rec.lastOutcome === 'succeeded') markDone(host);
+      else markFailed(host, { message: `job ${id} ended ${rec.lastOutcome}` });
       continue;
     }
     if (isActive(job)) {
@@ -79,18 +83,8 @@ export function reconcileRun(run: RollingRun, store: Store): Reconciled {
       removeFailed(host);
       continue;
     }
-    if (job.state === 'succeeded') {
-      run.done.push(host);
-      done.add(host);
-      removeFailed(host);
-      ended.push({ host, outcome: 'done' });
-      changed = true;
-    } else if (!run.failed.some((f) => f.host === host)) {
-      const why = failureOf(job);
-      run.failed.push({ host, ...why });
-      ended.push({ host, outcome: 'failed', ...why });
-      changed = true;
-    }
+    if (job.state === 'succeeded') markDone(host);
+    else markFailed(host, failureOf(job));
   }
   return { ended, changed };
 }

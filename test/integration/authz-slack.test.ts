@@ -4,7 +4,7 @@
  * change nothing; a Slack retry of an event already taken is acknowledged and not acted on. And one HTTP port:
  * /healthz and a signed Slack event answer on the same port, with an `http:` section and with Slack alone.
  */
-import { rmSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import pino from 'pino';
 import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -27,7 +27,6 @@ afterAll(async () => {
   for (const r of running) await r.stop().catch(() => undefined);
   await api?.close();
   await peers?.stop();
-  if (peers) rmSync(peers.dir, { recursive: true, force: true });
 });
 
 /** The lab's config with a Slack section; `withHttp: false` drops the lab's `http:` section. */

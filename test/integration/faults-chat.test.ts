@@ -23,6 +23,7 @@ import { FakeKoji } from '../fakes/fake-koji';
 import { ScriptedSteps } from '../fakes/fake-steps';
 import { testConfig } from '../fakes/test-config';
 import { startSlackApi, type SlackApiStandIn } from './helpers/slack-api';
+import { until as waitUntil } from '../support/until';
 
 const kevin: Identity = { source: 'irc', id: 'kevin', display: 'kevin' };
 const nirik: Identity = { source: 'irc', id: 'nirik', display: 'nirik' };
@@ -35,13 +36,7 @@ afterAll(async () => {
   await api?.close().catch(() => undefined);
 });
 
-function until(cond: () => boolean, what: string, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  return new Promise((resolve, reject) => {
-    const tick = () => (cond() ? resolve() : Date.now() > end ? reject(new Error(`timed out waiting for ${what}`)) : setTimeout(tick, 20));
-    tick();
-  });
-}
+const until = (cond: () => boolean, what: string, ms = 15_000) => waitUntil(cond, what, ms);
 
 describe('the chat server gone', () => {
   it('the job goes on, failed sends are logged, the other chat sees everything and can approve', async () => {

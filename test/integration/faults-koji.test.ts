@@ -27,6 +27,7 @@ import { MemoryStore } from '../../store/memory-store';
 import { FakeChat } from '../fakes/fake-chat';
 import { ScriptedSteps } from '../fakes/fake-steps';
 import { testConfig } from '../fakes/test-config';
+import { until as waitUntil } from '../support/until';
 
 const kevin: Identity = { source: 'irc', id: 'kevin', display: 'kevin' };
 const nirik: Identity = { source: 'irc', id: 'nirik', display: 'nirik' };
@@ -54,13 +55,7 @@ afterAll(async () => {
   if (pki) await rm(pki.dir, { recursive: true, force: true });
 });
 
-function until(cond: () => boolean, what: string, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  return new Promise((resolve, reject) => {
-    const tick = () => (cond() ? resolve() : Date.now() > end ? reject(new Error(`timed out waiting for ${what}`)) : setTimeout(tick, 20));
-    tick();
-  });
-}
+const until = (cond: () => boolean, what: string, ms = 20_000) => waitUntil(cond, what, ms);
 
 async function setup(options: { user?: string; maxElapsedMs?: number; callTimeoutMs?: number } = {}) {
   const config = testConfig({

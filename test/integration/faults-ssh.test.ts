@@ -8,7 +8,7 @@
  *   once the host is back finishes the job;
  * - curl failing for the installer kernel at stage-installer: the failure shows the cause and the output tail.
  */
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
@@ -18,6 +18,7 @@ import type { SimBuilder } from '../../src/lab/sim-builder';
 import { createRekick, type Rekick } from '../../src/main';
 import type { Identity } from '../../src/types';
 import { FakeChat } from '../fakes/fake-chat';
+import { until as waitUntil } from '../support/until';
 
 const operator: Identity = { source: 'console', id: 'operator', display: 'operator' };
 const SSH_RETURN_MS = 2_500;
@@ -40,16 +41,9 @@ beforeAll(async () => {
 afterAll(async () => {
   await rekick?.stop();
   await peers?.stop();
-  if (peers) rmSync(peers.dir, { recursive: true, force: true });
 });
 
-function until(cond: () => boolean, what: string, ms = 30_000): Promise<void> {
-  const end = Date.now() + ms;
-  return new Promise((resolve, reject) => {
-    const tick = () => (cond() ? resolve() : Date.now() > end ? reject(new Error(`timed out waiting for ${what}; channel:\n${chat.texts().join('\n')}`)) : setTimeout(tick, 20));
-    tick();
-  });
-}
+const until = (cond: () => boolean, what: string, ms = 30_000) => waitUntil(cond, what, ms, () => `channel:\n${chat.texts().join('\n')}`);
 
 const builder = (name: string): SimBuilder => peers.fleet.builders.get(name)!;
 const jobOf = (host: string) => rekick.store.listJobs().find((j) => j.host === host);

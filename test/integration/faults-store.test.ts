@@ -26,6 +26,7 @@ import { FakeChat } from '../fakes/fake-chat';
 import { FakeKoji } from '../fakes/fake-koji';
 import { ScriptedSteps } from '../fakes/fake-steps';
 import { testConfig } from '../fakes/test-config';
+import { until as waitUntil } from '../support/until';
 
 const kevin: Identity = { source: 'irc', id: 'kevin', display: 'kevin' };
 const nirik: Identity = { source: 'irc', id: 'nirik', display: 'nirik' };
@@ -58,13 +59,7 @@ function fillDisk(): string {
   }
 }
 
-function until(cond: () => boolean, what: string, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  return new Promise((resolve, reject) => {
-    const tick = () => (cond() ? resolve() : Date.now() > end ? reject(new Error(`timed out waiting for ${what}`)) : setTimeout(tick, 20));
-    tick();
-  });
-}
+const until = (cond: () => boolean, what: string, ms = 10_000) => waitUntil(cond, what, ms);
 
 /** A step that waits until the test opens its gate (the gate stays open afterwards). */
 function gatedStep(inner: Step): Step & { open(): void; entered: number } {

@@ -5,7 +5,7 @@
  * (nor the body of any private key: a builder's Koji key, rekick's SSH key, rekick's Koji client key) appears in
  * the logs, /metrics, /api/v1/*, the status page, the store file or any chat line, rendered or sent.
  */
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
@@ -16,6 +16,7 @@ import { createLogger } from '../../src/log';
 import { createRekick, type Rekick } from '../../src/main';
 import type { Identity } from '../../src/types';
 import { FakeChat } from '../fakes/fake-chat';
+import { until as waitUntil } from '../support/until';
 
 const operator: Identity = { source: 'console', id: 'operator', display: 'operator' };
 const ENV = {
@@ -60,16 +61,9 @@ beforeAll(async () => {
 afterAll(async () => {
   await rekick?.stop();
   await peers?.stop();
-  if (peers) rmSync(peers.dir, { recursive: true, force: true });
 });
 
-function until(cond: () => boolean, what: string, ms = 30_000): Promise<void> {
-  const end = Date.now() + ms;
-  return new Promise((resolve, reject) => {
-    const tick = () => (cond() ? resolve() : Date.now() > end ? reject(new Error(`timed out waiting for ${what}; channel:\n${chat.texts().join('\n')}`)) : setTimeout(tick, 20));
-    tick();
-  });
-}
+const until = (cond: () => boolean, what: string, ms = 30_000) => waitUntil(cond, what, ms, () => `channel:\n${chat.texts().join('\n')}`);
 
 async function get(url: string, token: string | null = HTTP_TOKEN): Promise<{ status: number; body: string }> {
   const res = await fetch(url, { headers: token ? { authorization: `Bearer ${token}` } : {} });

@@ -6,7 +6,7 @@
  * that step, and the next start resumes the job to the approval gate and, approved, to the end. With IRC
  * configured (a real inspircd), another client in the channel sees rekick QUIT with "rekick stopping (SIGTERM)".
  */
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
@@ -30,7 +30,6 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const b of bots) b.child.kill('SIGKILL');
   await peers?.stop();
-  if (peers) rmSync(peers.dir, { recursive: true, force: true });
 });
 
 function bot(configPath = peers.configPath, env: Record<string, string> = {}): RekickProcess {

@@ -8,7 +8,7 @@
  * its output tail; and no private key material in logs, the store or chat.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -26,6 +26,7 @@ import type { ExecutorEvent, Job } from '../../src/types';
 import { LowdbStore } from '../../store/lowdb-store';
 import { testConfig } from '../fakes/test-config';
 import { startSshdFleet, type SshdFleet } from './helpers/sshd';
+import { fileTree } from '../support/file-tree';
 
 const BM = 'buildarm-41';
 const VH = 'bvmhost-41';
@@ -198,23 +199,6 @@ function until(cond: () => boolean, ms = 15_000): Promise<void> {
   });
 }
 
-/** Files and directories under a root, with their modes and contents. */
-function tree(root: string): Record<string, { mode: string; content?: string }> {
-  const out: Record<string, { mode: string; content?: string }> = {};
-  const walk = (dir: string) => {
-    for (const e of readdirSync(dir, { withFileTypes: true })) {
-      const p = path.join(dir, e.name);
-      const rel = path.relative(root, p);
-      const mode = (statSync(p).mode & 0o7777).toString(8);
-      if (e.isDirectory()) {
-        out[`${rel}/`] = { mode };
-        walk(p);
-      } else out[rel] = { mode, content: readFileSync(p, 'utf8') };
-    }
-  };
-  walk(root);
-  return out;
-}
 
 /** The fingerprints `ssh-keygen -F ADDRESS -l` finds in rekick's known_hosts (what an admin would see). */
 function knownFingerprints(address: string): string[] {
@@ -302,7 +286,7 @@ describe('full reinstalls through the executor', () => {
     expect(knownFingerprints(addr)).toEqual([newFp]);
 
     // post-install files and modes on the host
-    const t = tree(fsRoot(BM));
+    const t = fileTree(fsRoot(BM));
     expect(t['etc/kojid/kojid.conf']).toEqual({ mode: '644', content: `[kojid]\nhost = ${BM}\narch = aarch64\naddress = ${addr}\n` });
     expect(t[`etc/pki/koji/${BM}.pem`]).toEqual({ mode: '600', content: readFileSync(path.join(local, 'pki', `${BM}.pem`), 'utf8') });
     expect(t['etc/motd']).toEqual({ mode: '444', content: 'built by rekick\n' });
@@ -374,7 +358,7 @@ describe('full reinstalls through the executor', () => {
     expect(knownFingerprints(g.address)).toEqual([newFp]);
     expect(knownFingerprints(fleet.host(G2).address)).toEqual([siblingFp]);
 
-    const t = tree(fsRoot(G));
+    const t = fileTree(fsRoot(G));
     expect(t['etc/kojid/kojid.conf']!.content).toBe(`[kojid]\nhost = ${G}\narch = x86_64\naddress = ${g.address}\n`);
     expect(t[`etc/pki/koji/${G}.pem`]!.mode).toBe('600');
     expect(t['etc/kojid/']!.mode).toBe('750');
@@ -481,7 +465,7 @@ describe('post-install stopped mid-way and resumed', () => {
     expect(stopped.current).toBe(stepIndex('post-install'));
     expect(stopped.steps[stepIndex('post-install')]!.status).toBe('running');
     // really stopped mid-way: files written, the last command (chmod 0750) not run
-    const midway = tree(fsRoot(RESUME));
+    const midway = fileTree(fsRoot(RESUME));
     expect(midway['etc/kojid/kojid.conf']).toBeDefined();
     expect(midway['etc/kojid/']!.mode).not.toBe('750');
     // and the remote command was killed, not left running on the host
@@ -496,7 +480,7 @@ describe('post-install stopped mid-way and resumed', () => {
     expect(resumed.state).toBe('awaiting-approval');
     expect(resumed.steps.map((s) => s.status)).toEqual(['succeeded', 'succeeded', 'succeeded', 'succeeded', 'succeeded', 'succeeded', 'succeeded', 'pending']);
     expect(second.events.filter((e) => e.type === 'step-started').map((e) => (e.type === 'step-started' ? e.step : ''))).toEqual(['post-install', 'reboot-verify']);
-    const afterResume = tree(fsRoot(RESUME));
+    const afterResume = fileTree(fsRoot(RESUME));
     await second.executor.deny(RESUME, { by: nirik, origin, reason: 'compare with a clean run' });
 
     // one uninterrupted run of the same host from an empty root, for comparison
@@ -504,7 +488,7 @@ describe('post-install stopped mid-way and resumed', () => {
     const [clean] = await second.executor.reinstall({ hosts: [RESUME], by: kevin, origin });
     await second.executor.idle();
     expect(second.store.getJob(clean!.id)!.state).toBe('awaiting-approval');
-    expect(afterResume).toEqual(tree(fsRoot(RESUME)));
+    expect(afterResume).toEqual(fileTree(fsRoot(RESUME)));
     expect(afterResume['etc/kojid/']!.mode).toBe('750');
     expect(afterResume[`etc/pki/koji/${RESUME}.pem`]!.mode).toBe('600');
     await second.executor.deny(RESUME, { by: nirik, origin });

@@ -3,7 +3,7 @@
  * failure; a run interrupted mid-way then resumed leaves the same files and modes as one clean run; secret
  * content never appears in output or logs.
  */
-import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +13,7 @@ import { createSshConnector } from '../../src/ssh/remote-host';
 import type { RemoteConnector, RemoteHost } from '../../src/ssh/types';
 import { testConfig } from '../fakes/test-config';
 import { startSshdFleet, type SshdFleet } from './helpers/sshd';
+import { fileTree } from '../support/file-tree';
 
 const H = 'buildarm-21';
 let fleet: SshdFleet;
@@ -67,22 +68,6 @@ function configFor(root: string, commandsExtra: string[] = []): Config {
   );
 }
 
-function tree(root: string): Record<string, { mode: string; content?: string }> {
-  const out: Record<string, { mode: string; content?: string }> = {};
-  const walk = (dir: string) => {
-    for (const e of readdirSync(dir, { withFileTypes: true })) {
-      const p = path.join(dir, e.name);
-      const rel = path.relative(root, p);
-      const mode = (statSync(p).mode & 0o7777).toString(8);
-      if (e.isDirectory()) {
-        out[`${rel}/`] = { mode };
-        walk(p);
-      } else out[rel] = { mode, content: readFileSync(p, 'utf8') };
-    }
-  };
-  walk(root);
-  return out;
-}
 
 describe('runPostinstall', () => {
   it('writes rendered templates, copied sources and modes, then runs the commands in order', async () => {
@@ -90,7 +75,7 @@ describe('runPostinstall', () => {
     const lines: string[] = [];
     fleet.clearCalls();
     await runPostinstall(remote, configFor(root).hosts[0]!, configFor(root), { onLine: (l) => lines.push(l) });
-    const t = tree(root);
+    const t = fileTree(root);
     expect(t['etc/kojid/kojid.conf']).toEqual({ mode: '644', content: `[kojid]\nhost = ${H}\narch = aarch64\naddress = ${fleet.host(H).address}\n` });
     expect(t[`etc/pki/koji/${H}.pem`]!.mode).toBe('600');
     expect(t[`etc/pki/koji/${H}.pem`]!.content).toContain(SECRET_LINES[0]);
@@ -117,7 +102,7 @@ describe('runPostinstall', () => {
       },
     }).catch((e: unknown) => e);
     expect((err as { code?: string }).code).toBe('E_CANCELLED');
-    expect(tree(root)['etc/kojid/']!.mode).not.toBe('750'); // stopped before the last command
+    expect(fileTree(root)['etc/kojid/']!.mode).not.toBe('750'); // stopped before the last command
 
     // interrupted again, this time between two file writes
     const ac2 = new AbortController();
@@ -131,10 +116,10 @@ describe('runPostinstall', () => {
 
     const cfg = configFor(root);
     await runPostinstall(remote, cfg.hosts[0]!, cfg);
-    expect(tree(root)).toEqual(tree(`${fleet.dir}/clean`));
+    expect(fileTree(root)).toEqual(fileTree(`${fleet.dir}/clean`));
     // and running it once more changes nothing
     await runPostinstall(remote, cfg.hosts[0]!, cfg);
-    expect(tree(root)).toEqual(tree(`${fleet.dir}/clean`));
+    expect(fileTree(root)).toEqual(fileTree(`${fleet.dir}/clean`));
   });
 
   it('stops at the first failing command, with its output tail', async () => {

@@ -10,6 +10,7 @@ import type { OutgoingMessage } from '../../../src/chat/chat-adapter';
 import type { ExecutorEvent, Job, StepName } from '../../../src/types';
 import { makeJob } from '../../fakes/jobs';
 import { startIrcNetwork, type IrcNetwork } from './ircd';
+import { until as waitUntil } from '../../support/until';
 
 export const CHANNEL = '#builders';
 const BOT_ACCOUNT = { account: 'rekick', password: 'bot-pw-2' };
@@ -47,13 +48,7 @@ export function useIrcNetwork(): IrcRig {
   };
 }
 
-export async function until(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+export const until = (check: () => boolean, what: string, timeoutMs = 10_000) => waitUntil(check, what, timeoutMs);
 
 export function channelJob(host: string): Job {
   return makeJob({ host, id: `job-${host}`, origin: { adapter: 'irc', room: CHANNEL } });

@@ -69,6 +69,11 @@ export class CancelledError extends CodedError {
   }
 }
 
+/** Why an aborted signal stopped the work: its reason when rekick set one (a timeout, a cancel), else a cancel. */
+export function abortReason(signal: AbortSignal): CodedError {
+  return signal.reason instanceof CodedError ? signal.reason : new CancelledError();
+}
+
 export function toCodedError(err: unknown, code = 'E_INTERNAL'): CodedError {
   if (err instanceof CodedError) return err;
   if (err instanceof Error) return new CodedError(code, err.message, { cause: err });

@@ -1,16 +1,16 @@
-import { CancelledError } from '../errors';
+import { abortReason } from '../errors';
 
-/** Resolves after `ms`, or rejects with the signal's reason (a CancelledError when none) once it aborts. */
+/** Resolves after `ms`, or rejects once the signal aborts: with its reason when rekick set one, else a CancelledError. */
 export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason ?? new CancelledError());
+    if (signal?.aborted) return reject(abortReason(signal));
     const timer = setTimeout(() => {
       signal?.removeEventListener('abort', onAbort);
       resolve();
     }, ms);
     const onAbort = () => {
       clearTimeout(timer);
-      reject(signal!.reason ?? new CancelledError());
+      reject(abortReason(signal!));
     };
     signal?.addEventListener('abort', onAbort, { once: true });
   });

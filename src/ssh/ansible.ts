@@ -7,9 +7,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Config, HostConfig } from '../config/schema';
-import { CodedError, StepError } from '../errors';
+import { abortReason, CodedError, StepError } from '../errors';
 import { OutputCollector, createRedactor } from './output-lines';
-import { abortReason } from './remote-host';
 
 export type PlaybookConfig = NonNullable<Config['postinstall']['playbook']>;
 

@@ -6,10 +6,9 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { Config, HostConfig, PostinstallFile } from '../config/schema';
-import { StepError } from '../errors';
+import { abortReason, StepError } from '../errors';
 import { RemoteCommandError } from './errors';
 import { hostValues, substitute, substituteQuoted, type HostValues } from './placeholders';
-import { abortReason } from './remote-host';
 import type { RemoteHost } from './types';
 
 export interface PostinstallOptions {

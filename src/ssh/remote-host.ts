@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { Config } from '../config/schema';
 import type { Logger } from 'pino';
 import ssh2, { type Client, type ClientChannel, type ConnectConfig } from 'ssh2';
-import { CancelledError, CodedError, StepError } from '../errors';
+import { abortReason, CodedError, StepError } from '../errors';
 import {
   HostKeyChangedError,
   HostKeyRevokedError,
@@ -55,9 +55,6 @@ export interface SshConnectorOptions {
 }
 
 /** Why an abortable wait stopped: the signal's own reason when it is a rekick error (e.g. a step timeout), else a cancel. */
-export function abortReason(signal: AbortSignal): Error {
-  return signal.reason instanceof CodedError ? signal.reason : new CancelledError();
-}
 
 export function createSshConnector(options: SshConnectorOptions): RemoteConnector {
   return new SshConnector(options);

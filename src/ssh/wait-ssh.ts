@@ -3,8 +3,8 @@
  * a backoff capped at 1 s (and TCP probes bounded by the connector), so a returned host is noticed within 2 s.
  * "Up" means a completed handshake with an acceptable key and a login, not merely an open port.
  */
-import { StepTimeoutError } from '../errors';
-import { abortReason } from './remote-host';
+import { abortReason, StepTimeoutError } from '../errors';
+import { abortableSleep as sleep } from '../executor/sleep';
 import type { ConnectOptions, HostKeyMode, HostTarget, ProbeResult, RemoteConnector } from './types';
 
 export interface WaitForSshOptions {
@@ -17,6 +17,11 @@ export interface WaitForSshOptions {
   maxIntervalMs?: number;
   /** Longest a single handshake attempt may take. Default 10 s. */
   probeTimeoutMs?: number;
+  /**
+   * What the timeout error names as not finished. Default `waiting for SSH on HOST`. The wait-ssh step passes
+   * the executor's own wording (`wait-ssh on HOST`), so the failure reads the same whichever timer fires first.
+   */
+  what?: string;
 }
 
 export type WaitState = ProbeResult | 'login-refused';
@@ -32,20 +37,6 @@ const STATE_TEXT: Record<WaitState, string> = {
 export function describeWaitState(state: WaitState, target: HostTarget): string {
   return `${target.name}: ${STATE_TEXT[state]}`;
 }
-
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve, reject) => {
-    if (signal?.aborted) return reject(abortReason(signal));
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(abortReason(signal!));
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 
 /**
  * Resolves once the host completes a handshake with an acceptable key and rekick can log in (a changed key
@@ -93,7 +84,9 @@ export async function waitForSsh(connector: RemoteConnector, target: HostTarget,
     await sleep(Math.min(interval, Math.max(0, deadline - Date.now())), signal);
     interval = Math.min(interval * 2, maxInterval);
   }
-  throw new StepTimeoutError(`waiting for SSH on ${target.name} (last: ${STATE_TEXT[last ?? 'down']})`, options.timeoutMs);
+  throw new StepTimeoutError(options.what ?? `waiting for SSH on ${target.name}`, options.timeoutMs, {
+    lastState: STATE_TEXT[last ?? 'down'],
+  });
 }
 
 export interface WaitForSshGoneOptions {

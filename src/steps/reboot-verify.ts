@@ -27,6 +27,7 @@ export const rebootVerifyStep: Step = {
       timeoutMs: ctx.config.timeouts.sshReturn,
       signal,
       onProgress: ctx.progress,
+      what: `waiting for SSH on ${ctx.host.name} after the reboot`,
     });
     const remote = await connector.connect(target, { hostKeyMode: 'strict', signal });
     try {

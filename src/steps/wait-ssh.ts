@@ -24,6 +24,7 @@ export const waitSshStep: Step = {
       timeoutMs: ctx.timeoutMs,
       signal: ctx.signal,
       onProgress: ctx.progress,
+      what: `wait-ssh on ${ctx.host.name}`,
     });
   },
 };

@@ -64,7 +64,7 @@ describe('waitForSsh', () => {
     const c = new ScriptedConnector(() => 'port-open');
     const err = await waitForSsh(c, target, { hostKeyMode: 'strict', timeoutMs: 600 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StepTimeoutError);
-    expect((err as Error).message).toContain('last: port open, no SSH handshake yet');
+    expect((err as Error).message).toContain('last state: port open, no SSH handshake yet');
   });
 
   it('fails at once with the host key error when the key is not acceptable', async () => {

@@ -227,10 +227,15 @@ describe('LowdbStore on disk', () => {
     let failNext = false;
     let release: (() => void) | undefined;
     let gate: Promise<void> | undefined;
+    let reachedRename: (() => void) | undefined;
+    const atRename = new Promise<void>((r) => (reachedRename = r));
     const fs: AtomicFs = {
       ...nodeFs,
       rename: async (from, to) => {
-        if (gate) await gate;
+        if (gate) {
+          reachedRename!();
+          await gate;
+        }
         if (failNext) {
           failNext = false;
           throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
@@ -246,7 +251,7 @@ describe('LowdbStore on disk', () => {
     failNext = true;
     const lost = job('buildarm-09');
     const inFlight = store.saveJobs([{ ...base, state: 'failed', current: 3 }, lost]);
-    await new Promise((r) => setTimeout(r, 20)); // the first write is now waiting at rename
+    await atRename; // the first write is now waiting at rename: what follows queues behind it
     const queued = store.saveJob({ ...base, current: 5, data: { note: 'queued' } });
     const other = store.saveJob(job('buildarm-02'));
     gate = undefined;

@@ -14,6 +14,11 @@ import { StoreError } from '../src/errors';
 /** The few file operations used, as node:fs/promises has them. */
 export type AtomicFs = Pick<typeof nodeFs, 'open' | 'rename' | 'readFile' | 'mkdir' | 'unlink' | 'copyFile'>;
 
+/** A document already serialized to JSON, in pieces (written as they are, with one vectored write). */
+export class JsonChunks {
+  constructor(readonly chunks: readonly Buffer[]) {}
+}
+
 export class AtomicJsonFile implements Adapter<unknown> {
   readonly file: string;
   private readonly tempFile: string;
@@ -46,12 +51,13 @@ export class AtomicJsonFile implements Adapter<unknown> {
 
   async write(data: unknown): Promise<void> {
     // Serialize before the first await: the caller may change its objects as soon as we yield.
-    const text = `${JSON.stringify(data)}\n`;
+    const chunks = data instanceof JsonChunks ? data.chunks : [Buffer.from(`${JSON.stringify(data)}\n`)];
+    const size = chunks.reduce((n, c) => n + c.length, 0);
     const dir = path.dirname(this.file);
     try {
       const fh = await this.fs.open(this.tempFile, 'w', 0o600);
       try {
-        await fh.writeFile(text, 'utf8');
+        await writeAll(fh, chunks, size);
         await fh.sync();
       } finally {
         await fh.close();
@@ -112,6 +118,22 @@ export class AtomicJsonFile implements Adapter<unknown> {
       if (errno(err) === 'EINVAL') return;
       this.log?.warn({ dir, err: describe(err) }, 'cannot fsync the state directory; the last write may not survive a power loss');
     }
+  }
+}
+
+/**
+ * One vectored write of every piece. The kernel may stop short (libuv then reports the bytes written and drops
+ * the error, e.g. a disk that filled up mid-write): the rest is written on, so the real error surfaces.
+ */
+async function writeAll(fh: nodeFs.FileHandle, chunks: readonly Buffer[], size: number): Promise<void> {
+  let written = (await fh.writev(chunks as Buffer[])).bytesWritten;
+  if (written === size) return;
+  const rest = Buffer.concat(chunks as Buffer[]).subarray(written);
+  for (let offset = 0; offset < rest.length; ) {
+    const { bytesWritten } = await fh.write(rest, offset, rest.length - offset, written);
+    if (bytesWritten === 0) throw Object.assign(new Error(`short write: ${written} of ${size} bytes`), { code: 'EIO' });
+    offset += bytesWritten;
+    written += bytesWritten;
   }
 }
 

@@ -51,10 +51,10 @@ export abstract class DocumentStore implements Store {
   /** Loads the initial document (null: start empty). */
   protected abstract load(): Promise<StoreDocument | null>;
   /**
-   * Makes the document durable. `snapshot()` must be called before the first await (later changes to memory must
-   * not leak into this write); it rejects when nothing was written.
+   * Makes the state durable. It must read `state` (`toDocument()` or `toJsonChunks()`) before its first await, so
+   * later changes to memory do not leak into this write; it rejects when nothing was written.
    */
-  protected abstract persist(snapshot: () => StoreDocument): Promise<void>;
+  protected abstract persist(state: StoreState): Promise<void>;
 
   get writable(): boolean {
     return this.isWritable;
@@ -166,7 +166,7 @@ export abstract class DocumentStore implements Store {
     let failure: StoreError | undefined;
     const started = Date.now();
     try {
-      await this.persist(() => this.state.toDocument());
+      await this.persist(this.state);
       this.lastWriteEnd = Date.now();
       this.lastWriteMs = this.lastWriteEnd - started;
     } catch (err) {

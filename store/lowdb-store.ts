@@ -6,11 +6,12 @@
  */
 import { Low } from 'lowdb';
 import { StoreError } from '../src/errors';
-import { AtomicJsonFile, type AtomicFs } from './atomic-json-file';
+import { AtomicJsonFile, JsonChunks, type AtomicFs } from './atomic-json-file';
 import { DocumentStore, type DocumentStoreOptions } from './document-store';
 import { MIGRATIONS, migrateDocument, type Migration } from './migrations';
 import { ProcessLock } from './process-lock';
 import { documentProblems, emptyDocument, type StoreDocument } from './store-document';
+import type { StoreState } from './store-state';
 
 export interface LowdbStoreOptions extends DocumentStoreOptions {
   /** File operations, for tests that make writes fail. */
@@ -80,8 +81,9 @@ export class LowdbStore extends DocumentStore {
     return doc as unknown as StoreDocument;
   }
 
-  protected override async persist(snapshot: () => StoreDocument): Promise<void> {
-    await this.write(snapshot());
+  protected override async persist(state: StoreState): Promise<void> {
+    // The serialized pieces, not the document: only what changed since the last write is stringified.
+    await this.write(new JsonChunks(state.toJsonChunks()));
   }
 
   private write(doc: unknown): Promise<void> {

@@ -6,6 +6,7 @@
 import { StoreError } from '../src/errors';
 import { DocumentStore, type DocumentStoreOptions } from './document-store';
 import type { StoreDocument } from './store-document';
+import type { StoreState } from './store-state';
 
 export type MemoryStoreOptions = DocumentStoreOptions;
 
@@ -27,7 +28,7 @@ export class MemoryStore extends DocumentStore {
     return null;
   }
 
-  protected override async persist(_snapshot: () => StoreDocument): Promise<void> {
+  protected override async persist(_state: StoreState): Promise<void> {
     if (this.failure) throw this.failure;
     this.writes++;
   }

@@ -62,6 +62,34 @@ export class StoreState {
     };
   }
 
+  /**
+   * The same document as `toDocument()`, as the bytes of its compact JSON (what `JSON.stringify` gives), in
+   * pieces: each job, host record and audit entry is serialized once, when first written, and its bytes reused by
+   * every later write (stored objects are never changed in place). A write under a large fleet thus costs the
+   * changed objects, not the whole store. Call it synchronously: the pieces reflect the state at the call.
+   */
+  toJsonChunks(): Buffer[] {
+    const chunks: Buffer[] = [Buffer.from(`{"schemaVersion":${CURRENT_SCHEMA_VERSION},"jobs":[`)];
+    const jobs = [...this.jobs.values()].sort((a, b) => a.seq - b.seq);
+    jobs.forEach((slot, i) => {
+      if (i > 0) chunks.push(COMMA);
+      chunks.push(jsonBytes(slot.job));
+    });
+    chunks.push(Buffer.from('],"hosts":{'));
+    let first = true;
+    for (const [name, record] of this.hosts) {
+      chunks.push(Buffer.from(`${first ? '' : ','}${JSON.stringify(name)}:`), jsonBytes(record));
+      first = false;
+    }
+    chunks.push(Buffer.from('},"rolling":'), this.rolling ? jsonBytes(this.rolling) : NULL, Buffer.from(',"audit":['));
+    this.audit.forEach((entry, i) => {
+      if (i > 0) chunks.push(COMMA);
+      chunks.push(jsonBytes(entry));
+    });
+    chunks.push(Buffer.from(']}\n'));
+    return chunks;
+  }
+
   // ---- reads: the caller clones ----
 
   getJob(id: string): Job | undefined {
@@ -176,6 +204,18 @@ export class StoreState {
     for (const slot of dropped) this.setSlot(slot.job.id, undefined);
     return dropped;
   }
+}
+
+const COMMA = Buffer.from(',');
+const NULL = Buffer.from('null');
+
+/** Serialized stored objects, by identity: an object replaced in the store drops out with it. */
+const serialized = new WeakMap<object, Buffer>();
+
+function jsonBytes(value: object): Buffer {
+  let bytes = serialized.get(value);
+  if (!bytes) serialized.set(value, (bytes = Buffer.from(JSON.stringify(value))));
+  return bytes;
 }
 
 function newestFirst(slots: Slot[]): Slot[] {

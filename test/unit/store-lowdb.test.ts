@@ -284,7 +284,7 @@ describe('LowdbStore on disk', () => {
             const value = Reflect.get(target, prop, target);
             if (typeof value !== 'function') return value;
             return (...args: unknown[]) => {
-              if (prop === 'writeFile' || prop === 'sync' || prop === 'close') ops.push(`${String(prop)} ${name}`);
+              if (prop === 'writev' || prop === 'sync' || prop === 'close') ops.push(`${String(prop)} ${name}`);
               return value.apply(target, args);
             };
           },
@@ -300,7 +300,7 @@ describe('LowdbStore on disk', () => {
     await store.saveJob(job('a'));
     expect(ops).toEqual([
       'open .rekick.json.tmp',
-      'writeFile .rekick.json.tmp',
+      'writev .rekick.json.tmp',
       'sync .rekick.json.tmp',
       'close .rekick.json.tmp',
       'rename .rekick.json.tmp -> rekick.json',

@@ -50,9 +50,22 @@ export function hostField(target: HostLookup): string {
   return lookupNames(target).join(',');
 }
 
+const compiledPatterns = new Map<string, RegExp>();
+
+/** A host pattern as a RegExp, compiled once per pattern (a fleet's file repeats few wildcards). */
 function wildcardToRegExp(pattern: string): RegExp {
-  const re = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${re}$`, 'i');
+  let re = compiledPatterns.get(pattern);
+  if (!re) {
+    if (compiledPatterns.size >= 10_000) compiledPatterns.clear();
+    const source = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+    compiledPatterns.set(pattern, (re = new RegExp(`^${source}$`, 'i')));
+  }
+  return re;
+}
+
+function patternMatches(pattern: string, name: string): boolean {
+  if (!pattern.includes('*') && !pattern.includes('?')) return pattern.toLowerCase() === name.toLowerCase();
+  return wildcardToRegExp(pattern).test(name);
 }
 
 function hashedMatches(field: string, name: string): boolean {
@@ -71,7 +84,7 @@ export function hostFieldMatches(field: string, name: string): boolean {
   for (const raw of field.split(',')) {
     const negated = raw.startsWith('!');
     const pattern = negated ? raw.slice(1) : raw;
-    if (wildcardToRegExp(pattern).test(name)) {
+    if (patternMatches(pattern, name)) {
       if (negated) return false;
       matched = true;
     }
@@ -83,23 +96,29 @@ export function hostFieldMatches(field: string, name: string): boolean {
 export function parseKnownHosts(text: string): KnownHostEntry[] {
   const entries: KnownHostEntry[] = [];
   text.split('\n').forEach((rawLine, line) => {
-    const t = rawLine.trim();
-    if (!t || t.startsWith('#')) return;
-    const fields = t.split(/\s+/);
-    let marker: KnownHostEntry['marker'];
-    if (fields[0] === '@revoked' || fields[0] === '@cert-authority') marker = fields.shift() as KnownHostEntry['marker'];
-    else if (fields[0]!.startsWith('@')) return;
-    if (fields.length < 3) return;
-    const [hosts, keyType, b64, ...rest] = fields as [string, string, string, ...string[]];
-    const key = Buffer.from(b64, 'base64');
-    try {
-      if (keyTypeOf(key) !== keyType) return;
-    } catch {
-      return; // not a key line OpenSSH would use either
-    }
-    entries.push({ line, marker, hosts, keyType, key, comment: rest.length ? rest.join(' ') : undefined });
+    const entry = parseKnownHostsLine(rawLine, line);
+    if (entry) entries.push(entry);
   });
   return entries;
+}
+
+/** One line as an entry, or undefined for a comment, a blank or a line OpenSSH would not use either. */
+function parseKnownHostsLine(rawLine: string, line: number): KnownHostEntry | undefined {
+  const t = rawLine.trim();
+  if (!t || t.startsWith('#')) return undefined;
+  const fields = t.split(/\s+/);
+  let marker: KnownHostEntry['marker'];
+  if (fields[0] === '@revoked' || fields[0] === '@cert-authority') marker = fields.shift() as KnownHostEntry['marker'];
+  else if (fields[0]!.startsWith('@')) return undefined;
+  if (fields.length < 3) return undefined;
+  const [hosts, keyType, b64, ...rest] = fields as [string, string, string, ...string[]];
+  const key = Buffer.from(b64, 'base64');
+  try {
+    if (keyTypeOf(key) !== keyType) return undefined;
+  } catch {
+    return undefined; // not a key line OpenSSH would use either
+  }
+  return { line, marker, hosts, keyType, key, comment: rest.length ? rest.join(' ') : undefined };
 }
 
 /** The entries that apply to a host (under any of its lookup names). */
@@ -109,35 +128,48 @@ export function entriesFor(entries: KnownHostEntry[], target: HostLookup): Known
 }
 
 /**
- * The entries of one file, indexed: plain host patterns (no wildcard, negation or hash) by name, so a lookup in a
- * large fleet's file costs a map access; hashed and wildcard entries are matched one by one, as OpenSSH does.
+ * The lines of one file, indexed by their host field: plain host patterns (no wildcard, negation or hash) by name,
+ * so a lookup in a large fleet's file costs a map access; hashed and wildcard lines are matched one by one, as
+ * OpenSSH does. Building it only splits lines; a line is parsed (its key decoded and checked) when a lookup needs it.
  */
 export class KnownHostsIndex {
-  private readonly plain = new Map<string, KnownHostEntry[]>();
-  private readonly other: KnownHostEntry[] = [];
+  private readonly lines: string[];
+  private readonly plain = new Map<string, number[]>();
+  private readonly other: Array<{ line: number; hosts: string }> = [];
 
-  constructor(entries: KnownHostEntry[]) {
-    for (const e of entries) {
-      if (e.hosts.startsWith('|') || /[*?!]/.test(e.hosts)) {
-        this.other.push(e);
-        continue;
+  constructor(text: string) {
+    this.lines = text.split('\n');
+    this.lines.forEach((raw, line) => {
+      const m = HOST_FIELD.exec(raw);
+      if (!m) return;
+      const hosts = m[1]!;
+      if (hosts.startsWith('|') || /[*?!]/.test(hosts)) {
+        this.other.push({ line, hosts });
+        return;
       }
-      for (const p of new Set(e.hosts.toLowerCase().split(','))) {
-        const list = this.plain.get(p) ?? [];
-        list.push(e);
-        this.plain.set(p, list);
+      for (const p of new Set(hosts.toLowerCase().split(','))) {
+        const list = this.plain.get(p);
+        if (list) list.push(line);
+        else this.plain.set(p, [line]);
       }
-    }
+    });
   }
 
+  /** The entries that apply to a host (under any of its lookup names), in file order, markers included. */
   lookup(target: HostLookup): KnownHostEntry[] {
     const names = lookupNames(target);
-    const found = new Set<KnownHostEntry>();
-    for (const n of names) for (const e of this.plain.get(n) ?? []) found.add(e);
-    for (const e of this.other) if (names.some((n) => hostFieldMatches(e.hosts, n))) found.add(e);
-    return [...found].sort((a, b) => a.line - b.line);
+    const found = new Set<number>();
+    for (const n of names) for (const line of this.plain.get(n) ?? []) found.add(line);
+    for (const o of this.other) if (names.some((n) => hostFieldMatches(o.hosts, n))) found.add(o.line);
+    return [...found]
+      .sort((a, b) => a - b)
+      .map((line) => parseKnownHostsLine(this.lines[line]!, line))
+      .filter((e): e is KnownHostEntry => e !== undefined);
   }
 }
+
+/** The host field of an entry line (after an optional marker); comments and blank lines do not match. */
+const HOST_FIELD = /^\s*(?:@\S+\s+)?([^\s#@]\S*)\s+\S+\s+\S+/;
 
 /**
  * One known_hosts file. Every read sees the file as it is now (admins edit it): the parsed index is reused only
@@ -160,19 +192,24 @@ export class KnownHostsFile {
   }
 
   async lookup(target: HostLookup): Promise<KnownHostEntry[]> {
-    let stamp = 'absent';
-    try {
-      const st = await stat(this.file, { bigint: true });
-      stamp = `${st.ino}:${st.size}:${st.mtimeNs}`;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    }
+    const stamp = await this.stamp();
     let cached = KnownHostsFile.indexes.get(this.file);
     if (!cached || cached.stamp !== stamp) {
-      cached = { stamp, index: new KnownHostsIndex(parseKnownHosts(await this.read())) };
+      cached = { stamp, index: new KnownHostsIndex(await this.read()) };
       KnownHostsFile.indexes.set(this.file, cached);
     }
     return cached.index.lookup(target);
+  }
+
+  /** What identifies one version of the file: inode, size and modification time. */
+  private async stamp(): Promise<string> {
+    try {
+      const st = await stat(this.file, { bigint: true });
+      return `${st.ino}:${st.size}:${st.mtimeNs}`;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      return 'absent';
+    }
   }
 
   /**
@@ -187,9 +224,8 @@ export class KnownHostsFile {
       if (lines[lines.length - 1] === '') lines.pop();
       const names = lookupNames(target);
       const replaced: string[] = [];
-      for (const e of parseKnownHosts(text)) {
+      for (const e of new KnownHostsIndex(text).lookup(target)) {
         if (e.marker) continue;
-        if (!names.some((n) => hostFieldMatches(e.hosts, n))) continue;
         // A hashed line names one host: drop it. A plain line loses the patterns naming this host literally;
         // other hosts (and wildcards) sharing it are kept.
         const kept = e.hosts.startsWith('|') ? [] : e.hosts.split(',').filter((p) => !names.includes(p.toLowerCase()));
@@ -200,12 +236,16 @@ export class KnownHostsFile {
       }
       const out = lines.filter((l) => l !== DROP);
       out.push(`${hostField(target)} ${keyTypeOf(key)} ${key.toString('base64')}`);
-      await this.writeAtomic(`${out.join('\n')}\n`);
+      const content = `${out.join('\n')}\n`;
+      const stamp = await this.writeAtomic(content);
+      // The next lookup need not read back what was just written (unless someone changes the file meanwhile).
+      KnownHostsFile.indexes.set(this.file, { stamp, index: new KnownHostsIndex(content) });
       return [...new Set(replaced)];
     });
   }
 
-  private async writeAtomic(content: string): Promise<void> {
+  /** Returns the written file's stamp (taken from the temp file: a rename keeps inode, size and mtime). */
+  private async writeAtomic(content: string): Promise<string> {
     const dir = path.dirname(this.file);
     await mkdir(dir, { recursive: true });
     let mode = 0o644;
@@ -217,7 +257,9 @@ export class KnownHostsFile {
     const tmp = path.join(dir, `.${path.basename(this.file)}.${process.pid}.${Date.now()}.tmp`);
     await writeFile(tmp, content, { mode, flush: true });
     await chmod(tmp, mode);
+    const st = await stat(tmp, { bigint: true });
     await rename(tmp, this.file);
+    return `${st.ino}:${st.size}:${st.mtimeNs}`;
   }
 
   private locked<T>(fn: () => Promise<T>): Promise<T> {

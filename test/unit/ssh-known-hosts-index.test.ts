@@ -23,6 +23,9 @@ const text = [
   `@revoked build-01 ${key(5)}`,
   `BUILD-06 ${key(6)}`,
   `build-01 ${key(7)}`,
+  'build-01 ssh-ed25519 not-a-key',
+  `build-01 ssh-rsa ${key(8).split(' ')[1]}`,
+  `build-01 ${key(10)} a comment`,
 ].join('\n');
 
 describe('known_hosts index', () => {
@@ -38,8 +41,9 @@ describe('known_hosts index', () => {
   ];
   it('finds the same entries as a full scan, in file order', () => {
     const entries = parseKnownHosts(text);
-    const index = new KnownHostsIndex(entries);
+    const index = new KnownHostsIndex(text);
     for (const t of targets) expect(index.lookup(t), t.name).toEqual(entriesFor(entries, t));
+    expect(index.lookup(targets[0]!).map((e) => e.key.at(-1))).toEqual([1, 5, 7, 10]);
   });
 
   it('re-reads the file when it changes', async () => {

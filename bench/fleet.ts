@@ -121,7 +121,11 @@ export async function benchFleet(options: Partial<FleetBenchOptions> = {}): Prom
   );
   if (run.failed.length) note(`fleet: first failures: ${run.failed.slice(0, 3).map((f) => `${f.host} (${f.step}): ${f.message}`).join('; ')}`);
   note(`fleet: at most ${maxInFlight} jobs active at once (sampled each second; the run's slots: ${run.slots ?? '?'})`);
-  note(`fleet: ${store.writes} durable store writes (${(store.writes / Math.max(1, reinstalled)).toFixed(1)} per host reinstalled)`);
+  const documentWrites = (store as unknown as { documentWrites?: number }).documentWrites;
+  note(
+    `fleet: ${store.writes} durable store changes (${(store.writes / Math.max(1, reinstalled)).toFixed(1)} per host reinstalled), ` +
+      `grouped into ${documentWrites ?? '?'} writes of the state file`,
+  );
   note(`fleet: store ${(storeBytes / 1024).toFixed(0)} KiB with ${jobsKept} jobs kept; write after the first host ${firstWaveWriteMs?.toFixed(1) ?? '?'} ms, at the end ${endWriteMs.toFixed(1)} ms`);
   if (o.hosts < 1000) note(`fleet: scaled down to ${o.hosts} hosts (--hosts); the issue's figure is for 1,000`);
   if (reinstalled < run.order.length) note(`fleet: the run did not complete; figures are over the ${reinstalled} hosts reinstalled`);

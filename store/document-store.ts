@@ -35,6 +35,7 @@ export abstract class DocumentStore implements Store {
   private idle: Array<() => void> = [];
   private isOpen = false;
   private isWritable = true;
+  private flushCount = 0;
 
   constructor(options: DocumentStoreOptions = {}) {
     const limits: StoreLimits = {
@@ -58,6 +59,11 @@ export abstract class DocumentStore implements Store {
 
   get writable(): boolean {
     return this.isWritable;
+  }
+
+  /** How many writes of the document succeeded (each carries every change made since the one before). */
+  get documentWrites(): number {
+    return this.flushCount;
   }
 
   async open(): Promise<void> {
@@ -169,6 +175,7 @@ export abstract class DocumentStore implements Store {
       await this.persist(this.state);
       this.lastWriteEnd = Date.now();
       this.lastWriteMs = this.lastWriteEnd - started;
+      this.flushCount++;
     } catch (err) {
       failure = err instanceof StoreError ? err : new StoreError(`could not write the state: ${String(err)}`, { cause: err });
     }

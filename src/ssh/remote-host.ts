@@ -9,7 +9,8 @@ import net from 'node:net';
 import path from 'node:path';
 import type { Config } from '../config/schema';
 import type { Logger } from 'pino';
-import ssh2, { type Client, type ClientChannel, type ConnectConfig } from 'ssh2';
+import ssh2, { type Client, type ClientChannel, type ConnectConfig, type ParsedKey, type PublicKeyAuthMethod } from 'ssh2';
+import { parseClientKey } from './client-key';
 import { abortReason, CodedError, StepError } from '../errors';
 import {
   HostKeyChangedError,
@@ -74,26 +75,31 @@ export function sshConnectorFor(ssh: Config['ssh'], log: Logger): RemoteConnecto
 
 class SshConnector implements RemoteConnector {
   private readonly knownHosts: KnownHostsFile;
-  private key?: Buffer;
+  private key?: ParsedKey;
 
   constructor(private readonly opts: SshConnectorOptions) {
     this.knownHosts = new KnownHostsFile(opts.knownHostsPath);
   }
 
-  private async privateKey(): Promise<Buffer> {
+  /** rekick's key, read and parsed once (a bad key fails every connection with the same clear error). */
+  private async privateKey(): Promise<ParsedKey> {
     if (this.key) return this.key;
     const k = this.opts.privateKey;
-    if (Buffer.isBuffer(k)) this.key = k;
-    else if (k.includes('-----BEGIN')) this.key = Buffer.from(k);
+    let bytes: Buffer;
+    let source = 'given inline';
+    if (Buffer.isBuffer(k)) bytes = k;
+    else if (k.includes('-----BEGIN')) bytes = Buffer.from(k);
     else {
+      source = k;
       try {
-        this.key = await readFile(k);
+        bytes = await readFile(k);
       } catch (err) {
         throw new StepError('E_SSH_KEY', `cannot read rekick's SSH key ${k}: ${(err as Error).message} (ssh.key in the config)`, {
           cause: err,
         });
       }
     }
+    this.key = parseClientKey(bytes, source);
     return this.key;
   }
 
@@ -131,7 +137,8 @@ class SshConnector implements RemoteConnector {
           presented = k;
         }),
         username: this.opts.user,
-        privateKey,
+        // Straight to public key auth with the parsed key (no 'none' attempt first, no per-connection parsing).
+        authHandler: [publicKeyAuth(this.opts.user, privateKey)],
         readyTimeout: this.opts.connectTimeoutMs,
         keepaliveInterval: this.opts.keepaliveMs ?? 15_000,
         keepaliveCountMax: 3,
@@ -217,6 +224,10 @@ class SshConnector implements RemoteConnector {
     if (err.level === 'client-authentication') return new SshAuthError(target.name, this.opts.user);
     return new SshConnectError(target.name, err.message, { cause: err });
   }
+}
+
+function publicKeyAuth(username: string, key: ParsedKey): PublicKeyAuthMethod {
+  return { type: 'publickey', username, key };
 }
 
 function accepted(verdict: KeyVerdict): boolean {

@@ -69,9 +69,13 @@ export class CancelledError extends CodedError {
   }
 }
 
-/** Why an aborted signal stopped the work: its reason when rekick set one (a timeout, a cancel), else a cancel. */
-export function abortReason(signal: AbortSignal): CodedError {
-  return signal.reason instanceof CodedError ? signal.reason : new CancelledError();
+/**
+ * Why an aborted signal stopped the work: the reason its owner gave (a step timeout, a cancel), else — a bare
+ * `abort()`, whose reason is the platform's AbortError — a CancelledError.
+ */
+export function abortReason(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  return reason instanceof Error && reason.name !== 'AbortError' ? reason : new CancelledError();
 }
 
 export function toCodedError(err: unknown, code = 'E_INTERNAL'): CodedError {

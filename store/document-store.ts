@@ -160,7 +160,7 @@ export abstract class DocumentStore implements Store {
     // Group commit: changes made in the same tick go out in one write, and after a costly write (a large store
     // under many jobs) the next one waits up to twice that cost, so more changes share it and the store does not
     // take the whole CPU. Each change still resolves only once it is on disk.
-    const wait = Math.min(MAX_GROUP_WINDOW_MS, 2 * this.lastWriteMs) - (Date.now() - this.lastWriteEnd);
+    const wait = Math.min(MAX_GROUP_WINDOW_MS, GROUP_WINDOW_FACTOR * this.lastWriteMs) - (Date.now() - this.lastWriteEnd);
     if (wait > 1) setTimeout(go, wait);
     else queueMicrotask(go);
   }
@@ -203,7 +203,9 @@ export abstract class DocumentStore implements Store {
 }
 
 /** The longest a change waits for others to share its write. */
-const MAX_GROUP_WINDOW_MS = 50;
+const MAX_GROUP_WINDOW_MS = 100;
+/** The group-commit window, as a multiple of the last write's duration: the store takes at most ~1/(1+this) of the time. */
+const GROUP_WINDOW_FACTOR = 4;
 
 function copy<T>(value: T | undefined): T | undefined {
   return value === undefined ? undefined : structuredClone(value);

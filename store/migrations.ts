@@ -26,6 +26,14 @@ export const MIGRATIONS: readonly Migration[] = [
       return { ...doc, schemaVersion: 2, hosts, rolling: doc.rolling ?? null };
     },
   },
+  {
+    from: 2,
+    to: 3,
+    description: 'older finished jobs and audit entries may move to the history file; the audit trail gets sequence numbers',
+    migrate(doc) {
+      return { ...doc, schemaVersion: 3, auditSeq: 0 };
+    },
+  },
 ];
 
 export interface MigrationResult {

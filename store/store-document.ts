@@ -7,7 +7,7 @@ import { FINISHED_JOB_STATES, ACTIVE_JOB_STATES } from '../src/types';
 import type { AuditEntry, HostRecord, Job, RollingRun } from '../src/types';
 
 /** Bump it together with a new entry in migrations.ts. */
-export const CURRENT_SCHEMA_VERSION = 2;
+export const CURRENT_SCHEMA_VERSION = 3;
 
 export interface StoreDocument {
   schemaVersion: number;
@@ -16,12 +16,17 @@ export interface StoreDocument {
   /** Keyed by host name. */
   hosts: Record<string, HostRecord>;
   rolling: RollingRun | null;
+  /**
+   * The sequence number of `audit[0]`. The state file keeps the newest audit entries and recent jobs; older ones
+   * live in the history file beside it (store/history-file.ts), which holds the entries numbered below this.
+   */
+  auditSeq: number;
   /** Oldest first. */
   audit: AuditEntry[];
 }
 
 export function emptyDocument(): StoreDocument {
-  return { schemaVersion: CURRENT_SCHEMA_VERSION, jobs: [], hosts: {}, rolling: null, audit: [] };
+  return { schemaVersion: CURRENT_SCHEMA_VERSION, jobs: [], hosts: {}, rolling: null, auditSeq: 0, audit: [] };
 }
 
 const jobState = z.enum([...ACTIVE_JOB_STATES, ...FINISHED_JOB_STATES] as [string, ...string[]]);
@@ -48,6 +53,7 @@ const documentShape = z.object({
   rolling: z
     .looseObject({ id: z.string(), state: z.string(), order: z.array(z.string()), jobs: z.record(z.string(), z.string()) })
     .nullable(),
+  auditSeq: z.number().int().min(0),
   audit: z.array(z.looseObject({ at: z.string(), who: identity, action: z.string(), outcome: z.string() })),
 });
 

@@ -28,12 +28,22 @@ interface Slot {
   seq: number;
 }
 
+/** Which part of the state a document written by `toJsonChunks` holds (the rest is kept elsewhere). */
+export interface DocumentPart {
+  /** Jobs left out of the document. */
+  omitJob?: (job: Job) => boolean;
+  /** The sequence number of the first audit entry written (older ones are left out). */
+  auditFrom?: number;
+}
+
 export class StoreState {
   private readonly jobs = new Map<string, Slot>();
   private readonly byHost = new Map<string, Map<string, Slot>>();
   private hosts = new Map<string, HostRecord>();
   private rolling: RollingRun | undefined;
   private audit: AuditEntry[] = [];
+  /** The sequence number of `audit[0]`: every audit entry ever appended has one, counting up. */
+  private auditBase = 0;
   private nextSeq = 0;
 
   constructor(private readonly limits: StoreLimits = DEFAULT_LIMITS) {}
@@ -47,17 +57,35 @@ export class StoreState {
     for (const host of this.byHost.keys()) this.compactHost(host);
     this.hosts = new Map(Object.entries(doc.hosts));
     this.rolling = doc.rolling ?? undefined;
-    this.audit = doc.audit.slice(Math.max(0, doc.audit.length - this.limits.maxAudit));
+    const dropped = Math.max(0, doc.audit.length - this.limits.maxAudit);
+    this.audit = doc.audit.slice(dropped);
+    this.auditBase = (doc.auditSeq ?? 0) + dropped;
+  }
+
+  /** The sequence number the next audit entry gets, and that of the oldest one kept. */
+  get auditSeqs(): { first: number; next: number } {
+    return { first: this.auditBase, next: this.auditBase + this.audit.length };
+  }
+
+  /** The audit entries from sequence number `from` on (oldest first), each with its number. */
+  auditFrom(from: number): Array<{ seq: number; entry: AuditEntry }> {
+    const start = Math.max(0, from - this.auditBase);
+    return this.audit.slice(start).map((entry, i) => ({ seq: this.auditBase + start + i, entry }));
+  }
+
+  /** Every job, in the order first saved. */
+  allJobs(): Job[] {
+    return [...this.jobs.values()].sort((a, b) => a.seq - b.seq).map((s) => s.job);
   }
 
   /** A snapshot for writing. Stored objects are never changed in place, so sharing them is safe. */
   toDocument(): StoreDocument {
-    const jobs = [...this.jobs.values()].sort((a, b) => a.seq - b.seq).map((s) => s.job);
     return {
       schemaVersion: CURRENT_SCHEMA_VERSION,
-      jobs,
+      jobs: this.allJobs(),
       hosts: Object.fromEntries(this.hosts),
       rolling: this.rolling ?? null,
+      auditSeq: this.auditBase,
       audit: this.audit.slice(),
     };
   }
@@ -68,21 +96,29 @@ export class StoreState {
    * every later write (stored objects are never changed in place). A write under a large fleet thus costs the
    * changed objects, not the whole store. Call it synchronously: the pieces reflect the state at the call.
    */
-  toJsonChunks(): Buffer[] {
+  toJsonChunks(part: DocumentPart = {}): Buffer[] {
     const chunks: Buffer[] = [Buffer.from(`{"schemaVersion":${CURRENT_SCHEMA_VERSION},"jobs":[`)];
     const jobs = [...this.jobs.values()].sort((a, b) => a.seq - b.seq);
-    jobs.forEach((slot, i) => {
-      if (i > 0) chunks.push(COMMA);
+    let firstJob = true;
+    for (const slot of jobs) {
+      if (part.omitJob?.(slot.job)) continue;
+      if (!firstJob) chunks.push(COMMA);
       chunks.push(jsonBytes(slot.job));
-    });
+      firstJob = false;
+    }
     chunks.push(Buffer.from('],"hosts":{'));
     let first = true;
     for (const [name, record] of this.hosts) {
       chunks.push(Buffer.from(`${first ? '' : ','}${JSON.stringify(name)}:`), jsonBytes(record));
       first = false;
     }
-    chunks.push(Buffer.from('},"rolling":'), this.rolling ? jsonBytes(this.rolling) : NULL, Buffer.from(',"audit":['));
-    this.audit.forEach((entry, i) => {
+    const auditFrom = Math.max(part.auditFrom ?? this.auditBase, this.auditBase);
+    chunks.push(
+      Buffer.from('},"rolling":'),
+      this.rolling ? jsonBytes(this.rolling) : NULL,
+      Buffer.from(`,"auditSeq":${auditFrom},"audit":[`),
+    );
+    this.audit.slice(auditFrom - this.auditBase).forEach((entry, i) => {
       if (i > 0) chunks.push(COMMA);
       chunks.push(jsonBytes(entry));
     });
@@ -172,9 +208,11 @@ export class StoreState {
     this.audit.push(entry);
     const excess = this.audit.length - this.limits.maxAudit;
     const dropped = excess > 0 ? this.audit.splice(0, excess) : [];
+    this.auditBase += dropped.length;
     return () => {
       this.audit.pop();
       if (dropped.length) this.audit.unshift(...dropped);
+      this.auditBase -= dropped.length;
     };
   }
 
@@ -212,7 +250,8 @@ const NULL = Buffer.from('null');
 /** Serialized stored objects, by identity: an object replaced in the store drops out with it. */
 const serialized = new WeakMap<object, Buffer>();
 
-function jsonBytes(value: object): Buffer {
+/** The compact JSON bytes of a stored object (serialized once per object; stored objects never change in place). */
+export function jsonBytes(value: object): Buffer {
   let bytes = serialized.get(value);
   if (!bytes) serialized.set(value, (bytes = Buffer.from(JSON.stringify(value))));
   return bytes;

@@ -98,7 +98,7 @@ describe('LowdbStore on disk', () => {
     const deep = path.join(dir, 'var', 'lib', 'rekick', 'state.json');
     const store = await opened({}, deep);
     expect(JSON.parse(await readFile(deep, 'utf8'))).toEqual({
-      schemaVersion: CURRENT_SCHEMA_VERSION, jobs: [], hosts: {}, rolling: null, audit: [],
+      schemaVersion: CURRENT_SCHEMA_VERSION, jobs: [], hosts: {}, rolling: null, auditSeq: 0, audit: [],
     });
     await store.saveJob(job('a'));
     expect(JSON.parse(await readFile(deep, 'utf8')).jobs).toHaveLength(1);
@@ -116,9 +116,9 @@ describe('LowdbStore on disk', () => {
       ['an empty file', '', /empty/],
       ['a JSON array', '[1,2,3]', /expected a JSON object/],
       ['no schemaVersion', '{"jobs":[]}', /schemaVersion/],
-      ['a job without a host', JSON.stringify({ schemaVersion: CURRENT_SCHEMA_VERSION, jobs: [{ ...job('x'), host: undefined }], hosts: {}, rolling: null, audit: [] }), /jobs\.0\.host/],
-      ['an unknown job state', JSON.stringify({ schemaVersion: CURRENT_SCHEMA_VERSION, jobs: [{ ...job('x'), state: 'exploded' }], hosts: {}, rolling: null, audit: [] }), /jobs\.0\.state/],
-      ['a duplicated job id', JSON.stringify({ schemaVersion: CURRENT_SCHEMA_VERSION, jobs: [{ ...job('x'), id: 'same' }, { ...job('y'), id: 'same' }], hosts: {}, rolling: null, audit: [] }), /appears more than once/],
+      ['a job without a host', JSON.stringify({ schemaVersion: CURRENT_SCHEMA_VERSION, jobs: [{ ...job('x'), host: undefined }], hosts: {}, rolling: null, auditSeq: 0, audit: [] }), /jobs\.0\.host/],
+      ['an unknown job state', JSON.stringify({ schemaVersion: CURRENT_SCHEMA_VERSION, jobs: [{ ...job('x'), state: 'exploded' }], hosts: {}, rolling: null, auditSeq: 0, audit: [] }), /jobs\.0\.state/],
+      ['a duplicated job id', JSON.stringify({ schemaVersion: CURRENT_SCHEMA_VERSION, jobs: [{ ...job('x'), id: 'same' }, { ...job('y'), id: 'same' }], hosts: {}, rolling: null, auditSeq: 0, audit: [] }), /appears more than once/],
       ['missing collections', JSON.stringify({ schemaVersion: CURRENT_SCHEMA_VERSION }), /jobs/],
     ];
     it.each(cases)('%s', async (_what, content, pattern) => {
@@ -163,7 +163,8 @@ describe('LowdbStore on disk', () => {
     expect(store.getRolling()).toBeUndefined();
     expect(await readFile(`${file}.v1.bak`, 'utf8')).toBe(v1);
     const onDisk = JSON.parse(await readFile(file, 'utf8'));
-    expect(onDisk.schemaVersion).toBe(2);
+    expect(onDisk.schemaVersion).toBe(CURRENT_SCHEMA_VERSION);
+    expect(onDisk.auditSeq).toBe(0);
     expect(Object.keys(onDisk.hosts)).toEqual(['buildarm-07', 'buildarm-08']);
     await store.close();
     expect((await opened()).listHosts()).toHaveLength(2);
@@ -174,9 +175,10 @@ describe('LowdbStore on disk', () => {
     const trail: string[] = [];
     const migrations = [
       { from: 1, to: 2, description: 'one', migrate: (d: Record<string, unknown>) => (trail.push('1->2'), { ...d, hosts: {}, rolling: null }) },
+      { from: 2, to: 3, description: 'two', migrate: (d: Record<string, unknown>) => (trail.push('2->3'), { ...d, auditSeq: 0 }) },
     ];
     await opened({ migrations });
-    expect(trail).toEqual(['1->2']);
+    expect(trail).toEqual(['1->2', '2->3']);
 
     const other = path.join(dir, 'gap.json');
     await writeFile(other, JSON.stringify({ schemaVersion: 1, jobs: [], hosts: [], audit: [] }));

@@ -140,14 +140,14 @@ export class KnownHostsIndex {
   constructor(text: string) {
     this.lines = text.split('\n');
     this.lines.forEach((raw, line) => {
-      const m = HOST_FIELD.exec(raw);
-      if (!m) return;
-      const hosts = m[1]!;
+      const hosts = hostFieldOf(raw);
+      if (hosts === undefined) return;
       if (hosts.startsWith('|') || /[*?!]/.test(hosts)) {
         this.other.push({ line, hosts });
         return;
       }
-      for (const p of new Set(hosts.toLowerCase().split(','))) {
+      const lower = hosts.toLowerCase();
+      for (const p of lower.includes(',') ? new Set(lower.split(',')) : [lower]) {
         const list = this.plain.get(p);
         if (list) list.push(line);
         else this.plain.set(p, [line]);
@@ -168,8 +168,33 @@ export class KnownHostsIndex {
   }
 }
 
-/** The host field of an entry line (after an optional marker); comments and blank lines do not match. */
-const HOST_FIELD = /^\s*(?:@\S+\s+)?([^\s#@]\S*)\s+\S+\s+\S+/;
+/**
+ * The host field of what may be an entry line (after an optional marker), without parsing the rest: a scan, not a
+ * RegExp, as this runs for every line of a fleet's file. Comments, blanks and lines with fewer than three fields
+ * give undefined; whatever else is wrong with a line shows when a lookup parses it.
+ */
+function hostFieldOf(raw: string): string | undefined {
+  const fields: Array<[number, number]> = [];
+  let i = 0;
+  const n = raw.length;
+  while (fields.length < 4 && i < n) {
+    while (i < n && isSpace(raw.charCodeAt(i))) i++;
+    if (i >= n) break;
+    const start = i;
+    while (i < n && !isSpace(raw.charCodeAt(i))) i++;
+    fields.push([start, i]);
+  }
+  if (fields.length === 0 || raw.charCodeAt(fields[0]![0]) === 35 /* # */) return undefined;
+  const marked = raw.charCodeAt(fields[0]![0]) === 64; /* @ */
+  const host = fields[marked ? 1 : 0];
+  if (!host || fields.length < (marked ? 4 : 3)) return undefined;
+  const value = raw.slice(host[0], host[1]);
+  return value.startsWith('@') || value.startsWith('#') ? undefined : value;
+}
+
+function isSpace(c: number): boolean {
+  return c === 32 || c === 9 || c === 13 || c === 11 || c === 12;
+}
 
 /**
  * One known_hosts file. Every read sees the file as it is now (admins edit it): the parsed index is reused only

@@ -155,13 +155,17 @@ class SshConnector implements RemoteConnector {
     return new SshRemoteHost(target, client, this.opts, log);
   }
 
-  async probe(target: HostTarget, options: ConnectOptions & { timeoutMs: number }): Promise<ProbeResult> {
+  async probe(target: HostTarget, options: ConnectOptions & { timeoutMs: number; depth?: 'tcp' | 'handshake' }): Promise<ProbeResult> {
     const { signal } = options;
     if (signal?.aborted) throw abortReason(signal);
     const started = Date.now();
     const entries = await this.knownHosts.lookup(target);
     const sock = await tcpConnect(target, Math.min(options.timeoutMs, this.opts.tcpProbeTimeoutMs ?? 1500), signal);
     if (!sock) return 'down';
+    if (options.depth === 'tcp') {
+      sock.destroy();
+      return 'port-open';
+    }
     const remaining = Math.max(200, options.timeoutMs - (Date.now() - started));
     const client = new SshClient();
     let verdict: KeyVerdict | undefined;

@@ -64,6 +64,9 @@ export type ProbeResult = 'down' | 'port-open' | 'handshake' | 'key-mismatch';
 
 export interface RemoteConnector {
   connect(target: HostTarget, options: ConnectOptions): Promise<RemoteHost>;
-  /** One attempt: TCP connect, then an SSH handshake whose host key is checked under `hostKeyMode`. */
-  probe(target: HostTarget, options: ConnectOptions & { timeoutMs: number }): Promise<ProbeResult>;
+  /**
+   * One attempt: TCP connect, then an SSH handshake whose host key is checked under `hostKeyMode`. With
+   * `depth: 'tcp'` it stops after the TCP connect ('down' or 'port-open'), for callers that log in next anyway.
+   */
+  probe(target: HostTarget, options: ConnectOptions & { timeoutMs: number; depth?: 'tcp' | 'handshake' }): Promise<ProbeResult>;
 }

@@ -3,8 +3,9 @@
  * a backoff capped at 1 s (and TCP probes bounded by the connector), so a returned host is noticed within 2 s.
  * "Up" means a completed handshake with an acceptable key and a login, not merely an open port.
  */
-import { abortReason, StepTimeoutError } from '../errors';
+import { abortReason, CodedError, StepTimeoutError } from '../errors';
 import { abortableSleep as sleep } from '../executor/sleep';
+import { SshAuthError } from './errors';
 import type { ConnectOptions, HostKeyMode, HostTarget, ProbeResult, RemoteConnector } from './types';
 
 export interface WaitForSshOptions {
@@ -57,26 +58,28 @@ export async function waitForSsh(connector: RemoteConnector, target: HostTarget,
     if (signal?.aborted) throw abortReason(signal);
     const remaining = deadline - Date.now();
     if (remaining <= 0) break;
-    const state = await connector.probe(target, {
-      hostKeyMode: options.hostKeyMode,
-      signal,
-      timeoutMs: Math.min(remaining, options.probeTimeoutMs ?? 10_000),
-    });
-    let now: WaitState = state;
-    if (state === 'handshake' || state === 'key-mismatch') {
-      // Log in for real: records an accepted new key, or throws the typed host key error.
+    // A TCP probe first (cheap while the host is down); once the port is open, the login is the probe: one SSH
+    // handshake per look instead of a handshake to see and another to log in.
+    const probeTimeoutMs = Math.min(remaining, options.probeTimeoutMs ?? 10_000);
+    let now: WaitState = await connector.probe(target, { hostKeyMode: options.hostKeyMode, signal, timeoutMs: probeTimeoutMs, depth: 'tcp' });
+    if (now !== 'down') {
+      const attempt = new AbortController();
+      const onAbort = () => attempt.abort(signal!.reason);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const timer = setTimeout(() => attempt.abort(new LoginAttemptTimeout()), Math.max(probeTimeoutMs, 200));
       try {
-        const remote = await connector.connect(target, {
-          hostKeyMode: options.hostKeyMode,
-          signal,
-          onKeyChanged: options.onKeyChanged,
-        });
+        // Records an accepted new key, or throws the typed host key error.
+        const remote = await connector.connect(target, { hostKeyMode: options.hostKeyMode, signal: attempt.signal, onKeyChanged: options.onKeyChanged });
         await remote.close();
         report('handshake');
         return;
       } catch (err) {
-        if (state === 'key-mismatch' || isHostKeyError(err)) throw err;
-        now = 'login-refused';
+        if (signal?.aborted) throw abortReason(signal);
+        if (isHostKeyError(err)) throw err;
+        now = err instanceof SshAuthError ? 'login-refused' : 'port-open';
+      } finally {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
       }
     }
     if (now !== last) interval = 100; // something changed: look again soon
@@ -113,6 +116,13 @@ export async function waitForSshGone(connector: RemoteConnector, target: HostTar
     await sleep(Math.min(options.intervalMs ?? 250, Math.max(0, deadline - Date.now())), signal);
   }
   throw new StepTimeoutError(`waiting for SSH on ${target.name} to go away (it still answers with its old key)`, options.timeoutMs);
+}
+
+/** One login attempt of wait-ssh took longer than a probe may: the host is not up yet. */
+class LoginAttemptTimeout extends CodedError {
+  constructor() {
+    super('E_SSH_CONNECT', 'the SSH login attempt did not finish in time');
+  }
 }
 
 function isHostKeyError(err: unknown): boolean {

@@ -1,7 +1,7 @@
 /** wait-ssh's polling against a scripted fake connector: backoff cap, progress, timeouts, key errors. */
 import { describe, expect, it } from 'vitest';
 import { StepTimeoutError } from '../../src/errors';
-import { HostKeyChangedError, SshAuthError } from '../../src/ssh/errors';
+import { HostKeyChangedError, SshAuthError, SshConnectError } from '../../src/ssh/errors';
 import type { ConnectOptions, HostTarget, ProbeResult, RemoteConnector, RemoteHost } from '../../src/ssh/types';
 import { waitForSsh, waitForSshGone } from '../../src/ssh/wait-ssh';
 
@@ -15,12 +15,16 @@ class ScriptedConnector implements RemoteConnector {
     private readonly onConnect: (opts: ConnectOptions) => void = () => undefined,
     private readonly started = Date.now(),
   ) {}
-  async probe(): Promise<ProbeResult> {
+  depths: Array<string | undefined> = [];
+  async probe(_t: HostTarget, options: { depth?: string }): Promise<ProbeResult> {
     this.probes.push(Date.now() - this.started);
+    this.depths.push(options.depth);
     return this.state(Date.now() - this.started);
   }
   async connect(_t: HostTarget, options: ConnectOptions): Promise<RemoteHost> {
     this.connects.push(options);
+    const state = this.state(Date.now() - this.started);
+    if (state === 'down' || state === 'port-open') throw new SshConnectError(target.name, 'no SSH handshake');
     this.onConnect(options);
     return { target, close: async () => undefined } as unknown as RemoteHost;
   }
@@ -35,6 +39,8 @@ describe('waitForSsh', () => {
     expect(Math.max(...gaps)).toBeLessThan(1300);
     expect(c.probes[c.probes.length - 1]! - 2500).toBeLessThan(2000);
     expect(progress).toEqual(['buildarm-01: down (no TCP connection)', 'buildarm-01: SSH handshake done']);
+    // TCP probes while down, then one login as the probe: no separate handshake before it
+    expect(c.depths.every((d) => d === 'tcp')).toBe(true);
     expect(c.connects).toHaveLength(1);
   });
 

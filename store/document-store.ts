@@ -203,9 +203,9 @@ export abstract class DocumentStore implements Store {
 }
 
 /** The longest a change waits for others to share its write. */
-const MAX_GROUP_WINDOW_MS = 100;
+const MAX_GROUP_WINDOW_MS = 50;
 /** The group-commit window, as a multiple of the last write's duration: the store takes at most ~1/(1+this) of the time. */
-const GROUP_WINDOW_FACTOR = 4;
+const GROUP_WINDOW_FACTOR = 2;
 
 function copy<T>(value: T | undefined): T | undefined {
   return value === undefined ? undefined : structuredClone(value);

@@ -151,11 +151,14 @@ export class Executor implements ExecutorApi {
       data: {},
     }));
     await this.store.saveJobs(jobs);
+    const audited: Promise<void>[] = [];
     for (const job of jobs) {
-      await this.audit({ who: request.by, origin: request.origin, action: 'reinstall', host: job.host, jobId: job.id, outcome: 'ok', detail: request.reason });
+      // The job is durable; its audit entry is written alongside its first step's start, not before it.
+      audited.push(this.audit({ who: request.by, origin: request.origin, action: 'reinstall', host: job.host, jobId: job.id, outcome: 'ok', detail: request.reason }));
       this.emit({ type: 'job-queued', job });
       this.launch(job);
     }
+    await Promise.all(audited);
     return jobs.map((j) => structuredClone(j));
   }
 

@@ -81,10 +81,8 @@ export class JobRunner {
       if (outcome === 'ok') await this.finish();
       return;
     }
-    if (job.state !== 'running') {
-      job.state = 'running';
-      await this.save();
-    }
+    // Saved with the first step's start (a crash before that resumes a queued job, which is the same thing).
+    if (job.state !== 'running') job.state = 'running';
     for (let i = job.current; i < steps.length - 1; i++) {
       if (job.cancel) return this.o.finishCancelled(job);
       if (this.shutdown) return;

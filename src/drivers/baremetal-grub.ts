@@ -65,7 +65,10 @@ async function withHost(
   const remote = await ctx.connector.connect(hostTarget(ctx.host), { hostKeyMode: 'strict', signal: ctx.signal });
   try {
     await fn(remote, (command) => remote.exec(command, execOptions(ctx)));
-  } finally {
+  } catch (err) {
     await remote.close();
+    throw err;
   }
+  // Kept for the job's next step on this host, unless the commands rebooted it (the connection is then gone).
+  await remote.close({ keep: true });
 }

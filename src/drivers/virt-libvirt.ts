@@ -85,7 +85,9 @@ async function onVirthost(ctx: DriverContext, fn: (remote: RemoteHost, virthost:
   const remote = await ctx.connector.connect(hostTarget(vh), { hostKeyMode: 'strict', signal: ctx.signal });
   try {
     await fn(remote, vh.name);
-  } finally {
+  } catch (err) {
     await remote.close();
+    throw err;
   }
+  await remote.close({ keep: true }); // the virthost stays up: the job's next step on it reuses the connection
 }

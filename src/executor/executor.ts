@@ -34,6 +34,9 @@ export interface ExecutorOptions extends StepDeps {
   storeRetryMs?: number;
 }
 
+/** The states a job has a runner in (awaiting-approval waits for a decision, without one). */
+const RUNNABLE = new Set<Job['state']>(['queued', 'running', 'enabling']);
+
 export class Executor implements ExecutorApi {
   readonly config: Config;
   readonly store: Store;
@@ -410,7 +413,16 @@ export class Executor implements ExecutorApi {
   }
 
   private launch(job: Job): void {
-    if (this.runners.has(job.id)) return;
+    const previous = this.runners.get(job.id);
+    if (previous) {
+      // Its last runner is still winding down (e.g. it just reached the approval gate and an auto-approval came at
+      // once): go on once it has, not never.
+      void previous.done.then(() => {
+        const now = this.store.getJob(job.id); // as it is then: it may have finished or been cancelled meanwhile
+        if (now && RUNNABLE.has(now.state)) this.launch(now);
+      });
+      return;
+    }
     const host = this.hostsByName.get(job.host);
     if (!host) {
       this.log.error({ job: job.id, host: job.host }, 'job for a host no longer in the config: left as it is');

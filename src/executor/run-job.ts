@@ -11,6 +11,7 @@ import { failureComment } from '../steps/koji-comments';
 import { hostTarget } from '../steps/host-target';
 import type { Step, StepContext, StepDeps } from '../steps/types';
 import type { Decision, ExecutorEvent, Job } from '../types';
+import { JobConnections } from '../ssh/job-connections';
 import { abortableSleep } from './sleep';
 
 const TAIL_LINES = 20;
@@ -48,10 +49,13 @@ export class JobRunner {
   private controller?: AbortController;
   private currentAbortable = false;
   private shutdown = false;
+  /** The job's SSH connections: one step hands a connection to the next instead of a new login. */
+  private readonly connections: JobConnections;
 
   constructor(private readonly o: JobRunnerOptions) {
     this.job = o.job;
     this.done = new Promise((r) => (this.resolveDone = r));
+    this.connections = new JobConnections(o.deps.connector);
   }
 
   start(): void {
@@ -59,6 +63,7 @@ export class JobRunner {
       .catch((err) => {
         if (!(err instanceof StoreWriteFailed)) this.o.deps.log.error({ err, job: this.job.id }, 'job runner failed unexpectedly');
       })
+      .finally(() => this.connections.closeAll())
       .finally(() => this.resolveDone());
   }
 
@@ -197,6 +202,7 @@ export class JobRunner {
     });
     const ctx: StepContext = {
       ...deps,
+      connector: this.connections,
       log: deps.log.child({ job: job.id, host: host.name, step: step.name }),
       job,
       host,

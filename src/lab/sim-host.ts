@@ -102,6 +102,8 @@ export class SimHost extends EventEmitter implements SimHostApi {
   hostKey: SimHostKey;
   state: PowerState = 'off';
   readonly records: SimRecord[] = [];
+  /** Logins accepted (public key with a valid signature): handshake-only probes do not count. */
+  logins = 0;
   /** Completed boots and installs since start (tests wait on them). */
   boots = 0;
   installs = 0;
@@ -381,7 +383,10 @@ export class SimHost extends EventEmitter implements SimHostApi {
     const k = this.clientKey;
     if (ctx.key.algo !== k.type || !ctx.key.data.equals(k.getPublicSSH())) return ctx.reject(['publickey']);
     if (!ctx.signature || !ctx.blob) return ctx.accept(); // the client asks whether this key would do
-    if (k.verify(ctx.blob, ctx.signature, ctx.hashAlgo) === true) return ctx.accept();
+    if (k.verify(ctx.blob, ctx.signature, ctx.hashAlgo) === true) {
+      this.logins++;
+      return ctx.accept();
+    }
     ctx.reject(['publickey']);
   }
 

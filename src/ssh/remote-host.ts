@@ -278,6 +278,10 @@ class SshRemoteHost implements RemoteHost {
     });
   }
 
+  get open(): boolean {
+    return !this.closed;
+  }
+
   exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
     return this.run(command, options).then((r) => r.result);
   }

@@ -43,7 +43,13 @@ export interface RemoteHost {
   /** Writes a file atomically (temp file then rename), creating missing parent directories. */
   writeFile(path: string, content: string | Buffer, options: WriteFileOptions): Promise<void>;
   readFile(path: string): Promise<Buffer>;
-  close(): Promise<void>;
+  /** False once the connection is closed or lost (undefined: not known). */
+  readonly open?: boolean;
+  /**
+   * Ends the connection. `keep`: the caller knows the host stays up, so its job's next connect to this host may
+   * reuse the connection (see JobConnections); never after issuing a reboot. Outside a job it closes as usual.
+   */
+  close(options?: { keep?: boolean }): Promise<void>;
 }
 
 /**

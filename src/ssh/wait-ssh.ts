@@ -23,6 +23,8 @@ export interface WaitForSshOptions {
    * the executor's own wording (`wait-ssh on HOST`), so the failure reads the same whichever timer fires first.
    */
   what?: string;
+  /** Hand the login connection on (`close({ keep: true })`): the caller's next step uses the host at once. */
+  keepConnection?: boolean;
 }
 
 export type WaitState = ProbeResult | 'login-refused';
@@ -70,7 +72,7 @@ export async function waitForSsh(connector: RemoteConnector, target: HostTarget,
       try {
         // Records an accepted new key, or throws the typed host key error.
         const remote = await connector.connect(target, { hostKeyMode: options.hostKeyMode, signal: attempt.signal, onKeyChanged: options.onKeyChanged });
-        await remote.close();
+        await remote.close({ keep: options.keepConnection });
         report('handshake');
         return;
       } catch (err) {

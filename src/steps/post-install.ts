@@ -35,8 +35,10 @@ export const postInstallStep: Step = {
     });
     try {
       await runPostinstall(remote, host, config, { onLine: ctx.output, signal: ctx.signal });
-    } finally {
+    } catch (err) {
       await remote.close();
+      throw err;
     }
+    await remote.close({ keep: true }); // reboot-verify's reboot is issued on it
   },
 };

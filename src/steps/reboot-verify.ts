@@ -28,6 +28,7 @@ export const rebootVerifyStep: Step = {
       signal,
       onProgress: ctx.progress,
       what: `waiting for SSH on ${ctx.host.name} after the reboot`,
+      keepConnection: true, // verify runs on it
     });
     const remote = await connector.connect(target, { hostKeyMode: 'strict', signal });
     try {

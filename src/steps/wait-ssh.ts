@@ -25,6 +25,7 @@ export const waitSshStep: Step = {
       signal: ctx.signal,
       onProgress: ctx.progress,
       what: `wait-ssh on ${ctx.host.name}`,
+      keepConnection: true, // post-install logs in next
     });
   },
 };

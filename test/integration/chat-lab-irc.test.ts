@@ -96,6 +96,9 @@ describe('IRC against the lab', () => {
     await watcher.waitForLine((l) => l.nick === 'rekick' && stepDone('buildarm-03', 7).test(l.message), 30_000);
     await watcher.waitForLine((l) => l.nick === 'rekick' && /buildarm-03 .*enabled in Koji/.test(l.message), 30_000);
     expect(await hubEnabled('buildarm-03')).toBe(true);
+    // Each step handed its connection to the next where the host stayed up: one login before the reboot into the
+    // installer, one after the install (post-install and its reboot), one after that reboot (verify). Not seven.
+    expect(peers.fleet.get('buildarm-03')!.logins).toBe(3);
     const lines = botLines(watcher);
     for (let i = 0; i < 8; i++) expect(lines.some((l) => l.includes(`buildarm-03 [${i + 1}/8] ${STEP_NAMES[i]}`)), `step ${i + 1}`).toBe(true);
     const audit = rekick.store.listAudit().filter((e) => e.action === '!approve');

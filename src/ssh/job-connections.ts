@@ -1,0 +1,87 @@
+/**
+ * One job's SSH connections. A step that knows the host stays up after it (stage-installer before the reboot into
+ * the installer, wait-ssh before post-install, post-install before its reboot, the wait after that reboot before
+ * verify) hands its connection on with `close({ keep: true })`; the job's next `connect` to the same host reuses
+ * it instead of a new handshake and login. Anything else closes for real: a connection that issued a reboot is
+ * never kept, so a wait for the host to come back always logs in anew. A kept connection the host dropped, or one
+ * nobody took within `idleMs`, is closed; `closeAll` ends the lot when the job stops.
+ */
+import type { ConnectOptions, HostTarget, ProbeResult, RemoteConnector, RemoteHost } from './types';
+
+export class JobConnections implements RemoteConnector {
+  private readonly kept = new Map<string, { remote: RemoteHost; timer: NodeJS.Timeout }>();
+  /** Logins saved by reuse (for tests and the log). */
+  reused = 0;
+
+  constructor(
+    private readonly inner: RemoteConnector,
+    private readonly idleMs = 30_000,
+  ) {}
+
+  async connect(target: HostTarget, options: ConnectOptions): Promise<RemoteHost> {
+    const key = keyOf(target);
+    const kept = this.kept.get(key);
+    if (kept) {
+      this.kept.delete(key);
+      clearTimeout(kept.timer);
+      if (kept.remote.open !== false && !options.signal?.aborted) {
+        this.reused++;
+        return this.handOut(kept.remote);
+      }
+      await kept.remote.close();
+    }
+    return this.handOut(await this.inner.connect(target, options));
+  }
+
+  probe(target: HostTarget, options: ConnectOptions & { timeoutMs: number; depth?: 'tcp' | 'handshake' }): Promise<ProbeResult> {
+    return this.inner.probe(target, options);
+  }
+
+  /** Closes every kept connection (the job stopped: finished, failed, cancelled or shut down). */
+  async closeAll(): Promise<void> {
+    const all = [...this.kept.values()];
+    this.kept.clear();
+    for (const k of all) clearTimeout(k.timer);
+    await Promise.all(all.map((k) => k.remote.close()));
+  }
+
+  /** The connection as the step sees it: its `close({ keep: true })` puts it back here instead. */
+  private handOut(remote: RemoteHost): RemoteHost {
+    let released = false;
+    return {
+      target: remote.target,
+      get open() {
+        return !released && remote.open !== false;
+      },
+      exec: (command, options) => remote.exec(command, options),
+      writeFile: (file, content, options) => remote.writeFile(file, content, options),
+      readFile: (file) => remote.readFile(file),
+      close: async (options) => {
+        if (released) return;
+        released = true;
+        if (options?.keep && remote.open !== false) this.keep(remote);
+        else await remote.close();
+      },
+    };
+  }
+
+  private keep(remote: RemoteHost): void {
+    const key = keyOf(remote.target);
+    const previous = this.kept.get(key);
+    if (previous) {
+      clearTimeout(previous.timer);
+      void previous.remote.close();
+    }
+    const timer = setTimeout(() => {
+      if (this.kept.get(key)?.remote !== remote) return;
+      this.kept.delete(key);
+      void remote.close();
+    }, this.idleMs);
+    timer.unref();
+    this.kept.set(key, { remote, timer });
+  }
+}
+
+function keyOf(target: HostTarget): string {
+  return `${target.address}\u0000${target.port}`;
+}

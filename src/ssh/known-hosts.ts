@@ -7,8 +7,6 @@ import { createHash, createHmac } from 'node:crypto';
 import { chmod, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
-const DROP = '\u0000drop';
-
 export interface KnownHostEntry {
   /** Index of the line in the file. */
   line: number;
@@ -133,39 +131,102 @@ export function entriesFor(entries: KnownHostEntry[], target: HostLookup): Known
  * OpenSSH does. Building it only splits lines; a line is parsed (its key decoded and checked) when a lookup needs it.
  */
 export class KnownHostsIndex {
-  private readonly lines: string[];
-  private readonly plain = new Map<string, number[]>();
-  private readonly other: Array<{ line: number; hosts: string }> = [];
+  /** The file's lines (without the empty string after a final newline), each with its current line number. */
+  private lines: LineRef[];
+  private readonly plain = new Map<string, LineRef[]>();
+  private readonly other = new Set<LineRef>();
 
   constructor(text: string) {
-    this.lines = text.split('\n');
-    this.lines.forEach((raw, line) => {
-      const hosts = hostFieldOf(raw);
-      if (hosts === undefined) return;
-      if (hosts.startsWith('|') || /[*?!]/.test(hosts)) {
-        this.other.push({ line, hosts });
-        return;
-      }
-      const lower = hosts.toLowerCase();
-      for (const p of lower.includes(',') ? new Set(lower.split(',')) : [lower]) {
-        const list = this.plain.get(p);
-        if (list) list.push(line);
-        else this.plain.set(p, [line]);
-      }
-    });
+    const raw = text.split('\n');
+    if (raw[raw.length - 1] === '') raw.pop();
+    this.lines = raw.map((line, pos) => ({ text: line, pos }));
+    for (const ref of this.lines) this.add(ref);
   }
 
   /** The entries that apply to a host (under any of its lookup names), in file order, markers included. */
   lookup(target: HostLookup): KnownHostEntry[] {
     const names = lookupNames(target);
-    const found = new Set<number>();
-    for (const n of names) for (const line of this.plain.get(n) ?? []) found.add(line);
-    for (const o of this.other) if (names.some((n) => hostFieldMatches(o.hosts, n))) found.add(o.line);
+    const found = new Set<LineRef>();
+    for (const n of names) for (const ref of this.plain.get(n) ?? []) found.add(ref);
+    for (const ref of this.other) if (names.some((n) => hostFieldMatches(ref.hosts!, n))) found.add(ref);
     return [...found]
-      .sort((a, b) => a - b)
-      .map((line) => parseKnownHostsLine(this.lines[line]!, line))
+      .sort((a, b) => a.pos - b.pos)
+      .map((ref) => parseKnownHostsLine(ref.text, ref.pos))
       .filter((e): e is KnownHostEntry => e !== undefined);
   }
+
+  /**
+   * Changes the indexed text in place, as `replace` edits the file: lines rewritten (a string) or dropped
+   * (undefined), by line number, and lines appended. Costs the lines touched, not the file.
+   */
+  edit(changes: Map<number, string | undefined>, appended: string[]): void {
+    for (const [pos, text] of changes) {
+      const ref = this.lines[pos];
+      if (!ref) continue;
+      this.remove(ref);
+      if (text === undefined) ref.dropped = true;
+      else {
+        ref.text = text;
+        this.add(ref);
+      }
+    }
+    if (changes.size) this.lines = this.lines.filter((ref) => !ref.dropped);
+    for (const text of appended) {
+      const ref: LineRef = { text, pos: this.lines.length };
+      this.lines.push(ref);
+      this.add(ref);
+    }
+    if (changes.size) this.lines.forEach((ref, pos) => (ref.pos = pos));
+  }
+
+  /** One line's text, by line number. */
+  lineText(pos: number): string {
+    return this.lines[pos]?.text ?? '';
+  }
+
+  /** The indexed file's text (ending with a newline unless empty). */
+  text(): string {
+    return this.lines.length ? `${this.lines.map((l) => l.text).join('\n')}\n` : '';
+  }
+
+  private add(ref: LineRef): void {
+    const hosts = hostFieldOf(ref.text);
+    ref.hosts = hosts;
+    if (hosts === undefined) return;
+    if (hosts.startsWith('|') || /[*?!]/.test(hosts)) {
+      this.other.add(ref);
+      return;
+    }
+    for (const p of plainNames(hosts)) {
+      const list = this.plain.get(p);
+      if (list) list.push(ref);
+      else this.plain.set(p, [ref]);
+    }
+  }
+
+  private remove(ref: LineRef): void {
+    if (ref.hosts === undefined) return;
+    if (this.other.delete(ref)) return;
+    for (const p of plainNames(ref.hosts)) {
+      const list = this.plain.get(p)?.filter((r) => r !== ref);
+      if (list?.length) this.plain.set(p, list);
+      else this.plain.delete(p);
+    }
+  }
+}
+
+interface LineRef {
+  text: string;
+  /** Its line number in the file as the index now holds it. */
+  pos: number;
+  /** Its host field, when it has one (set when indexed). */
+  hosts?: string;
+  dropped?: boolean;
+}
+
+function plainNames(hosts: string): Iterable<string> {
+  const lower = hosts.toLowerCase();
+  return lower.includes(',') ? new Set(lower.split(',')) : [lower];
 }
 
 /**
@@ -244,27 +305,28 @@ export class KnownHostsFile {
    */
   async replace(target: HostLookup, key: Buffer): Promise<string[]> {
     return this.locked(async () => {
-      const text = await this.read();
-      const lines = text.split('\n');
-      if (lines[lines.length - 1] === '') lines.pop();
+      // The cached index when the file is the version it was made from; else the file as it is now.
+      const stamp = await this.stamp();
+      const cached = KnownHostsFile.indexes.get(this.file);
+      const index = cached && cached.stamp === stamp ? cached.index : new KnownHostsIndex(await this.read());
+      KnownHostsFile.indexes.delete(this.file); // edited below: valid again only once written
       const names = lookupNames(target);
       const replaced: string[] = [];
-      for (const e of new KnownHostsIndex(text).lookup(target)) {
+      const changes = new Map<number, string | undefined>();
+      for (const e of index.lookup(target)) {
         if (e.marker) continue;
         // A hashed line names one host: drop it. A plain line loses the patterns naming this host literally;
         // other hosts (and wildcards) sharing it are kept.
         const kept = e.hosts.startsWith('|') ? [] : e.hosts.split(',').filter((p) => !names.includes(p.toLowerCase()));
         if (kept.length === e.hosts.split(',').length) continue; // only a wildcard names it: leave it alone
         replaced.push(fingerprint(e.key));
-        const original = lines[e.line]!;
-        lines[e.line] = kept.some((p) => !p.startsWith('!')) ? original.replace(e.hosts, kept.join(',')) : DROP;
+        const original = index.lineText(e.line);
+        changes.set(e.line, kept.some((p) => !p.startsWith('!')) ? original.replace(e.hosts, kept.join(',')) : undefined);
       }
-      const out = lines.filter((l) => l !== DROP);
-      out.push(`${hostField(target)} ${keyTypeOf(key)} ${key.toString('base64')}`);
-      const content = `${out.join('\n')}\n`;
-      const stamp = await this.writeAtomic(content);
+      index.edit(changes, [`${hostField(target)} ${keyTypeOf(key)} ${key.toString('base64')}`]);
+      const written = await this.writeAtomic(index.text());
       // The next lookup need not read back what was just written (unless someone changes the file meanwhile).
-      KnownHostsFile.indexes.set(this.file, { stamp, index: new KnownHostsIndex(content) });
+      KnownHostsFile.indexes.set(this.file, { stamp: written, index });
       return [...new Set(replaced)];
     });
   }

@@ -1,6 +1,6 @@
 /** The cached, indexed known_hosts lookup finds exactly what a scan finds, and sees the file change. */
 import { createHmac, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -44,6 +44,23 @@ describe('known_hosts index', () => {
     const index = new KnownHostsIndex(text);
     for (const t of targets) expect(index.lookup(t), t.name).toEqual(entriesFor(entries, t));
     expect(index.lookup(targets[0]!).map((e) => e.key.at(-1))).toEqual([1, 5, 7, 10]);
+  });
+
+  it('after replaces, the index kept in memory finds exactly what a fresh read of the file finds', async () => {
+    const file = path.join(dir, 'known_hosts.edited');
+    writeFileSync(file, text);
+    const kh = new KnownHostsFile(file);
+    await kh.lookup(targets[0]!); // cached from here on
+    const blob = (n: number) => Buffer.from(key(n).split(' ')[1]!, 'base64');
+    const newcomer = { name: 'build-77', address: '10.0.0.77', port: 22 };
+    await kh.replace(targets[0]!, blob(20)); // plain lines (one shared with its address), the revoked marker stays
+    await kh.replace(targets[3]!, blob(21)); // a hashed line
+    await kh.replace(newcomer, blob(22));
+    await kh.replace(targets[0]!, blob(23));
+    const fresh = new KnownHostsIndex(readFileSync(file, 'utf8'));
+    for (const t of [...targets, newcomer]) expect(await kh.lookup(t), t.name).toEqual(fresh.lookup(t));
+    expect((await kh.lookup(targets[0]!)).map((e) => [e.marker ?? '', e.key.at(-1)])).toEqual([['@revoked', 5], ['', 23]]);
+    expect((await kh.lookup(targets[3]!)).map((e) => e.key.at(-1))).toEqual([21]);
   });
 
   it('re-reads the file when it changes', async () => {

@@ -6,13 +6,15 @@
  * The peers (hub stand-in and simulated fleet) run in a child process (`rekick lab --peers-only`); rekick runs here,
  * built by createRekick from the peers' config file, chat replaced by a silent bench adapter.
  */
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { writeHeapSnapshot } from 'node:v8';
 import pino from 'pino';
 import { loadConfig } from '../src/config/load';
 import { createStore } from '../store';
+import { historyPathFor } from '../store/history-file';
 import type { Store } from '../store/store';
 import { createRekick, type Rekick } from '../src/main';
 import { ACTIVE_JOB_STATES, type Job } from '../src/types';
@@ -57,9 +59,10 @@ export async function benchFleet(options: Partial<FleetBenchOptions> = {}): Prom
 
   const builders = config.hosts.filter((h) => h.kind !== 'virthost').length;
   const loop = monitorEventLoopDelay({ resolution: 10 });
-  let peakRss = process.memoryUsage().rss;
+  let peak = process.memoryUsage();
   const rssTimer = setInterval(() => {
-    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+    const m = process.memoryUsage();
+    if (m.rss > peak.rss) peak = m;
   }, 100);
   let firstWaveWriteMs: number | undefined;
   let maxInFlight = 0;
@@ -74,6 +77,7 @@ export async function benchFleet(options: Partial<FleetBenchOptions> = {}): Prom
     const run0 = rekick.store.getRolling();
     if (!run0) throw new Error(`the rolling run did not start; rekick said: ${chat.sent.map((m) => m.text).join(' | ')}`);
     let lastShown = 0;
+    if (process.env.BENCH_HEAP_SNAPSHOT) setTimeout(() => note(`fleet: heap snapshot ${writeHeapSnapshot(process.env.BENCH_HEAP_SNAPSHOT)}`), 30_000).unref();
     for (;;) {
       await sleep(1000);
       const run = rekick.store.getRolling()!;
@@ -117,7 +121,8 @@ export async function benchFleet(options: Partial<FleetBenchOptions> = {}): Prom
   const cpuMs = (cpu.user + cpu.system) / 1000;
   note(
     `fleet: run ${outcome}: ${reinstalled} reinstalled, ${run.failed.length} failed of ${run.order.length} (${builders} builders) in ${wallS.toFixed(1)} s; ` +
-      `rekick CPU ${(cpuMs / 1000).toFixed(1)} s (${((cpuMs / 1000 / wallS) * 100).toFixed(0)}% of one core), peers' CPU ${peersCpu.toFixed(1)} s`,
+      `rekick CPU ${(cpuMs / 1000).toFixed(1)} s (${((cpuMs / 1000 / wallS) * 100).toFixed(0)}% of one core; user ${(cpu.user / 1e6).toFixed(1)} s, ` +
+      `system ${(cpu.system / 1e6).toFixed(1)} s), peers' CPU ${peersCpu.toFixed(1)} s`,
   );
   if (run.failed.length) note(`fleet: first failures: ${run.failed.slice(0, 3).map((f) => `${f.host} (${f.step}): ${f.message}`).join('; ')}`);
   note(`fleet: at most ${maxInFlight} jobs active at once (sampled each second; the run's slots: ${run.slots ?? '?'})`);
@@ -126,12 +131,15 @@ export async function benchFleet(options: Partial<FleetBenchOptions> = {}): Prom
     `fleet: ${store.writes} durable store changes (${(store.writes / Math.max(1, reinstalled)).toFixed(1)} per host reinstalled), ` +
       `grouped into ${documentWrites ?? '?'} writes of the state file`,
   );
-  note(`fleet: store ${(storeBytes / 1024).toFixed(0)} KiB with ${jobsKept} jobs kept; write after the first host ${firstWaveWriteMs?.toFixed(1) ?? '?'} ms, at the end ${endWriteMs.toFixed(1)} ms`);
+  const historyBytes = existsSync(historyPathFor(config.store)) ? statSync(historyPathFor(config.store)).size : 0;
+  note(`fleet: state file ${(storeBytes / 1024).toFixed(0)} KiB, history file ${(historyBytes / 1024).toFixed(0)} KiB, ${jobsKept} jobs kept; write after the first host ${firstWaveWriteMs?.toFixed(1) ?? '?'} ms, at the end ${endWriteMs.toFixed(1)} ms`);
   if (o.hosts < 1000) note(`fleet: scaled down to ${o.hosts} hosts (--hosts); the issue's figure is for 1,000`);
   if (reinstalled < run.order.length) note(`fleet: the run did not complete; figures are over the ${reinstalled} hosts reinstalled`);
 
   report('fleet-cpu-per-host', reinstalled ? cpuMs / reinstalled : Number.NaN, 'ms', '< 20 ms');
-  report('fleet-peak-rss', peakRss / 1024 / 1024, 'MB', '< 250 MB');
+  const mb = (n: number) => `${(n / 1024 / 1024).toFixed(0)} MB`;
+  note(`fleet: at the RSS peak: V8 heap ${mb(peak.heapUsed)} used of ${mb(peak.heapTotal)}, buffers and other external memory ${mb(peak.external)}`);
+  report('fleet-peak-rss', peak.rss / 1024 / 1024, 'MB', '< 250 MB');
   report('fleet-loop-delay-p99', loop.percentile(99) / 1e6, 'ms', '< 20 ms');
   report('fleet-store-write', endWriteMs, 'ms', `not growing with history (${firstWaveWriteMs?.toFixed(1) ?? '?'} ms after the first host; store ${(storeBytes / 1024).toFixed(0)} KiB)`);
   if (!o.keep) rmSync(dir, { recursive: true, force: true });

@@ -27,9 +27,9 @@ export interface LowdbStoreOptions extends DocumentStoreOptions {
   migrations?: readonly Migration[];
   /** Take the one-process lock beside the file (default true; read-only views pass false). */
   lock?: boolean;
-  /** Finished jobs kept in the state file before older ones move to the history file. Default 100. */
+  /** Finished jobs kept in the state file before older ones move to the history file. Default 25. */
   recentFinishedJobs?: number;
-  /** Audit entries kept in the state file before older ones move to the history file. Default 500. */
+  /** Audit entries kept in the state file before older ones move to the history file. Default 100. */
   recentAudit?: number;
 }
 
@@ -57,8 +57,8 @@ export class LowdbStore extends DocumentStore {
     this.adapter = new AtomicJsonFile(file, { fs: options.fs, log: options.log });
     this.file = this.adapter.file;
     this.history = new HistoryFile(historyPathFor(this.file), { fs: options.fs, log: options.log });
-    this.recentFinishedJobs = options.recentFinishedJobs ?? 100;
-    this.recentAudit = options.recentAudit ?? 500;
+    this.recentFinishedJobs = options.recentFinishedJobs ?? 25;
+    this.recentAudit = options.recentAudit ?? 100;
     if (options.lock !== false) this.lock = new ProcessLock(`${this.file}.lock`);
     this.db = new Low<unknown>(this.adapter, null);
     this.migrations = options.migrations ?? MIGRATIONS;
@@ -165,7 +165,7 @@ export class LowdbStore extends DocumentStore {
       }
     }
     // The serialized pieces, not the document: only what changed since the last write is stringified.
-    const chunks = state.toJsonChunks({ omitJob: (j) => archived.get(j.id) === j, auditFrom: auditTo });
+    const chunks = state.toJsonChunks({ jobs, omitJob: (j) => archived.get(j.id) === j, auditFrom: auditTo });
     if (historyWrite) await historyWrite; // first: a record leaves the state file only once the history file has it
     await this.write(new JsonChunks(chunks));
     this.archived = archived;

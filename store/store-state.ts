@@ -32,6 +32,8 @@ interface Slot {
 export interface DocumentPart {
   /** Jobs left out of the document. */
   omitJob?: (job: Job) => boolean;
+  /** `allJobs()`, when the caller has it already (saves sorting again). */
+  jobs?: Job[];
   /** The sequence number of the first audit entry written (older ones are left out). */
   auditFrom?: number;
 }
@@ -75,7 +77,15 @@ export class StoreState {
 
   /** Every job, in the order first saved. */
   allJobs(): Job[] {
-    return [...this.jobs.values()].sort((a, b) => a.seq - b.seq).map((s) => s.job);
+    const slots = [...this.jobs.values()];
+    // Insertion order is save order except after an undo put a job back: sort only then.
+    for (let i = 1; i < slots.length; i++) {
+      if (slots[i]!.seq < slots[i - 1]!.seq) {
+        slots.sort((a, b) => a.seq - b.seq);
+        break;
+      }
+    }
+    return slots.map((s) => s.job);
   }
 
   /** A snapshot for writing. Stored objects are never changed in place, so sharing them is safe. */
@@ -98,12 +108,11 @@ export class StoreState {
    */
   toJsonChunks(part: DocumentPart = {}): Buffer[] {
     const chunks: Buffer[] = [Buffer.from(`{"schemaVersion":${CURRENT_SCHEMA_VERSION},"jobs":[`)];
-    const jobs = [...this.jobs.values()].sort((a, b) => a.seq - b.seq);
     let firstJob = true;
-    for (const slot of jobs) {
-      if (part.omitJob?.(slot.job)) continue;
+    for (const job of part.jobs ?? this.allJobs()) {
+      if (part.omitJob?.(job)) continue;
       if (!firstJob) chunks.push(COMMA);
-      chunks.push(jsonBytes(slot.job));
+      chunks.push(jsonBytes(job));
       firstJob = false;
     }
     chunks.push(Buffer.from('],"hosts":{'));

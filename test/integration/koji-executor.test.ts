@@ -19,6 +19,7 @@ import type { ExecutorEvent } from '../../src/types';
 import { MemoryStore } from '../../store/memory-store';
 import { ScriptedSteps } from '../fakes/fake-steps';
 import { testConfig } from '../fakes/test-config';
+import { until } from '../support/until';
 
 let pki: KojiTestPki;
 let hub: HubStandin;
@@ -63,13 +64,6 @@ async function setup(overrides: Record<string, unknown> = {}) {
   return { executor, events, store };
 }
 
-function until(cond: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  return new Promise((resolve, reject) => {
-    const tick = () => (cond() ? resolve() : Date.now() > end ? reject(new Error('condition not met')) : setTimeout(tick, 20));
-    tick();
-  });
-}
 
 describe('the executor against the hub stand-in', () => {
   it('drain waits for both open tasks; a hub outage meanwhile is one notice and one recovery; approval enables', async () => {
@@ -77,7 +71,7 @@ describe('the executor against the hub stand-in', () => {
     const t1 = hub.createTask('buildarm-01', { method: 'buildArch', state: 1 });
     const t2 = hub.createTask('buildarm-01', { method: 'createrepo', state: 4 });
     const [job] = await executor.reinstall({ hosts: ['buildarm-01'], by: kevin, origin });
-    await until(() => events.some((e) => e.type === 'step-progress' && e.step === 'drain'));
+    await until(() => events.some((e) => e.type === 'step-progress' && e.step === 'drain'), 'drain to report what it waits for', 10_000);
     const waiting = events.find((e) => e.type === 'step-progress')!;
     expect(waiting.type === 'step-progress' && waiting.message).toMatch(new RegExp(`waiting for 2 open tasks: ${t1.id} buildArch .*${t2.id} createrepo`));
     expect(hub.host('buildarm-01')).toMatchObject({ enabled: false });
@@ -87,7 +81,7 @@ describe('the executor against the hub stand-in', () => {
     await new Promise((r) => setTimeout(r, 600));
     hub.finishTask(t1.id);
     await hub.start();
-    await until(() => events.some((e) => e.type === 'notice' && e.level === 'info'));
+    await until(() => events.some((e) => e.type === 'notice' && e.level === 'info'), 'a notice in chat', 10_000);
     hub.finishTask(t2.id);
     await executor.idle();
     expect(store.getJob(job!.id)!.state).toBe('awaiting-approval');
@@ -144,7 +138,7 @@ describe('the executor against the hub stand-in', () => {
     const ok = await setup();
     const t = hub.createTask('buildarm-01', { method: 'buildArch', state: 1 });
     const [j2] = await ok.executor.reinstall({ hosts: ['buildarm-01'], by: kevin, origin });
-    await until(() => ok.events.some((e) => e.type === 'step-progress'));
+    await until(() => ok.events.some((e) => e.type === 'step-progress'), 'the job to report progress', 10_000);
     hub.expireSession();
     hub.finishTask(t.id);
     await ok.executor.idle();

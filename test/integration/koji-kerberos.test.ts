@@ -29,6 +29,7 @@ import { MemoryStore } from '../../store/memory-store';
 import { ScriptedSteps } from '../fakes/fake-steps';
 import { testConfig } from '../fakes/test-config';
 import { startTestKdc, type TestKdc } from './helpers/kdc';
+import { until } from '../support/until';
 
 const binding = await loadKerberosBinding().then(
   () => undefined,
@@ -103,13 +104,6 @@ async function initialTickets(principal: string): Promise<Set<string>> {
   return new Set(times);
 }
 
-function until(cond: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  return new Promise((resolve, reject) => {
-    const tick = () => (cond() ? resolve() : Date.now() > end ? reject(new Error('condition not met')) : setTimeout(tick, 20));
-    tick();
-  });
-}
 
 describe.skipIf(Boolean(binding))('Kerberos login to Koji against a real MIT KDC', () => {
   it('logs in from the keytab (no kinit), then works with the session like an SSL login', async () => {
@@ -235,7 +229,7 @@ describe.skipIf(Boolean(binding))('Kerberos login to Koji against a real MIT KDC
     const ticketsBefore = await initialTickets('rekick-short');
     expect(ticketsBefore.size).toBe(1);
     const [job] = await executor.reinstall({ hosts: ['buildarm-02'], by: kevin, origin });
-    await until(() => events.some((e) => e.type === 'step-progress' && e.step === 'drain'));
+    await until(() => events.some((e) => e.type === 'step-progress' && e.step === 'drain'), 'drain to report what it waits for', 10_000);
     expect(hub.host('buildarm-02')).toMatchObject({ enabled: false });
     // the ticket (max_life 3 s) runs out while drain waits; then the hub's session expires too
     await new Promise((r) => setTimeout(r, 3_500));

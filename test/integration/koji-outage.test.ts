@@ -4,6 +4,7 @@ import { createKojiClient, type KojiOutageEvent, type KojiXmlRpcClient } from '.
 import { KojiUnreachableError } from '../../src/koji/errors';
 import { startHubStandin, type HubStandin } from '../../src/koji/hub-standin';
 import { createKojiTestPki, type KojiTestPki } from '../../src/pki/koji-pki';
+import { until } from '../support/until';
 
 let pki: KojiTestPki;
 let hub: HubStandin;
@@ -35,13 +36,6 @@ function client(events: KojiOutageEvent[], extra: Parameters<typeof createKojiCl
   return c;
 }
 
-function until(cond: () => boolean, ms = 5_000): Promise<void> {
-  const end = Date.now() + ms;
-  return new Promise((resolve, reject) => {
-    const tick = () => (cond() ? resolve() : Date.now() > end ? reject(new Error('condition not met')) : setTimeout(tick, 10));
-    tick();
-  });
-}
 
 describe('hub outages', () => {
   it('hub stopped and restarted: calls wait and succeed; exactly one down and one up', async () => {
@@ -50,7 +44,7 @@ describe('hub outages', () => {
     await c.getHost('buildarm-03');
     await hub.stop();
     const pending = Promise.all([c.getHost('buildarm-03'), c.listOpenTasks(1), c.getHost('buildarm-03')]);
-    await until(() => events.length === 1);
+    await until(() => events.length === 1, 'the outage to be reported', 5_000);
     expect(events[0]).toMatchObject({ state: 'down' });
     expect(events[0]!.error?.message).toMatch(/ECONNREFUSED/);
     await new Promise((r) => setTimeout(r, 200)); // several more failed attempts: still one 'down'

@@ -27,6 +27,7 @@ import { LowdbStore } from '../../store/lowdb-store';
 import { testConfig } from '../fakes/test-config';
 import { startSshdFleet, type SshdFleet } from './helpers/sshd';
 import { fileTree } from '../support/file-tree';
+import { until } from '../support/until';
 
 const BM = 'buildarm-41';
 const VH = 'bvmhost-41';
@@ -191,13 +192,6 @@ async function rig(storeFile: string, options: ConfigOptions = {}): Promise<Rig>
 
 const storePath = (name: string) => path.join(fleet.dir, 'state', `${name}.json`);
 
-function until(cond: () => boolean, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  return new Promise((resolve, reject) => {
-    const tick = () => (cond() ? resolve() : Date.now() > end ? reject(new Error('condition not met')) : setTimeout(tick, 20));
-    tick();
-  });
-}
 
 
 /** The fingerprints `ssh-keygen -F ADDRESS -l` finds in rekick's known_hosts (what an admin would see). */
@@ -458,7 +452,7 @@ describe('post-install stopped mid-way and resumed', () => {
     const slow = `if [ ! -e ${marker} ]; then touch ${marker}; echo slow-step-started; ${SLEEP}; fi`;
     const first = await rig(file, { extraCommands: [slow] });
     const [job] = await first.executor.reinstall({ hosts: [RESUME], by: kevin, origin });
-    await until(() => existsSync(marker) && processesWith(SLEEP).length > 0);
+    await until(() => existsSync(marker) && processesWith(SLEEP).length > 0, 'the hung command to be running on the host', 15_000);
     await first.executor.stop(100);
     const stopped = storedJob(file, job!.id);
     expect(stopped.state).toBe('running');
@@ -469,7 +463,7 @@ describe('post-install stopped mid-way and resumed', () => {
     expect(midway['etc/kojid/kojid.conf']).toBeDefined();
     expect(midway['etc/kojid/']!.mode).not.toBe('750');
     // and the remote command was killed, not left running on the host
-    await until(() => processesWith(SLEEP).length === 0, 5_000);
+    await until(() => processesWith(SLEEP).length === 0, 'the hung command to be killed on the host', 5_000);
     await first.close();
 
     const second = await rig(file, { extraCommands: [slow] });
@@ -510,7 +504,7 @@ describe('remote command failures through the executor', () => {
     expect(timedOut.error!.message).toMatch(/ran longer than 1\.5s and was killed/);
     const failedEvent = hung.events.find((e) => e.type === 'step-failed');
     expect(failedEvent && failedEvent.type === 'step-failed' && failedEvent.outputTail).toEqual(['waiting for the kojid lock']);
-    await until(() => processesWith(SLEEP).length === 0, 5_000);
+    await until(() => processesWith(SLEEP).length === 0, 'the hung command to be killed on the host', 5_000);
     expect(hub.host(FAIL)!.comment).toMatch(/failed at post-install .*ran longer than 1\.5s/);
     await hung.close();
 
@@ -524,7 +518,7 @@ describe('remote command failures through the executor', () => {
     expect(stepTimedOut.error!.message).toMatch(/post-install on buildarm-45 did not finish within 1\.5s/);
     const boundedEvent = bounded.events.find((e) => e.type === 'step-failed');
     expect(boundedEvent && boundedEvent.type === 'step-failed' && boundedEvent.outputTail.at(-1)).toBe('still waiting');
-    await until(() => processesWith(SLEEP2).length === 0, 5_000);
+    await until(() => processesWith(SLEEP2).length === 0, 'the second hung command to be killed on the host', 5_000);
     expect(bounded.events.filter((e) => e.type === 'step-started').map((e) => (e.type === 'step-started' ? e.step : ''))).toEqual(['post-install']);
     await bounded.close();
 

@@ -8,7 +8,7 @@
 import type pino from 'pino';
 import { StoreError } from '../src/errors';
 import type { AuditEntry, HostRecord, Job, RollingRun } from '../src/types';
-import type { AuditFilter, JobFilter, Store } from './store';
+import type { AuditFilter, Frozen, JobFilter, Store } from './store';
 import type { StoreDocument } from './store-document';
 import { DEFAULT_LIMITS, StoreState, type StoreLimits, type Undo } from './store-state';
 
@@ -89,6 +89,14 @@ export abstract class DocumentStore implements Store {
 
   listJobs(filter?: JobFilter): Job[] {
     return this.state.listJobs(filter).map((j) => structuredClone(j));
+  }
+
+  peekJob(id: string): Frozen<Job> | undefined {
+    return this.state.getJob(id);
+  }
+
+  peekJobs(filter?: JobFilter): readonly Frozen<Job>[] {
+    return this.state.listJobs(filter);
   }
 
   async saveJob(job: Job): Promise<void> {

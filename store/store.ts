@@ -5,6 +5,9 @@
  */
 import type { AuditEntry, HostRecord, Job, JobState, RollingRun } from '../src/types';
 
+/** A stored object as the store holds it: to read, never to change (no copy was made). */
+export type Frozen<T> = T extends (infer U)[] ? readonly Frozen<U>[] : T extends object ? { readonly [K in keyof T]: Frozen<T[K]> } : T;
+
 export interface JobFilter {
   host?: string;
   states?: readonly JobState[];
@@ -28,6 +31,12 @@ export interface Store {
   /** The job of this host that is not finished, if any. */
   activeJob(host: string): Job | undefined;
   listJobs(filter?: JobFilter): Job[];
+  /**
+   * getJob and listJobs without the copy, for scans over the whole fleet (a rolling run's every pass): the store's
+   * own objects, typed read-only. Stored objects are replaced on change, never changed in place.
+   */
+  peekJob(id: string): Frozen<Job> | undefined;
+  peekJobs(filter?: JobFilter): readonly Frozen<Job>[];
   /** Inserts or replaces the job (by id), durably. */
   saveJob(job: Job): Promise<void>;
   /** Inserts or replaces several jobs in one durable write (all or nothing). */

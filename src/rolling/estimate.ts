@@ -2,14 +2,14 @@
  * Durations for rolling notices: how long one host's reinstall takes (from past jobs in the store: first step
  * started to reboot-verify ended, so time waiting for a human is left out), and what that makes for a run.
  */
-import type { Store } from '../../store/store';
+import type { Frozen, Store } from '../../store/store';
 import { STEP_NAMES, type Job, type RollingRun } from '../types';
 import type { RollingTally } from './tally';
 
 const VERIFY = STEP_NAMES.indexOf('reboot-verify');
 
 /** Machine time of one reinstall, or undefined when the job did not get through reboot-verify. */
-export function reinstallDurationMs(job: Job): number | undefined {
+export function reinstallDurationMs(job: Frozen<Job>): number | undefined {
   const first = job.steps.find((s) => s.startedAt)?.startedAt;
   const verified = job.steps[VERIFY];
   if (!first || !verified || verified.status !== 'succeeded' || !verified.endedAt) return undefined;
@@ -23,7 +23,7 @@ export interface TypicalDuration {
 }
 
 /** The median reinstall time of these jobs (those that got through reboot-verify), or undefined with none. */
-export function typicalDuration(jobs: readonly Job[]): TypicalDuration | undefined {
+export function typicalDuration(jobs: readonly Frozen<Job>[]): TypicalDuration | undefined {
   const times = jobs.map(reinstallDurationMs).filter((m): m is number => m !== undefined).sort((a, b) => a - b);
   if (!times.length) return undefined;
   const mid = Math.floor(times.length / 2);
@@ -51,10 +51,11 @@ export function formatDuration(ms: number): string {
 
 /** Reinstall time per host for a run: its own jobs once it has some, else past jobs in the store. */
 export function runTypicalDuration(run: RollingRun, store: Store): TypicalDuration | undefined {
+  // Peeks, not copies: every job of the run, on every progress line.
   const own = Object.values(run.jobs)
-    .map((id) => store.getJob(id))
-    .filter((j): j is Job => j !== undefined);
-  return typicalDuration(own) ?? typicalDuration(store.listJobs({ states: ['succeeded', 'awaiting-approval', 'enabling'], limit: 200 }));
+    .map((id) => store.peekJob(id))
+    .filter((j): j is Frozen<Job> => j !== undefined);
+  return typicalDuration(own) ?? typicalDuration(store.peekJobs({ states: ['succeeded', 'awaiting-approval', 'enabling'], limit: 200 }));
 }
 
 /** What is left of a run (hosts not started, and those in flight that are not waiting for a human). */

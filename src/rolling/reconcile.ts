@@ -3,7 +3,7 @@
  * executor queuing a job and the run recording it, or events missed while rekick was down, lose nothing).
  * Records hosts that ended (done or failed) and returns them, so the caller can say so once.
  */
-import type { Store } from '../../store/store';
+import type { Frozen, Store } from '../../store/store';
 import { ACTIVE_JOB_STATES, type Job, type RollingRun, type StepName } from '../types';
 
 export interface HostEnding {
@@ -19,7 +19,7 @@ export interface Reconciled {
   changed: boolean;
 }
 
-function failureOf(job: Job): { step?: StepName; message: string } {
+function failureOf(job: Frozen<Job>): { step?: StepName; message: string } {
   if (job.state === 'cancelled') return { step: job.steps[job.current]?.name, message: `cancelled by ${job.cancel?.by.display ?? 'someone'}` };
   if (job.state === 'denied') {
     const reason = job.denial?.reason ? `: ${job.denial.reason}` : '';
@@ -28,7 +28,7 @@ function failureOf(job: Job): { step?: StepName; message: string } {
   return { step: job.error?.step, message: job.error?.message ?? 'failed' };
 }
 
-function isActive(job: Job): boolean {
+function isActive(job: Frozen<Job>): boolean {
   return ACTIVE_JOB_STATES.includes(job.state);
 }
 
@@ -58,9 +58,10 @@ export function reconcileRun(run: RollingRun, store: Store): Reconciled {
 
   for (const host of run.order) {
     // Adopt a job the executor queued for this run that the run never recorded (a crash in between).
-    const [latest] = store.listJobs({ host, limit: 1 });
+    // Peeks, not copies: this runs for every host of the fleet on every pass.
+    const [latest] = store.peekJobs({ host, limit: 1 });
     if (latest && latest.options.rollingRunId === run.id && run.jobs[host] !== latest.id) {
-      const known = run.jobs[host] ? store.getJob(run.jobs[host]) : undefined;
+      const known = run.jobs[host] ? store.peekJob(run.jobs[host]) : undefined;
       if (!known || Date.parse(latest.createdAt) >= Date.parse(known.createdAt)) {
         run.jobs[host] = latest.id;
         if (done.delete(host)) run.done = run.done.filter((h) => h !== host);
@@ -69,7 +70,7 @@ export function reconcileRun(run: RollingRun, store: Store): Reconciled {
     }
     const id = run.jobs[host];
     if (!id || done.has(host)) continue;
-    const job = store.getJob(id);
+    const job = store.peekJob(id);
     if (!job) {
       // Compacted away: the host record still says how it ended.
       const rec = store.getHost(host);

@@ -2,6 +2,7 @@
  * The lines a rolling run says in chat: the start line, progress lines, the pause line, the summary, and the
  * `!rolling status` view. Pure functions of the run, its tally and estimates; no secrets ever reach them.
  */
+import type { Frozen } from '../../store/store';
 import { STEP_NAMES, type Job, type RollingRun } from '../types';
 import type { HostEnding } from './reconcile';
 import type { RollingTally } from './tally';
@@ -89,7 +90,7 @@ export function renderSummary(run: RollingRun, t: RollingTally, tookMs: number):
   return `rolling run ${run.id} ${how} after ${formatDuration(tookMs)}: ${t.done.length}/${run.order.length} reinstalled${failed}${still}${left}`;
 }
 
-function position(job: Job): string {
+function position(job: Frozen<Job>): string {
   if (job.state === 'awaiting-approval') return `${job.host} waiting for approval`;
   if (job.state === 'enabling') return `${job.host} enabling`;
   if (job.state === 'queued') return `${job.host} queued`;

@@ -20,6 +20,7 @@ import { reconcileRun, type HostEnding } from './reconcile';
 import { renderBudgetPause, renderCounts, renderProgress, renderStart, renderStatus, renderSummary } from './render';
 import { tallyRun, type RollingTally } from './tally';
 import type { RollingScheduler, RollingSchedulerOptions } from './types';
+import type { Frozen } from '../../store/store';
 import { parseWindow, type RollingWindow } from './window';
 
 /** Who the scheduler is in jobs, approvals and the audit trail. */
@@ -296,8 +297,9 @@ class Scheduler implements RollingScheduler {
     const out: HostEnding[] = [];
     const since = Date.parse(run.startedAt);
     const failed = new Set(run.failed.map((f) => f.host));
+    const done = new Set(run.done);
     for (const host of run.order) {
-      if (run.jobs[host] || run.done.includes(host) || failed.has(host) || this.o.store.activeJob(host)) continue;
+      if (run.jobs[host] || done.has(host) || failed.has(host) || this.activeJobOf(host)) continue;
       const rec = this.o.store.getHost(host);
       const at = Date.parse(rec?.lastReinstalledAt ?? '');
       if (rec?.lastOutcome === 'succeeded' && at >= since) {
@@ -308,9 +310,14 @@ class Scheduler implements RollingScheduler {
     return out;
   }
 
+  /** A host's active job, not copied: the scheduler reads every host of the fleet on every pass. */
+  private activeJobOf(host: string): Frozen<Job> | undefined {
+    return this.o.store.peekJobs({ host, states: ACTIVE_JOB_STATES, limit: 1 })[0];
+  }
+
   private async autoApprove(run: RollingRun): Promise<void> {
     for (const host of run.order) {
-      const job = this.o.store.activeJob(host);
+      const job = this.activeJobOf(host);
       if (!job || job.state !== 'awaiting-approval' || job.options.rollingRunId !== run.id || this.notAutoApproved.has(job.id)) continue;
       try {
         await this.o.executor.approve([host], { by: ROLLING_IDENTITY, origin: run.origin, auto: true });

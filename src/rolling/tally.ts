@@ -1,12 +1,12 @@
 /** Where each host of a rolling run stands, read from the run and the store's jobs. */
-import type { Store } from '../../store/store';
-import type { Job, RollingRun } from '../types';
+import type { Frozen, Store } from '../../store/store';
+import { ACTIVE_JOB_STATES, type Job, type RollingRun } from '../types';
 
 export interface RollingTally {
   done: string[];
   failed: RollingRun['failed'];
   /** Hosts of the run with an active job (those waiting for approval included). */
-  inFlight: Job[];
+  inFlight: Frozen<Job>[];
   /** The in-flight hosts waiting for approval. */
   waiting: string[];
   /** Hosts not yet started (or, in a continuous run, not reinstalled this round), in the run's order. */
@@ -14,9 +14,9 @@ export interface RollingTally {
 }
 
 export function tallyRun(run: RollingRun, store: Store): RollingTally {
-  const inFlight: Job[] = [];
+  const inFlight: Frozen<Job>[] = [];
   for (const host of run.order) {
-    const job = store.activeJob(host);
+    const [job] = store.peekJobs({ host, states: ACTIVE_JOB_STATES, limit: 1 }); // every host, every pass: no copies
     if (job) inFlight.push(job);
   }
   const busy = new Set(inFlight.map((j) => j.host));

@@ -107,6 +107,20 @@ describe.each(factories)('Store contract: %s', (_name, make) => {
     expect(store.activeJob('buildarm-01')?.id).toBe(j.id);
   });
 
+  it('peeks without copying: the same content as getJob and listJobs, and a later save replaces what was peeked', async () => {
+    const a = job('buildarm-01', 'succeeded');
+    const b = job('buildarm-01', 'running');
+    await store.saveJobs([a, b]);
+    expect(store.peekJob(a.id)).toEqual(store.getJob(a.id));
+    expect(store.peekJob(a.id)).toBe(store.peekJob(a.id)); // no copy
+    expect(store.peekJobs({ host: 'buildarm-01' })).toEqual(store.listJobs({ host: 'buildarm-01' }));
+    expect(store.peekJobs({ host: 'buildarm-01', states: ['running'], limit: 1 }).map((j) => j.id)).toEqual([b.id]);
+    const peeked = store.peekJob(b.id)!;
+    await store.saveJob({ ...b, state: 'failed' });
+    expect(peeked.state).toBe('running'); // what a reader holds does not change under it
+    expect(store.peekJob(b.id)?.state).toBe('failed');
+  });
+
   it('lists jobs newest first, filtered by host and state, with a limit', async () => {
     const a = job('buildarm-01', 'succeeded');
     const b = job('buildarm-02', 'running');

@@ -2,6 +2,7 @@
  * `npm run bench [-- NAME... --hosts N ...]`: runs the benchmarks (all by default, one after another) and repeats
  * their figures at the end. Names: fleet, chat, ssh-return, postinstall.
  */
+import { execFileSync } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { benchChatToDisable } from './chat-to-disable';
@@ -49,7 +50,10 @@ async function main(): Promise<number> {
   process.stdout.write(`rekick benchmarks on ${machine()}\n`);
   const started = Date.now();
   let failed = 0;
-  for (const name of names) {
+  for (const [i, name] of names.entries()) {
+    // Each benchmark starts on a settled disk: the fleet run leaves gigabytes of page cache to write back, which
+    // would otherwise slow the next benchmark's fsyncs (the chat benchmark's durable writes).
+    if (i > 0) await settleDisk();
     const t = Date.now();
     process.stdout.write(`\n== ${name} (load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}: other work on this machine skews the figures)\n`);
     try {
@@ -63,6 +67,13 @@ async function main(): Promise<number> {
   process.stdout.write(`\n== figures (${((Date.now() - started) / 1000).toFixed(0)} s in all, ${machine()})\n`);
   for (const f of reportedFigures()) process.stdout.write(`${figureLine(f)}\n`);
   return failed ? 1 : 0;
+}
+
+async function settleDisk(): Promise<void> {
+  const t = Date.now();
+  execFileSync('sync');
+  await new Promise((r) => setTimeout(r, 2000));
+  note(`disk settled (sync) in ${((Date.now() - t) / 1000).toFixed(1)} s`);
 }
 
 main().then(

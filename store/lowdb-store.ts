@@ -146,11 +146,12 @@ export class LowdbStore extends DocumentStore {
 
     let historyWrite: Promise<void> | undefined;
     let records = this.historyRecords;
-    const archived = new Map(this.archived);
-    for (const job of move) archived.set(job.id, job);
-    const liveJobs = jobs.filter((j) => archived.get(j.id) === j);
-    const liveAudit = auditTo - first;
+    let archived = this.archived; // copied only when this write changes it (most writes move nothing)
     if (move.length || auditTo > auditFrom || this.historyNeedsRewrite) {
+      archived = new Map(archived);
+      for (const job of move) archived.set(job.id, job);
+      const liveJobs = jobs.filter((j) => archived.get(j.id) === j);
+      const liveAudit = auditTo - first;
       if (this.historyNeedsRewrite || records + move.length + (auditTo - auditFrom) > 2 * (liveJobs.length + liveAudit) + 1000) {
         // Most lines are for records no longer kept (or the last one is torn): write only the live ones.
         const all = [...liveJobs.flatMap((j) => jobRecord(jsonBytes(j))), ...auditRecords(state, first, auditTo)];

@@ -55,8 +55,6 @@ export interface SshConnectorOptions {
   log: Logger;
 }
 
-/** Why an abortable wait stopped: the signal's own reason when it is a rekick error (e.g. a step timeout), else a cancel. */
-
 export function createSshConnector(options: SshConnectorOptions): RemoteConnector {
   return new SshConnector(options);
 }
@@ -159,12 +157,18 @@ class SshConnector implements RemoteConnector {
     const { signal } = options;
     if (signal?.aborted) throw abortReason(signal);
     const started = Date.now();
-    const entries = await this.knownHosts.lookup(target);
     const sock = await tcpConnect(target, Math.min(options.timeoutMs, this.opts.tcpProbeTimeoutMs ?? 1500), signal);
     if (!sock) return 'down';
     if (options.depth === 'tcp') {
       sock.destroy();
       return 'port-open';
+    }
+    let entries: KnownHostEntry[];
+    try {
+      entries = await this.knownHosts.lookup(target);
+    } catch (err) {
+      sock.destroy();
+      throw err;
     }
     const remaining = Math.max(200, options.timeoutMs - (Date.now() - started));
     const client = new SshClient();

@@ -13,21 +13,10 @@ import { createRoles } from '../../src/chat/roles';
 import { createRouter, type Router } from '../../src/chat/router';
 import type { AuditEntry, Identity } from '../../src/types';
 import { FakeExecutor, anonymous, kevin, nirik } from '../fakes/fake-executor';
+import { prng } from '../support/prng';
 
 const SEED = Number(process.env.REKICK_FUZZ_SEED ?? 0x5eed_2024);
 const LINES = 10_000;
-
-/** mulberry32: a small seeded PRNG, so a failing line can be reproduced from the seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Expected =
   | { kind: 'refused' }

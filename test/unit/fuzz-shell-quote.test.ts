@@ -30,23 +30,13 @@ import { FakeChat } from '../fakes/fake-chat';
 import { FakeKoji } from '../fakes/fake-koji';
 import { ScriptedSteps } from '../fakes/fake-steps';
 import { testConfig } from '../fakes/test-config';
+import { prng } from '../support/prng';
 
 const SEED = Number(process.env.REKICK_FUZZ_SEED ?? 0x5eed_2024);
 const dir = mkdtempSync(join(tmpdir(), 'rekick-quote-'));
 const MARK = join(dir, 'pwned');
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const PIECES = [
   "'", '"', '\\', '$', '$(', ')', '`', ';', '&', '|', '>', '<', '*', '?', '[', ']', '{', '}', '~', '#', '!', '\n', '\t', ' ', '  ',

@@ -60,9 +60,10 @@ export async function benchFleet(options: Partial<FleetBenchOptions> = {}): Prom
   const builders = config.hosts.filter((h) => h.kind !== 'virthost').length;
   const loop = monitorEventLoopDelay({ resolution: 10 });
   let peak = process.memoryUsage();
+  let peakAt = Date.now();
   const rssTimer = setInterval(() => {
     const m = process.memoryUsage();
-    if (m.rss > peak.rss) peak = m;
+    if (m.rss > peak.rss) [peak, peakAt] = [m, Date.now()];
   }, 100);
   let firstWaveWriteMs: number | undefined;
   let maxInFlight = 0;
@@ -138,7 +139,7 @@ export async function benchFleet(options: Partial<FleetBenchOptions> = {}): Prom
 
   report('fleet-cpu-per-host', reinstalled ? cpuMs / reinstalled : Number.NaN, 'ms', '< 20 ms');
   const mb = (n: number) => `${(n / 1024 / 1024).toFixed(0)} MB`;
-  note(`fleet: at the RSS peak: V8 heap ${mb(peak.heapUsed)} used of ${mb(peak.heapTotal)}, buffers and other external memory ${mb(peak.external)}`);
+  note(`fleet: at the RSS peak (${((peakAt - started) / 1000).toFixed(0)} s into the run): V8 heap ${mb(peak.heapUsed)} used of ${mb(peak.heapTotal)}, buffers and other external memory ${mb(peak.external)}`);
   report('fleet-peak-rss', peak.rss / 1024 / 1024, 'MB', '< 250 MB');
   report('fleet-loop-delay-p99', loop.percentile(99) / 1e6, 'ms', '< 20 ms');
   report('fleet-store-write', endWriteMs, 'ms', `not growing with history (${firstWaveWriteMs?.toFixed(1) ?? '?'} ms after the first host; store ${(storeBytes / 1024).toFixed(0)} KiB)`);

@@ -142,6 +142,13 @@ export class SimHost {
     const exited = new Promise((resolve) => proc.once('exit', resolve));
     proc.kill('SIGKILL');
     await exited;
+    // A connection child forked just before the kill can hold the listening socket for a moment: a powered-off
+    // host accepts no TCP connection, so stop() returns only once the port refuses them.
+    const deadline = Date.now() + 5000;
+    while (await canConnect(this.address, 22)) {
+      if (Date.now() > deadline) throw new Error(`${this.name}: port 22 on ${this.address} still accepts connections after sshd was killed`);
+      await sleep(20);
+    }
   }
 
   log(): string[] {

@@ -125,7 +125,7 @@ export class AtomicJsonFile implements Adapter<unknown> {
  * One vectored write of every piece. The kernel may stop short (libuv then reports the bytes written and drops
  * the error, e.g. a disk that filled up mid-write): the rest is written on, so the real error surfaces.
  */
-async function writeAll(fh: nodeFs.FileHandle, chunks: readonly Buffer[], size: number): Promise<void> {
+export async function writeAll(fh: nodeFs.FileHandle, chunks: readonly Buffer[], size = chunks.reduce((n, c) => n + c.length, 0)): Promise<void> {
   let written = (await fh.writev(chunks as Buffer[])).bytesWritten;
   if (written === size) return;
   const rest = Buffer.concat(chunks as Buffer[]).subarray(written);

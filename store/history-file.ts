@@ -13,7 +13,7 @@ import path from 'node:path';
 import type pino from 'pino';
 import { StoreError } from '../src/errors';
 import type { AuditEntry, Job } from '../src/types';
-import { AtomicJsonFile, JsonChunks, type AtomicFs } from './atomic-json-file';
+import { AtomicJsonFile, JsonChunks, writeAll, type AtomicFs } from './atomic-json-file';
 
 export interface HistoryContents {
   /** The last record of each job id, in the order first seen. */
@@ -87,12 +87,10 @@ export class HistoryFile {
 
   /** Appends whole records (each ends with a newline) and fsyncs them; creates the file when missing. */
   async append(records: Buffer[]): Promise<void> {
-    const size = records.reduce((n, c) => n + c.length, 0);
     try {
       const fh = await this.fs.open(this.file, 'a', 0o600);
       try {
-        const { bytesWritten } = await fh.writev(records);
-        if (bytesWritten !== size) throw Object.assign(new Error(`short write: ${bytesWritten} of ${size} bytes`), { code: 'EIO' });
+        await writeAll(fh, records);
         await fh.sync();
       } finally {
         await fh.close();

@@ -1,11 +1,13 @@
 /**
  * The lab's simulated fleet: one SimBuilder per builder host of the config and one SimVirthost per virthost, each
- * guest attached to its virthost, all on loopback with ports assigned by the system. Sized for a thousand hosts
- * in one process: machines are made on first use and host keys take well under a millisecond each.
+ * guest attached to its virthost, all on an address of the fleet's own in 127.0.0.0/8, each host on a port it keeps
+ * across reboots (loopback.ts). Sized for a thousand hosts in one process: machines are made on first use and host
+ * keys take well under a millisecond each.
  */
 import pino from 'pino';
 import type { HostConfig } from '../config/schema';
 import { CodedError } from '../errors';
+import { fleetLoopbackAddress } from './loopback';
 import { parseClientKey, type SimHost, type SimRecord } from './sim-host';
 import { SimBuilder } from './sim-builder';
 import { SimVirthost } from './sim-virthost';
@@ -18,7 +20,7 @@ export interface SimFleetOptions {
   /** The public key rekick logs in with (`ssh-ed25519 AAAA...`). */
   clientPublicKey: string | Buffer;
   user?: string;
-  /** Default 127.0.0.1. */
+  /** Default: an address of the fleet's own in 127.0.0.0/8 (loopback.ts). */
   address?: string;
   rebootDelayMs?: number;
   installDelayMs?: number;
@@ -43,7 +45,7 @@ export async function createSimFleet(options: SimFleetOptions): Promise<SimFleet
   const common = {
     clientKey,
     user: options.user,
-    address: options.address ?? '127.0.0.1',
+    address: options.address ?? (await fleetLoopbackAddress()),
     rebootDelayMs: options.rebootDelayMs,
     installDelayMs: options.installDelayMs,
     logger: options.logger ?? pino({ level: 'silent' }),

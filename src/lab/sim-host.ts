@@ -18,6 +18,7 @@ import { FaultSet, type ClearFault, type Fault } from './sim-faults';
 import type { SimHostApi, SimLibvirt } from './sim-host-api';
 import { SimMachine, type SimRole } from './sim-machine';
 import { serveSftp } from './sim-sftp';
+import { randomStablePort } from './loopback';
 import { generateEd25519KeyPair } from './ssh-keys';
 import { onceSource, Shell, type Program, type Sink } from './shell-run';
 
@@ -63,7 +64,7 @@ export interface SimHostOptions {
   arch?: string;
   /** Default 127.0.0.1. */
   address?: string;
-  /** Default 0: the system assigns one, kept across reboots. */
+  /** Default 0: a free port below the system's ephemeral range (loopback.ts), kept across reboots. */
   port?: number;
   clientKey: string | Buffer | ParsedKey;
   /** The user the client logs in as (default root). */
@@ -312,13 +313,18 @@ export class SimHost extends EventEmitter implements SimHostApi {
     }
   }
 
-  /** Binds the host's port; the same port after a reboot (retried briefly while the old socket lets go). */
+  /**
+   * Binds the host's port: at first start a free one below the system's ephemeral range (see loopback.ts), then
+   * the same one after every reboot (retried briefly while the old socket lets go).
+   */
   private async listen(server: net.Server): Promise<void> {
+    const choosing = this.port === 0;
     for (let attempt = 0; ; attempt++) {
+      const port = choosing ? randomStablePort() : this.port;
       try {
         await new Promise<void>((resolve, reject) => {
           server.once('error', reject);
-          server.listen({ port: this.port, host: this.address }, () => {
+          server.listen({ port, host: this.address }, () => {
             server.off('error', reject);
             resolve();
           });
@@ -327,9 +333,9 @@ export class SimHost extends EventEmitter implements SimHostApi {
         return;
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= 40) {
-          throw new CodedError('E_SIM_LISTEN', `simulated host ${this.name} cannot listen on ${this.address}:${this.port}: ${(err as Error).message}`, { cause: err });
+          throw new CodedError('E_SIM_LISTEN', `simulated host ${this.name} cannot listen on ${this.address}:${port}: ${(err as Error).message}`, { cause: err });
         }
-        await new Promise((r) => setTimeout(r, 50));
+        if (!choosing) await new Promise((r) => setTimeout(r, 50));
       }
     }
   }

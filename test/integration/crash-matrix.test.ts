@@ -9,7 +9,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load';
 import { createKojiClient, type KojiXmlRpcClient } from '../../src/koji/client';
 import { STEP_NAMES, type Job } from '../../src/types';
@@ -43,8 +43,13 @@ beforeAll(async () => {
   koji = createKojiClient({ ...config.koji });
 }, 90_000);
 
+// A case that failed leaves its bot running, holding the state file's lock: stop it, so the next case starts clean.
+afterEach(async () => {
+  await Promise.all(bots.map((b) => b.kill('SIGKILL')));
+});
+
 afterAll(async () => {
-  for (const b of bots) b.child.kill('SIGKILL');
+  await Promise.all(bots.map((b) => b.kill('SIGKILL')));
   await koji?.close().catch(() => undefined);
   await peers?.kill('SIGTERM');
   rmSync(dir, { recursive: true, force: true });

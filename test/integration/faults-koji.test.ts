@@ -28,6 +28,7 @@ import { FakeChat } from '../fakes/fake-chat';
 import { ScriptedSteps } from '../fakes/fake-steps';
 import { testConfig } from '../fakes/test-config';
 import { until as waitUntil } from '../support/until';
+import { freePort } from '../support/free-port';
 
 const kevin: Identity = { source: 'irc', id: 'kevin', display: 'kevin' };
 const nirik: Identity = { source: 'irc', id: 'nirik', display: 'nirik' };
@@ -39,7 +40,7 @@ const rigs: Array<{ executor: Executor; notifier: Notifier }> = [];
 
 beforeAll(async () => {
   pki = await createKojiTestPki({ users: ['rekick', 'rekick-noperm'] });
-  hub = await startHubStandin({ tls: { key: pki.hub.keyPem, cert: pki.hub.certPem, ca: pki.ca.certPem } });
+  hub = await startHubStandin({ tls: { key: pki.hub.keyPem, cert: pki.hub.certPem, ca: pki.ca.certPem }, port: await freePort() }); // a port nobody takes while the hub is stopped
   hub.addUser('rekick', ['host', 'admin']);
   hub.addUser('rekick-noperm', []);
   for (const n of ['buildarm-01', 'buildarm-02', 'buildarm-03']) hub.addHost(n, { arches: 'aarch64' });

@@ -5,6 +5,7 @@ import { KojiUnreachableError } from '../../src/koji/errors';
 import { startHubStandin, type HubStandin } from '../../src/koji/hub-standin';
 import { createKojiTestPki, type KojiTestPki } from '../../src/pki/koji-pki';
 import { until } from '../support/until';
+import { freePort } from '../support/free-port';
 
 let pki: KojiTestPki;
 let hub: HubStandin;
@@ -12,7 +13,7 @@ const clients: KojiXmlRpcClient[] = [];
 
 beforeAll(async () => {
   pki = await createKojiTestPki({ users: ['rekick'] });
-  hub = await startHubStandin({ tls: { key: pki.hub.keyPem, cert: pki.hub.certPem, ca: pki.ca.certPem } });
+  hub = await startHubStandin({ tls: { key: pki.hub.keyPem, cert: pki.hub.certPem, ca: pki.ca.certPem }, port: await freePort() }); // a port nobody takes while the hub is stopped
   hub.addUser('rekick', ['host']);
   hub.addHost('buildarm-03', { arches: 'aarch64' });
 });

@@ -173,7 +173,7 @@ describe('auth', () => {
     const host = b('buildarm-01');
     const { fingerprint } = await connect(host);
     expect(fingerprint).toBe(host.hostKey.fingerprint);
-    const line = fleet.knownHostsLines().find((l) => l.startsWith(`[127.0.0.1]:${host.port} `))!;
+    const line = fleet.knownHostsLines().find((l) => l.startsWith(`[${host.address}]:${host.port} `))!;
     const blob = Buffer.from(line.split(' ')[2]!, 'base64');
     expect(fingerprintOf(blob)).toBe(fingerprint);
   });

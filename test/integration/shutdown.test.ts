@@ -28,7 +28,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  for (const b of bots) b.child.kill('SIGKILL');
+  await Promise.all(bots.map((b) => b.kill('SIGKILL')));
   await peers?.stop();
 });
 

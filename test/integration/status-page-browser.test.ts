@@ -46,7 +46,7 @@ describe('status page', () => {
 
     await rekick.executor.reinstall({ hosts: ['buildarm-01'], by: { source: 'cli', id: 'test', display: 'test' }, origin: { adapter: 'cli', room: 'test' } });
     const seen = new Set<string>();
-    const deadline = Date.now() + 60_000;
+    const deadline = Date.now() + 75_000;
     let shot = false;
     while (Date.now() < deadline) {
       await page.goto(url); // the page refreshes itself every few seconds; the test reloads faster
@@ -60,11 +60,14 @@ describe('status page', () => {
       if (name === 'awaiting approval') break;
       await new Promise((r) => setTimeout(r, 100));
     }
-    expect(seen.has('awaiting approval')).toBe(true);
+    // When the host never reaches the queue, say what became of its job (a failed job leaves the step column empty).
+    const job = rekick.store.listJobs({ host: 'buildarm-01' })[0];
+    const what = job ? `job ${job.id} ${job.state}${job.error ? ` at ${job.error.step}: ${job.error.message}` : ''}; steps: ${job.steps.map((s) => `${s.name}=${s.status}${s.attempts > 1 ? `×${s.attempts}` : ""}`).join(' ')}` : 'no job';
+    expect(seen.has('awaiting approval'), `seen ${[...seen].join(', ')}; ${what}`).toBe(true);
     expect([...seen].filter((s) => STEP_NAMES.includes(s as never)).length).toBeGreaterThanOrEqual(3);
     expect(await page.locator('#queue').textContent()).toContain('!approve buildarm-01');
     expect(await page.locator('tr[data-host="buildarm-01"] td:nth-child(4)').textContent()).toContain('disabled');
     await page.screenshot({ path: path.join(ARTIFACTS, 'status-page-awaiting-approval.png'), fullPage: true });
     expect(existsSync(path.join(ARTIFACTS, 'status-page-awaiting-approval.png'))).toBe(true);
-  }, 90_000);
+  }, 100_000);
 });

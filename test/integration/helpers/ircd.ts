@@ -13,6 +13,7 @@ import { createServer, connect as netConnect, type Server, type Socket } from 'n
 import { tmpdir } from 'node:os';
 import IRC from 'irc-framework';
 import { join } from 'node:path';
+import { freePort } from '../../support/free-port';
 
 export interface IrcAccount {
   account: string;
@@ -53,19 +54,6 @@ export interface IrcNetwork {
 const SERVER_NAME = 'irc.rekick.test';
 const SERVICES_NAME = 'services.rekick.test';
 const LINK_PASS = 'link-secret-for-tests';
-
-/** A free TCP port on the address (bound then released). */
-export async function freePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server: Server = createServer();
-    server.once('error', reject);
-    server.listen(0, host, () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function inspircdConf(dir: string, host: string, port: number, linkPort: number, cls: { threshold?: number; commandrate?: number } = {}, tlsPort?: number): string {
   const tls = tlsPort

@@ -13,6 +13,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { freePort } from '../../support/free-port';
 
 const run = promisify(execFile);
 
@@ -42,25 +43,13 @@ export interface TestKdc {
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  for (let i = 0; i < 20; i++) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const srv = net.createServer();
-      srv.once('error', reject);
-      srv.listen(0, '127.0.0.1', () => {
-        const p = (srv.address() as net.AddressInfo).port;
-        srv.close(() => resolve(p));
-      });
-    });
-    // the KDC listens on UDP too: make sure that port is free as well
-    const udpFree = await new Promise<boolean>((resolve) => {
-      const s = createSocket('udp4');
-      s.once('error', () => resolve(false));
-      s.bind(port, '127.0.0.1', () => s.close(() => resolve(true)));
-    });
-    if (udpFree) return port;
-  }
-  throw new Error('no free port for the test KDC');
+/** The KDC listens on UDP too: its port must be free there as well. */
+function udpFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createSocket('udp4');
+    s.once('error', () => resolve(false));
+    s.bind(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
 }
 
 function waitForTcp(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
@@ -109,7 +98,7 @@ export async function startTestKdc(options: TestKdcOptions = {}): Promise<TestKd
   };
   try {
     for (let tries = 1; ; tries++) {
-      const port = await freePort();
+      const port = await freePort('127.0.0.1', udpFree);
       await writeFile(
         krb5Config,
         [

@@ -22,6 +22,8 @@ export class RekickProcess {
       cwd: ROOT,
       env: { ...process.env, REKICK_LOG_LEVEL: process.env.REKICK_TEST_LOG_LEVEL ?? 'warn', ...env },
       stdio: 'pipe',
+      // tsx runs rekick in a child of its own: a process group lets kill() reach both (SIGKILL cannot be relayed).
+      detached: true,
     });
     this.child.stdout.setEncoding('utf8').on('data', (d: string) => this.onData(d));
     this.child.stderr.setEncoding('utf8').on('data', (d: string) => this.stderr.push(d));
@@ -66,14 +68,25 @@ export class RekickProcess {
     });
   }
 
+  /**
+   * Signals tsx and rekick (their process group) while tsx runs, and closes rekick's console input (a rekick left
+   * alone stops at its end); resolves when tsx has exited.
+   */
   kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<number | null> {
-    this.child.kill(signal);
+    if (this.child.exitCode === null && this.child.signalCode === null) {
+      try {
+        process.kill(-this.child.pid!, signal);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err; // ESRCH: the group is gone already
+      }
+    }
+    this.child.stdin.end();
     return this.exited;
   }
 
   async end(): Promise<void> {
     this.child.stdin.end();
-    const t = setTimeout(() => this.child.kill('SIGKILL'), 10_000);
+    const t = setTimeout(() => void this.kill('SIGKILL'), 10_000);
     await this.exited;
     clearTimeout(t);
   }

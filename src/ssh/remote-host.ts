@@ -157,18 +157,13 @@ class SshConnector implements RemoteConnector {
     const { signal } = options;
     if (signal?.aborted) throw abortReason(signal);
     const started = Date.now();
+    // known_hosts first: the connected socket goes to ssh2 at once, with nothing awaited in between.
+    const entries: KnownHostEntry[] = options.depth === 'tcp' ? [] : await this.knownHosts.lookup(target);
     const sock = await tcpConnect(target, Math.min(options.timeoutMs, this.opts.tcpProbeTimeoutMs ?? 1500), signal);
     if (!sock) return 'down';
-    if (options.depth === 'tcp') {
+    if (options.depth === 'tcp' || sock.destroyed) {
       sock.destroy();
-      return 'port-open';
-    }
-    let entries: KnownHostEntry[];
-    try {
-      entries = await this.knownHosts.lookup(target);
-    } catch (err) {
-      sock.destroy();
-      throw err;
+      return 'port-open'; // (destroyed: it was reset as soon as it connected)
     }
     const remaining = Math.max(200, options.timeoutMs - (Date.now() - started));
     const client = new SshClient();
@@ -242,7 +237,11 @@ function accepted(verdict: KeyVerdict): boolean {
   return verdict.kind === 'known' || ((verdict.kind === 'new' || verdict.kind === 'changed') && verdict.accept);
 }
 
-/** A TCP connection, or undefined when refused, unreachable or not answered in time. */
+/**
+ * A TCP connection, or undefined when refused, unreachable or not answered in time. The connection keeps an error
+ * listener: a reset before its new owner listens (ssh2) must not be an unhandled 'error', which would end the
+ * process; the owner sees the socket destroyed.
+ */
 function tcpConnect(target: HostTarget, timeoutMs: number, signal?: AbortSignal): Promise<net.Socket | undefined> {
   return new Promise((resolve, reject) => {
     const sock = net.connect({ host: target.address, port: target.port });
@@ -251,6 +250,7 @@ function tcpConnect(target: HostTarget, timeoutMs: number, signal?: AbortSignal)
       signal?.removeEventListener('abort', onAbort);
       sock.removeAllListeners('connect');
       sock.removeAllListeners('error');
+      sock.on('error', () => undefined);
       if (!ok) sock.destroy();
       if (err) reject(err);
       else resolve(ok ? sock : undefined);

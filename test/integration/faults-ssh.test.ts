@@ -62,6 +62,14 @@ const stepLines = (host: string, from: number, to: number) =>
     .slice(from - 1, to)
     .flatMap((s, i) => [`${host} [${i + from}/8] ${s} …`, `${host} [${i + from}/8] ${s} ✓`]);
 
+/** From the approval gate to the end: what the channel sees once the operator approves. */
+const approvedLines = (host: string) => [
+  `${host} is ready: !approve ${host} to enable it in Koji (or !deny ${host} REASON)`,
+  `${host} approved by operator; enabling in Koji`,
+  ...stepLines(host, 8, 8),
+  `${host} is enabled in Koji — reinstall done (job JOB)`,
+];
+
 describe('SSH faults through the executor on the lab fleet', () => {
   it('the connection cut mid-command in post-install: the step retries on a new connection and the job finishes', async () => {
     const host = 'buildarm-01';
@@ -85,10 +93,7 @@ describe('SSH faults through the executor on the lab fleet', () => {
       expect.stringMatching(new RegExp(`^${host} \\[6/8\\] post-install attempt 1 failed: .*(connection|lost|closed).* — retrying in `, 'i')),
       `${host} [6/8] post-install ✓`,
       ...stepLines(host, 7, 7),
-      `${host} is ready: !approve ${host} to enable it in Koji (or !deny ${host} REASON)`,
-      `${host} approved by operator; enabling in Koji`,
-      ...stepLines(host, 8, 8),
-      `${host} is enabled in Koji — reinstall done (job JOB)`,
+      ...approvedLines(host),
     ]);
   }, 60_000);
 
@@ -131,10 +136,7 @@ describe('SSH faults through the executor on the lab fleet', () => {
       `${host}: retrying job JOB from [5/8] wait-ssh`,
       `${host} [5/8] wait-ssh ✓`,
       ...stepLines(host, 6, 7),
-      `${host} is ready: !approve ${host} to enable it in Koji (or !deny ${host} REASON)`,
-      `${host} approved by operator; enabling in Koji`,
-      ...stepLines(host, 8, 8),
-      `${host} is enabled in Koji — reinstall done (job JOB)`,
+      ...approvedLines(host),
     ]);
   }, 60_000);
 

@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import IRC from 'irc-framework';
 import { join } from 'node:path';
 import { freePort } from '../../support/free-port';
+import { waitForMatch } from '../../support/wait-for-match';
 
 export interface IrcAccount {
   account: string;
@@ -375,21 +376,7 @@ export async function connectIrcUser(
       client.say(target, text);
     },
     waitForLine(pred, timeoutMs = 20_000) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          const found = seen.find(pred);
-          if (!found) return false;
-          listeners.delete(check);
-          clearTimeout(timer);
-          resolve(found);
-          return true;
-        };
-        const timer = setTimeout(() => {
-          listeners.delete(check);
-          reject(new Error(`${options.nick}: no matching line within ${timeoutMs}ms; saw ${seen.length} lines, last: ${JSON.stringify(seen.slice(-3))}`));
-        }, timeoutMs);
-        if (!check()) listeners.add(check);
-      });
+      return waitForMatch(seen, listeners, pred, timeoutMs, () => `${options.nick}: no matching line within ${timeoutMs}ms; saw ${seen.length} lines, last: ${JSON.stringify(seen.slice(-3))}`);
     },
     async reconnect() {
       client.removeAllListeners();

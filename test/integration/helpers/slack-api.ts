@@ -7,6 +7,7 @@
 import { createHmac } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { waitForMatch } from '../../support/wait-for-match';
 
 export interface ApiCall {
   method: string;
@@ -111,21 +112,7 @@ export async function startSlackApi(): Promise<SlackApiStandIn> {
     responseUrl: (id) => `${base}/response/${id}`,
     responses,
     waitFor(pred, timeoutMs = 10_000) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          const found = calls.find(pred);
-          if (!found) return false;
-          listeners.delete(check);
-          clearTimeout(timer);
-          resolve(found);
-          return true;
-        };
-        const timer = setTimeout(() => {
-          listeners.delete(check);
-          reject(new Error(`no matching Slack API call within ${timeoutMs}ms; calls: ${JSON.stringify(calls.map((c) => [c.method, c.args.text]))}`));
-        }, timeoutMs);
-        if (!check()) listeners.add(check);
-      });
+      return waitForMatch(calls, listeners, pred, timeoutMs, () => `no matching Slack API call within ${timeoutMs}ms; calls: ${JSON.stringify(calls.map((c) => [c.method, c.args.text]))}`);
     },
     close: () =>
       new Promise<void>((r) => {

@@ -2,6 +2,7 @@
  * The `rekick` command line: lab, start, reinstall, check-config (and the read-only views). Each subcommand has
  * its own --help. Errors an operator can act on print one clear message and exit 2; internal errors exit 1.
  */
+import { writeSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { CodedError, ConfigError } from './errors';
 import { runCheckConfig, runReinstallCli, runStart } from './cli-commands';
@@ -140,8 +141,27 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+/**
+ * stdout closed under a running command (`rekick reinstall ... | head`, a pager that quits, the terminal gone):
+ * the write error must not end rekick in the middle of a job (an unhandled 'error' would). Output stops; the work
+ * goes on, and what it does stays in the state file, the logs and chat.
+ */
+export function keepGoingWithoutStdout(): void {
+  let told = false;
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED' || told) return;
+    told = true;
+    try {
+      writeSync(2, `rekick: standard output failed (${err.message}); output stops, rekick goes on\n`);
+    } catch {
+      // stderr is gone too: nothing else can take the message
+    }
+  });
+}
+
 const invoked = process.argv[1] ?? '';
 if (/(?:^|\/)(?:cli\.ts|rekick(?:\.js)?)$/.test(invoked)) {
+  keepGoingWithoutStdout();
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;

@@ -29,7 +29,7 @@ setTimeout(() => { log.info('later'); process.stdout.write('still working\\n'); 
     try {
       const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: ROOT, stdio: ['ignore', 'pipe', full] });
       let out = '';
-      child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+      child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
       const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
       const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
       clearTimeout(timer);

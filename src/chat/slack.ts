@@ -251,7 +251,11 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
         const s = createServer(requestListener);
         await new Promise<void>((resolve, reject) => {
           s.once('error', reject);
-          s.listen(config.port, options.listenHost, () => resolve());
+          s.listen(config.port, options.listenHost, () => {
+            s.off('error', reject);
+            s.on('error', (err) => log.error({ err }, 'Slack receiver server error'));
+            resolve();
+          });
         });
         server = s;
         log.info({ port: (s.address() as AddressInfo).port }, 'Slack receiver listening');

@@ -231,7 +231,8 @@ export class JobRunner {
         this.save().catch(() => undefined);
       },
     };
-    const running = step.run(ctx);
+    // A step that throws before its first await is a rejection like any other (the timer is cleared below).
+    const running = Promise.resolve().then(() => step.run(ctx));
     // The race below reports the first rejection; the losers must not surface as unhandled rejections.
     for (const p of [running, timedOut, aborted]) p.catch(() => undefined);
     try {

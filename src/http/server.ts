@@ -47,7 +47,12 @@ export async function startHttpServer(o: HttpServerOptions): Promise<HttpServer>
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(o.port ?? 0, o.host ?? '127.0.0.1', () => resolve());
+    server.listen(o.port ?? 0, o.host ?? '127.0.0.1', () => {
+      // Listening: a later server error (an accept failing: ENFILE, ENOMEM) is logged, never left unhandled.
+      server.off('error', reject);
+      server.on('error', (err) => o.log.error({ err }, 'http server error'));
+      resolve();
+    });
   });
   const { port } = server.address() as AddressInfo;
   const host = o.host ?? '127.0.0.1';

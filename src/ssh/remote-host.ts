@@ -144,7 +144,13 @@ class SshConnector implements RemoteConnector {
     });
 
     if (verdict && (verdict.kind === 'new' || verdict.kind === 'changed') && presented) {
-      const replaced = await this.knownHosts.replace(target, presented);
+      let replaced: string[];
+      try {
+        replaced = await this.knownHosts.replace(target, presented);
+      } catch (err) {
+        client.end(); // known_hosts cannot be written (full disk, read-only): no connection without the key recorded
+        throw err;
+      }
       const previous = verdict.kind === 'changed' ? (verdict.expected[0] ?? replaced[0]) : undefined;
       log.warn({ previous, fingerprint: verdict.fingerprint, knownHosts: this.opts.knownHostsPath }, 'accepted and recorded a new host key');
       options.onKeyChanged?.({ previous, fingerprint: verdict.fingerprint });
@@ -433,15 +439,19 @@ class SshRemoteHost implements RemoteHost {
   /** Kills the command's process group over a second channel. */
   private killGroup(pid: number): void {
     if (this.closed || !Number.isInteger(pid) || pid <= 1) return;
-    this.client.exec(`kill -KILL -- -${pid} 2>/dev/null || kill -KILL ${pid}`, (err, stream) => {
-      if (err) {
-        this.log.warn({ pid, err: err.message }, 'could not kill the remote command');
-        return;
-      }
-      stream.on('close', () => undefined);
-      stream.resume();
-      stream.stderr.resume();
-      stream.end();
-    });
+    const failed = (err: Error) => this.log.warn({ pid, err: err.message }, 'could not kill the remote command');
+    try {
+      this.client.exec(`kill -KILL -- -${pid} 2>/dev/null || kill -KILL ${pid}`, (err, stream) => {
+        if (err) return failed(err);
+        stream.on('close', () => undefined);
+        stream.resume();
+        stream.stderr.resume();
+        stream.end();
+      });
+    } catch (err) {
+      // ssh2 throws "Not connected" at once when the connection is going down and not yet closed (the host is
+      // rebooting or gone): called from a timer or an abort listener, that throw would end the process.
+      failed(err as Error);
+    }
   }
 }

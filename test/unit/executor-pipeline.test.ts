@@ -2,6 +2,7 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../store/memory-store';
 import { Executor } from '../../src/executor/executor';
+import { StepError } from '../../src/errors';
 import type { ExecutorEvent, Identity, Origin } from '../../src/types';
 import { FakeKoji } from '../fakes/fake-koji';
 import { ScriptedSteps } from '../fakes/fake-steps';
@@ -168,5 +169,27 @@ describe('executor pipeline', () => {
     const approved = await executor.approve('all', { by: nirik, origin });
     expect(approved.map((j) => j.host).sort()).toEqual(['buildarm-01', 'buildarm-02', 'buildarm-03']);
     await executor.idle();
+  });
+
+  it('a step that throws before its first await fails the job like any failure, and its timer leaves nothing behind', async () => {
+    const config = testConfig();
+    const store = new MemoryStore();
+    await store.open();
+    const steps = new ScriptedSteps().steps();
+    const i = steps.findIndex((st) => st.name === 'stage-installer');
+    steps[i] = { ...steps[i]!, retry: false, timeoutMs: () => 50, run: () => { throw new StepError('E_SYNC', 'thrown at once'); } };
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const executor = new Executor({ config, store, koji: new FakeKoji(), connector: {} as never, drivers: {} as never, log: pino({ level: 'silent' }), steps });
+      const [job] = await executor.reinstall({ hosts: ['buildarm-01'], by: kevin, origin });
+      await executor.idle();
+      expect(store.getJob(job!.id)!.error).toMatchObject({ step: 'stage-installer', code: 'E_SYNC', message: 'thrown at once' });
+      await new Promise((r) => setTimeout(r, 150)); // past the step's timeout
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
   });
 });

@@ -42,6 +42,8 @@ export class StoreState {
   private readonly jobs = new Map<string, Slot>();
   private readonly byHost = new Map<string, Map<string, Slot>>();
   private hosts = new Map<string, HostRecord>();
+  /** The serialized members of `hosts` (`"name":{...},...`), until a host record changes. */
+  private hostsBytes: Buffer | undefined;
   private rolling: RollingRun | undefined;
   private audit: AuditEntry[] = [];
   /** The sequence number of `audit[0]`: every audit entry ever appended has one, counting up. */
@@ -58,6 +60,7 @@ export class StoreState {
     for (const job of doc.jobs) this.setSlot(job.id, { job, seq: this.nextSeq++ });
     for (const host of this.byHost.keys()) this.compactHost(host);
     this.hosts = new Map(Object.entries(doc.hosts));
+    this.hostsBytes = undefined;
     this.rolling = doc.rolling ?? undefined;
     const dropped = Math.max(0, doc.audit.length - this.limits.maxAudit);
     this.audit = doc.audit.slice(dropped);
@@ -88,6 +91,19 @@ export class StoreState {
     return slots.map((s) => s.job);
   }
 
+  /** The hosts object's members as one piece: most writes change no host record, and the fleet's are many. */
+  private hostMembers(): Buffer {
+    if (!this.hostsBytes) {
+      const parts: Buffer[] = [];
+      for (const [name, record] of this.hosts) {
+        if (parts.length) parts.push(COMMA);
+        parts.push(memberBytes(name, record));
+      }
+      this.hostsBytes = Buffer.concat(parts);
+    }
+    return this.hostsBytes;
+  }
+
   /** A snapshot for writing. Stored objects are never changed in place, so sharing them is safe. */
   toDocument(): StoreDocument {
     return {
@@ -115,12 +131,7 @@ export class StoreState {
       chunks.push(jsonBytes(job));
       firstJob = false;
     }
-    chunks.push(Buffer.from('],"hosts":{'));
-    let first = true;
-    for (const [name, record] of this.hosts) {
-      chunks.push(Buffer.from(`${first ? '' : ','}${JSON.stringify(name)}:`), jsonBytes(record));
-      first = false;
-    }
+    chunks.push(Buffer.from('],"hosts":{'), this.hostMembers());
     const auditFrom = Math.max(part.auditFrom ?? this.auditBase, this.auditBase);
     chunks.push(
       Buffer.from('},"rolling":'),
@@ -199,9 +210,11 @@ export class StoreState {
   putHost(record: HostRecord): Undo {
     const prev = this.hosts.get(record.name);
     this.hosts.set(record.name, record);
+    this.hostsBytes = undefined;
     return () => {
       if (prev) this.hosts.set(record.name, prev);
       else this.hosts.delete(record.name);
+      this.hostsBytes = undefined;
     };
   }
 
@@ -263,6 +276,17 @@ const serialized = new WeakMap<object, Buffer>();
 export function jsonBytes(value: object): Buffer {
   let bytes = serialized.get(value);
   if (!bytes) serialized.set(value, (bytes = Buffer.from(JSON.stringify(value))));
+  return bytes;
+}
+
+/** `"name":{...}` of an object member whose value is a stored object, cached like jsonBytes (by the value). */
+const members = new WeakMap<object, { name: string; bytes: Buffer }>();
+
+function memberBytes(name: string, value: object): Buffer {
+  const cached = members.get(value);
+  if (cached?.name === name) return cached.bytes;
+  const bytes = Buffer.concat([Buffer.from(`${JSON.stringify(name)}:`), jsonBytes(value)]);
+  members.set(value, { name, bytes });
   return bytes;
 }
 

@@ -253,7 +253,7 @@ class Scheduler implements RollingScheduler {
     const due = dueNames.map((h) => executor.host(h)).filter((h): h is HostConfig => h !== undefined);
     if (!due.length) return false;
     const active = store
-      .listJobs({ states: ACTIVE_JOB_STATES })
+      .peekJobs({ states: ACTIVE_JOB_STATES })
       .map((j) => executor.host(j.host))
       .filter((h): h is HostConfig => h !== undefined);
     const pick = pickHosts({
@@ -283,9 +283,11 @@ class Scheduler implements RollingScheduler {
         continue;
       }
       if (!job) continue;
+      // The run is this scheduler's own copy (saveRolling copies it again): changed in place, not rebuilt per host.
       run.jobs[h.name] = job.id;
-      run.hostStartedAt = { ...run.hostStartedAt, [h.name]: now.toISOString() };
-      run.done = run.done.filter((x) => x !== h.name);
+      (run.hostStartedAt ??= {})[h.name] = now.toISOString();
+      const wasDone = run.done.indexOf(h.name);
+      if (wasDone >= 0) run.done.splice(wasDone, 1);
       started = true;
       await this.save();
     }

@@ -278,6 +278,10 @@ export class KnownHostsFile {
   }
 
   async lookup(target: HostLookup): Promise<KnownHostEntry[]> {
+    // A replace in flight is about to change the file: wait for it rather than index the version it replaces
+    // (with many jobs at once, that re-read the whole file for most lookups).
+    const writing = KnownHostsFile.locks.get(this.file);
+    if (writing) await writing;
     const stamp = await this.stamp();
     let cached = KnownHostsFile.indexes.get(this.file);
     if (!cached || cached.stamp !== stamp) {

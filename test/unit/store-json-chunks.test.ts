@@ -50,6 +50,17 @@ describe('the state file from reused serialized pieces', () => {
     for (const a of ['one', 'two', 'three']) state.appendAudit(audit(a));
     expect(JSON.parse(text(state)).audit.map((e: AuditEntry) => e.action)).toEqual(['two', 'three']);
 
+    // host records: the serialized hosts section follows a replacement, a new host and an undo
+    state.putHost({ name: 'buildarm-02', lastReinstalledAt: '2026-01-01T00:00:00.000Z' });
+    text(state);
+    state.putHost({ name: 'buildarm-02', lastReinstalledAt: '2026-01-02T00:00:00.000Z', lastOutcome: 'succeeded' });
+    expect(JSON.parse(text(state)).hosts['buildarm-02'].lastReinstalledAt).toBe('2026-01-02T00:00:00.000Z');
+    const withOne = text(state);
+    const undoHost = state.putHost({ name: 'buildarm-03' });
+    expect(text(state)).toBe(expected(state));
+    undoHost();
+    expect(text(state)).toBe(withOne);
+
     const before = text(state);
     const undo = state.putJob(job('buildarm-02', { state: 'cancelled' }));
     const undoAudit = state.appendAudit(audit('four'));

@@ -3,7 +3,9 @@
  * boot entries. Two starting points: a builder in service (configured, kojid running) and a fresh install
  * (nothing of rekick's configuration, kojid installed but disabled).
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { BOOT_ID_PATH } from '../ssh/boot-id';
 import { SimFs } from './sim-fs';
 
 export type SimRole = 'builder' | 'virthost';
@@ -107,6 +109,9 @@ export class SimMachine {
 
   /** After a (normal) boot: exactly the enabled units that can start are active. */
   boot(): void {
+    // Every boot has a new boot id, as the kernel's (rekick tells a reboot by it).
+    this.fs.mkdir(path.posix.dirname(BOOT_ID_PATH), { parents: true });
+    this.fs.write(BOOT_ID_PATH, `${randomUUID()}\n`, { mode: 0o444 });
     this.active.clear();
     for (const u of this.enabled) if (!this.cannotStart(u)) this.active.add(u);
   }

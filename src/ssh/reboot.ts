@@ -1,4 +1,8 @@
-/** Reboots a host over SSH (`systemctl reboot`) and returns once SSH has gone away. */
+/**
+ * Reboots a host over SSH (`systemctl reboot`) and returns once it has gone down, or has already come back from a
+ * new boot (its boot id changed: a reboot faster than the probes, or a probe delayed on a busy rekick).
+ */
+import { readBootId } from './boot-id';
 import { RemoteCommandError } from './errors';
 import { waitForSshGone } from './wait-ssh';
 import type { HostTarget, RemoteConnector } from './types';
@@ -9,12 +13,17 @@ export interface RebootOptions {
   timeoutMs: number;
   onProgress?: (message: string) => void;
   onLine?: (line: string) => void;
+  /** Called with the boot id the host runs now (undefined: none readable) before the reboot is issued. */
+  beforeReboot?: (bootId: string | undefined) => Promise<void>;
 }
 
 export async function rebootHost(connector: RemoteConnector, target: HostTarget, options: RebootOptions): Promise<void> {
   const started = Date.now();
   const remote = await connector.connect(target, { hostKeyMode: 'strict', signal: options.signal });
+  let bootId: string | undefined;
   try {
+    bootId = await readBootId(remote, options.signal);
+    await options.beforeReboot?.(bootId);
     // The connection may drop before the exit status arrives: that is the reboot working.
     const result = await remote.exec('systemctl reboot', {
       allowFailure: true,
@@ -32,5 +41,6 @@ export async function rebootHost(connector: RemoteConnector, target: HostTarget,
     timeoutMs: Math.max(1000, options.timeoutMs - (Date.now() - started)),
     signal: options.signal,
     onProgress: options.onProgress,
+    bootId,
   });
 }

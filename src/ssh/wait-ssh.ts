@@ -5,6 +5,7 @@
  */
 import { abortReason, CodedError, StepTimeoutError } from '../errors';
 import { abortableSleep as sleep } from '../executor/sleep';
+import { readBootId } from './boot-id';
 import { SshAuthError } from './errors';
 import type { ConnectOptions, HostKeyMode, HostTarget, ProbeResult, RemoteConnector } from './types';
 
@@ -100,9 +101,17 @@ export interface WaitForSshGoneOptions {
   onProgress?: (message: string) => void;
   /** Pause between probes. Default 250 ms. */
   intervalMs?: number;
+  /**
+   * The boot id before the reboot: a host that answers with another one has rebooted already, so the wait ends
+   * even when no probe saw it down.
+   */
+  bootId?: string;
 }
 
-/** Resolves once the host no longer completes a handshake with its known key (it went down for a reboot). */
+/**
+ * Resolves once the host no longer completes a handshake with its known key (it went down for a reboot), or, given
+ * the boot id from before, once it answers from another boot.
+ */
 export async function waitForSshGone(connector: RemoteConnector, target: HostTarget, options: WaitForSshGoneOptions): Promise<WaitState> {
   const { signal } = options;
   const deadline = Date.now() + options.timeoutMs;
@@ -115,9 +124,33 @@ export async function waitForSshGone(connector: RemoteConnector, target: HostTar
       options.onProgress?.(`${describeWaitState(state, target)}: SSH has gone away`);
       return state;
     }
+    if (options.bootId && (await bootedAgain(connector, target, options.bootId, signal))) {
+      options.onProgress?.(`${target.name}: back already, from a new boot`);
+      return state;
+    }
     await sleep(Math.min(options.intervalMs ?? 250, Math.max(0, deadline - Date.now())), signal);
   }
   throw new StepTimeoutError(`waiting for SSH on ${target.name} to go away (it still answers with its old key)`, options.timeoutMs);
+}
+
+/** Whether the host answers from a boot other than `bootId` (false when it cannot be asked right now). */
+async function bootedAgain(connector: RemoteConnector, target: HostTarget, bootId: string, signal?: AbortSignal): Promise<boolean> {
+  let remote;
+  try {
+    remote = await connector.connect(target, { hostKeyMode: 'strict', signal });
+  } catch (err) {
+    if (signal?.aborted) throw abortReason(signal);
+    return false; // going down between the probe and the login: the next probe sees it
+  }
+  try {
+    const now = await readBootId(remote, signal);
+    return now !== undefined && now !== bootId;
+  } catch (err) {
+    if (signal?.aborted) throw abortReason(signal);
+    return false; // the connection dropped under the command: the reboot is under way, the next probe sees it
+  } finally {
+    await remote.close();
+  }
 }
 
 /** One login attempt of wait-ssh took longer than a probe may: the host is not up yet. */

@@ -1,12 +1,18 @@
 /**
  * Step 7: reboot into the configured system, wait for SSH (the key must now be the one accepted after the
- * reinstall: strict), then run `postinstall.verify`.
+ * reinstall: strict), check that the host really booted again (its boot id changed), then run `postinstall.verify`.
  */
+import { StepError } from '../errors';
+import { readBootId } from '../ssh/boot-id';
 import { rebootHost } from '../ssh/reboot';
 import { runVerify } from '../ssh/postinstall';
+import type { RemoteHost } from '../ssh/types';
 import { waitForSsh } from '../ssh/wait-ssh';
-import type { Step } from './types';
+import type { Step, StepContext } from './types';
 import { postinstallConfig } from './postinstall-for';
+
+const ISSUED_AT = 'reboot-verify.rebootIssuedAt';
+const BOOT_ID = 'reboot-verify.bootIdBefore';
 
 export const rebootVerifyStep: Step = {
   name: 'reboot-verify',
@@ -16,22 +22,20 @@ export const rebootVerifyStep: Step = {
   async run(ctx) {
     const { connector, target, signal } = ctx;
     // Saved before the reboot is issued, so a resumed step does not reboot a host that is already rebooting.
-    if (typeof ctx.job.data['reboot-verify.rebootIssuedAt'] !== 'number') {
-      ctx.job.data['reboot-verify.rebootIssuedAt'] = Date.now();
-      await ctx.save();
-      ctx.progress('rebooting');
-      await rebootHost(connector, target, { signal, timeoutMs: ctx.config.timeouts.step });
-    }
-    await waitForSsh(connector, target, {
-      hostKeyMode: 'strict',
-      timeoutMs: ctx.config.timeouts.sshReturn,
-      signal,
-      onProgress: ctx.progress,
-      what: `waiting for SSH on ${ctx.host.name} after the reboot`,
-      keepConnection: true, // verify runs on it
-    });
-    const remote = await connector.connect(target, { hostKeyMode: 'strict', signal });
+    if (typeof ctx.job.data[ISSUED_AT] !== 'number') await reboot(ctx);
+    let remote = await backUp(ctx);
     try {
+      const before = ctx.job.data[BOOT_ID];
+      if (typeof before === 'string' && (await readBootId(remote, signal)) === before) {
+        // rekick stopped between recording the reboot and issuing it (or the host ignored it): reboot now, once.
+        await remote.close();
+        ctx.progress('the host has not rebooted (same boot id as before): rebooting it now');
+        await reboot(ctx);
+        remote = await backUp(ctx);
+        if ((await readBootId(remote, signal)) === before) {
+          throw new StepError('E_NOT_REBOOTED', `${ctx.host.name} did not reboot: it answers from the same boot (boot id ${before}) after \`systemctl reboot\`; check the host's console`);
+        }
+      }
       ctx.progress('verifying');
       await runVerify(remote, ctx.host, postinstallConfig(ctx.config, ctx.host), { onLine: ctx.output, signal });
     } finally {
@@ -39,3 +43,31 @@ export const rebootVerifyStep: Step = {
     }
   },
 };
+
+async function reboot(ctx: StepContext): Promise<void> {
+  ctx.progress('rebooting');
+  await rebootHost(ctx.connector, ctx.target, {
+    signal: ctx.signal,
+    timeoutMs: ctx.config.timeouts.step,
+    onProgress: ctx.progress,
+    beforeReboot: async (bootId) => {
+      ctx.job.data[ISSUED_AT] = Date.now();
+      if (bootId) ctx.job.data[BOOT_ID] = bootId;
+      else delete ctx.job.data[BOOT_ID];
+      await ctx.save();
+    },
+  });
+}
+
+/** Waits for SSH after the reboot and logs in (the key must be the one accepted after the reinstall: strict). */
+async function backUp(ctx: StepContext): Promise<RemoteHost> {
+  await waitForSsh(ctx.connector, ctx.target, {
+    hostKeyMode: 'strict',
+    timeoutMs: ctx.config.timeouts.sshReturn,
+    signal: ctx.signal,
+    onProgress: ctx.progress,
+    what: `waiting for SSH on ${ctx.host.name} after the reboot`,
+    keepConnection: true, // verify runs on it
+  });
+  return ctx.connector.connect(ctx.target, { hostKeyMode: 'strict', signal: ctx.signal });
+}

@@ -103,4 +103,48 @@ describe('waitForSshGone', () => {
     const c = new ScriptedConnector(() => 'handshake');
     await expect(waitForSshGone(c, target, { timeoutMs: 300, intervalMs: 50 })).rejects.toBeInstanceOf(StepTimeoutError);
   });
+
+  /** A host that never looks down to the probes; its boot id changes at `rebootAt` ms (never when undefined). */
+  function bootingHost(rebootAt: number | undefined, bootIdOutput = (id: string) => ({ code: 0, stdout: `${id}\n` })) {
+    const started = Date.now();
+    const commands: string[] = [];
+    const c = new ScriptedConnector(() => 'handshake');
+    c.connect = async (_t, options) => {
+      c.connects.push(options);
+      return {
+        target,
+        close: async () => undefined,
+        exec: async (command: string) => {
+          commands.push(command);
+          const booted = rebootAt !== undefined && Date.now() - started >= rebootAt;
+          return { ...bootIdOutput(booted ? NEW_BOOT : OLD_BOOT), stderr: '', tail: [] };
+        },
+      } as unknown as RemoteHost;
+    };
+    return { c, commands };
+  }
+  const OLD_BOOT = '0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0';
+  const NEW_BOOT = '9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d';
+
+  it('ends when the host answers from a new boot, though no probe saw it down (a fast reboot)', async () => {
+    const { c, commands } = bootingHost(200);
+    const progress: string[] = [];
+    expect(await waitForSshGone(c, target, { timeoutMs: 5000, intervalMs: 50, bootId: OLD_BOOT, onProgress: (m) => progress.push(m) })).toBe('handshake');
+    expect(progress).toEqual(['buildarm-01: back already, from a new boot']);
+    expect(new Set(commands)).toEqual(new Set(['cat /proc/sys/kernel/random/boot_id']));
+    expect(c.connects.every((o) => o.hostKeyMode === 'strict')).toBe(true);
+  });
+
+  it('keeps waiting while the host answers from the same boot, and times out saying so', async () => {
+    const { c, commands } = bootingHost(undefined);
+    await expect(waitForSshGone(c, target, { timeoutMs: 400, intervalMs: 50, bootId: OLD_BOOT })).rejects.toThrow(/to go away \(it still answers with its old key\)/);
+    expect(commands.length).toBeGreaterThan(1);
+  });
+
+  it('a host without a readable boot id is waited for by the probes alone', async () => {
+    const { c } = bootingHost(0, () => ({ code: 1, stdout: '' }));
+    await expect(waitForSshGone(c, target, { timeoutMs: 300, intervalMs: 50, bootId: OLD_BOOT })).rejects.toBeInstanceOf(StepTimeoutError);
+    const garbled = bootingHost(0, () => ({ code: 0, stdout: 'not a boot id; rm -rf /\n' }));
+    await expect(waitForSshGone(garbled.c, target, { timeoutMs: 300, intervalMs: 50, bootId: OLD_BOOT })).rejects.toBeInstanceOf(StepTimeoutError);
+  });
 });

@@ -258,6 +258,7 @@ export class SshdFleet {
       const host = this.host(from);
       await sleep(100); // let `systemctl reboot` return first, as the real one does
       await host.stop();
+      rmSync(path.join(host.stateDir, 'boot_id'), { force: true }); // a new boot, a new boot id (host-bin/cat)
       const nextBoot = path.join(host.stateDir, 'next-boot');
       if (existsSync(nextBoot)) {
         // The one-time entry boots the installer: a fresh system with a new host key and no state.
@@ -272,7 +273,7 @@ export class SshdFleet {
     } else if (what === 'install' && arg && this.hosts.has(arg)) {
       const guest = this.host(arg);
       await guest.stop();
-      for (const f of ['enabled', 'hostname']) rmSync(path.join(guest.stateDir, f), { recursive: true, force: true });
+      for (const f of ['enabled', 'hostname', 'boot_id']) rmSync(path.join(guest.stateDir, f), { recursive: true, force: true });
       guest.newHostKey();
       await sleep(this.options.installDownMs);
       await guest.start();

@@ -9,7 +9,7 @@ import { RekickProcess } from './helpers/lab-process';
 
 describe('rekick lab', () => {
   const lab = new RekickProcess(['lab', '--fast', '--hosts', '6']);
-  afterAll(() => lab.kill());
+  afterAll(() => lab.end()); // closing the console stops the lab, which removes its directory
 
   it('reinstalls buildarm-03 through all eight steps and enables it on approval', async () => {
     await lab.waitFor(/lab ready/i, 60_000);

@@ -388,7 +388,7 @@ describe('createStore', () => {
 
 describe('one process per state file', () => {
   it('refuses a second open while the first holds the lock, takes over a stale lock, and read-only opens need none', async () => {
-    const { mkdtempSync, writeFileSync, existsSync } = await import('node:fs');
+    const { mkdtempSync, writeFileSync, existsSync, rmSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');
     const { join } = await import('node:path');
     const { LowdbStore } = await import('../../store/lowdb-store');
@@ -407,5 +407,6 @@ describe('one process per state file', () => {
     const third = new LowdbStore(file);
     await third.open();
     await third.close();
+    rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -20,7 +20,7 @@ import {
   type Origin,
 } from '../types';
 import type { ExecutorApi, ExecutorListener, ReinstallRequest, RequestContext } from './types';
-import { JobRunner } from './run-job';
+import { JobRunner, markStepStarted } from './run-job';
 
 export interface ExecutorOptions extends StepDeps {
   store: Store;
@@ -153,13 +153,22 @@ export class Executor implements ExecutorApi {
       current: 0,
       data: {},
     }));
+    // Each job is saved with its first step already started: one durable write between the command and the
+    // first Koji call (a crash before that call resumes the job at that step, as it would a queued job).
+    for (const job of jobs) {
+      const first = job.steps.findIndex((s) => s.status === 'pending');
+      if (first < 0 || first === job.steps.length - 1) continue; // enable runs after the approval, not now
+      job.state = 'running';
+      job.current = first;
+      markStepStarted(job, first, new Date(now));
+    }
     await this.store.saveJobs(jobs);
     const audited: Promise<void>[] = [];
     for (const job of jobs) {
-      // The job is durable; its audit entry is written alongside its first step's start, not before it.
+      // The job is durable; its audit entry goes into the next write, while the first step works, not before it.
       audited.push(this.audit({ who: request.by, origin: request.origin, action: 'reinstall', host: job.host, jobId: job.id, outcome: 'ok', detail: request.reason }));
       this.emit({ type: 'job-queued', job });
-      this.launch(job);
+      this.launch(job, { startSaved: job.state === 'running' });
     }
     await Promise.all(audited);
     return jobs.map((j) => structuredClone(j));
@@ -412,7 +421,7 @@ export class Executor implements ExecutorApi {
     }
   }
 
-  private launch(job: Job): void {
+  private launch(job: Job, options: { startSaved?: boolean } = {}): void {
     const previous = this.runners.get(job.id);
     if (previous) {
       // Its last runner is still winding down (e.g. it just reached the approval gate and an auto-approval came at
@@ -438,6 +447,7 @@ export class Executor implements ExecutorApi {
       onStoreFailure: (err) => this.onStoreFailure(err),
       onStoreRecovered: () => this.onStoreRecovered(),
       finishCancelled: (j) => this.finishCancelled(j),
+      startSaved: options.startSaved,
       setComment: (j, c) => this.trySetComment(j, c),
       checkpoint: this.checkpoint,
     });

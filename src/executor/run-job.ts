@@ -33,6 +33,12 @@ export interface JobRunnerOptions {
   onStoreRecovered(): void;
   finishCancelled(job: Job): Promise<void>;
   setComment(job: Job, comment: string): Promise<void>;
+  /**
+   * The job was saved with its current step already marked started (markStepStarted): the runner's first step
+   * goes straight to its work instead of another write. reinstall() does this, so a command costs one durable write
+   * before the first Koji call.
+   */
+  startSaved?: boolean;
   /** Called at each durable transition (`started:STEP`, `succeeded:STEP`, `awaiting-approval`, `succeeded`):
    * the crash tests kill the process exactly there. */
   checkpoint?(point: string, job: Job): void;
@@ -41,6 +47,18 @@ export interface JobRunnerOptions {
 type StepOutcome = 'ok' | 'failed' | 'cancelled' | 'stopped';
 
 class StoreWriteFailed extends Error {}
+
+/** Marks step `index` as started, on its first attempt; the caller saves the job. */
+export function markStepStarted(job: Job, index: number, at: Date): void {
+  const record = job.steps[index]!;
+  job.updatedAt = at.toISOString();
+  record.status = 'running';
+  record.startedAt = at.toISOString();
+  record.endedAt = undefined;
+  record.error = undefined;
+  record.progress = undefined;
+  record.attempts += 1;
+}
 
 export class JobRunner {
   readonly done: Promise<void>;
@@ -52,8 +70,12 @@ export class JobRunner {
   /** The job's SSH connections: one step hands a connection to the next instead of a new login. */
   private readonly connections: JobConnections;
 
+  /** The first runStep's start is in the store already (JobRunnerOptions.startSaved). */
+  private startSaved: boolean;
+
   constructor(private readonly o: JobRunnerOptions) {
     this.job = o.job;
+    this.startSaved = o.startSaved ?? false;
     this.done = new Promise((r) => (this.resolveDone = r));
     this.connections = new JobConnections(o.deps.connector);
   }
@@ -129,17 +151,17 @@ export class JobRunner {
     const record = job.steps[index]!;
     const { retry } = deps.config;
     const timeoutMs = step.timeoutMs(deps.config);
-    const firstStart = Date.now();
-    record.status = 'running';
-    record.startedAt = new Date(firstStart).toISOString();
-    record.endedAt = undefined;
-    record.error = undefined;
-    record.progress = undefined;
+    const startSaved = this.startSaved && record.status === 'running';
+    this.startSaved = false;
+    if (!startSaved) markStepStarted(job, index, new Date());
+    const firstStart = Date.parse(record.startedAt!);
     this.o.emit({ type: 'step-started', job, step: step.name, index });
     for (let attempt = 1; ; attempt++) {
-      record.attempts += 1;
-      job.updatedAt = new Date().toISOString();
-      await this.save();
+      if (attempt > 1) record.attempts += 1;
+      if (attempt > 1 || !startSaved) {
+        job.updatedAt = new Date().toISOString();
+        await this.save();
+      }
       this.o.checkpoint?.(`started:${step.name}`, job);
       try {
         await this.attempt(step, index, timeoutMs);

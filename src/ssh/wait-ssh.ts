@@ -138,14 +138,14 @@ async function bootedAgain(connector: RemoteConnector, target: HostTarget, bootI
   let remote;
   try {
     remote = await connector.connect(target, { hostKeyMode: 'strict', signal });
-  } catch (err) {
+  } catch {
     if (signal?.aborted) throw abortReason(signal);
     return false; // going down between the probe and the login: the next probe sees it
   }
   try {
     const now = await readBootId(remote, signal);
     return now !== undefined && now !== bootId;
-  } catch (err) {
+  } catch {
     if (signal?.aborted) throw abortReason(signal);
     return false; // the connection dropped under the command: the reboot is under way, the next probe sees it
   } finally {

@@ -10,7 +10,7 @@ import type { Config } from '../../src/config/schema';
 import { createDrivers } from '../../src/drivers';
 import type { KojiClient } from '../../src/koji/types';
 import { readBootId } from '../../src/ssh/boot-id';
-import { createSshConnector } from '../../src/ssh/remote-host';
+import { sshConnectorFor } from '../../src/ssh/remote-host';
 import type { ExecOptions, HostTarget, ProbeResult, RemoteConnector, RemoteHost } from '../../src/ssh/types';
 import { rebootVerifyStep } from '../../src/steps/reboot-verify';
 import type { StepContext } from '../../src/steps/types';
@@ -35,14 +35,7 @@ beforeAll(async () => {
     },
     HOSTS.map((name) => ({ name, arch: 'aarch64', kind: 'baremetal' as const, address: fleet.host(name).address })),
   );
-  connector = createSshConnector({
-    user: 'root',
-    privateKey: config.ssh.key,
-    knownHostsPath: config.ssh.knownHosts,
-    connectTimeoutMs: 5000,
-    commandTimeoutMs: 20_000,
-    log: pino({ level: 'silent' }),
-  });
+  connector = sshConnectorFor(config.ssh, pino({ level: 'silent' }));
 });
 afterAll(async () => fleet?.stop());
 

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../store/memory-store';
 import { Executor } from '../../src/executor/executor';
 import { StepError } from '../../src/errors';
-import type { ExecutorEvent, Identity, Origin } from '../../src/types';
+import type { StepContext } from '../../src/steps/types';
+import type { ExecutorEvent, Identity, Job, Origin } from '../../src/types';
 import { FakeKoji } from '../fakes/fake-koji';
 import { ScriptedSteps } from '../fakes/fake-steps';
 import { testConfig } from '../fakes/test-config';
@@ -51,6 +52,38 @@ describe('executor pipeline', () => {
     expect(done.steps.every((s) => s.status === 'succeeded')).toBe(true);
     expect(events.map((e) => e.type)).toContain('enabled');
     expect(store.getHost('buildarm-03')?.lastReinstalledAt).toBeTruthy();
+  });
+
+  it('one save between the command and the first step: the job is saved with that step started', async () => {
+    const { config, store, koji, scripted } = await setup();
+    const saves: string[] = [];
+    const saveJob = store.saveJob.bind(store);
+    const saveJobs = store.saveJobs.bind(store);
+    store.saveJob = (j) => (saves.push(`${j.host} ${j.state}`), saveJob(j));
+    store.saveJobs = (js) => (saves.push(...js.map((j) => `${j.host} ${j.state}`)), saveJobs(js));
+    const seen: Array<{ host: string; step: string; saves: string[]; stored: Job | undefined }> = [];
+    const steps = scripted.steps().map((step) => ({
+      ...step,
+      run: async (ctx: StepContext) => {
+        seen.push({ host: ctx.host.name, step: step.name, saves: [...saves], stored: store.getJob(ctx.job.id) });
+        return step.run(ctx);
+      },
+    }));
+    const ex = new Executor({ config, store, koji, connector: {} as never, drivers: {} as never, log: pino({ level: 'silent' }), steps });
+    const [bm, vh] = await ex.reinstall({ hosts: ['buildarm-03', 'vmhost-01'], by: kevin, origin });
+    await ex.idle();
+    const first = (host: string) => seen.find((s) => s.host === host)!;
+    // bare metal starts at disable; a virthost (no Koji builder) at stage-installer
+    expect(first('buildarm-03').step).toBe('disable');
+    expect(first('vmhost-01').step).toBe('stage-installer');
+    for (const [host, index] of [['buildarm-03', 0], ['vmhost-01', 2]] as const) {
+      expect(first(host).saves.filter((x) => x.startsWith(`${host} `))).toEqual([`${host} running`]);
+      expect(first(host).stored).toMatchObject({ state: 'running', current: index });
+      expect(first(host).stored!.steps[index]).toMatchObject({ status: 'running', attempts: 1 });
+    }
+    expect(store.getJob(bm!.id)!.steps[0]).toMatchObject({ status: 'succeeded', attempts: 1 });
+    expect(store.getJob(vh!.id)!.steps[2]).toMatchObject({ status: 'succeeded', attempts: 1 });
+    expect(store.getJob(bm!.id)!.state).toBe('awaiting-approval');
   });
 
   it('refuses a second reinstall of a busy host and an unknown host, queuing nothing', async () => {

@@ -2,7 +2,8 @@
  * Step 7 (`reboot-verify`) tells a reboot by the host's boot id, against real OpenSSH sshds (the harness gives each
  * simulated boot a new boot id, test/fixtures/host-bin/cat): a reboot that no probe saw down (rekick too busy, the
  * host too fast) still ends the wait; a step resumed after rekick recorded the reboot but died before issuing it
- * reboots the host instead of verifying the old boot; a host that never reboots fails with E_NOT_REBOOTED.
+ * reboots the host instead of verifying the old boot; a host whose boot id never changes (a container, another
+ * test harness) is still verified after a reboot the probes saw.
  */
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,7 +12,7 @@ import { createDrivers } from '../../src/drivers';
 import type { KojiClient } from '../../src/koji/types';
 import { readBootId } from '../../src/ssh/boot-id';
 import { sshConnectorFor } from '../../src/ssh/remote-host';
-import type { ExecOptions, HostTarget, ProbeResult, RemoteConnector, RemoteHost } from '../../src/ssh/types';
+import type { ExecOptions, ExecResult, HostTarget, ProbeResult, RemoteConnector, RemoteHost } from '../../src/ssh/types';
 import { rebootVerifyStep } from '../../src/steps/reboot-verify';
 import type { StepContext } from '../../src/steps/types';
 import type { Job } from '../../src/types';
@@ -41,14 +42,16 @@ afterAll(async () => fleet?.stop());
 
 const targetOf = (name: string): HostTarget => ({ name, address: fleet.host(name).address, port: 22 });
 
-/** The real connector, with probes and commands changed by the test. */
-function wrapped(options: { probe?: (real: ProbeResult) => ProbeResult; swallow?: (command: string) => boolean }): RemoteConnector {
+/** The real connector, with probes changed and some commands answered by the test. */
+function wrapped(options: { probe?: (real: ProbeResult) => ProbeResult; answer?: (command: string) => ExecResult | undefined }): RemoteConnector {
   return {
     probe: async (t, o) => (options.probe ?? ((r) => r))(await connector.probe(t, o)),
     connect: async (t, o) => {
       const remote = await connector.connect(t, o);
-      const exec = (command: string, eo?: ExecOptions) =>
-        options.swallow?.(command) ? Promise.resolve({ code: 0, stdout: '', stderr: '', tail: [] }) : remote.exec(command, eo);
+      const exec = (command: string, eo?: ExecOptions) => {
+        const answer = options.answer?.(command);
+        return answer ? Promise.resolve(answer) : remote.exec(command, eo);
+      };
       return new Proxy(remote, { get: (r, k) => (k === 'exec' ? exec : Reflect.get(r, k)) }) as RemoteHost;
     },
   };
@@ -113,7 +116,7 @@ describe('reboot-verify and the boot id', () => {
     const ctx = contextFor(h, connector, job);
     await rebootVerifyStep.run(ctx);
     expect(reboots(h)).toBe(1);
-    expect(ctx.progressed).toContain('the host has not rebooted (same boot id as before): rebooting it now');
+    expect(ctx.progressed).toContain('resumed: the host has not rebooted yet (same boot id as before): rebooting it now');
     expect(ctx.progressed.indexOf('verifying')).toBeGreaterThan(ctx.progressed.indexOf('rebooting'));
     expect(await bootIdOf(h)).not.toBe(before);
   });
@@ -128,22 +131,15 @@ describe('reboot-verify and the boot id', () => {
     expect(ctx.progressed).toContain('verifying');
   });
 
-  it('a host that never reboots (a blip looked like one) fails with E_NOT_REBOOTED, not a verify of the old boot', async () => {
+  it('a host whose boot id never changes (a container, a test harness) is verified after one reboot it was seen to go through', async () => {
     const h = HOSTS[2]!;
-    const before = await bootIdOf(h);
     fleet.clearCalls();
-    // `systemctl reboot` is acknowledged but nothing happens; the next probe fails, as on a network blip.
-    let blip = false;
-    const conn = wrapped({
-      swallow: (command) => command === 'systemctl reboot' && (blip = true),
-      probe: (real) => (blip ? ((blip = false), 'down') : real),
-    });
+    const fixed = { code: 0, stdout: '11111111-2222-4333-8444-555555555555\n', stderr: '', tail: [] };
+    const conn = wrapped({ answer: (command) => (command === 'cat /proc/sys/kernel/random/boot_id' ? fixed : undefined) });
     const ctx = contextFor(h, conn, makeJob({ host: h }));
-    const err = await rebootVerifyStep.run(ctx).catch((e: unknown) => e);
-    expect((err as { code?: string }).code).toBe('E_NOT_REBOOTED');
-    expect((err as Error).message).toContain(`boot id ${before}`);
-    expect(ctx.progressed).not.toContain('verifying');
-    expect(ctx.progressed.filter((m) => m === 'rebooting')).toHaveLength(2);
-    expect(await bootIdOf(h)).toBe(before);
+    await rebootVerifyStep.run(ctx);
+    expect(reboots(h)).toBe(1);
+    expect(ctx.progressed.some((m) => m.endsWith('SSH has gone away'))).toBe(true);
+    expect(ctx.progressed).toContain('verifying');
   });
 });

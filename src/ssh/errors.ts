@@ -7,9 +7,14 @@ export class RemoteCommandError extends StepError {
   readonly command: string;
   readonly exitCode: number | null;
   readonly exitSignal?: string;
-  constructor(host: string, command: string, exitCode: number | null, exitSignal: string | undefined, tail: string[]) {
+  /**
+   * The message names the command's last line on stderr (where commands say what went wrong), else its last line:
+   * stdout and stderr reach rekick as two streams, so which of them ended the tail is a matter of timing.
+   */
+  constructor(host: string, command: string, exitCode: number | null, exitSignal: string | undefined, tail: string[], stderr = '') {
     const how = exitSignal ? `was killed by signal ${exitSignal}` : `exited with code ${exitCode}`;
-    const last = tail.length ? `: ${tail[tail.length - 1]}` : ' (no output)';
+    const headline = lastLine(stderr) ?? tail[tail.length - 1];
+    const last = headline !== undefined ? `: ${headline}` : ' (no output)';
     super('E_REMOTE_COMMAND', `\`${command}\` on ${host} ${how}${last}`, { retryable: false, outputTail: tail });
     this.host = host;
     this.command = command;
@@ -85,4 +90,10 @@ export class HostKeyRevokedError extends StepError {
       retryable: false,
     });
   }
+}
+
+/** The last line of some output that is not blank, or undefined. */
+function lastLine(text: string): string | undefined {
+  const lines = text.split('\n').filter((l) => l.trim() !== '');
+  return lines[lines.length - 1];
 }

@@ -63,6 +63,7 @@ describe('rolling over the lab fleet', () => {
       await new Promise((r) => setTimeout(r, 200));
     }
     expect(rekick.rolling.current()?.state, JSON.stringify(rekick.rolling.current()?.failed)).toBe('finished');
+    await rekick.rolling.settled(); // the pass that finished the run posts its last lines once the run is saved
     expect(maxInFlight).toBeLessThanOrEqual(5);
     expect(maxInFlight).toBe(5);
     // Mixed fleet: rolling.maxPerVirthost (default 1) guest per virthost, and never a virthost with a guest.

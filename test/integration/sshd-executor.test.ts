@@ -523,7 +523,8 @@ describe('remote command failures through the executor', () => {
     await bounded.close();
 
     // the operator changes the config; !retry resumes at post-install, where another command exits non-zero
-    const exit = await rig(file, { extraCommands: ['echo checking builder user; echo "kojid: unknown user builder" >&2; exit 4', 'echo never'] });
+    // stdout and stderr travel as two streams: the pause keeps the tail's order from depending on timing
+    const exit = await rig(file, { extraCommands: ['echo checking builder user; sleep 0.3; echo "kojid: unknown user builder" >&2; exit 4', 'echo never'] });
     await exit.executor.retry(FAIL, { by: kevin, origin });
     await exit.executor.idle();
     const failed = exit.store.getJob(job!.id)!;

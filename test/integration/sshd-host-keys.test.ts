@@ -194,7 +194,8 @@ describe('probe and wait-ssh', () => {
     const gone = waitForSshGone(connector, host().target, { timeoutMs: 10_000 });
     await sleep(400);
     await host().stop();
-    expect(await gone).toBe('down');
+    // 'down', or 'port-open' when a probe connected while sshd was shutting down: either way no handshake
+    expect(['down', 'port-open']).toContain(await gone);
     await host().start();
   });
 });

@@ -36,7 +36,8 @@ afterAll(async () => {
 describe('exec over one reused connection', () => {
   it('streams stdout and stderr lines and keeps the last 20 as the tail', async () => {
     const seen: Array<[string, string]> = [];
-    const r = await remote.exec('for i in $(seq 1 30); do echo "out $i"; done; echo "err line" >&2', {
+    // stdout and stderr travel as two streams: the pause keeps the order of lines across them from depending on timing
+    const r = await remote.exec('for i in $(seq 1 30); do echo "out $i"; done; sleep 0.3; echo "err line" >&2', {
       onLine: (line, stream) => seen.push([line, stream]),
     });
     expect(r.code).toBe(0);
@@ -62,7 +63,7 @@ describe('exec over one reused connection', () => {
   });
 
   it('fails a non-zero exit with a typed error carrying the exit code and output tail', async () => {
-    const err = await remote.exec('echo preparing; echo "no space left" >&2; exit 3').catch((e: unknown) => e);
+    const err = await remote.exec('echo preparing; sleep 0.3; echo "no space left" >&2; exit 3').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RemoteCommandError);
     const e = err as RemoteCommandError;
     expect(e.code).toBe('E_REMOTE_COMMAND');

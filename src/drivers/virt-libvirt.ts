@@ -72,7 +72,7 @@ export function createVirtLibvirtDriver(): HostDriver {
 async function tolerate(remote: RemoteHost, ctx: DriverContext, command: string, harmless: (output: string) => boolean): Promise<ExecResult> {
   const r = await remote.exec(command, { signal: ctx.signal, timeoutMs: ctx.timeoutMs, onLine: (l) => ctx.output(l), allowFailure: true });
   if (r.code !== 0 && !harmless(r.stdout + r.stderr)) {
-    throw new RemoteCommandError(remote.target.name, command, r.code, r.signal, r.tail, r.stderr);
+    throw new RemoteCommandError(remote.target.name, command, r);
   }
   return r;
 }

@@ -1,5 +1,6 @@
 /** Typed errors of the SSH layer: each names the host and says what an operator can do. */
 import { StepError } from '../errors';
+import type { ExecResult } from './types';
 
 /** A remote command exited non-zero or was killed by a signal. */
 export class RemoteCommandError extends StepError {
@@ -11,9 +12,10 @@ export class RemoteCommandError extends StepError {
    * The message names the command's last line on stderr (where commands say what went wrong), else its last line:
    * stdout and stderr reach rekick as two streams, so which of them ended the tail is a matter of timing.
    */
-  constructor(host: string, command: string, exitCode: number | null, exitSignal: string | undefined, tail: string[], stderr = '') {
+  constructor(host: string, command: string, result: Pick<ExecResult, 'code' | 'signal' | 'tail' | 'stderr'>) {
+    const { code: exitCode, signal: exitSignal, tail } = result;
     const how = exitSignal ? `was killed by signal ${exitSignal}` : `exited with code ${exitCode}`;
-    const headline = lastLine(stderr) ?? tail[tail.length - 1];
+    const headline = lastLine(result.stderr) ?? tail[tail.length - 1];
     const last = headline !== undefined ? `: ${headline}` : ' (no output)';
     super('E_REMOTE_COMMAND', `\`${command}\` on ${host} ${how}${last}`, { retryable: false, outputTail: tail });
     this.host = host;

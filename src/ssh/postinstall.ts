@@ -81,7 +81,7 @@ export async function runVerify(remote: RemoteHost, host: HostConfig, config: Co
       onLine: options.onLine ? (l) => options.onLine!(l) : undefined,
     });
     if (r.code !== 0) {
-      const failed = new RemoteCommandError(host.name, command, r.code, r.signal, r.tail, r.stderr);
+      const failed = new RemoteCommandError(host.name, command, r);
       throw new StepError('E_VERIFY_FAILED', `verify failed on ${host.name}: ${failed.message}`, { outputTail: r.tail, cause: failed });
     }
   }

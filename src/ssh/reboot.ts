@@ -32,7 +32,7 @@ export async function rebootHost(connector: RemoteConnector, target: HostTarget,
       onLine: options.onLine ? (l) => options.onLine!(l) : undefined,
     });
     if (result.code !== null && result.code !== 0) {
-      throw new RemoteCommandError(target.name, 'systemctl reboot', result.code, result.signal, result.tail, result.stderr);
+      throw new RemoteCommandError(target.name, 'systemctl reboot', result);
     }
   } finally {
     await remote.close();

@@ -390,7 +390,7 @@ class SshRemoteHost implements RemoteHost {
             return reject(new SshConnectError(host, `the connection was lost while \`${shown}\` ran`));
           }
           if (exited && exitCode !== 0 && !options.allowFailure) {
-            return reject(new RemoteCommandError(host, shown, exitCode, exitSignal, result.tail, result.stderr));
+            return reject(new RemoteCommandError(host, shown, result));
           }
           this.log.debug({ command: shown, code: exitCode, signal: exitSignal }, 'exec done');
           resolve({ result, raw: Buffer.concat(raw) });

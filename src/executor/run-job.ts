@@ -157,11 +157,11 @@ export class JobRunner {
     const firstStart = Date.parse(record.startedAt!);
     this.o.emit({ type: 'step-started', job, step: step.name, index });
     for (let attempt = 1; ; attempt++) {
-      if (attempt > 1) record.attempts += 1;
-      if (attempt > 1 || !startSaved) {
+      if (attempt > 1) {
+        record.attempts += 1;
         job.updatedAt = new Date().toISOString();
-        await this.save();
       }
+      if (attempt > 1 || !startSaved) await this.save(); // the first attempt's start: markStepStarted
       this.o.checkpoint?.(`started:${step.name}`, job);
       try {
         await this.attempt(step, index, timeoutMs);

@@ -111,6 +111,10 @@ export interface WaitForSshGoneOptions {
 /**
  * Resolves once the host no longer completes a handshake with its known key (it went down for a reboot), or, given
  * the boot id from before, once it answers from another boot.
+ *
+ * Given the boot id, each look is one login that reads it (one SSH handshake per look): refused, reset or timed out
+ * means gone, another key means gone (an installer or a new install), the old boot means still there. Without one,
+ * each look is a handshake without a login.
  */
 export async function waitForSshGone(connector: RemoteConnector, target: HostTarget, options: WaitForSshGoneOptions): Promise<WaitState> {
   const { signal } = options;
@@ -119,37 +123,62 @@ export async function waitForSshGone(connector: RemoteConnector, target: HostTar
     if (signal?.aborted) throw abortReason(signal);
     const remaining = deadline - Date.now();
     if (remaining <= 0) break;
-    const state = await connector.probe(target, { hostKeyMode: 'strict', signal, timeoutMs: Math.min(remaining, 5000) });
-    if (state !== 'handshake') {
-      options.onProgress?.(`${describeWaitState(state, target)}: SSH has gone away`);
-      return state;
+    const timeoutMs = Math.min(remaining, 5000);
+    const look: Look = options.bootId
+      ? await lookForNewBoot(connector, target, options.bootId, timeoutMs, signal)
+      : { state: await connector.probe(target, { hostKeyMode: 'strict', signal, timeoutMs }) };
+    if (look.state !== 'handshake') {
+      options.onProgress?.(`${describeWaitState(look.state, target)}: SSH has gone away`);
+      return look.state;
     }
-    if (options.bootId && (await bootedAgain(connector, target, options.bootId, signal))) {
+    if (look.newBoot) {
       options.onProgress?.(`${target.name}: back already, from a new boot`);
-      return state;
+      return look.state;
     }
     await sleep(Math.min(options.intervalMs ?? 250, Math.max(0, deadline - Date.now())), signal);
   }
   throw new StepTimeoutError(`waiting for SSH on ${target.name} to go away (it still answers with its old key)`, options.timeoutMs);
 }
 
-/** Whether the host answers from a boot other than `bootId` (false when it cannot be asked right now). */
-async function bootedAgain(connector: RemoteConnector, target: HostTarget, bootId: string, signal?: AbortSignal): Promise<boolean> {
-  let remote;
+interface Look {
+  state: ProbeResult;
+  /** The host answered from a boot other than the one before the reboot. */
+  newBoot?: boolean;
+}
+
+/** Errors of a TCP connection that never opened: the host (or its sshd) is down, not half-way through a handshake. */
+const NO_CONNECTION = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ETIMEDOUT']);
+
+/** One look at a rebooting host: a strict login that reads the boot id. */
+async function lookForNewBoot(connector: RemoteConnector, target: HostTarget, bootId: string, timeoutMs: number, signal?: AbortSignal): Promise<Look> {
+  const attempt = new AbortController();
+  const onAbort = () => attempt.abort(signal!.reason);
+  signal?.addEventListener('abort', onAbort, { once: true });
+  const timer = setTimeout(() => attempt.abort(new LoginAttemptTimeout()), Math.max(timeoutMs, 200));
   try {
-    remote = await connector.connect(target, { hostKeyMode: 'strict', signal });
-  } catch {
-    if (signal?.aborted) throw abortReason(signal);
-    return false; // going down between the probe and the login: the next probe sees it
-  }
-  try {
-    const now = await readBootId(remote, signal);
-    return now !== undefined && now !== bootId;
-  } catch {
-    if (signal?.aborted) throw abortReason(signal);
-    return false; // the connection dropped under the command: the reboot is under way, the next probe sees it
+    let remote;
+    try {
+      remote = await connector.connect(target, { hostKeyMode: 'strict', signal: attempt.signal });
+    } catch (err) {
+      if (signal?.aborted) throw abortReason(signal);
+      if (isHostKeyError(err)) return { state: 'key-mismatch' };
+      // The old key and a refused login: still the host as it was (the next look may see it go).
+      if (err instanceof SshAuthError) return { state: 'handshake' };
+      const code = ((err as { cause?: { code?: unknown } }).cause?.code ?? '') as string;
+      return { state: NO_CONNECTION.has(code) ? 'down' : 'port-open' };
+    }
+    try {
+      const now = await readBootId(remote, attempt.signal);
+      return { state: 'handshake', newBoot: now !== undefined && now !== bootId };
+    } catch {
+      if (signal?.aborted) throw abortReason(signal);
+      return { state: 'handshake' }; // the connection dropped under the command: the reboot is under way, the next look sees it
+    } finally {
+      await remote.close();
+    }
   } finally {
-    await remote.close();
+    clearTimeout(timer);
+    signal?.removeEventListener('abort', onAbort);
   }
 }
 

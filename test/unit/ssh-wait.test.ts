@@ -141,10 +141,50 @@ describe('waitForSshGone', () => {
     expect(commands.length).toBeGreaterThan(1);
   });
 
-  it('a host without a readable boot id is waited for by the probes alone', async () => {
+  it('a garbled boot id is not taken for a new boot', async () => {
     const { c } = bootingHost(0, () => ({ code: 1, stdout: '' }));
     await expect(waitForSshGone(c, target, { timeoutMs: 300, intervalMs: 50, bootId: OLD_BOOT })).rejects.toBeInstanceOf(StepTimeoutError);
     const garbled = bootingHost(0, () => ({ code: 0, stdout: 'not a boot id; rm -rf /\n' }));
     await expect(waitForSshGone(garbled.c, target, { timeoutMs: 300, intervalMs: 50, bootId: OLD_BOOT })).rejects.toBeInstanceOf(StepTimeoutError);
+  });
+
+  it('given the boot id, each look is one login and no separate handshake probe', async () => {
+    const { c, commands } = bootingHost(250);
+    await waitForSshGone(c, target, { timeoutMs: 5000, intervalMs: 50, bootId: OLD_BOOT });
+    expect(c.probes).toEqual([]);
+    expect(c.connects.length).toBe(commands.length);
+    expect(c.connects.length).toBeGreaterThan(1);
+  });
+
+  it('given the boot id, a refused connection, another host key or a reset handshake is the host gone; a refused login is not', async () => {
+    const refused = Object.assign(new Error('connect ECONNREFUSED 10.0.0.1:22'), { code: 'ECONNREFUSED' });
+    const failing = (err: () => Error) => {
+      const c = new ScriptedConnector(() => 'handshake');
+      c.connect = async (_t, options) => {
+        c.connects.push(options);
+        throw err();
+      };
+      return c;
+    };
+    expect(await waitForSshGone(failing(() => new SshConnectError(target.name, refused.message, { cause: refused })), target, { timeoutMs: 2000, intervalMs: 50, bootId: OLD_BOOT })).toBe('down');
+    const progress: string[] = [];
+    const changed = () => new HostKeyChangedError(target.name, ['SHA256:old'], 'SHA256:new', '/var/lib/rekick/known_hosts');
+    expect(await waitForSshGone(failing(changed), target, { timeoutMs: 2000, intervalMs: 50, bootId: OLD_BOOT, onProgress: (m) => progress.push(m) })).toBe('key-mismatch');
+    expect(progress).toEqual(['buildarm-01: presenting a host key that is not acceptable: SSH has gone away']);
+    const reset = Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
+    expect(await waitForSshGone(failing(() => new SshConnectError(target.name, reset.message, { cause: reset })), target, { timeoutMs: 2000, intervalMs: 50, bootId: OLD_BOOT })).toBe('port-open');
+    const authRefused = failing(() => new SshAuthError(target.name, 'root'));
+    await expect(waitForSshGone(authRefused, target, { timeoutMs: 300, intervalMs: 50, bootId: OLD_BOOT })).rejects.toBeInstanceOf(StepTimeoutError);
+    expect(authRefused.connects.length).toBeGreaterThan(1);
+  });
+
+  it('given the boot id, a login that hangs counts as gone once the look times out', async () => {
+    const c = new ScriptedConnector(() => 'handshake');
+    c.connect = (_t, options) =>
+      new Promise((_resolve, reject) => {
+        c.connects.push(options);
+        options.signal?.addEventListener('abort', () => reject(options.signal!.reason), { once: true });
+      });
+    expect(await waitForSshGone(c, target, { timeoutMs: 300, intervalMs: 50, bootId: OLD_BOOT })).toBe('port-open');
   });
 });

@@ -10,6 +10,7 @@ import { StoreError } from '../src/errors';
 import type { AuditEntry, HostRecord, Job, RollingRun } from '../src/types';
 import type { AuditFilter, Frozen, JobFilter, Store } from './store';
 import type { StoreDocument } from './store-document';
+import { cloneJson } from './clone-json';
 import { DEFAULT_LIMITS, StoreState, type StoreLimits, type Undo } from './store-state';
 
 export interface DocumentStoreOptions extends Partial<StoreLimits> {
@@ -88,7 +89,7 @@ export abstract class DocumentStore implements Store {
   }
 
   listJobs(filter?: JobFilter): Job[] {
-    return this.state.listJobs(filter).map((j) => structuredClone(j));
+    return this.state.listJobs(filter).map((j) => cloneJson(j));
   }
 
   peekJob(id: string): Frozen<Job> | undefined {
@@ -101,13 +102,13 @@ export abstract class DocumentStore implements Store {
 
   async saveJob(job: Job): Promise<void> {
     checkJob(job);
-    const mine = structuredClone(job);
+    const mine = cloneJson(job);
     return this.change(() => this.state.putJob(mine));
   }
 
   async saveJobs(jobs: Job[]): Promise<void> {
     jobs.forEach(checkJob);
-    const mine = structuredClone(jobs);
+    const mine = cloneJson(jobs);
     return this.change(() => this.state.putJobs(mine));
   }
 
@@ -116,17 +117,19 @@ export abstract class DocumentStore implements Store {
   }
 
   listHosts(): HostRecord[] {
-    return this.state.listHosts().map((h) => structuredClone(h));
+    return this.state.listHosts().map((h) => cloneJson(h));
   }
 
   async saveHost(record: HostRecord): Promise<void> {
     if (typeof record?.name !== 'string' || !record.name) throw new StoreError('saveHost: the record has no name');
-    const mine = structuredClone(record);
+    const mine = cloneJson(record);
     return this.change(() => this.state.putHost(mine));
   }
 
   getRolling(): RollingRun | undefined {
-    return copy(this.state.getRolling());
+    // structuredClone, not cloneJson: a run's host maps have a key per host (see clone-json.ts).
+    const run = this.state.getRolling();
+    return run === undefined ? undefined : structuredClone(run);
   }
 
   async saveRolling(run: RollingRun | undefined): Promise<void> {
@@ -135,12 +138,12 @@ export abstract class DocumentStore implements Store {
   }
 
   async appendAudit(entry: AuditEntry): Promise<void> {
-    const mine = structuredClone(entry);
+    const mine = cloneJson(entry);
     return this.change(() => this.state.appendAudit(mine));
   }
 
   listAudit(filter?: AuditFilter): AuditEntry[] {
-    return this.state.listAudit(filter).map((e) => structuredClone(e));
+    return this.state.listAudit(filter).map((e) => cloneJson(e));
   }
 
   /** Resolves when no write is queued or in flight. */
@@ -215,8 +218,9 @@ const MAX_GROUP_WINDOW_MS = 50;
 /** The group-commit window, as a multiple of the last write's duration: the store takes at most ~1/(1+this) of the time. */
 const GROUP_WINDOW_FACTOR = 2;
 
+/** A copy of one record (job, host, run) for the caller. */
 function copy<T>(value: T | undefined): T | undefined {
-  return value === undefined ? undefined : structuredClone(value);
+  return value === undefined ? undefined : cloneJson(value);
 }
 
 function checkJob(job: Job): void {

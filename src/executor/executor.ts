@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
+import { cloneJson } from '../../store/clone-json';
 import type { Store } from '../../store/store';
 import type { Config, HostConfig } from '../config/schema';
 import { UserError, toCodedError } from '../errors';
@@ -73,7 +74,7 @@ export class Executor implements ExecutorApi {
   }
 
   emit(event: ExecutorEvent): void {
-    const frozen = 'job' in event ? { ...event, job: structuredClone(event.job) } : event;
+    const frozen = 'job' in event ? { ...event, job: cloneJson(event.job) } : event;
     for (const l of this.listeners) {
       try {
         l(frozen as ExecutorEvent);
@@ -171,7 +172,7 @@ export class Executor implements ExecutorApi {
       this.launch(job, { startSaved: job.state === 'running' });
     }
     await Promise.all(audited);
-    return jobs.map((j) => structuredClone(j));
+    return jobs.map((j) => cloneJson(j));
   }
 
   async approve(hosts: string[] | 'all', ctx: RequestContext & { override?: boolean; auto?: boolean }): Promise<Job[]> {
@@ -222,7 +223,7 @@ export class Executor implements ExecutorApi {
       this.emit({ type: 'approved', job, by: ctx.by, override: Boolean(ctx.override), auto: Boolean(ctx.auto) });
       this.launch(job);
     }
-    return jobs.map((j) => structuredClone(j));
+    return jobs.map((j) => cloneJson(j));
   }
 
   async deny(host: string, ctx: RequestContext & { reason?: string }): Promise<Job> {
@@ -244,7 +245,7 @@ export class Executor implements ExecutorApi {
     await this.trySetComment(job, denyComment(job, ctx.by, ctx.reason));
     await this.store.saveJob(job);
     this.emit({ type: 'denied', job, by: ctx.by, reason: ctx.reason });
-    return structuredClone(job);
+    return cloneJson(job);
   }
 
   async cancel(host: string, ctx: RequestContext): Promise<Job> {
@@ -264,7 +265,7 @@ export class Executor implements ExecutorApi {
       await this.finishCancelled(job);
     }
     await this.audit({ who: ctx.by, origin: ctx.origin, action: 'cancel', host: job.host, jobId: job.id, outcome: 'ok' });
-    return structuredClone(this.store.getJob(job.id) ?? job);
+    return cloneJson(this.store.getJob(job.id) ?? job);
   }
 
   /** Ends a job as cancelled: the host stays disabled, with a comment saying who cancelled and where. */
@@ -303,7 +304,7 @@ export class Executor implements ExecutorApi {
     await this.store.saveJob(last);
     await this.audit({ who: ctx.by, origin: ctx.origin, action: 'retry', host: last.host, jobId: last.id, outcome: 'ok', detail: `from ${step.name}` });
     this.launch(last);
-    return structuredClone(last);
+    return cloneJson(last);
   }
 
   jobs(options: { host?: string; limit?: number } = {}): Job[] {

@@ -4,6 +4,7 @@
  * `@cert-authority` markers, comments and blank lines kept as they are.
  */
 import { createHash, createHmac } from 'node:crypto';
+import { statSync } from 'node:fs';
 import { chmod, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -291,10 +292,14 @@ export class KnownHostsFile {
     return cached.index.lookup(target);
   }
 
-  /** What identifies one version of the file: inode, size and modification time. */
+  /**
+   * What identifies one version of the file: inode, size and modification time. A synchronous stat: it runs for
+   * every connection and probe, and one stat of a local file costs a few microseconds where the promise version
+   * costs a round trip through the thread pool.
+   */
   private async stamp(): Promise<string> {
     try {
-      const st = await stat(this.file, { bigint: true });
+      const st = statSync(this.file, { bigint: true });
       return `${st.ino}:${st.size}:${st.mtimeNs}`;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;

@@ -269,6 +269,13 @@ function tcpConnect(target: HostTarget, timeoutMs: number, signal?: AbortSignal)
   });
 }
 
+/**
+ * The line that tells a command's pid: a nonce drawn once per process and a counter make each marker unique without
+ * a call into the random generator per command.
+ */
+const MARKER_NONCE = randomBytes(6).toString('hex');
+let markerSeq = 0;
+
 /** How long a command killed by a foreign signal waits to see whether its connection drops too. */
 const SIGNAL_DEATH_GRACE_MS = 300;
 const KILL_GRACE_MS = 3000;
@@ -343,7 +350,7 @@ class SshRemoteHost implements RemoteHost {
     if (signal?.aborted) return Promise.reject(abortReason(signal));
     if (this.closed) return Promise.reject(new SshConnectError(host, `the connection was lost before \`${shown}\` could run`));
     const timeoutMs = Math.min(options.timeoutMs ?? Infinity, this.opts.commandTimeoutMs);
-    const marker = `rekick-pid-${randomBytes(6).toString('hex')}`;
+    const marker = `rekick-pid-${MARKER_NONCE}-${(markerSeq = (markerSeq + 1) % Number.MAX_SAFE_INTEGER).toString(36)}`;
     let pid: number | undefined;
     const collector = new OutputCollector(redact, options.onLine, (line, stream) => {
       if (stream === 'stderr' && pid === undefined && line.startsWith(`${marker} `)) {

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { STEP_NAMES, type AuditEntry, type Job } from '../../src/types';
-import { StoreState } from '../../store/store-state';
+import { jsonBytes, StoreState } from '../../store/store-state';
 import { makeJob } from '../fakes/jobs';
 
 const text = (state: StoreState) => Buffer.concat(state.toJsonChunks()).toString('utf8');
@@ -70,4 +70,13 @@ describe('the state file from reused serialized pieces', () => {
     expect(text(state)).toBe(before);
     expect(text(state)).toBe(expected(state));
   });
+
+  it('keeps each cached piece in memory of its own, not in a shared pool slab that a finished job would pin', () => {
+    const state = new StoreState({ keepFinishedPerHost: 2, maxAudit: 3 });
+    state.putJob(job('buildarm-01'));
+    const cached = jsonBytes(state.getJob(`j-${n}`)!);
+    expect(cached.length).toBeLessThan(4096); // small enough that Buffer.from would have pooled it
+    expect(cached.buffer.byteLength).toBe(cached.length);
+  });
 });
+

@@ -48,6 +48,9 @@ async function main(): Promise<number> {
     return 2;
   }
   process.stdout.write(`rekick benchmarks on ${machine()}\n`);
+  if (!/--max-semi-space-size/.test(`${process.execArgv.join(' ')} ${process.env.NODE_OPTIONS ?? ''}`)) {
+    note('node runs without --max-semi-space-size=4, which the service file (contrib/rekick.service) and `npm run bench` give it: fleet-peak-rss reads ~50 MB higher');
+  }
   const started = Date.now();
   let failed = 0;
   for (const [i, name] of names.entries()) {

@@ -218,7 +218,7 @@ const MAX_GROUP_WINDOW_MS = 50;
 /** The group-commit window, as a multiple of the last write's duration: the store takes at most ~1/(1+this) of the time. */
 const GROUP_WINDOW_FACTOR = 2;
 
-/** A copy of one record (job, host, run) for the caller. */
+/** A copy of one job or host record for the caller (runs are copied with structuredClone, see getRolling). */
 function copy<T>(value: T | undefined): T | undefined {
   return value === undefined ? undefined : cloneJson(value);
 }

@@ -285,10 +285,7 @@ const members = new WeakMap<object, { name: string; bytes: Buffer }>();
 function memberBytes(name: string, value: object): Buffer {
   const cached = members.get(value);
   if (cached?.name === name) return cached.bytes;
-  const prefix = `${JSON.stringify(name)}:`;
-  const body = jsonBytes(value);
-  const bytes = Buffer.allocUnsafeSlow(Buffer.byteLength(prefix) + body.length);
-  body.copy(bytes, bytes.write(prefix));
+  const bytes = ownBytes(`${JSON.stringify(name)}:${JSON.stringify(value)}`);
   members.set(value, { name, bytes });
   return bytes;
 }

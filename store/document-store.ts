@@ -33,6 +33,8 @@ export abstract class DocumentStore implements Store {
   /** How long the last write took, and when it ended: the group-commit window follows the write's own cost. */
   private lastWriteMs = 0;
   private lastWriteEnd = 0;
+  /** How many changes the last write carried: the store's load. */
+  private lastBatchSize = 0;
   private idle: Array<() => void> = [];
   private isOpen = false;
   private isWritable = true;
@@ -171,7 +173,10 @@ export abstract class DocumentStore implements Store {
     // Group commit: changes made in the same tick go out in one write, and after a costly write (a large store
     // under many jobs) the next one waits up to twice that cost, so more changes share it and the store does not
     // take the whole CPU. Each change still resolves only once it is on disk.
-    const wait = Math.min(MAX_GROUP_WINDOW_MS, GROUP_WINDOW_FACTOR * this.lastWriteMs) - (Date.now() - this.lastWriteEnd);
+    // A quiet store (the last write carried a change or two: one command's job) writes at once, so a chain of
+    // durable steps (job, then the host's state before the disable) is not held back by a window nothing shares.
+    const busy = this.lastBatchSize >= BUSY_BATCH;
+    const wait = busy ? Math.min(MAX_GROUP_WINDOW_MS, GROUP_WINDOW_FACTOR * this.lastWriteMs) - (Date.now() - this.lastWriteEnd) : 0;
     if (wait > 1) setTimeout(go, wait);
     else queueMicrotask(go);
   }
@@ -186,6 +191,7 @@ export abstract class DocumentStore implements Store {
       await this.persist(this.state);
       this.lastWriteEnd = Date.now();
       this.lastWriteMs = this.lastWriteEnd - started;
+      this.lastBatchSize = batch.length;
       this.flushCount++;
     } catch (err) {
       failure = err instanceof StoreError ? err : new StoreError(`could not write the state: ${String(err)}`, { cause: err });
@@ -213,6 +219,8 @@ export abstract class DocumentStore implements Store {
   }
 }
 
+/** A write that carried this many changes or more means a busy store: the next write waits for others to join. */
+const BUSY_BATCH = 3;
 /** The longest a change waits for others to share its write. */
 const MAX_GROUP_WINDOW_MS = 50;
 /** The group-commit window, as a multiple of the last write's duration: the store takes at most ~1/(1+this) of the time. */

@@ -318,16 +318,23 @@ class Scheduler implements RollingScheduler {
   }
 
   private async autoApprove(run: RollingRun): Promise<void> {
+    const waiting: Array<{ host: string; jobId: string }> = [];
     for (const host of run.order) {
       const job = this.activeJobOf(host);
       if (!job || job.state !== 'awaiting-approval' || job.options.rollingRunId !== run.id || this.notAutoApproved.has(job.id)) continue;
-      try {
-        await this.o.executor.approve([host], { by: ROLLING_IDENTITY, origin: run.origin, auto: true });
-      } catch (err) {
-        if (!(err instanceof UserError)) throw err;
-        this.notAutoApproved.add(job.id);
-        this.notify(`rolling ${run.id}: ${host} was not approved automatically: ${err.message}`, undefined, 'warn');
-      }
+      waiting.push({ host, jobId: job.id });
+    }
+    // Side by side: their durable writes share the store's group commit instead of waiting one after another
+    // (one host at a time held every other host of the pass in awaiting-approval for seconds under a busy store).
+    const results = await Promise.allSettled(
+      waiting.map(({ host }) => this.o.executor.approve([host], { by: ROLLING_IDENTITY, origin: run.origin, auto: true })),
+    );
+    for (const [i, r] of results.entries()) {
+      if (r.status === 'fulfilled') continue;
+      if (!(r.reason instanceof UserError)) throw r.reason;
+      const { host, jobId } = waiting[i]!;
+      this.notAutoApproved.add(jobId);
+      this.notify(`rolling ${run.id}: ${host} was not approved automatically: ${r.reason.message}`, undefined, 'warn');
     }
   }
 

@@ -184,6 +184,29 @@ describe('rolling scheduler', () => {
     await r.executor.idle();
   });
 
+  it('auto-approves every host waiting in a pass side by side (their durable writes shared), not one after another', async () => {
+    const hosts = fleet(5);
+    const r = await createRig({ hosts, rolling: { fraction: 1, autoApprove: false } });
+    await r.scheduler.start({ by: kevin, origin, continuous: false });
+    for (let i = 0; i < 3000 && r.executor.queue().length < 5; i++) await sleep(3);
+    expect(r.executor.queue()).toHaveLength(5);
+    const order: string[] = [];
+    const approve = r.executor.approve.bind(r.executor);
+    r.executor.approve = async (names, ctx) => {
+      order.push(`asked ${String(names)}`);
+      const jobs = await approve(names, ctx);
+      order.push(`done ${String(names)}`);
+      return jobs;
+    };
+    r.config.rolling.autoApprove = true;
+    await r.scheduler.tick();
+    // All five asked before the first was done: one pass does not hold a host back behind another's writes.
+    expect(order.slice(0, 5).every((o) => o.startsWith('asked'))).toBe(true);
+    expect(order.filter((o) => o.startsWith('done'))).toHaveLength(5);
+    await r.drive(finished);
+    expect(r.store.listAudit().filter((a) => a.action === 'auto-approve')).toHaveLength(5);
+  });
+
   it('per-arch and per-virthost limits hold in a mixed fleet; a virthost never with a guest in flight', async () => {
     const hosts = [
       ...fleet(3, () => ({ arch: 'aarch64' })).map((h) => ({ ...h, name: h.name.replace('build', 'arm') })),

@@ -265,23 +265,34 @@ class Scheduler implements RollingScheduler {
       maxPerVirthost: config.rolling.maxPerVirthost,
       fleet: config.hosts,
     });
-    let started = false;
-    for (const h of pick.start) {
-      let job: Job | undefined;
-      try {
-        [job] = await executor.reinstall({
+    // Side by side, as approvals are: each host's job write shares the store's group commit instead of waiting
+    // behind the previous host's, and the run records them all in one save. A crash before that save leaves jobs
+    // the run never recorded; reconcileRun adopts them on the next pass.
+    const results = await Promise.allSettled(
+      pick.start.map((h) =>
+        executor.reinstall({
           hosts: [h.name],
           by: ROLLING_IDENTITY,
           origin: run.origin,
           reason: `rolling run ${run.id} (started by ${run.startedBy.display})`,
           rollingRunId: run.id,
-        });
-      } catch (err) {
-        if (!(err instanceof UserError)) throw err;
-        this.o.log.warn({ run: run.id, host: h.name, code: err.code }, `rolling could not start ${h.name}: ${err.message}`);
-        if (err.code === 'E_STORE_READONLY' || err.code === 'E_STOPPING') break;
+        }),
+      ),
+    );
+    let started = false;
+    let refusedAll = false;
+    for (const [i, r] of results.entries()) {
+      const h = pick.start[i]!;
+      if (r.status === 'rejected') {
+        if (!(r.reason instanceof UserError)) throw r.reason;
+        // A read-only store or a stopping executor refuses every host alike: said once, not once per host.
+        const whole = r.reason.code === 'E_STORE_READONLY' || r.reason.code === 'E_STOPPING';
+        if (whole && refusedAll) continue;
+        refusedAll ||= whole;
+        this.o.log.warn({ run: run.id, host: h.name, code: r.reason.code }, `rolling could not start ${h.name}: ${r.reason.message}`);
         continue;
       }
+      const [job] = r.value;
       if (!job) continue;
       // The run is this scheduler's own copy (saveRolling copies it again): changed in place, not rebuilt per host.
       run.jobs[h.name] = job.id;
@@ -289,8 +300,8 @@ class Scheduler implements RollingScheduler {
       const wasDone = run.done.indexOf(h.name);
       if (wasDone >= 0) run.done.splice(wasDone, 1);
       started = true;
-      await this.save();
     }
+    if (started) await this.save();
     return started;
   }
 

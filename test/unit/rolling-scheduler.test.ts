@@ -6,7 +6,7 @@ import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../store/memory-store';
 import { Executor } from '../../src/executor/executor';
-import { StepError } from '../../src/errors';
+import { StepError, UserError } from '../../src/errors';
 import { createRollingScheduler, ROLLING_IDENTITY } from '../../src/rolling/scheduler';
 import type { RollingScheduler } from '../../src/rolling/types';
 import { reconcileRun } from '../../src/rolling/reconcile';
@@ -205,6 +205,39 @@ describe('rolling scheduler', () => {
     expect(order.filter((o) => o.startsWith('done'))).toHaveLength(5);
     await r.drive(finished);
     expect(r.store.listAudit().filter((a) => a.action === 'auto-approve')).toHaveLength(5);
+  });
+
+  it('starts the due hosts of a pass side by side, records them in one save, and a host refused does not hold back the others', async () => {
+    const hosts = fleet(5);
+    const r = await createRig({ hosts, rolling: { fraction: 1, autoApprove: true } });
+    const order: string[] = [];
+    const reinstall = r.executor.reinstall.bind(r.executor);
+    r.executor.reinstall = async (req) => {
+      order.push(`asked ${req.hosts.join()}`);
+      await sleep(5);
+      if (req.hosts[0] === 'build-03') throw new UserError('build-03 is in the way (injected)', 'E_BUSY');
+      const jobs = await reinstall(req);
+      order.push(`done ${req.hosts.join()}`);
+      return jobs;
+    };
+    const savedJobs: number[] = [];
+    const saveRolling = r.store.saveRolling.bind(r.store);
+    r.store.saveRolling = async (run) => {
+      if (order.length) savedJobs.push(Object.keys(run?.jobs ?? {}).length);
+      return saveRolling(run);
+    };
+    await r.scheduler.start({ by: kevin, origin, continuous: false });
+    await r.scheduler.settled();
+    // All five asked before the first was done.
+    expect(order.slice(0, 5).every((o) => o.startsWith('asked'))).toBe(true);
+    expect(order.filter((o) => o.startsWith('done'))).toHaveLength(4);
+    const run = r.scheduler.current()!;
+    expect(Object.keys(run.jobs).sort()).toEqual(['build-01', 'build-02', 'build-04', 'build-05']);
+    // The four starts were recorded by one save of the run, not one per host.
+    expect(savedJobs[0]).toBe(4);
+    r.executor.reinstall = reinstall;
+    const done = await r.drive(finished);
+    expect(done.done.sort()).toEqual(hosts.map((h) => h.name));
   });
 
   it('per-arch and per-virthost limits hold in a mixed fleet; a virthost never with a guest in flight', async () => {

@@ -240,6 +240,31 @@ describe('rolling scheduler', () => {
     expect(done.done.sort()).toEqual(hosts.map((h) => h.name));
   });
 
+  it('passes on the events that can change its decisions (a job queued, waiting, ended), not on every step event', async () => {
+    const hosts = fleet(3);
+    const r = await createRig({ hosts, rolling: { fraction: 1, autoApprove: false } });
+    await r.scheduler.start({ by: kevin, origin, continuous: false });
+    for (let i = 0; i < 3000 && r.executor.queue().length < 3; i++) await sleep(3);
+    await r.scheduler.settled();
+    let reads = 0;
+    const peekJobs = r.store.peekJobs.bind(r.store);
+    r.store.peekJobs = (filter) => {
+      reads++;
+      return peekJobs(filter);
+    };
+    const job = r.store.listJobs({ host: 'build-01' })[0]!;
+    for (let i = 0; i < 20; i++) r.executor.emit({ type: 'step-progress', job, step: 'post-install', message: `line ${i}` });
+    r.executor.emit({ type: 'step-succeeded', job, step: 'post-install', index: 5, durationMs: 1 });
+    await r.scheduler.settled();
+    // A pass reads every host of the run: none ran for those.
+    expect(reads).toBe(0);
+    r.executor.emit({ type: 'enabled', job });
+    await r.scheduler.settled();
+    expect(reads).toBeGreaterThan(0);
+    await r.executor.approve('all', { by: nirik, origin });
+    await r.drive(finished);
+  });
+
   it('per-arch and per-virthost limits hold in a mixed fleet; a virthost never with a guest in flight', async () => {
     const hosts = [
       ...fleet(3, () => ({ arch: 'aarch64' })).map((h) => ({ ...h, name: h.name.replace('build', 'arm') })),

@@ -171,6 +171,14 @@ export class JobRunner {
         record.durationMs = end - firstStart;
         job.current = index + 1;
         job.updatedAt = record.endedAt;
+        // The next step's start goes into the same write, as reinstall() does for the first step: a crash after it
+        // resumes that step, which is what a crash between two writes did, and a job makes one write per step.
+        const next = this.nextStepToRun(index);
+        if (next !== undefined && !job.cancel && !this.shutdown) {
+          job.current = next;
+          markStepStarted(job, next, new Date(end));
+          this.startSaved = true;
+        }
         await this.save();
         this.o.checkpoint?.(`succeeded:${step.name}`, job);
         this.o.emit({ type: 'step-succeeded', job, step: step.name, index, durationMs: record.durationMs });
@@ -201,6 +209,13 @@ export class JobRunner {
         return 'failed';
       }
     }
+  }
+
+  /** The step after `index` that runs before the approval gate, if any (skipped steps left out). */
+  private nextStepToRun(index: number): number | undefined {
+    const { job, steps } = this.o;
+    for (let i = index + 1; i < steps.length - 1; i++) if (job.steps[i]!.status !== 'skipped') return i;
+    return undefined;
   }
 
   private async attempt(step: Step, index: number, timeoutMs: number): Promise<void> {

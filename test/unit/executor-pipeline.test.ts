@@ -86,6 +86,66 @@ describe('executor pipeline', () => {
     expect(store.getJob(bm!.id)!.state).toBe('awaiting-approval');
   });
 
+  it('one save per step: a step\'s end and the next step\'s start share a write, and a crash there resumes the next step', async () => {
+    const { config, store, koji, scripted } = await setup();
+    const saves: string[] = [];
+    const saveJob = store.saveJob.bind(store);
+    store.saveJob = (j) => (saves.push(j.steps.map((s) => s.status[0]).join('')), saveJob(j));
+    const seen: Array<{ step: string; saves: number; stored: Job | undefined }> = [];
+    const steps = scripted.steps().map((step) => ({
+      ...step,
+      run: async (ctx: StepContext) => {
+        seen.push({ step: step.name, saves: saves.length, stored: store.getJob(ctx.job.id) });
+        return step.run(ctx);
+      },
+    }));
+    const ex = new Executor({ config, store, koji, connector: {} as never, drivers: {} as never, log: pino({ level: 'silent' }), steps });
+    await ex.reinstall({ hosts: ['buildarm-03'], by: kevin, origin });
+    await ex.idle();
+    expect(seen.map((s) => s.step)).toEqual(['disable', 'drain', 'stage-installer', 'reinstall', 'wait-ssh', 'post-install', 'reboot-verify']);
+    seen.forEach((s, i) => {
+      // The first step's start went with the job (saveJobs); each later one with the end of the step before it.
+      expect(s.saves).toBe(i);
+      expect(s.stored!.current).toBe(i);
+      expect(s.stored!.steps[i]).toMatchObject({ status: 'running', attempts: 1 });
+      if (i > 0) expect(s.stored!.steps[i - 1]!.status).toBe('succeeded');
+    });
+    // The last step's end goes alone (the approval gate is next), then the job waits for approval.
+    expect(saves.slice(-2)).toEqual(['sssssssp', 'sssssssp']);
+
+    // Killed right after a step's end (the next step saved as started): a new executor resumes that next step.
+    const { store: store2, koji: koji2, scripted: scripted2, config: config2 } = await setup();
+    const ran: string[] = [];
+    const killAt = 'stage-installer';
+    const steps2 = scripted2.steps().map((step) => ({
+      ...step,
+      run: async (ctx: StepContext) => {
+        ran.push(step.name);
+        if (step.name === killAt) await new Promise(() => undefined); // never ends: the "crash" happens here
+        return step.run(ctx);
+      },
+    }));
+    const ex2 = new Executor({ config: config2, store: store2, koji: koji2, connector: {} as never, drivers: {} as never, log: pino({ level: 'silent' }), steps: steps2 });
+    const [job2] = await ex2.reinstall({ hosts: ['buildarm-03'], by: kevin, origin });
+    for (let i = 0; i < 200 && !ran.includes(killAt); i++) await new Promise((r) => setTimeout(r, 2));
+    const atKill = store2.getJob(job2!.id)!;
+    expect(atKill.steps.map((s) => s.status).slice(0, 3)).toEqual(['succeeded', 'succeeded', 'running']);
+    const resumed: string[] = [];
+    const ex3 = new Executor({
+      config: config2,
+      store: store2,
+      koji: koji2,
+      connector: {} as never,
+      drivers: {} as never,
+      log: pino({ level: 'silent' }),
+      steps: scripted2.steps().map((step) => ({ ...step, run: async (ctx: StepContext) => (resumed.push(step.name), step.run(ctx)) })),
+    });
+    await ex3.start();
+    await ex3.idle();
+    expect(resumed[0]).toBe('stage-installer');
+    expect(store2.getJob(job2!.id)!.state).toBe('awaiting-approval');
+  });
+
   it('refuses a second reinstall of a busy host and an unknown host, queuing nothing', async () => {
     const { executor, store, scripted } = await setup();
     scripted.behaviour.set('drain', { kind: 'hang' });

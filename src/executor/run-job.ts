@@ -48,6 +48,9 @@ type StepOutcome = 'ok' | 'failed' | 'cancelled' | 'stopped';
 
 class StoreWriteFailed extends Error {}
 
+/** The longest a progress line waits for the job's next write (see JobRunner.saveProgress). */
+const PROGRESS_SAVE_MS = 2_000;
+
 /** Marks step `index` as started, on its first attempt; the caller saves the job. */
 export function markStepStarted(job: Job, index: number, at: Date): void {
   const record = job.steps[index]!;
@@ -72,10 +75,15 @@ export class JobRunner {
 
   /** The first runStep's start is in the store already (JobRunnerOptions.startSaved). */
   private startSaved: boolean;
+  /** When this runner last saved the job, and the save of progress lines it holds back (saveProgress). */
+  private lastSaveAt = 0;
+  private progressTimer: NodeJS.Timeout | undefined;
+  private ended = false;
 
   constructor(private readonly o: JobRunnerOptions) {
     this.job = o.job;
     this.startSaved = o.startSaved ?? false;
+    if (this.startSaved) this.lastSaveAt = Date.now(); // reinstall() has just written the job
     this.done = new Promise((r) => (this.resolveDone = r));
     this.connections = new JobConnections(o.deps.connector);
   }
@@ -85,7 +93,11 @@ export class JobRunner {
       .catch((err) => {
         if (!(err instanceof StoreWriteFailed)) this.o.deps.log.error({ err, job: this.job.id }, 'job runner failed unexpectedly');
       })
-      .finally(() => this.connections.closeAll())
+      .finally(() => {
+        this.ended = true;
+        clearTimeout(this.progressTimer);
+        return this.connections.closeAll();
+      })
       .finally(() => this.resolveDone());
   }
 
@@ -250,7 +262,7 @@ export class JobRunner {
         if (record.progress === message) return;
         record.progress = message;
         this.o.emit({ type: 'step-progress', job, step: step.name, message });
-        this.save().catch(() => undefined);
+        this.saveProgress();
       },
       output: (line) => {
         const tail = (record.outputTail ??= []);
@@ -304,7 +316,33 @@ export class JobRunner {
     this.o.emit({ type: 'step-failed', job, step: step.name, index, error: record.error, outputTail: tail });
   }
 
+  /**
+   * Progress is saved at most once per PROGRESS_SAVE_MS: the first line after a quiet spell at once, later ones with
+   * the job's next write (a step's end carries the last line) or when the spell ends. A step that says where it is
+   * every few hundred milliseconds (probing SSH, waiting for a reboot) would otherwise make a durable write of each
+   * line; what `!status` reads from the store lags by at most that long, and a crash loses at most that much of it.
+   */
+  private saveProgress(): void {
+    if (this.progressTimer) return;
+    const wait = this.lastSaveAt + PROGRESS_SAVE_MS - Date.now();
+    if (wait <= 0) {
+      this.save().catch(() => undefined);
+      return;
+    }
+    this.progressTimer = setTimeout(() => {
+      this.progressTimer = undefined;
+      if (!this.ended) this.save().catch(() => undefined);
+    }, wait);
+    this.progressTimer.unref();
+  }
+
   private async save(): Promise<void> {
+    // Whatever progress is in the job goes with this write.
+    this.lastSaveAt = Date.now();
+    if (this.progressTimer) {
+      clearTimeout(this.progressTimer);
+      this.progressTimer = undefined;
+    }
     try {
       await this.o.store.saveJob(this.job);
       this.o.onStoreRecovered();

@@ -55,11 +55,20 @@ await scheduler.activate();
 await executor.start();
 if (!held) await scheduler.start({ by: { source: 'cli', id: 'root', display: 'root' }, origin: { adapter: 'cli', room: 'cli' }, continuous: false });
 let last = -1;
+let lastActive = '';
 for (;;) {
   const run = scheduler.current();
   if (run && run.done.length !== last) {
     last = run.done.length;
     console.log('done ' + last);
+  }
+  // Where the run stands with jobs in flight, said once it is in the state file (the parent kills on it).
+  const active = store.peekJobs({ states: ['queued', 'running', 'awaiting-approval', 'enabling'] }).length;
+  const now = (run ? run.done.length : 0) + ' ' + active;
+  if (run && active > 0 && now !== lastActive) {
+    lastActive = now;
+    await store.whenIdle();
+    console.log('in-flight ' + now);
   }
   if (run && run.state === 'finished') break;
   await new Promise((r) => setTimeout(r, 5));
@@ -70,6 +79,7 @@ await store.close();
 console.log('finished');
 `;
 
+/** Kills the child once the state file holds `killAtDone` hosts done and jobs in flight. */
 function runChild(killAtDone?: number): Promise<{ lines: string[]; signal: NodeJS.Signals | null; code: number | null; stderr: string }> {
   return new Promise((resolve, reject) => {
     const c = spawn(process.execPath, ['--import', 'tsx', child, file], { cwd: ROOT, stdio: 'pipe' });
@@ -84,7 +94,8 @@ function runChild(killAtDone?: number): Promise<{ lines: string[]; signal: NodeJ
         const line = buf.slice(0, nl);
         buf = buf.slice(nl + 1);
         lines.push(line);
-        if (killAtDone !== undefined && line === `done ${killAtDone}`) c.kill('SIGKILL');
+        const m = /^in-flight (\d+) \d+$/.exec(line);
+        if (killAtDone !== undefined && m && Number(m[1]) >= killAtDone) c.kill('SIGKILL');
       }
     });
     c.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));

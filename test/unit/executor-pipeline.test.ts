@@ -146,6 +146,43 @@ describe('executor pipeline', () => {
     expect(store2.getJob(job2!.id)!.state).toBe('awaiting-approval');
   });
 
+  it('progress lines: a burst goes with the next write, a line after a quiet spell at once, none waits more than 2 s', async () => {
+    const { config, store, koji, scripted } = await setup({ timeouts: { drain: '30s', sshReturn: '2s', step: '30s' } });
+    let saves = 0;
+    const saveJob = store.saveJob.bind(store);
+    store.saveJob = (j) => (saves++, saveJob(j));
+    const stored = (id: string) => store.getJob(id)!.steps.find((s) => s.name === 'drain')!.progress;
+    const checks: Array<[string, unknown, unknown]> = [];
+    const steps = scripted.steps().map((step) => ({
+      ...step,
+      run: async (ctx: StepContext) => {
+        if (step.name === 'disable') {
+          const before = saves;
+          for (let i = 0; i < 50; i++) ctx.progress(`probe ${i}`);
+          checks.push(['a burst right after the step started: no write of its own', saves - before, 0]);
+        }
+        if (step.name === 'drain') {
+          ctx.progress('waiting for 1 open task');
+          checks.push(['held back: the step start was just written', stored(ctx.job.id), undefined]);
+          await new Promise((r) => setTimeout(r, 2_300));
+          checks.push(['written when the spell ended', stored(ctx.job.id), 'waiting for 1 open task']);
+          await new Promise((r) => setTimeout(r, 2_100));
+          ctx.progress('waiting for 0 open tasks');
+          checks.push(['after a quiet spell: written at once', stored(ctx.job.id), 'waiting for 0 open tasks']);
+        }
+        return step.run(ctx);
+      },
+    }));
+    const ex = new Executor({ config, store, koji, connector: {} as never, drivers: {} as never, log: pino({ level: 'silent' }), steps });
+    const [job] = await ex.reinstall({ hosts: ['buildarm-03'], by: kevin, origin });
+    await ex.idle();
+    expect(store.getJob(job!.id)!.state).toBe('awaiting-approval');
+    expect(checks).toHaveLength(4);
+    for (const [what, got, want] of checks) expect(got, what).toEqual(want);
+    // The step's end carried the burst's last line.
+    expect(store.getJob(job!.id)!.steps[0]!.progress).toBe('probe 49');
+  }, 15_000);
+
   it('refuses a second reinstall of a busy host and an unknown host, queuing nothing', async () => {
     const { executor, store, scripted } = await setup();
     scripted.behaviour.set('drain', { kind: 'hang' });

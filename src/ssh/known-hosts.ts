@@ -216,6 +216,13 @@ export class KnownHostsIndex {
   }
 }
 
+interface QueuedReplace {
+  target: HostLookup;
+  key: Buffer;
+  resolve(replaced: string[]): void;
+  reject(err: unknown): void;
+}
+
 interface LineRef {
   text: string;
   /** Its line number in the file as the index now holds it. */
@@ -266,6 +273,8 @@ function isSpace(c: number): boolean {
 export class KnownHostsFile {
   private static readonly locks = new Map<string, Promise<unknown>>();
   private static readonly indexes = new Map<string, { stamp: string; index: KnownHostsIndex }>();
+  /** Replacements waiting for the next write, per file (see replace). */
+  private static readonly queued = new Map<string, QueuedReplace[]>();
 
   constructor(readonly file: string) {}
 
@@ -311,14 +320,38 @@ export class KnownHostsFile {
    * Records `key` as the host's key: every plain pattern and hashed line naming the host (under its name or
    * address) is removed, other hosts of shared lines are kept, markers are left alone, and
    * `name,address type base64` is appended. Returns the fingerprints of the keys it replaced.
+   *
+   * Replacements asked for while an earlier one is being written go out together in the next write (a rolling run
+   * accepts a new key per reinstalled host, many at once): each resolves once the file holding it is written.
    */
-  async replace(target: HostLookup, key: Buffer): Promise<string[]> {
-    return this.locked(async () => {
-      // The cached index when the file is the version it was made from; else the file as it is now.
-      const stamp = await this.stamp();
-      const cached = KnownHostsFile.indexes.get(this.file);
-      const index = cached && cached.stamp === stamp ? cached.index : new KnownHostsIndex(await this.read());
-      KnownHostsFile.indexes.delete(this.file); // edited below: valid again only once written
+  replace(target: HostLookup, key: Buffer): Promise<string[]> {
+    return new Promise((resolve, reject) => {
+      const queued = KnownHostsFile.queued.get(this.file);
+      if (queued) {
+        queued.push({ target, key, resolve, reject });
+        return;
+      }
+      KnownHostsFile.queued.set(this.file, [{ target, key, resolve, reject }]);
+      void this.locked(async () => {
+        const batch = KnownHostsFile.queued.get(this.file) ?? [];
+        KnownHostsFile.queued.delete(this.file);
+        try {
+          const results = await this.replaceAll(batch);
+          batch.forEach((r, i) => r.resolve(results[i]!));
+        } catch (err) {
+          for (const r of batch) r.reject(err);
+        }
+      });
+    });
+  }
+
+  private async replaceAll(batch: QueuedReplace[]): Promise<string[][]> {
+    // The cached index when the file is the version it was made from; else the file as it is now.
+    const stamp = await this.stamp();
+    const cached = KnownHostsFile.indexes.get(this.file);
+    const index = cached && cached.stamp === stamp ? cached.index : new KnownHostsIndex(await this.read());
+    KnownHostsFile.indexes.delete(this.file); // edited below: valid again only once written
+    const results = batch.map(({ target, key }) => {
       const names = lookupNames(target);
       const replaced: string[] = [];
       const changes = new Map<number, string | undefined>();
@@ -333,11 +366,12 @@ export class KnownHostsFile {
         changes.set(e.line, kept.some((p) => !p.startsWith('!')) ? original.replace(e.hosts, kept.join(',')) : undefined);
       }
       index.edit(changes, [`${hostField(target)} ${keyTypeOf(key)} ${key.toString('base64')}`]);
-      const written = await this.writeAtomic(index.text());
-      // The next lookup need not read back what was just written (unless someone changes the file meanwhile).
-      KnownHostsFile.indexes.set(this.file, { stamp: written, index });
       return [...new Set(replaced)];
     });
+    const written = await this.writeAtomic(index.text());
+    // The next lookup need not read back what was just written (unless someone changes the file meanwhile).
+    KnownHostsFile.indexes.set(this.file, { stamp: written, index });
+    return results;
   }
 
   /** Returns the written file's stamp (taken from the temp file: a rename keeps inode, size and mtime). */

@@ -150,4 +150,33 @@ describe('KnownHostsFile.replace', () => {
     expect(lines).toContain(`[h0]:2222,[10.0.0.0]:2222 ${ed.line}`);
     expect(lines).toContain(`h1,10.0.0.1 ${ed.line}`);
   });
+
+  it('replacements asked for together (or during a write) share one write, each told what it replaced', async () => {
+    const file = path.join(dir, 'kh-batched');
+    writeFileSync(file, Array.from({ length: 20 }, (_, i) => `h${i},10.1.0.${i} ${ed.line}`).join('\n') + '\n');
+    const kh = new KnownHostsFile(file);
+    const writes: number[] = [];
+    const proto = KnownHostsFile.prototype as unknown as { writeAtomic(content: string): Promise<string> };
+    const writeAtomic = proto.writeAtomic;
+    proto.writeAtomic = function (this: KnownHostsFile, content: string) {
+      writes.push(content.split('\n').filter((l) => l.includes(ed2.line.split(' ')[1]!)).length);
+      return writeAtomic.call(this, content);
+    };
+    try {
+      const results = await Promise.all(Array.from({ length: 20 }, (_, i) => kh.replace({ name: `h${i}`, address: `10.1.0.${i}`, port: 22 }, ed2.blob)));
+      // Asked for in one turn: one write carries all 20 (one at a time, that was 20 writes of the whole file).
+      expect(writes).toEqual([20]);
+      for (const r of results) expect(r).toEqual([fingerprint(ed.blob)]);
+      const lines = readFileSync(file, 'utf8').trim().split('\n');
+      expect(lines).toHaveLength(20);
+      expect(lines.every((l) => l.endsWith(ed2.line))).toBe(true);
+      // The same host twice in one batch: the later key wins, and it replaced the earlier one.
+      const [a, b] = await Promise.all([kh.replace({ name: 'h0', address: '10.1.0.0', port: 22 }, ed.blob), kh.replace({ name: 'h0', address: '10.1.0.0', port: 22 }, ed2.blob)]);
+      expect(a).toEqual([fingerprint(ed2.blob)]);
+      expect(b).toEqual([fingerprint(ed.blob)]);
+      expect(readFileSync(file, 'utf8').split('\n').filter((l) => l.startsWith('h0,'))).toEqual([`h0,10.1.0.0 ${ed2.line}`]);
+    } finally {
+      proto.writeAtomic = writeAtomic;
+    }
+  });
 });

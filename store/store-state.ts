@@ -155,10 +155,21 @@ export class StoreState {
   activeJob(host: string): Job | undefined {
     const slots = this.byHost.get(host);
     if (!slots) return undefined;
-    return newestFirst([...slots.values()].filter((s) => ACTIVE.has(s.job.state)))[0]?.job;
+    let best: Slot | undefined;
+    for (const slot of slots.values()) if (ACTIVE.has(slot.job.state) && (!best || isNewer(slot, best))) best = slot;
+    return best?.job;
   }
 
   listJobs(filter: JobFilter = {}): Job[] {
+    if (filter.host !== undefined && filter.limit === 1) {
+      // A host's newest (matching) job: asked for every host of a fleet on every rolling pass; a scan, no sort.
+      let best: Slot | undefined;
+      for (const slot of this.byHost.get(filter.host)?.values() ?? []) {
+        if (filter.states && !filter.states.includes(slot.job.state)) continue;
+        if (!best || isNewer(slot, best)) best = slot;
+      }
+      return best ? [best.job] : [];
+    }
     const source = filter.host !== undefined ? this.byHost.get(filter.host)?.values() ?? [] : this.jobs.values();
     const states = filter.states ? new Set(filter.states) : undefined;
     const slots = states ? [...source].filter((s) => states.has(s.job.state)) : [...source];
@@ -291,7 +302,12 @@ function memberBytes(name: string, value: object): Buffer {
 }
 
 function newestFirst(slots: Slot[]): Slot[] {
-  return slots.sort((a, b) => (a.job.createdAt < b.job.createdAt ? 1 : a.job.createdAt > b.job.createdAt ? -1 : b.seq - a.seq));
+  return slots.sort((a, b) => (isNewer(a, b) ? -1 : isNewer(b, a) ? 1 : 0));
+}
+
+/** Newer: created later, or at the same instant but stored later. */
+function isNewer(a: Slot, b: Slot): boolean {
+  return a.job.createdAt > b.job.createdAt || (a.job.createdAt === b.job.createdAt && a.seq > b.seq);
 }
 
 /**

@@ -8,8 +8,21 @@ import type { RollingTally } from './tally';
 
 const VERIFY = STEP_NAMES.indexOf('reboot-verify');
 
-/** Machine time of one reinstall, or undefined when the job did not get through reboot-verify. */
+/** Durations already worked out, per stored job version (the store replaces a job's object when it saves it). */
+const durations = new WeakMap<Frozen<Job>, number | undefined>();
+
+/**
+ * Machine time of one reinstall, or undefined when the job did not get through reboot-verify. For jobs as the store
+ * holds them (Frozen: never changed, a save stores a new object), so the answer is kept per object.
+ */
 export function reinstallDurationMs(job: Frozen<Job>): number | undefined {
+  if (durations.has(job)) return durations.get(job);
+  const ms = computeDurationMs(job);
+  durations.set(job, ms);
+  return ms;
+}
+
+function computeDurationMs(job: Frozen<Job>): number | undefined {
   const first = job.steps.find((s) => s.startedAt)?.startedAt;
   const verified = job.steps[VERIFY];
   if (!first || !verified || verified.status !== 'succeeded' || !verified.endedAt) return undefined;

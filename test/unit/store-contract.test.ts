@@ -143,6 +143,14 @@ describe.each(factories)('Store contract: %s', (_name, make) => {
     await store.saveJob(second);
     await store.saveJob({ ...first, updatedAt: at() });
     expect(store.listJobs().map((j) => j.id)).toEqual([second.id, first.id]);
+    // A host's newest job (limit 1, the rolling scheduler's question) agrees with the full list.
+    expect(store.listJobs({ host: 'buildarm-01', limit: 1 }).map((j) => j.id)).toEqual([second.id]);
+    expect(store.peekJobs({ host: 'buildarm-01', states: ['succeeded'], limit: 1 }).map((j) => j.id)).toEqual([second.id]);
+    const third = job('buildarm-01', 'running', { createdAt: t });
+    await store.saveJob(third);
+    expect(store.peekJobs({ host: 'buildarm-01', limit: 1 }).map((j) => j.id)).toEqual([third.id]);
+    expect(store.peekJobs({ host: 'buildarm-01', states: ['succeeded'], limit: 1 }).map((j) => j.id)).toEqual([second.id]);
+    expect(store.activeJob('buildarm-01')?.id).toBe(third.id);
   });
 
   it('finds the active job of a host and none once it is finished', async () => {

@@ -155,19 +155,14 @@ export class StoreState {
   activeJob(host: string): Job | undefined {
     const slots = this.byHost.get(host);
     if (!slots) return undefined;
-    let best: Slot | undefined;
-    for (const slot of slots.values()) if (ACTIVE.has(slot.job.state) && (!best || isNewer(slot, best))) best = slot;
-    return best?.job;
+    return newestOf(slots.values(), (job) => ACTIVE.has(job.state))?.job;
   }
 
   listJobs(filter: JobFilter = {}): Job[] {
     if (filter.host !== undefined && filter.limit === 1) {
       // A host's newest (matching) job: asked for every host of a fleet on every rolling pass; a scan, no sort.
-      let best: Slot | undefined;
-      for (const slot of this.byHost.get(filter.host)?.values() ?? []) {
-        if (filter.states && !filter.states.includes(slot.job.state)) continue;
-        if (!best || isNewer(slot, best)) best = slot;
-      }
+      const states = filter.states;
+      const best = newestOf(this.byHost.get(filter.host)?.values() ?? [], (job) => !states || states.includes(job.state));
       return best ? [best.job] : [];
     }
     const source = filter.host !== undefined ? this.byHost.get(filter.host)?.values() ?? [] : this.jobs.values();
@@ -303,6 +298,13 @@ function memberBytes(name: string, value: object): Buffer {
 
 function newestFirst(slots: Slot[]): Slot[] {
   return slots.sort((a, b) => (isNewer(a, b) ? -1 : isNewer(b, a) ? 1 : 0));
+}
+
+/** The newest of these slots whose job `accept`s, in one scan (newestFirst's first, without sorting). */
+function newestOf(slots: Iterable<Slot>, accept: (job: Job) => boolean): Slot | undefined {
+  let best: Slot | undefined;
+  for (const slot of slots) if (accept(slot.job) && (!best || isNewer(slot, best))) best = slot;
+  return best;
 }
 
 /** Newer: created later, or at the same instant but stored later. */

@@ -287,15 +287,15 @@ class Scheduler implements RollingScheduler {
       ),
     );
     let started = false;
-    let refusedAll = false;
+    let saidForAll = false;
     for (const [i, r] of results.entries()) {
       const h = pick.start[i]!;
       if (r.status === 'rejected') {
         if (!(r.reason instanceof UserError)) throw r.reason;
         // A read-only store or a stopping executor refuses every host alike: said once, not once per host.
         const whole = r.reason.code === 'E_STORE_READONLY' || r.reason.code === 'E_STOPPING';
-        if (whole && refusedAll) continue;
-        refusedAll ||= whole;
+        if (whole && saidForAll) continue;
+        saidForAll ||= whole;
         this.o.log.warn({ run: run.id, host: h.name, code: r.reason.code }, `rolling could not start ${h.name}: ${r.reason.message}`);
         continue;
       }

@@ -130,6 +130,8 @@ describe('executor pipeline', () => {
     for (let i = 0; i < 200 && !ran.includes(killAt); i++) await new Promise((r) => setTimeout(r, 2));
     const atKill = store2.getJob(job2!.id)!;
     expect(atKill.steps.map((s) => s.status).slice(0, 3)).toEqual(['succeeded', 'succeeded', 'running']);
+    await ex2.stop(0); // the hung step is abandoned where it is, as a kill would leave it
+    expect(store2.getJob(job2!.id)!.steps[2]!.status).toBe('running');
     const resumed: string[] = [];
     const ex3 = new Executor({
       config: config2,

@@ -78,7 +78,6 @@ export class JobRunner {
   /** When this runner last saved the job, and the save of progress lines it holds back (saveProgress). */
   private lastSaveAt = 0;
   private progressTimer: NodeJS.Timeout | undefined;
-  private ended = false;
 
   constructor(private readonly o: JobRunnerOptions) {
     this.job = o.job;
@@ -94,7 +93,6 @@ export class JobRunner {
         if (!(err instanceof StoreWriteFailed)) this.o.deps.log.error({ err, job: this.job.id }, 'job runner failed unexpectedly');
       })
       .finally(() => {
-        this.ended = true;
         clearTimeout(this.progressTimer);
         return this.connections.closeAll();
       })
@@ -331,7 +329,7 @@ export class JobRunner {
     }
     this.progressTimer = setTimeout(() => {
       this.progressTimer = undefined;
-      if (!this.ended) this.save().catch(() => undefined);
+      this.save().catch(() => undefined);
     }, wait);
     this.progressTimer.unref();
   }

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../store/memory-store';
 import { Executor } from '../../src/executor/executor';
 import { StepError } from '../../src/errors';
-import type { StepContext } from '../../src/steps/types';
+import type { Step, StepContext } from '../../src/steps/types';
 import type { ExecutorEvent, Identity, Job, Origin } from '../../src/types';
 import { FakeKoji } from '../fakes/fake-koji';
 import { ScriptedSteps } from '../fakes/fake-steps';
@@ -20,20 +20,15 @@ async function setup(configOverrides: Record<string, unknown> = {}) {
   const koji = new FakeKoji();
   const scripted = new ScriptedSteps();
   const events: ExecutorEvent[] = [];
+  /** An executor on this store and hub with the given steps (tests wrap the scripted ones to watch them). */
+  const withSteps = (steps: Step[]) =>
+    new Executor({ config, store, koji, connector: {} as never, drivers: {} as never, log: pino({ level: 'silent' }), steps });
   const make = () => {
-    const ex = new Executor({
-      config,
-      store,
-      koji,
-      connector: {} as never,
-      drivers: {} as never,
-      log: pino({ level: 'silent' }),
-      steps: scripted.steps(),
-    });
+    const ex = withSteps(scripted.steps());
     ex.on((e) => events.push(e));
     return ex;
   };
-  return { config, store, koji, scripted, events, make, executor: make() };
+  return { config, store, koji, scripted, events, make, withSteps, executor: make() };
 }
 
 describe('executor pipeline', () => {
@@ -55,7 +50,7 @@ describe('executor pipeline', () => {
   });
 
   it('one save between the command and the first step: the job is saved with that step started', async () => {
-    const { config, store, koji, scripted } = await setup();
+    const { store, scripted, withSteps } = await setup();
     const saves: string[] = [];
     const saveJob = store.saveJob.bind(store);
     const saveJobs = store.saveJobs.bind(store);
@@ -69,7 +64,7 @@ describe('executor pipeline', () => {
         return step.run(ctx);
       },
     }));
-    const ex = new Executor({ config, store, koji, connector: {} as never, drivers: {} as never, log: pino({ level: 'silent' }), steps });
+    const ex = withSteps(steps);
     const [bm, vh] = await ex.reinstall({ hosts: ['buildarm-03', 'vmhost-01'], by: kevin, origin });
     await ex.idle();
     const first = (host: string) => seen.find((s) => s.host === host)!;
@@ -87,7 +82,7 @@ describe('executor pipeline', () => {
   });
 
   it('one save per step: a step\'s end and the next step\'s start share a write, and a crash there resumes the next step', async () => {
-    const { config, store, koji, scripted } = await setup();
+    const { store, scripted, withSteps } = await setup();
     const saves: string[] = [];
     const saveJob = store.saveJob.bind(store);
     store.saveJob = (j) => (saves.push(j.steps.map((s) => s.status[0]).join('')), saveJob(j));
@@ -99,7 +94,7 @@ describe('executor pipeline', () => {
         return step.run(ctx);
       },
     }));
-    const ex = new Executor({ config, store, koji, connector: {} as never, drivers: {} as never, log: pino({ level: 'silent' }), steps });
+    const ex = withSteps(steps);
     await ex.reinstall({ hosts: ['buildarm-03'], by: kevin, origin });
     await ex.idle();
     expect(seen.map((s) => s.step)).toEqual(['disable', 'drain', 'stage-installer', 'reinstall', 'wait-ssh', 'post-install', 'reboot-verify']);
@@ -114,7 +109,7 @@ describe('executor pipeline', () => {
     expect(saves.slice(-2)).toEqual(['sssssssp', 'sssssssp']);
 
     // Killed right after a step's end (the next step saved as started): a new executor resumes that next step.
-    const { store: store2, koji: koji2, scripted: scripted2, config: config2 } = await setup();
+    const { store: store2, scripted: scripted2, withSteps: withSteps2 } = await setup();
     const ran: string[] = [];
     const killAt = 'stage-installer';
     const steps2 = scripted2.steps().map((step) => ({
@@ -125,7 +120,7 @@ describe('executor pipeline', () => {
         return step.run(ctx);
       },
     }));
-    const ex2 = new Executor({ config: config2, store: store2, koji: koji2, connector: {} as never, drivers: {} as never, log: pino({ level: 'silent' }), steps: steps2 });
+    const ex2 = withSteps2(steps2);
     const [job2] = await ex2.reinstall({ hosts: ['buildarm-03'], by: kevin, origin });
     for (let i = 0; i < 200 && !ran.includes(killAt); i++) await new Promise((r) => setTimeout(r, 2));
     const atKill = store2.getJob(job2!.id)!;
@@ -133,15 +128,7 @@ describe('executor pipeline', () => {
     await ex2.stop(0); // the hung step is abandoned where it is, as a kill would leave it
     expect(store2.getJob(job2!.id)!.steps[2]!.status).toBe('running');
     const resumed: string[] = [];
-    const ex3 = new Executor({
-      config: config2,
-      store: store2,
-      koji: koji2,
-      connector: {} as never,
-      drivers: {} as never,
-      log: pino({ level: 'silent' }),
-      steps: scripted2.steps().map((step) => ({ ...step, run: async (ctx: StepContext) => (resumed.push(step.name), step.run(ctx)) })),
-    });
+    const ex3 = withSteps2(scripted2.steps().map((step) => ({ ...step, run: async (ctx: StepContext) => (resumed.push(step.name), step.run(ctx)) })));
     await ex3.start();
     await ex3.idle();
     expect(resumed[0]).toBe('stage-installer');
@@ -149,7 +136,7 @@ describe('executor pipeline', () => {
   });
 
   it('progress lines: a burst goes with the next write, a line after a quiet spell at once, none waits more than 2 s', async () => {
-    const { config, store, koji, scripted } = await setup({ timeouts: { drain: '30s', sshReturn: '2s', step: '30s' } });
+    const { store, scripted, withSteps } = await setup({ timeouts: { drain: '30s', sshReturn: '2s', step: '30s' } });
     let saves = 0;
     const saveJob = store.saveJob.bind(store);
     store.saveJob = (j) => (saves++, saveJob(j));
@@ -175,7 +162,7 @@ describe('executor pipeline', () => {
         return step.run(ctx);
       },
     }));
-    const ex = new Executor({ config, store, koji, connector: {} as never, drivers: {} as never, log: pino({ level: 'silent' }), steps });
+    const ex = withSteps(steps);
     const [job] = await ex.reinstall({ hosts: ['buildarm-03'], by: kevin, origin });
     await ex.idle();
     expect(store.getJob(job!.id)!.state).toBe('awaiting-approval');

@@ -49,12 +49,12 @@ import { TASK_STATES } from './types';
 import {
   XmlRpcFault,
   XmlRpcParseError,
-  decodeMethodResponse,
   encodeArgs,
   encodeMethodCall,
   isStruct,
   type XmlRpcValue,
 } from './xmlrpc';
+import { decodeMethodResponse } from './xmlrpc-decode';
 
 export type { KojiOutageEvent } from './outage';
 

@@ -1,14 +1,8 @@
 /**
  * XML-RPC as Koji speaks it: `<nil/>` both ways, `<i8>` for integers beyond 32 bits, faults with codes, and
- * keyword arguments as a last struct flagged `__starstar`. Encoding is done here (the npm `xmlrpc` serializer
- * writes large integers as `<int>`); decoding uses the npm `xmlrpc` deserializer (sax underneath), with `<i8>`
- * read as a number (a bigint beyond 2^53) instead of its string.
+ * keyword arguments as a last struct flagged `__starstar`. This module has the values, the errors and the
+ * writing; reading is in xmlrpc-decode.ts.
  */
-import { PassThrough } from 'node:stream';
-import { createRequire } from 'node:module';
-
-const require = createRequire(import.meta.url);
-
 export type XmlRpcValue =
   | string
   | number
@@ -128,73 +122,4 @@ export function encodeMethodResponse(value: XmlRpcValue): string {
 
 export function encodeFault(faultCode: number, faultString: string): string {
   return `${HEADER}<methodResponse>\n<fault>${encodeValue({ faultCode, faultString })}</fault>\n</methodResponse>\n`;
-}
-
-interface DeserializerInstance {
-  deserializeMethodResponse(stream: NodeJS.ReadableStream, cb: (err: unknown, value?: unknown) => void): void;
-  deserializeMethodCall(stream: NodeJS.ReadableStream, cb: (err: unknown, method?: string, params?: unknown[]) => void): void;
-  endI8(data: string): void;
-  push(value: unknown): void;
-  value: boolean;
-}
-
-const Deserializer = require('xmlrpc/lib/deserializer') as new (encoding?: string) => DeserializerInstance;
-
-function newDeserializer(): DeserializerInstance {
-  const d = new Deserializer('utf8');
-  d.endI8 = function endI8(this: DeserializerInstance, data: string) {
-    if (!/^[-+]?\d+$/.test(data.trim())) throw new Error(`expected an integer in <i8>, got '${data}'`);
-    const big = BigInt(data.trim());
-    this.push(big <= BigInt(Number.MAX_SAFE_INTEGER) && big >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(big) : big);
-    this.value = false;
-  };
-  return d;
-}
-
-function streamOf(text: string): PassThrough {
-  const s = new PassThrough();
-  s.end(text);
-  return s;
-}
-
-/** Drops prototype-polluting keys a hostile peer could send in a struct. */
-function sanitize(v: unknown): XmlRpcValue {
-  if (Array.isArray(v)) return v.map(sanitize);
-  if (isStruct(v)) {
-    const out: Record<string, XmlRpcValue> = Object.create(null);
-    for (const [k, val] of Object.entries(v)) if (k !== '__proto__' && k !== 'constructor' && k !== 'prototype') out[k] = sanitize(val);
-    return { ...out };
-  }
-  return v as XmlRpcValue;
-}
-
-/** Decodes a methodResponse: the value, or throws XmlRpcFault / XmlRpcParseError. */
-export function decodeMethodResponse(text: string): Promise<XmlRpcValue> {
-  return new Promise((resolve, reject) => {
-    let done = false;
-    newDeserializer().deserializeMethodResponse(streamOf(text), (err, value) => {
-      if (done) return;
-      done = true;
-      if (!err) return resolve(sanitize(value));
-      const e = err as { faultCode?: unknown; faultString?: unknown; message?: string };
-      if (typeof e.faultCode === 'number' || typeof e.faultCode === 'string') {
-        reject(new XmlRpcFault(Number(e.faultCode), String(e.faultString ?? '')));
-      } else {
-        reject(new XmlRpcParseError(`not an XML-RPC answer (${e.message ?? String(err)}): ${text.slice(0, 200)}`, { cause: err }));
-      }
-    });
-  });
-}
-
-/** Decodes a methodCall (the stand-in's side). */
-export function decodeMethodCall(text: string): Promise<{ method: string; params: XmlRpcValue[] }> {
-  return new Promise((resolve, reject) => {
-    let done = false;
-    newDeserializer().deserializeMethodCall(streamOf(text), (err, method, params) => {
-      if (done) return;
-      done = true;
-      if (err) reject(new XmlRpcParseError(`not an XML-RPC call: ${(err as Error).message ?? String(err)}`, { cause: err }));
-      else resolve({ method: method!, params: (params ?? []).map(sanitize) });
-    });
-  });
 }

@@ -7,6 +7,9 @@ import { StepError } from '../errors';
 import type { Step } from './types';
 import { disableComment } from './koji-comments';
 
+/** Where the disable step keeps the host's Koji id for the drain step (job.data survives a restart). */
+export const KOJI_HOST_ID = 'koji.hostId';
+
 export const disableStep: Step = {
   name: 'disable',
   timeoutMs: (c) => c.timeouts.step,
@@ -19,6 +22,8 @@ export const disableStep: Step = {
     if (!before) {
       throw new StepError('E_KOJI_UNKNOWN_HOST', `Koji does not know a host named ${host.name}; add it to the hub or fix hosts[] in the config`);
     }
+    // The drain step asks Koji for this host's tasks by its id: it need not look the host up again.
+    job.data[KOJI_HOST_ID] = before.id;
     if (!job.kojiBefore) {
       job.kojiBefore = { enabled: before.enabled, comment: before.comment };
       await ctx.save();

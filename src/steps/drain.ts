@@ -8,6 +8,7 @@ import { formatDuration } from '../errors';
 import type { KojiTask } from '../koji/types';
 import type { Step, StepContext } from './types';
 import { abortableSleep } from '../executor/sleep';
+import { KOJI_HOST_ID } from './disable';
 
 export const drainStep: Step = {
   name: 'drain',
@@ -19,8 +20,7 @@ export const drainStep: Step = {
   async run(ctx) {
     const { job, host, koji, config } = ctx;
     const signal = ctx.signal;
-    const kojiHost = await koji.getHost(host.name, { signal });
-    if (!kojiHost) throw new StepError('E_KOJI_UNKNOWN_HOST', `Koji does not know a host named ${host.name}`);
+    const hostId = await kojiHostId(ctx);
     // The bound counts from the first start of the step, across restarts (a retry starts a new window).
     if (typeof job.data['drain.startedAt'] !== 'number') {
       job.data['drain.startedAt'] = Date.now();
@@ -29,11 +29,11 @@ export const drainStep: Step = {
     const deadline = (job.data['drain.startedAt'] as number) + config.timeouts.drain;
     let last = '';
     for (;;) {
-      let tasks = await koji.listOpenTasks(kojiHost.id, { signal });
+      let tasks = await koji.listOpenTasks(hostId, { signal });
       if (tasks.length && job.options.forceDrain) {
         for (const t of tasks) await koji.freeTask(t.id, { signal });
         ctx.progress(`freed ${tasks.length} task${tasks.length === 1 ? '' : 's'} so the hub gives them to another builder: ${describeTasks(tasks, ctx)}`);
-        tasks = await koji.listOpenTasks(kojiHost.id, { signal });
+        tasks = await koji.listOpenTasks(hostId, { signal });
       }
       if (!tasks.length) return;
       const line = `waiting for ${tasks.length} open task${tasks.length === 1 ? '' : 's'}: ${describeTasks(tasks, ctx)}`;
@@ -50,6 +50,15 @@ export const drainStep: Step = {
     }
   },
 };
+
+/** The host's Koji id: as the disable step read it, or (a job from before it kept the id) from Koji. */
+async function kojiHostId(ctx: StepContext): Promise<number> {
+  const known = ctx.job.data[KOJI_HOST_ID];
+  if (typeof known === 'number') return known;
+  const kojiHost = await ctx.koji.getHost(ctx.host.name, { signal: ctx.signal });
+  if (!kojiHost) throw new StepError('E_KOJI_UNKNOWN_HOST', `Koji does not know a host named ${ctx.host.name}`);
+  return kojiHost.id;
+}
 
 function describeTasks(tasks: KojiTask[], ctx: StepContext): string {
   const web = ctx.config.koji.weburl?.replace(/\/$/, '');

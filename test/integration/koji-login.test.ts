@@ -5,7 +5,8 @@ import { createKojiClient } from '../../src/koji/client';
 import { KojiAuthError, KojiLoginError } from '../../src/koji/errors';
 import { startHubStandin, type HubStandin } from '../../src/koji/hub-standin';
 import { postXml } from '../../src/koji/transport';
-import { decodeMethodResponse, encodeMethodCall } from '../../src/koji/xmlrpc';
+import { encodeMethodCall } from '../../src/koji/xmlrpc';
+import { decodeMethodResponse } from '../../src/koji/xmlrpc-decode';
 import { createKojiTestPki, type KojiTestPki } from '../../src/pki/koji-pki';
 
 let pki: KojiTestPki;

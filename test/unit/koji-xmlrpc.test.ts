@@ -3,14 +3,13 @@ import {
   XmlRpcFault,
   XmlRpcParseError,
   decodeArgs,
-  decodeMethodCall,
-  decodeMethodResponse,
   encodeArgs,
   encodeFault,
   encodeMethodCall,
   encodeMethodResponse,
   encodeValue,
 } from '../../src/koji/xmlrpc';
+import { decodeMethodCall, decodeMethodResponse } from '../../src/koji/xmlrpc-decode';
 import {
   KojiActionNotAllowed,
   KojiAuthError,

@@ -91,6 +91,23 @@ describe('drain', () => {
     expect(progress.at(-1)).toMatch(/waiting for 1 open task: 102 createrepo/);
   });
 
+  it("asks for the tasks by the host id the disable step read (no second lookup), or looks it up for an older job", async () => {
+    const koji = new FakeKoji();
+    koji.addHost('buildarm-00', 'aarch64');
+    const h = koji.addHost('buildarm-01', 'aarch64');
+    const j = job('buildarm-01');
+    await disableStep.run(ctx(koji, j).c);
+    expect(j.data['koji.hostId']).toBe(h.id);
+    koji.calls = [];
+    await drainStep.run(ctx(koji, j).c);
+    expect(koji.calls).toEqual([`listTasks(${h.id})`]);
+    // A job saved before the disable step kept the id (or resumed from such a state file): one getHost first.
+    const older = job('buildarm-01');
+    koji.calls = [];
+    await drainStep.run(ctx(koji, older).c);
+    expect(koji.calls).toEqual(['getHost("buildarm-01")', `listTasks(${h.id})`]);
+  });
+
   it('fails at the drain timeout naming the tasks left, and frees nothing', async () => {
     const koji = new FakeKoji();
     const h = koji.addHost('buildarm-01', 'aarch64');

@@ -275,7 +275,7 @@ export class JobRunner {
       hostKeyChanged: (change) => {
         job.hostKey = { previous: change.previous, accepted: change.fingerprint, at: new Date().toISOString() };
         this.o.emit({ type: 'host-key-changed', job, previous: change.previous, fingerprint: change.fingerprint });
-        this.save().catch(() => undefined);
+        this.saveInBackground();
       },
     };
     // A step that throws before its first await is a rejection like any other (the timer is cleared below).
@@ -324,14 +324,21 @@ export class JobRunner {
     if (this.progressTimer) return;
     const wait = this.lastSaveAt + PROGRESS_SAVE_MS - Date.now();
     if (wait <= 0) {
-      this.save().catch(() => undefined);
+      this.saveInBackground();
       return;
     }
     this.progressTimer = setTimeout(() => {
       this.progressTimer = undefined;
-      this.save().catch(() => undefined);
+      this.saveInBackground();
     }, wait);
     this.progressTimer.unref();
+  }
+
+  /** A save nobody waits for (progress, a recorded host key): a failure is reported by save() itself. */
+  private saveInBackground(): void {
+    this.save().catch((err: unknown) => {
+      if (!(err instanceof StoreWriteFailed)) this.o.onStoreFailure(err);
+    });
   }
 
   private async save(): Promise<void> {

@@ -152,7 +152,9 @@ class SshConnector implements RemoteConnector {
         throw err;
       }
       const previous = verdict.kind === 'changed' ? (verdict.expected[0] ?? replaced[0]) : undefined;
-      log.warn({ previous, fingerprint: verdict.fingerprint, knownHosts: this.opts.knownHostsPath }, 'accepted and recorded a new host key');
+      // Expected: keys are only accepted after a reinstall (hostKeyPolicy), and chat and the job say so too; a key
+      // that changes when it should not fails the connection with HostKeyChangedError, and its step with it.
+      log.info({ previous, fingerprint: verdict.fingerprint, knownHosts: this.opts.knownHostsPath }, 'accepted and recorded a new host key after the reinstall');
       options.onKeyChanged?.({ previous, fingerprint: verdict.fingerprint });
     }
     log.debug('ssh connected');

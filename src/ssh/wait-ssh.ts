@@ -128,7 +128,9 @@ export async function waitForSshGone(connector: RemoteConnector, target: HostTar
       ? await lookForNewBoot(connector, target, options.bootId, timeoutMs, signal)
       : { state: await connector.probe(target, { hostKeyMode: 'strict', signal, timeoutMs }) };
     if (look.state !== 'handshake') {
-      options.onProgress?.(`${describeWaitState(look.state, target)}: SSH has gone away`);
+      // 'port-open' here is a look whose connection dropped before the login: the host is on its way down.
+      const seen = look.state === 'port-open' ? `${target.name}: the connection dropped before a login` : describeWaitState(look.state, target);
+      options.onProgress?.(`${seen}: SSH has gone away`);
       return look.state;
     }
     if (look.newBoot) {

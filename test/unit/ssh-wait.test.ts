@@ -172,7 +172,16 @@ describe('waitForSshGone', () => {
     expect(await waitForSshGone(failing(changed), target, { timeoutMs: 2000, intervalMs: 50, bootId: OLD_BOOT, onProgress: (m) => progress.push(m) })).toBe('key-mismatch');
     expect(progress).toEqual(['buildarm-01: presenting a host key that is not acceptable: SSH has gone away']);
     const reset = Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
-    expect(await waitForSshGone(failing(() => new SshConnectError(target.name, reset.message, { cause: reset })), target, { timeoutMs: 2000, intervalMs: 50, bootId: OLD_BOOT })).toBe('port-open');
+    progress.length = 0;
+    expect(
+      await waitForSshGone(failing(() => new SshConnectError(target.name, reset.message, { cause: reset })), target, {
+        timeoutMs: 2000,
+        intervalMs: 50,
+        bootId: OLD_BOOT,
+        onProgress: (m) => progress.push(m),
+      }),
+    ).toBe('port-open');
+    expect(progress).toEqual(['buildarm-01: the connection dropped before a login: SSH has gone away']);
     const authRefused = failing(() => new SshAuthError(target.name, 'root'));
     await expect(waitForSshGone(authRefused, target, { timeoutMs: 300, intervalMs: 50, bootId: OLD_BOOT })).rejects.toBeInstanceOf(StepTimeoutError);
     expect(authRefused.connects.length).toBeGreaterThan(1);

@@ -99,7 +99,7 @@ export interface WaitForSshGoneOptions {
   timeoutMs: number;
   signal?: AbortSignal;
   onProgress?: (message: string) => void;
-  /** Pause between probes. Default 250 ms. */
+  /** Pause before each look, the first included. Default 250 ms. */
   intervalMs?: number;
   /**
    * The boot id before the reboot: a host that answers with another one has rebooted already, so the wait ends
@@ -120,6 +120,9 @@ export async function waitForSshGone(connector: RemoteConnector, target: HostTar
   const { signal } = options;
   const deadline = Date.now() + options.timeoutMs;
   for (;;) {
+    // Each look comes an interval after the last, the first too: a host that has just acknowledged the reboot is
+    // still up, and a look then is a whole login that only reads the old boot id (or a handshake the host cuts).
+    await sleep(Math.min(options.intervalMs ?? 250, Math.max(0, deadline - Date.now())), signal);
     if (signal?.aborted) throw abortReason(signal);
     const remaining = deadline - Date.now();
     if (remaining <= 0) break;
@@ -137,7 +140,6 @@ export async function waitForSshGone(connector: RemoteConnector, target: HostTar
       options.onProgress?.(`${target.name}: back already, from a new boot`);
       return look.state;
     }
-    await sleep(Math.min(options.intervalMs ?? 250, Math.max(0, deadline - Date.now())), signal);
   }
   throw new StepTimeoutError(`waiting for SSH on ${target.name} to go away (it still answers with its old key)`, options.timeoutMs);
 }

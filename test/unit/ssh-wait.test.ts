@@ -148,6 +148,20 @@ describe('waitForSshGone', () => {
     await expect(waitForSshGone(garbled.c, target, { timeoutMs: 300, intervalMs: 50, bootId: OLD_BOOT })).rejects.toBeInstanceOf(StepTimeoutError);
   });
 
+  it('looks first an interval after it is called: a host that has just acknowledged the reboot is still up', async () => {
+    const { c } = bootingHost(0);
+    const started = Date.now();
+    let firstLookAt: number | undefined;
+    const connect = c.connect.bind(c);
+    c.connect = async (t, options) => {
+      firstLookAt ??= Date.now() - started;
+      return connect(t, options);
+    };
+    await waitForSshGone(c, target, { timeoutMs: 5000, intervalMs: 150, bootId: OLD_BOOT });
+    expect(firstLookAt).toBeGreaterThanOrEqual(140);
+    expect(c.connects).toHaveLength(1);
+  });
+
   it('given the boot id, each look is one login and no separate handshake probe', async () => {
     const { c, commands } = bootingHost(250);
     await waitForSshGone(c, target, { timeoutMs: 5000, intervalMs: 50, bootId: OLD_BOOT });

@@ -169,20 +169,30 @@ async function finishInFlight(rekick: Rekick, chat: BenchChat): Promise<void> {
   }
 }
 
-/** The store, counting its durable writes. */
+/**
+ * The store, counting its durable writes. Each method is wrapped once (the scheduler reads the store a few thousand
+ * times per pass: a function made per read would be the bench's own cost, counted as rekick's).
+ */
 function countWrites(store: Store): Store & { writes: number } {
   let writes = 0;
   const WRITES = new Set(['saveJob', 'saveJobs', 'saveHost', 'saveRolling', 'appendAudit']);
+  const methods = new Map<PropertyKey, unknown>();
   return new Proxy(store as Store & { writes: number }, {
     get(target, prop) {
       if (prop === 'writes') return writes;
       const value = Reflect.get(target, prop, target);
       if (typeof value !== 'function') return value;
-      if (!WRITES.has(String(prop))) return value.bind(target);
-      return (...args: unknown[]) => {
-        writes++;
-        return value.apply(target, args);
-      };
+      let method = methods.get(prop);
+      if (!method) {
+        method = WRITES.has(String(prop))
+          ? (...args: unknown[]) => {
+              writes++;
+              return value.apply(target, args);
+            }
+          : value.bind(target);
+        methods.set(prop, method);
+      }
+      return method;
     },
   });
 }

@@ -276,6 +276,8 @@ export async function startHubStandin(options: HubStandinOptions): Promise<HubSt
     calls.push(record);
 
     let result: XmlRpcValue;
+    /** A multiCall's inner method names. */
+    const inner: string[] = [];
     try {
       if (method !== 'multiCall' && method !== 'system.multicall') callMethodOrThrowUnknown(method);
       const s = openSession(req, method);
@@ -292,7 +294,7 @@ export async function startHubStandin(options: HubStandinOptions): Promise<HubSt
         loginCreatesUser: options.loginCreatesUser ?? false,
         committed: false,
       };
-      result = method === 'multiCall' || method === 'system.multicall' ? multiCall(params, ctx) : dispatch(method, params, ctx);
+      result = method === 'multiCall' || method === 'system.multicall' ? multiCall(params, ctx, inner) : dispatch(method, params, ctx);
       // Koji stores the call number only when the call committed a change (auth.py, "deliberately after the commit")
       if (ctx.committed && s.session && s.callnum !== undefined && s.loggedIn) s.session.callnum = s.callnum;
     } catch (err) {
@@ -301,7 +303,9 @@ export async function startHubStandin(options: HubStandinOptions): Promise<HubSt
       log.debug({ method, fault: f }, 'hub fault');
       return fault(res, f.faultCode, f.faultString, replyHeaders);
     }
-    if (delay.ms > 0 && delay.times > 0 && (!delay.methods || delay.methods.includes(method))) {
+    // A slow method is as slow inside a multiCall: the whole request waits for it.
+    const slowed = (m: string) => !delay.methods || delay.methods.includes(m);
+    if (delay.ms > 0 && delay.times > 0 && (slowed(method) || inner.some(slowed))) {
       delay.times -= 1;
       await new Promise((r) => setTimeout(r, delay.ms));
     }
@@ -321,7 +325,7 @@ export async function startHubStandin(options: HubStandinOptions): Promise<HubSt
   }
 
   /** kojixmlrpc multiCall: every call on its own; a fault is a struct in the results, not a failure. */
-  function multiCall(params: XmlRpcValue[], ctx: CallContext): XmlRpcValue {
+  function multiCall(params: XmlRpcValue[], ctx: CallContext, names: string[]): XmlRpcValue {
     const { args } = decodeArgs(params);
     const list = args[0];
     if (!Array.isArray(list)) throw new HubFault(FAULT.ParameterError, 'multiCall() missing 1 required positional argument: \'calls\'');
@@ -329,6 +333,7 @@ export async function startHubStandin(options: HubStandinOptions): Promise<HubSt
       const inner = isStruct(c) ? c : {};
       const method = String(inner.methodName ?? '');
       const p = Array.isArray(inner.params) ? inner.params : [];
+      names.push(method);
       const rec: HubCallRecord = { method, params: p, path: '/kojihub', tlsVersion: null, inMultiCall: true, sessionId: ctx.session?.id, user: ctx.user?.name, at: new Date() };
       calls.push(rec);
       try {

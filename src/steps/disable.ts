@@ -41,9 +41,11 @@ export const disableStep: Step = {
           );
         }
       }
-      await koji.disableHost(host.name);
+      // The disable and its comment in one request (a multiCall): no moment where the host is off without a why.
+      await koji.disableHost(host.name, { comment });
+    } else {
+      await koji.setHostComment(host.name, comment);
     }
-    await koji.setHostComment(host.name, comment);
     job.kojiComment = comment;
   },
 };

@@ -21,18 +21,15 @@ export const enableStep: Step = {
     }
     const now = await koji.getHost(host.name, { signal: ctx.signal });
     if (!now) throw new StepError('E_KOJI_UNKNOWN_HOST', `Koji no longer knows a host named ${host.name}`);
-    if (!now.enabled) {
-      if (job.kojiComment && now.comment !== job.kojiComment && !approval.override) {
-        throw new StepError(
-          'E_KOJI_CHANGED',
-          `${host.name} was changed in Koji since rekick disabled it (comment now: "${now.comment ?? ''}"); someone may have disabled it for another reason — check, then !approve ${host.name} --override`,
-        );
-      }
-      await koji.enableHost(host.name);
+    if (!now.enabled && job.kojiComment && now.comment !== job.kojiComment && !approval.override) {
+      throw new StepError(
+        'E_KOJI_CHANGED',
+        `${host.name} was changed in Koji since rekick disabled it (comment now: "${now.comment ?? ''}"); someone may have disabled it for another reason — check, then !approve ${host.name} --override`,
+      );
     }
-    await koji.setHostComment(
-      host.name,
-      `rekick: reinstalled ${new Date().toISOString().slice(0, 16).replace('T', ' ')}Z (job ${job.id}), enabled on approval of ${who(approval.by)}`.slice(0, 255),
-    );
+    const comment = `rekick: reinstalled ${new Date().toISOString().slice(0, 16).replace('T', ' ')}Z (job ${job.id}), enabled on approval of ${who(approval.by)}`.slice(0, 255);
+    // The enable and its comment in one request (a multiCall).
+    if (!now.enabled) await koji.enableHost(host.name, { comment });
+    else await koji.setHostComment(host.name, comment);
   },
 };

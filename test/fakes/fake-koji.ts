@@ -34,13 +34,16 @@ export class FakeKoji implements KojiClient {
       (h) => (opts.enabled === undefined || h.enabled === opts.enabled) && (!opts.arches || opts.arches.some((a) => h.arches.split(' ').includes(a))),
     );
   }
-  async disableHost(name: string) {
+  /** With a comment, as the real client sends it: the state change and editHost in one multiCall. */
+  async disableHost(name: string, opts: { comment?: string } = {}) {
     this.call('disableHost', name);
     this.hosts.get(name)!.enabled = false;
+    if (opts.comment !== undefined) await this.setHostComment(name, opts.comment);
   }
-  async enableHost(name: string) {
+  async enableHost(name: string, opts: { comment?: string } = {}) {
     this.call('enableHost', name);
     this.hosts.get(name)!.enabled = true;
+    if (opts.comment !== undefined) await this.setHostComment(name, opts.comment);
   }
   async setHostComment(name: string, comment: string) {
     this.call('editHost', name, comment);

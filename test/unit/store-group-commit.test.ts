@@ -9,15 +9,16 @@ import type { StoreDocument } from '../../store/store-document';
 import type { StoreState } from '../../store/store-state';
 import { makeJob } from '../fakes/jobs';
 
-/** Each write takes 40 ms (of fake time). */
+/** Each write takes `writeMs` (40 ms by default) of fake time. */
 class SlowStore extends DocumentStore {
   writesStarted: number[] = [];
+  writeMs = 40;
   protected override async load(): Promise<StoreDocument | null> {
     return null;
   }
   protected override async persist(_state: StoreState): Promise<void> {
     this.writesStarted.push(Date.now());
-    await new Promise((r) => setTimeout(r, 40));
+    await new Promise((r) => setTimeout(r, this.writeMs));
   }
 }
 
@@ -65,5 +66,21 @@ describe('the store’s group commit', () => {
     expect(a.done && b.done).toBe(true);
     expect(store.writesStarted).toHaveLength(2); // one write carried both
     expect(store.writesStarted[1]! - after).toBeGreaterThan(0);
+  });
+
+  it('after a cheap busy write, waits ten times its cost (not the whole 50 ms cap) for the next', async () => {
+    const store = new SlowStore();
+    store.writeMs = 3;
+    await store.open();
+    const burst = ['j-1', 'j-2', 'j-3'].map((id, i) => tracked(store.saveJob(makeJob({ id, host: `buildarm-0${i + 1}` }))));
+    await vi.advanceTimersByTimeAsync(3);
+    expect(burst.every((t) => t.done)).toBe(true);
+    const after = Date.now();
+    const next = tracked(store.saveJob(makeJob({ id: 'j-4', host: 'buildarm-04' })));
+    await vi.advanceTimersByTimeAsync(25);
+    expect(next.done).toBe(false); // a window of twice the cost (6 ms) would have written it by now
+    await vi.advanceTimersByTimeAsync(15);
+    expect(next.done).toBe(true);
+    expect(store.writesStarted[1]! - after).toBe(30);
   });
 });

@@ -5,7 +5,7 @@
  */
 import { createHash, createHmac } from 'node:crypto';
 import { statSync } from 'node:fs';
-import { chmod, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 
 export interface KnownHostEntry {
@@ -165,6 +165,7 @@ export class KnownHostsIndex {
       const ref = this.lines[pos];
       if (!ref) continue;
       this.remove(ref);
+      ref.bytes = undefined;
       if (text === undefined) ref.dropped = true;
       else {
         ref.text = text;
@@ -187,7 +188,17 @@ export class KnownHostsIndex {
 
   /** The indexed file's text (ending with a newline unless empty). */
   text(): string {
-    return this.lines.length ? `${this.lines.map((l) => l.text).join('\n')}\n` : '';
+    return Buffer.concat(this.bytes()).toString('utf8');
+  }
+
+  /**
+   * The indexed file's bytes, a piece per line (newline included). A line's bytes are made once and kept until it
+   * changes: rewriting the file after a few replaced keys encodes those lines, not the whole file again.
+   */
+  bytes(): Buffer[] {
+    const out: Buffer[] = [];
+    for (const ref of this.lines) out.push((ref.bytes ??= Buffer.from(`${ref.text}\n`, 'utf8')));
+    return out;
   }
 
   private add(ref: LineRef): void {
@@ -230,6 +241,8 @@ interface LineRef {
   /** Its host field, when it has one (set when indexed). */
   hosts?: string;
   dropped?: boolean;
+  /** Its bytes with the newline, once written (see bytes()). */
+  bytes?: Buffer;
 }
 
 function plainNames(hosts: string): Iterable<string> {
@@ -259,6 +272,10 @@ function hostFieldOf(raw: string): string | undefined {
   if (!host || fields.length < (marked ? 4 : 3)) return undefined;
   const value = raw.slice(host[0], host[1]);
   return value.startsWith('@') || value.startsWith('#') ? undefined : value;
+}
+
+function stampOf(st: { ino: bigint; size: bigint; mtimeNs: bigint }): string {
+  return `${st.ino}:${st.size}:${st.mtimeNs}`;
 }
 
 function isSpace(c: number): boolean {
@@ -292,7 +309,7 @@ export class KnownHostsFile {
     // (with many jobs at once, that re-read the whole file for most lookups).
     const writing = KnownHostsFile.locks.get(this.file);
     if (writing) await writing;
-    const stamp = await this.stamp();
+    const { stamp } = this.statNow();
     let cached = KnownHostsFile.indexes.get(this.file);
     if (!cached || cached.stamp !== stamp) {
       cached = { stamp, index: new KnownHostsIndex(await this.read()) };
@@ -302,17 +319,17 @@ export class KnownHostsFile {
   }
 
   /**
-   * What identifies one version of the file: inode, size and modification time. A synchronous stat: it runs for
-   * every connection and probe, and one stat of a local file costs a few microseconds where the promise version
-   * costs a round trip through the thread pool.
+   * What identifies one version of the file (inode, size and modification time), and its mode. A synchronous stat:
+   * it runs for every connection and probe, and one stat of a local file costs a few microseconds where the promise
+   * version costs a round trip through the thread pool.
    */
-  private async stamp(): Promise<string> {
+  private statNow(): { stamp: string; mode?: number } {
     try {
       const st = statSync(this.file, { bigint: true });
-      return `${st.ino}:${st.size}:${st.mtimeNs}`;
+      return { stamp: stampOf(st), mode: Number(st.mode) & 0o7777 };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      return 'absent';
+      return { stamp: 'absent' };
     }
   }
 
@@ -347,7 +364,7 @@ export class KnownHostsFile {
 
   private async replaceAll(batch: QueuedReplace[]): Promise<string[][]> {
     // The cached index when the file is the version it was made from; else the file as it is now.
-    const stamp = await this.stamp();
+    const { stamp, mode } = this.statNow();
     const cached = KnownHostsFile.indexes.get(this.file);
     const index = cached && cached.stamp === stamp ? cached.index : new KnownHostsIndex(await this.read());
     KnownHostsFile.indexes.delete(this.file); // edited below: valid again only once written
@@ -368,28 +385,49 @@ export class KnownHostsFile {
       index.edit(changes, [`${hostField(target)} ${keyTypeOf(key)} ${key.toString('base64')}`]);
       return [...new Set(replaced)];
     });
-    const written = await this.writeAtomic(index.text());
+    const written = await this.writeAtomic(index.bytes(), mode ?? 0o644);
     // The next lookup need not read back what was just written (unless someone changes the file meanwhile).
     KnownHostsFile.indexes.set(this.file, { stamp: written, index });
     return results;
   }
 
-  /** Returns the written file's stamp (taken from the temp file: a rename keeps inode, size and mtime). */
-  private async writeAtomic(content: string): Promise<string> {
+  /**
+   * Writes the file as a temp file beside it (with `mode`, whatever the umask), fsynced, then renamed over it; the
+   * directory is made only when missing. Returns the written file's stamp (taken from the temp file: a rename keeps
+   * inode, size and mtime). A failed write removes its temp file and leaves the file as it was.
+   */
+  private async writeAtomic(content: Buffer[], mode: number): Promise<string> {
     const dir = path.dirname(this.file);
-    await mkdir(dir, { recursive: true });
-    let mode = 0o644;
+    const tmp = path.join(dir, `.${path.basename(this.file)}.${process.pid}.${Date.now()}.tmp`);
+    let fh: FileHandle;
     try {
-      mode = (await stat(this.file)).mode & 0o7777;
+      fh = await open(tmp, 'wx', mode);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      await mkdir(dir, { recursive: true });
+      fh = await open(tmp, 'wx', mode);
     }
-    const tmp = path.join(dir, `.${path.basename(this.file)}.${process.pid}.${Date.now()}.tmp`);
-    await writeFile(tmp, content, { mode, flush: true });
-    await chmod(tmp, mode);
-    const st = await stat(tmp, { bigint: true });
-    await rename(tmp, this.file);
-    return `${st.ino}:${st.size}:${st.mtimeNs}`;
+    let st;
+    try {
+      const size = content.reduce((n, b) => n + b.length, 0);
+      const { bytesWritten } = content.length ? await fh.writev(content) : { bytesWritten: 0 };
+      if (bytesWritten !== size) throw new Error(`${tmp}: wrote ${bytesWritten} of ${size} bytes`);
+      await fh.chmod(mode);
+      await fh.sync();
+      st = await fh.stat({ bigint: true });
+    } catch (err) {
+      await fh.close();
+      await rm(tmp, { force: true });
+      throw err;
+    }
+    await fh.close();
+    try {
+      await rename(tmp, this.file);
+    } catch (err) {
+      await rm(tmp, { force: true });
+      throw err;
+    }
+    return stampOf(st);
   }
 
   private locked<T>(fn: () => Promise<T>): Promise<T> {

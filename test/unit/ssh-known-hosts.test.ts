@@ -156,11 +156,12 @@ describe('KnownHostsFile.replace', () => {
     writeFileSync(file, Array.from({ length: 20 }, (_, i) => `h${i},10.1.0.${i} ${ed.line}`).join('\n') + '\n');
     const kh = new KnownHostsFile(file);
     const writes: number[] = [];
-    const proto = KnownHostsFile.prototype as unknown as { writeAtomic(content: string): Promise<string> };
+    const proto = KnownHostsFile.prototype as unknown as { writeAtomic(content: Buffer[], mode: number): Promise<string> };
     const writeAtomic = proto.writeAtomic;
-    proto.writeAtomic = function (this: KnownHostsFile, content: string) {
-      writes.push(content.split('\n').filter((l) => l.includes(ed2.line.split(' ')[1]!)).length);
-      return writeAtomic.call(this, content);
+    proto.writeAtomic = function (this: KnownHostsFile, content: Buffer[], mode: number) {
+      const text = Buffer.concat(content).toString();
+      writes.push(text.split('\n').filter((l) => l.includes(ed2.line.split(' ')[1]!)).length);
+      return writeAtomic.call(this, content, mode);
     };
     try {
       const results = await Promise.all(Array.from({ length: 20 }, (_, i) => kh.replace({ name: `h${i}`, address: `10.1.0.${i}`, port: 22 }, ed2.blob)));

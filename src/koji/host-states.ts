@@ -39,10 +39,10 @@ export class KojiHostStates {
   }
 
   follow(executor: ExecutorApi): () => void {
+    // Every executor event passes here (a few dozen per host): the time is taken only for the two that matter.
     return executor.on((e) => {
-      const at = new Date().toISOString();
-      if (e.type === 'step-succeeded' && e.step === 'disable') this.states.set(e.job.host, { enabled: false, comment: e.job.kojiComment ?? null, at });
-      if (e.type === 'enabled') this.states.set(e.job.host, { enabled: true, comment: null, at });
+      if (e.type === 'step-succeeded' && e.step === 'disable') this.states.set(e.job.host, { enabled: false, comment: e.job.kojiComment ?? null, at: new Date().toISOString() });
+      if (e.type === 'enabled') this.states.set(e.job.host, { enabled: true, comment: null, at: new Date().toISOString() });
     });
   }
 

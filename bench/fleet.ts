@@ -3,6 +3,11 @@
  * delays, auto-approving, while the bench measures rekick's own process: CPU time per reinstalled host, peak RSS,
  * event-loop delay p99, and at the end the store file's size and the time of one durable write.
  *
+ * A bot reinstalls its fleet for weeks in one process, so the CPU per host is measured in a warm one: before the
+ * measured run, a warm-up run reinstalls the first `warmup` builders (all at once: as many jobs in flight as the
+ * measured run's slots). Its own CPU per host and loop delay — a cold process: V8 compiling the hot code, first
+ * connections — are printed beside the figures. Peak RSS is over both runs.
+ *
  * The peers (hub stand-in and simulated fleet) run in a child process (`rekick lab --peers-only`); rekick runs here,
  * built by createRekick from the peers' config file, chat replaced by a silent bench adapter.
  */
@@ -31,15 +36,19 @@ export interface FleetBenchOptions {
   budgetMs: number;
   logLevel: pino.Level;
   keep: boolean;
+  /** Builders reinstalled by a warm-up run before the measured one (0: measure a cold process). */
+  warmup: number;
 }
 
 /** A group the bench gives every builder, so the run is `!rolling start 0.1 group:bench-builders`. */
 const BENCH_GROUP = 'bench-builders';
+/** The group of the builders the warm-up run reinstalls first (`!rolling start 1 group:bench-warmup`). */
+const WARMUP_GROUP = 'bench-warmup';
 
-export const FLEET_DEFAULTS: FleetBenchOptions = { hosts: 1000, fraction: 0.1, budgetMs: 100_000, logLevel: 'info', keep: false };
+export const FLEET_DEFAULTS: FleetBenchOptions = { hosts: 1000, fraction: 0.1, budgetMs: 100_000, logLevel: 'info', keep: false, warmup: 100 };
 
 export async function benchFleet(options: Partial<FleetBenchOptions> = {}): Promise<void> {
-  const o = withDefaults(FLEET_DEFAULTS, options);
+  const o = withDefaults(FLEET_DEFAULTS, options, ['warmup']);
   const dir = mkdtempSync(path.join(tmpdir(), 'rekick-bench-fleet-'));
   note(`fleet: ${o.hosts} simulated builders (rekick lab --peers-only --fast) in a child process, rolling at ${o.fraction}, auto-approve; state in ${dir}`);
   const t0 = Date.now();
@@ -48,6 +57,8 @@ export async function benchFleet(options: Partial<FleetBenchOptions> = {}): Prom
   const config = loadConfig(peers.configPath, { env: process.env });
   // The run takes the builders: the lab's simulated virthosts have no kojid to set up, so their post-install fails.
   for (const h of config.hosts) if (h.kind !== 'virthost') h.groups.push(BENCH_GROUP);
+  const warmupHosts = config.hosts.filter((h) => h.kind !== 'virthost').slice(0, o.warmup);
+  for (const h of warmupHosts) h.groups.push(WARMUP_GROUP);
   config.rolling.autoApprove = true;
   config.rolling.fraction = o.fraction;
   // rekick logs as it would in production (info, to a file), so logging is part of its cost.
@@ -67,16 +78,22 @@ export async function benchFleet(options: Partial<FleetBenchOptions> = {}): Prom
   }, 100);
   let firstWaveWriteMs: number | undefined;
   let maxInFlight = 0;
-
-  const cpu0 = process.cpuUsage();
-  const peersCpu0 = peers.cpuSeconds();
-  const started = Date.now();
-  loop.enable();
+  let cpu0 = process.cpuUsage();
+  let peersCpu0 = peers.cpuSeconds();
+  let started = Date.now();
+  let writes0 = 0;
+  let documentWrites0 = 0;
   let outcome = 'finished';
   try {
+    if (warmupHosts.length) {
+      await warmUp(rekick, chat, warmupHosts.length, o.budgetMs);
+      [cpu0, peersCpu0, started] = [process.cpuUsage(), peers.cpuSeconds(), Date.now()];
+      [writes0, documentWrites0] = [store.writes, documentWritesOf(store) ?? 0];
+    }
+    loop.enable();
     await chat.say(`!rolling start ${o.fraction} group:${BENCH_GROUP}`);
     const run0 = rekick.store.getRolling();
-    if (!run0) throw new Error(`the rolling run did not start; rekick said: ${chat.sent.map((m) => m.text).join(' | ')}`);
+    if (!run0 || run0.group !== BENCH_GROUP) throw new Error(`the rolling run did not start; rekick said: ${chat.sent.map((m) => m.text).join(' | ')}`);
     let lastShown = 0;
     if (process.env.BENCH_HEAP_SNAPSHOT) setTimeout(() => note(`fleet: heap snapshot ${writeHeapSnapshot(process.env.BENCH_HEAP_SNAPSHOT)}`), 30_000).unref();
     for (;;) {
@@ -110,7 +127,8 @@ export async function benchFleet(options: Partial<FleetBenchOptions> = {}): Prom
   const wallS = (Date.now() - started) / 1000;
   const peersCpu = peers.cpuSeconds() - peersCpu0;
   const run = rekick.store.getRolling()!;
-  const reinstalled = rekick.store.listJobs({ states: ['succeeded'] }).length;
+  // This run's jobs only (the warm-up's are in the store too).
+  const reinstalled = rekick.store.listJobs({ states: ['succeeded'] }).filter((j) => j.options.rollingRunId === run.id).length;
   const endWriteMs = await timeStoreWrite(rekick.store, run.done.at(-1) ?? run.order[0]!);
   const storeBytes = statSync(config.store).size;
   const jobsKept = rekick.store.listJobs().length;
@@ -127,10 +145,11 @@ export async function benchFleet(options: Partial<FleetBenchOptions> = {}): Prom
   );
   if (run.failed.length) note(`fleet: first failures: ${run.failed.slice(0, 3).map((f) => `${f.host} (${f.step}): ${f.message}`).join('; ')}`);
   note(`fleet: at most ${maxInFlight} jobs active at once (sampled each second; the run's slots: ${run.slots ?? '?'})`);
-  const documentWrites = (store as unknown as { documentWrites?: number }).documentWrites;
+  const writes = store.writes - writes0;
+  const documentWrites = documentWritesOf(store);
   note(
-    `fleet: ${store.writes} durable store changes (${(store.writes / Math.max(1, reinstalled)).toFixed(1)} per host reinstalled), ` +
-      `grouped into ${documentWrites ?? '?'} writes of the state file`,
+    `fleet: ${writes} durable store changes (${(writes / Math.max(1, reinstalled)).toFixed(1)} per host reinstalled), ` +
+      `grouped into ${documentWrites === undefined ? '?' : documentWrites - documentWrites0} writes of the state file`,
   );
   const historyBytes = existsSync(historyPathFor(config.store)) ? statSync(historyPathFor(config.store)).size : 0;
   note(`fleet: state file ${(storeBytes / 1024).toFixed(0)} KiB, history file ${(historyBytes / 1024).toFixed(0)} KiB, ${jobsKept} jobs kept; write after the first host ${firstWaveWriteMs?.toFixed(1) ?? '?'} ms, at the end ${endWriteMs.toFixed(1)} ms`);
@@ -144,6 +163,41 @@ export async function benchFleet(options: Partial<FleetBenchOptions> = {}): Prom
   report('fleet-loop-delay-p99', loop.percentile(99) / 1e6, 'ms', '< 20 ms');
   report('fleet-store-write', endWriteMs, 'ms', `not growing with history (${firstWaveWriteMs?.toFixed(1) ?? '?'} ms after the first host; store ${(storeBytes / 1024).toFixed(0)} KiB)`);
   if (!o.keep) rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * The warm-up run: `!rolling start 1 group:bench-warmup`, auto-approved, until it ends; says its CPU per host (a cold
+ * process) and refuses to go on if it did not reinstall every host of the group.
+ */
+async function warmUp(rekick: Rekick, chat: BenchChat, hosts: number, budgetMs: number): Promise<void> {
+  const cpu0 = process.cpuUsage();
+  const t0 = Date.now();
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  loop.enable();
+  await chat.say(`!rolling start 1 group:${WARMUP_GROUP}`);
+  const run0 = rekick.store.getRolling();
+  if (!run0 || run0.group !== WARMUP_GROUP) throw new Error(`the warm-up run did not start; rekick said: ${chat.sent.map((m) => m.text).join(' | ')}`);
+  for (;;) {
+    await sleep(250);
+    const run = rekick.store.getRolling()!;
+    if (run.state !== 'running') break;
+    if (Date.now() - t0 > budgetMs) throw new Error(`the warm-up run of ${hosts} builders did not end in ${Math.round(budgetMs / 1000)} s`);
+  }
+  const run = rekick.store.getRolling()!;
+  if (run.state !== 'finished' || run.done.length !== hosts) {
+    throw new Error(`the warm-up run ended ${run.state} with ${run.done.length} of ${hosts} reinstalled (${run.failed.map((f) => `${f.host}: ${f.message}`).slice(0, 3).join('; ')})`);
+  }
+  loop.disable();
+  const cpu = process.cpuUsage(cpu0);
+  note(
+    `fleet: warm-up: ${hosts} builders reinstalled first, all at once, in ${((Date.now() - t0) / 1000).toFixed(1)} s; ` +
+      `in that cold process ${((cpu.user + cpu.system) / 1000 / hosts).toFixed(1)} ms CPU per host, loop delay p99 ${(loop.percentile(99) / 1e6).toFixed(1)} ms ` +
+      `(V8 compiling the hot code, first connections); the figures below are over the measured run after it (peak RSS over both)`,
+  );
+}
+
+function documentWritesOf(store: Store): number | undefined {
+  return (store as unknown as { documentWrites?: number }).documentWrites;
 }
 
 /** The median of 5 durable rewrites of a finished job, unchanged (the store writes the whole document each time). */

@@ -17,6 +17,7 @@ const BENCHES: Record<string, (v: Record<string, string | boolean | undefined>) 
       hosts: v.hosts ? Number(v.hosts) : undefined,
       budgetMs: v.budget ? Number(v.budget) * 1000 : undefined,
       keep: Boolean(v.keep),
+      warmup: v.warmup !== undefined ? Number(v.warmup) : undefined,
     }),
   chat: (v) => benchChatToDisable({ runs: v.runs ? Number(v.runs) : undefined }),
   postinstall: (v) => benchPostinstall({ hosts: v.builders ? Number(v.builders) : undefined }),
@@ -29,6 +30,7 @@ async function main(): Promise<number> {
     options: {
       hosts: { type: 'string' },
       budget: { type: 'string' },
+      warmup: { type: 'string' },
       runs: { type: 'string' },
       trials: { type: 'string' },
       builders: { type: 'string' },
@@ -38,7 +40,7 @@ async function main(): Promise<number> {
     allowPositionals: true,
   });
   if (values.help) {
-    process.stdout.write(`usage: npm run bench -- [${Object.keys(BENCHES).join('|')}]... [--hosts N] [--budget SECONDS] [--runs N] [--trials N] [--builders N] [--keep]\n`);
+    process.stdout.write(`usage: npm run bench -- [${Object.keys(BENCHES).join('|')}]... [--hosts N] [--warmup N] [--budget SECONDS] [--runs N] [--trials N] [--builders N] [--keep]\n`);
     return 0;
   }
   const names = positionals.length ? positionals : Object.keys(BENCHES);

@@ -82,7 +82,8 @@ async function onVirthost(ctx: DriverContext, fn: (remote: RemoteHost, virthost:
   if (ctx.hostInJob?.(vh.name)) {
     throw new UserError(`${vh.name}, the virthost of ${ctx.host.name}, is itself being reinstalled: try again when its job is done`, 'E_VIRTHOST_BUSY');
   }
-  const remote = await ctx.connector.connect(hostTarget(vh), { hostKeyMode: 'strict', signal: ctx.signal });
+  // Shared: the virthost stays up, and its guests' jobs come one after another (one login serves them all).
+  const remote = await ctx.connector.connect(hostTarget(vh), { hostKeyMode: 'strict', signal: ctx.signal, shared: true });
   try {
     await fn(remote, vh.name);
   } catch (err) {

@@ -22,6 +22,7 @@ import {
 } from '../types';
 import type { ExecutorApi, ExecutorListener, ReinstallRequest, RequestContext } from './types';
 import { JobRunner, markStepStarted } from './run-job';
+import { SharedConnections } from '../ssh/shared-connections';
 
 export interface ExecutorOptions extends StepDeps {
   store: Store;
@@ -43,6 +44,8 @@ export class Executor implements ExecutorApi {
   readonly store: Store;
   private readonly log: Logger;
   private readonly deps: StepDeps;
+  /** Connections shared between jobs (virthosts), closed when the executor stops. */
+  private readonly shared: SharedConnections;
   private readonly steps: Step[];
   private readonly listeners = new Set<ExecutorListener>();
   private readonly runners = new Map<string, JobRunner>();
@@ -60,7 +63,9 @@ export class Executor implements ExecutorApi {
     this.config = options.config;
     this.store = options.store;
     this.log = options.log;
-    this.deps = { config: options.config, koji: options.koji, connector: options.connector, drivers: options.drivers, log: options.log };
+    // Connections to hosts that stay up (virthosts) are shared by the jobs of their guests, one after another.
+    this.shared = new SharedConnections(options.connector);
+    this.deps = { config: options.config, koji: options.koji, connector: this.shared, drivers: options.drivers, log: options.log };
     this.steps = options.steps;
     this.newId = options.newId ?? (() => `j-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`);
     this.hostsByName = new Map(options.config.hosts.map((h) => [h.name, h]));
@@ -338,6 +343,7 @@ export class Executor implements ExecutorApi {
     const timer = setTimeout(() => running.forEach((r) => r.abortForShutdown()), graceMs);
     await Promise.allSettled(running.map((r) => r.done));
     clearTimeout(timer);
+    await this.shared.closeAll();
   }
 
   async idle(): Promise<void> {

@@ -63,6 +63,11 @@ export type HostKeyMode = 'strict' | 'accept-changed';
 export interface ConnectOptions {
   hostKeyMode: HostKeyMode;
   signal?: AbortSignal;
+  /**
+   * The host stays up (a virthost): the connection may be one shared with other jobs (SharedConnections), kept
+   * open a while after its last user. Never for a host rekick reboots or reinstalls. Strict host keys only.
+   */
+  shared?: boolean;
   onKeyChanged?: (change: { previous?: string; fingerprint: string }) => void;
 }
 

@@ -118,6 +118,10 @@ export abstract class DocumentStore implements Store {
     return copy(this.state.getHost(name));
   }
 
+  peekHost(name: string): Frozen<HostRecord> | undefined {
+    return this.state.getHost(name);
+  }
+
   listHosts(): HostRecord[] {
     return this.state.listHosts().map((h) => cloneJson(h));
   }

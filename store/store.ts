@@ -43,6 +43,8 @@ export interface Store {
   saveJobs(jobs: Job[]): Promise<void>;
 
   getHost(name: string): HostRecord | undefined;
+  /** getHost without the copy (the store's own record, read-only), for scans over the whole fleet. */
+  peekHost(name: string): Frozen<HostRecord> | undefined;
   listHosts(): HostRecord[];
   saveHost(record: HostRecord): Promise<void>;
 

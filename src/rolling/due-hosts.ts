@@ -17,8 +17,8 @@ export function dueHosts(run: RollingRun, store: Store, cadenceMs: number | unde
   // Also by the scheduler's own clock: a host it started is not due again within a cadence, whatever the
   // executor stamped (so clocks that disagree cannot make it reinstall a host over and over).
   const lastStart = (h: string) => ({ name: h, lastReinstalledAt: run.hostStartedAt?.[h] });
-  const at = (h: string) => Date.parse(store.getHost(h)?.lastReinstalledAt ?? '') || -Infinity;
+  const at = (h: string) => Date.parse(store.peekHost(h)?.lastReinstalledAt ?? '') || -Infinity;
   return run.order
-    .filter((h) => !failed.has(h) && isDue(store.getHost(h), cadenceMs, now) && isDue(lastStart(h), cadenceMs, now))
+    .filter((h) => !failed.has(h) && isDue(store.peekHost(h), cadenceMs, now) && isDue(lastStart(h), cadenceMs, now))
     .sort((a, b) => at(a) - at(b) || rank.get(a)! - rank.get(b)!);
 }

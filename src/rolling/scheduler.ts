@@ -18,7 +18,7 @@ import { createRun } from './new-run';
 import { dueAt } from './order';
 import { reconcileRun, type HostEnding } from './reconcile';
 import { renderBudgetPause, renderCounts, renderProgress, renderStart, renderStatus, renderSummary } from './render';
-import { tallyRun, type RollingTally } from './tally';
+import { activeJobsByHost, tallyRun, type RollingTally } from './tally';
 import type { RollingScheduler, RollingSchedulerOptions } from './types';
 import type { Frozen } from '../../store/store';
 import { parseWindow, type RollingWindow } from './window';
@@ -206,10 +206,11 @@ class Scheduler implements RollingScheduler {
     const store = this.o.store;
     const now = this.clock();
     const { ended, changed } = reconcileRun(run, store);
-    if (!run.continuous) ended.push(...this.doneOutsideRun(run));
+    const active = activeJobsByHost(store);
+    if (!run.continuous) ended.push(...this.doneOutsideRun(run, active));
     let dirty = changed || ended.length > 0;
 
-    if (this.o.config.rolling.autoApprove) await this.autoApprove(run);
+    if (this.o.config.rolling.autoApprove) await this.autoApprove(run, active);
 
     let t = tallyRun(run, store);
     const lines: Array<{ text: string; level: 'info' | 'warn' }> = [];
@@ -313,14 +314,14 @@ class Scheduler implements RollingScheduler {
   }
 
   /** One-shot runs: a host not yet started that someone reinstalled since the run began counts as done. */
-  private doneOutsideRun(run: RollingRun): HostEnding[] {
+  private doneOutsideRun(run: RollingRun, active: Map<string, Frozen<Job>>): HostEnding[] {
     const out: HostEnding[] = [];
     const since = Date.parse(run.startedAt);
     const failed = new Set(run.failed.map((f) => f.host));
     const done = new Set(run.done);
     for (const host of run.order) {
-      if (run.jobs[host] || done.has(host) || failed.has(host) || this.activeJobOf(host)) continue;
-      const rec = this.o.store.getHost(host);
+      if (run.jobs[host] || done.has(host) || failed.has(host) || active.has(host)) continue;
+      const rec = this.o.store.peekHost(host);
       const at = Date.parse(rec?.lastReinstalledAt ?? '');
       if (rec?.lastOutcome === 'succeeded' && at >= since) {
         run.done.push(host);
@@ -330,15 +331,10 @@ class Scheduler implements RollingScheduler {
     return out;
   }
 
-  /** A host's active job, not copied: the scheduler reads every host of the fleet on every pass. */
-  private activeJobOf(host: string): Frozen<Job> | undefined {
-    return this.o.store.peekJobs({ host, states: ACTIVE_JOB_STATES, limit: 1 })[0];
-  }
-
-  private async autoApprove(run: RollingRun): Promise<void> {
+  private async autoApprove(run: RollingRun, active: Map<string, Frozen<Job>>): Promise<void> {
     const waiting: Array<{ host: string; jobId: string }> = [];
     for (const host of run.order) {
-      const job = this.activeJobOf(host);
+      const job = active.get(host);
       if (!job || job.state !== 'awaiting-approval' || job.options.rollingRunId !== run.id || this.notAutoApproved.has(job.id)) continue;
       waiting.push({ host, jobId: job.id });
     }

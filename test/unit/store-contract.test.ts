@@ -119,6 +119,15 @@ describe.each(factories)('Store contract: %s', (_name, make) => {
     await store.saveJob({ ...b, state: 'failed' });
     expect(peeked.state).toBe('running'); // what a reader holds does not change under it
     expect(store.peekJob(b.id)?.state).toBe('failed');
+
+    await store.saveHost({ name: 'buildarm-01', lastJobId: a.id, lastOutcome: 'succeeded' });
+    const host = store.peekHost('buildarm-01')!;
+    expect(host).toEqual(store.getHost('buildarm-01'));
+    expect(store.peekHost('buildarm-01')).toBe(host); // no copy
+    expect(store.peekHost('nobody')).toBeUndefined();
+    await store.saveHost({ name: 'buildarm-01', lastJobId: b.id, lastOutcome: 'failed' });
+    expect(host.lastOutcome).toBe('succeeded');
+    expect(store.peekHost('buildarm-01')?.lastOutcome).toBe('failed');
   });
 
   it('lists jobs newest first, filtered by host and state, with a limit', async () => {

@@ -17,7 +17,7 @@ import { MIGRATIONS, migrateDocument, type Migration } from './migrations';
 import { ProcessLock } from './process-lock';
 import { auditRecord, HistoryFile, historyPathFor, jobRecord, type HistoryContents } from './history-file';
 import { documentProblems, emptyDocument, type StoreDocument } from './store-document';
-import { jsonBytes, type StoreState } from './store-state';
+import { forgetBytes, jsonBytes, type StoreState } from './store-state';
 import { FINISHED_JOB_STATES, type AuditEntry, type Job } from '../src/types';
 
 export interface LowdbStoreOptions extends DocumentStoreOptions {
@@ -145,6 +145,7 @@ export class LowdbStore extends DocumentStore {
     const auditTo = next - auditFrom > 2 * this.recentAudit ? next - this.recentAudit : auditFrom;
 
     let historyWrite: Promise<void> | undefined;
+    let written: Job[] = []; // jobs this write puts in the history file
     let records = this.historyRecords;
     let archived = this.archived; // copied only when this write changes it (most writes move nothing)
     if (move.length || auditTo > auditFrom || this.historyNeedsRewrite) {
@@ -159,10 +160,12 @@ export class LowdbStore extends DocumentStore {
         const live = new Set(liveJobs);
         for (const [id, job] of archived) if (!live.has(job)) archived.delete(id);
         historyWrite = this.history.rewrite(all);
+        written = liveJobs;
       } else {
         const lines = [...move.flatMap((j) => jobRecord(jsonBytes(j))), ...auditRecords(state, auditFrom, auditTo)];
         records += move.length + (auditTo - auditFrom);
         historyWrite = this.history.append(lines);
+        written = move;
       }
     }
     // The serialized pieces, not the document: only what changed since the last write is stringified.
@@ -173,6 +176,7 @@ export class LowdbStore extends DocumentStore {
     this.auditArchivedTo = auditTo;
     this.historyRecords = records;
     this.historyNeedsRewrite = false;
+    for (const job of written) forgetBytes(job); // left out of the state file from now on
   }
 
   /** Once the state file holds twice the recent finished jobs it keeps, the oldest go, down to that number. */

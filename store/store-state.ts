@@ -285,6 +285,15 @@ export function jsonBytes(value: object): Buffer {
   return bytes;
 }
 
+/**
+ * Drops an object's cached bytes: a job moved to the history file is not written again (unless the history is
+ * rewritten, which serializes it anew), and a long-running bot keeps up to `keepFinishedPerHost` jobs per host in
+ * memory — their bytes would double what they take.
+ */
+export function forgetBytes(value: object): void {
+  serialized.delete(value);
+}
+
 /** `"name":{...}` of an object member whose value is a stored object, cached like jsonBytes (by the value). */
 const members = new WeakMap<object, { name: string; bytes: Buffer }>();
 

@@ -15,6 +15,7 @@ import type { AuditEntry, Job, JobState } from '../../src/types';
 import type { AtomicFs } from '../../store/atomic-json-file';
 import { historyPathFor } from '../../store/history-file';
 import { LowdbStore, type LowdbStoreOptions } from '../../store/lowdb-store';
+import { jsonBytes } from '../../store/store-state';
 import { makeJob } from '../fakes/jobs';
 
 const log = pino({ level: 'silent' });
@@ -75,6 +76,21 @@ describe('the history file beside the state file', () => {
     await again.appendAudit(audit('after-reopen'));
     await again.close();
     expect((await opened()).listAudit().map((e) => e.action).slice(-2)).toEqual(['action-19', 'after-reopen']);
+  });
+
+  it('does not keep the serialized bytes of a job that moved to the history file (a long-lived bot holds many)', async () => {
+    const store = await opened();
+    const first = job('buildarm-01');
+    await store.saveJob(first);
+    const held = store.peekJob(first.id)!;
+    const bytes = jsonBytes(held);
+    expect(jsonBytes(held)).toBe(bytes); // cached while the state file writes it
+    for (let i = 2; i <= 8; i++) await store.saveJob(job(`buildarm-0${i}`));
+    expect(await stateFile().then((d) => d.jobs.map((j) => j.id))).not.toContain(first.id);
+    expect(store.peekJob(first.id)).toBe(held); // still in memory, for reads
+    expect(jsonBytes(held)).not.toBe(bytes); // but its bytes were let go
+    expect(jsonBytes(held).equals(bytes)).toBe(true);
+    await store.close();
   });
 
   it('keeps each write of the state file the size of the recent work, however long the history', async () => {

@@ -417,8 +417,8 @@ export class KnownHostsFile {
       await fh.sync();
       st = await fh.stat({ bigint: true });
     } catch (err) {
+      await rm(tmp, { force: true }); // first: removed even if the close below fails too
       await fh.close();
-      await rm(tmp, { force: true });
       throw err;
     }
     await fh.close();

@@ -174,20 +174,23 @@ async function warmUp(rekick: Rekick, chat: BenchChat, hosts: number, budgetMs: 
   const t0 = Date.now();
   const loop = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();
-  await chat.say(`!rolling start 1 group:${WARMUP_GROUP}`);
-  const run0 = rekick.store.getRolling();
-  if (!run0 || run0.group !== WARMUP_GROUP) throw new Error(`the warm-up run did not start; rekick said: ${chat.sent.map((m) => m.text).join(' | ')}`);
-  for (;;) {
-    await sleep(250);
-    const run = rekick.store.getRolling()!;
-    if (run.state !== 'running') break;
-    if (Date.now() - t0 > budgetMs) throw new Error(`the warm-up run of ${hosts} builders did not end in ${Math.round(budgetMs / 1000)} s`);
+  try {
+    await chat.say(`!rolling start 1 group:${WARMUP_GROUP}`);
+    const run0 = rekick.store.getRolling();
+    if (!run0 || run0.group !== WARMUP_GROUP) throw new Error(`the warm-up run did not start; rekick said: ${chat.sent.map((m) => m.text).join(' | ')}`);
+    for (;;) {
+      await sleep(250);
+      const run = rekick.store.getRolling()!;
+      if (run.state !== 'running') break;
+      if (Date.now() - t0 > budgetMs) throw new Error(`the warm-up run of ${hosts} builders did not end in ${Math.round(budgetMs / 1000)} s`);
+    }
+  } finally {
+    loop.disable();
   }
   const run = rekick.store.getRolling()!;
   if (run.state !== 'finished' || run.done.length !== hosts) {
     throw new Error(`the warm-up run ended ${run.state} with ${run.done.length} of ${hosts} reinstalled (${run.failed.map((f) => `${f.host}: ${f.message}`).slice(0, 3).join('; ')})`);
   }
-  loop.disable();
   const cpu = process.cpuUsage(cpu0);
   note(
     `fleet: warm-up: ${hosts} builders reinstalled first, all at once, in ${((Date.now() - t0) / 1000).toFixed(1)} s; ` +

@@ -186,11 +186,6 @@ export class KnownHostsIndex {
     return this.lines[pos]?.text ?? '';
   }
 
-  /** The indexed file's text (ending with a newline unless empty). */
-  text(): string {
-    return Buffer.concat(this.bytes()).toString('utf8');
-  }
-
   /**
    * The indexed file's bytes, a piece per line (newline included). A line's bytes are made once and kept until it
    * changes: rewriting the file after a few replaced keys encodes those lines, not the whole file again (a copy of

@@ -33,7 +33,7 @@ export class SharedConnections implements RemoteConnector {
   private readonly entries = new Map<string, Entry>();
   private readonly idleMs: number;
   private readonly maxLeases: number;
-  /** Connections opened for shared use, and leases handed out (for tests and the log). */
+  /** Connections opened for shared use, and leases handed out (for tests). */
   opened = 0;
   leased = 0;
 

@@ -93,15 +93,15 @@ export async function createRekick(options: RekickOptions): Promise<Rekick> {
   }
   // Slack's receiver listens on slack.host:slack.port (public: Slack must reach it) and serves /slack/events
   // alone; the status page, API and metrics are on the status listener (http.host, loopback by default).
+  let slack: import('./chat/slack').SlackAdapter | undefined;
   if (config.slack && options.chat?.slack !== false) {
     const { createSlackAdapter } = await import('./chat/slack');
-    adapters.push(
-      createSlackAdapter({
-        config: config.slack,
-        log: log.child({ component: 'slack' }),
-        onRejected: (entry) => executor!.audit(entry),
-      }),
-    );
+    slack = createSlackAdapter({
+      config: config.slack,
+      log: log.child({ component: 'slack' }),
+      onRejected: (entry) => executor!.audit(entry),
+    });
+    adapters.push(slack);
   }
 
   const hostStates = new KojiHostStates(koji, log.child({ component: 'koji-states' }));
@@ -156,6 +156,8 @@ export async function createRekick(options: RekickOptions): Promise<Rekick> {
         });
         log.info({ url: http.url, token: config.http.token !== undefined || config.http.tokenFile !== undefined }, 'status page and API listening');
       }
+      // Both listeners open (or E_LISTEN) before any job resumes.
+      await slack?.listen();
       await rolling.activate();
       await exec.start();
       for (const a of adapters) {

@@ -42,8 +42,13 @@ export interface SlackAdapterOptions {
 export const SLACK_EVENTS_PATH = '/slack/events';
 
 export interface SlackAdapter extends ChatAdapter {
-  /** The port the HTTP receiver listens on (when config.port is 0); 0 when not started. */
+  /** The port the HTTP receiver listens on (when config.port is 0); 0 when not listening. */
   port(): number;
+  /**
+   * Opens the receiver now (E_LISTEN when it cannot), so that rekick fails at start before resuming any job;
+   * it answers 503 until `start`. `start` opens it when this was not called.
+   */
+  listen(): Promise<void>;
   /**
    * Slack's endpoint as a request handler (signature, timestamp, replay and workspace checks, then Bolt), as the
    * receiver serves it; answers 503 until the adapter is started. Other paths: 404.
@@ -241,15 +246,21 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
     });
   }
 
+  async function openReceiver(): Promise<void> {
+    if (server) return;
+    const s = createServer(requestListener);
+    await listen(s, config.port, options.listenHost ?? config.host, { what: "Slack's receiver", hostKey: 'slack.host', portKey: 'slack.port' }, log);
+    server = s;
+    log.info({ host: options.listenHost ?? config.host, port: (s.address() as AddressInfo).port }, 'Slack receiver listening (serves /slack/events only)');
+  }
+
   return {
     name: 'slack',
+    listen: openReceiver,
     async start(handler: MessageHandler) {
       onMessage = handler;
       app = buildApp();
-      const s = createServer(requestListener);
-      await listen(s, config.port, options.listenHost ?? config.host, { what: "Slack's receiver", hostKey: 'slack.host', portKey: 'slack.port' }, log);
-      server = s;
-      log.info({ host: options.listenHost ?? config.host, port: (s.address() as AddressInfo).port }, 'Slack receiver listening (serves /slack/events only)');
+      await openReceiver();
       ready = true;
       void whoAmI(app.client);
     },

@@ -6,9 +6,10 @@
  * probes excepted.
  */
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import pino from 'pino';
 import { parse, stringify } from 'yaml';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { SlackAdapter } from '../../src/chat/slack';
 import { loadConfig } from '../../src/config/load';
 import { startLabPeers, type LabPeers } from '../../src/lab/lab';
@@ -40,6 +41,12 @@ afterAll(async () => {
 
 /** The lab's config with Slack on (host left to its default; port 0: the system's choice); `edit` changes the rest. */
 async function startRekick(name: string, edit: (doc: Record<string, unknown>) => void, slackPort = 0): Promise<Rekick> {
+  const rekick = await createRekickFor(name, edit, slackPort);
+  await rekick.start();
+  return rekick;
+}
+
+async function createRekickFor(name: string, edit: (doc: Record<string, unknown>) => void, slackPort = 0): Promise<Rekick> {
   const doc = parse(readFileSync(peers.configPath, 'utf8')) as Record<string, unknown>;
   doc.store = `./var/${name}.json`;
   doc.slack = { signingSecret: SECRET, token: 'xoxb-exposure', port: slackPort, apiUrl: api.url, channels: [CHANNEL] };
@@ -49,7 +56,6 @@ async function startRekick(name: string, edit: (doc: Record<string, unknown>) =>
   writeFileSync(file, stringify(doc));
   const rekick = await createRekick({ config: loadConfig(file, { env: {} }), log: pino({ level: 'silent' }), chat: { irc: false } });
   running.push(rekick);
-  await rekick.start();
   return rekick;
 }
 
@@ -140,5 +146,24 @@ describe('a token from http.tokenFile', () => {
     }
     expect((await get(`${base}/healthz`)).status).toBe(200);
     expect([200, 503]).toContain((await get(`${base}/readyz`)).status);
+  });
+});
+
+describe('a listener that cannot open', () => {
+  it("a Slack port already taken stops rekick at start with E_LISTEN naming slack.port, before any job resumes", async () => {
+    const taken = createServer();
+    await new Promise<void>((r) => taken.listen(0, '0.0.0.0', () => r()));
+    const { port } = taken.address() as { port: number };
+    try {
+      const rekick = await createRekickFor('slack-port-taken', (doc) => (doc.http = { port: 0 }), port);
+      const resume = vi.spyOn(rekick.executor, 'start');
+      await expect(rekick.start()).rejects.toMatchObject({
+        code: 'E_LISTEN',
+        message: `cannot listen on 0.0.0.0:${port} for Slack's receiver (EADDRINUSE): another program (or another rekick) has that port: set slack.port to a free one`,
+      });
+      expect(resume).not.toHaveBeenCalled();
+    } finally {
+      await new Promise<void>((r) => taken.close(() => r()));
+    }
   });
 });

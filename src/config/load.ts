@@ -9,6 +9,7 @@ import type { z } from 'zod';
 import { ConfigError } from '../errors';
 import { readKeytabPrincipals } from '../koji/kerberos';
 import { configSchema, type Config } from './schema';
+import { httpExposureProblems } from './http-exposure';
 import { parseWindow } from '../rolling/window';
 
 export interface LoadOptions {
@@ -93,6 +94,7 @@ const PATH_KEYS: Array<[string, string]> = [
   ['koji', 'keytab'],
   ['ssh', 'key'],
   ['ssh', 'knownHosts'],
+  ['http', 'tokenFile'],
 ];
 
 function resolvePaths(config: Config, baseDir: string): Config {
@@ -164,6 +166,7 @@ function crossCheck(config: Config, checkFiles: boolean): string[] {
       problems.push(`koji.keytab: ${(err as Error).message}`);
     }
   }
+  problems.push(...httpExposureProblems(config, checkFiles));
   for (const [role, ids] of Object.entries(config.roles)) {
     if (new Set(ids).size !== ids.length) problems.push(`roles.${role}: an identity appears twice`);
   }

@@ -85,15 +85,37 @@ export const ircSchema = z.strictObject({
 export const slackSchema = z.strictObject({
   signingSecret: z.string().min(1).describe("the Slack app's signing secret (use ${ENV})"),
   token: z.string().min(1).describe('bot token xoxb-... (use ${ENV})'),
-  port: z.number().int().min(0).max(65535).default(3000).describe('HTTP port for Events API, slash command and interactivity'),
+  host: z
+    .string()
+    .min(1)
+    .default('0.0.0.0')
+    .describe("address of Slack's receiver, which serves /slack/events and nothing else (Slack must reach it, directly or through a reverse proxy)"),
+  port: z.number().int().min(0).max(65535).default(3000).describe("port of Slack's receiver: Events API, slash command and interactivity at /slack/events"),
+  teamId: z
+    .string()
+    .regex(/^T[A-Z0-9]{2,20}$/, 'expected a Slack workspace id like T0123ABCD')
+    .optional()
+    .describe('when set, signed requests from any other workspace are refused (acknowledged, audited, not acted on)'),
   apiUrl: z.string().url().optional().describe('another Web API base URL'),
   channels: z.array(z.string().min(1)).default([]).describe('channel ids where rekick posts notices'),
 });
 
 export const httpSchema = z.strictObject({
-  host: z.string().default('127.0.0.1').describe('address of the status page, API, metrics and health endpoints'),
-  port: z.number().int().min(0).max(65535).default(8080),
-  token: z.string().optional().describe('when set, the API and status page need `Authorization: Bearer TOKEN`'),
+  enabled: z.boolean().default(true).describe('serve the status page, API, metrics and health probes (on by default, even without an http: section)'),
+  host: z
+    .string()
+    .min(1)
+    .default('127.0.0.1')
+    .describe('address of the status page, API, metrics and health probes; an address other than loopback needs token or tokenFile'),
+  port: z.number().int().min(0).max(65535).default(8080).describe('their port (0: any free port); never slack.port on the same address'),
+  token: z
+    .string()
+    .optional()
+    .describe('when set, everything but /healthz and /readyz needs `Authorization: Bearer TOKEN` (use ${ENV}; at least 16 characters)'),
+  tokenFile: z
+    .string()
+    .optional()
+    .describe('the token read from this file instead (surrounding whitespace ignored; the file must not be readable by other users); not with token'),
 });
 
 const identity = z
@@ -188,7 +210,7 @@ export const configSchema = z.strictObject({
   ssh: sshSchema,
   irc: ircSchema.optional(),
   slack: slackSchema.optional(),
-  http: httpSchema.optional(),
+  http: httpSchema.prefault({}).describe("the status page, read-only API, metrics and health probes (never on Slack's port)"),
   roles: rolesSchema.prefault({}),
   installer: installerSchema,
   postinstall: postinstallSchema.prefault({}),

@@ -68,18 +68,17 @@ export class ProcessLock {
     if (this.held) throw new LockError('E_STORE_LOCK', `the lock ${this.path} is already held by this store (acquired twice)`);
     const self = this.probe.self();
     const text = formatOwner(self);
-    for (let attempt = 0; attempt < TRIES; attempt++) {
-      if (attempt > 0) this.sleep(Math.min(2 + attempt, 20));
-      const tmp = this.writeTemp(text);
-      try {
+    const tmp = this.writeTemp(text);
+    try {
+      for (let attempt = 0; attempt < TRIES; attempt++) {
+        if (attempt > 0) this.sleep(Math.min(2 + attempt, 20));
         if (this.tryLink(tmp, this.path)) return this.took(text);
         const current = this.read(this.path);
         if (current === undefined) continue; // released meanwhile: try again
-        const verdict = this.judge(current, self);
-        if (verdict.state === 'stale' && this.takeOver(current, tmp, self)) return this.took(text);
-      } finally {
-        this.unlinkQuietly(tmp);
+        if (this.judge(current, self).state === 'stale' && this.takeOver(current, tmp, self)) return this.took(text);
       }
+    } finally {
+      this.unlinkQuietly(tmp); // gone already when a takeover renamed it over the lock
     }
     throw new LockError(
       'E_STORE_LOCK',

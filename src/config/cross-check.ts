@@ -3,7 +3,7 @@
  * the installer keys their driver uses). They run on what parsed — also when other fields did not (see salvage.ts)
  * — and skip, item by item, any check whose own inputs are INVALID: those are reported by the schema already.
  */
-import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { accessSync, constants, statSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../errors';
 import { readKeytabPrincipals } from '../koji/kerberos';
@@ -135,7 +135,7 @@ function checkKoji(view: View, add: Add, abs: ((p: string) => string) | undefine
     if (type === 'ssl' && (principal || keytab)) {
       add(['koji', principal ? 'principal' : 'keytab'], 'used only with authtype kerberos (set koji.authtype: kerberos, or remove it)');
     }
-    if (type === 'kerberos' && abs && keytab && existsSync(abs(keytab))) checkKeytab(abs(keytab), principal, add);
+    if (type === 'kerberos' && abs && keytab && !unreadable(abs(keytab))) checkKeytab(abs(keytab), principal, add); // else: reported as a file
   }
   if (has(principal) && !/^[^@\s/][^@\s]*(@[^@\s]+)?$/.test(principal)) {
     add(['koji', 'principal'], `expected a Kerberos principal like rekick@EXAMPLE.ORG (got ${JSON.stringify(principal)})`);

@@ -132,7 +132,7 @@ export const installerSchema = z.strictObject({
   initrd: z.string().min(1).describe('installer initrd URL'),
   kickstart: z.string().min(1).describe('kickstart URL (inst.ks=)'),
   args: z.string().default('').describe('more installer kernel arguments'),
-  tree: z.string().optional().describe('virt: the install tree given to virt-install --location'),
+  tree: z.string().optional().describe('virt: the install tree given to virt-install --location (required when a host is of kind virt)'),
   virtArgs: z.string().default('').describe('virt: site options for virt-install'),
 });
 
@@ -191,6 +191,7 @@ export const historySchema = z.strictObject({
   maxAudit: z.number().int().min(100).default(10_000).describe('audit entries kept in the state file (the oldest are dropped; pino logs keep all)'),
 });
 
+// A virt host's virthost (present, and naming a virthost) is checked with the other hosts in cross-check.ts.
 export const hostSchema = z
   .strictObject({
     name: hostName.describe('the host name, as in Koji'),
@@ -201,8 +202,7 @@ export const hostSchema = z
     port: z.number().int().min(1).max(65535).default(22).describe('SSH port'),
     groups: z.array(z.string().regex(/^[A-Za-z0-9._-]+$/, 'expected a group name')).default([]).describe('group:NAME in commands'),
     channels: z.array(z.string()).default([]).describe('Koji channels, for the capacity guard'),
-  })
-  .refine((h) => h.kind !== 'virt' || h.virthost, { message: 'a virt host needs a virthost', path: ['virthost'] });
+  });
 
 export const configSchema = z.strictObject({
   store: z.string().default('./var/rekick.json').describe('lowdb state file (jobs, steps, approvals, rolling, audit)'),

@@ -15,6 +15,7 @@ import { ACTIVE_JOB_STATES, STEP_NAMES, type Job } from '../types';
 import { abortableSleep } from './sleep';
 
 const DRAIN = STEP_NAMES.indexOf('drain');
+const MAX_TIMER_MS = 2 ** 31 - 1;
 const REINSTALL = STEP_NAMES.indexOf('reinstall');
 
 /** When the virthost's job started waiting for its guests (kept across restarts; a retry starts a new window). */
@@ -32,7 +33,8 @@ export function withVirthostWaits(steps: Step[]): Step[] {
       ? step
       : {
           ...step,
-          timeoutMs: (config: Config, job?: Job) => step.timeoutMs(config, job) + waitBoundMs(config, job),
+          // At most what a timer can hold (about 24.8 days): a longer one would fire at once.
+          timeoutMs: (config: Config, job?: Job) => Math.min(MAX_TIMER_MS, step.timeoutMs(config, job) + waitBoundMs(config, job)),
           async run(ctx: StepContext) {
             if (ctx.job.options.guestJobIds?.length) await waitForGuestsDrained(ctx);
             if (ctx.job.options.virthostJobId) await waitForVirthost(ctx);

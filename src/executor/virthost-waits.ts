@@ -138,6 +138,7 @@ async function waitForGuestsDrained(ctx: StepContext): Promise<void> {
     const waiting: string[] = [];
     const enabled: string[] = [];
     const drained: string[] = [];
+    let askedKoji = false;
     for (const id of job.options.guestJobIds ?? []) {
       const g = ctx.jobOf(id);
       if (!g) continue; // long finished and gone from the state file
@@ -150,6 +151,7 @@ async function waitForGuestsDrained(ctx: StepContext): Promise<void> {
         continue;
       }
       // Its job ended before its drain did (cancelled or failed): what Koji says of the guest decides.
+      askedKoji = true;
       const kh = await koji.getHost(g.host, { signal: ctx.signal });
       if (!kh) continue;
       if (kh.enabled) {
@@ -177,6 +179,8 @@ async function waitForGuestsDrained(ctx: StepContext): Promise<void> {
         `${vh} not touched: its guests did not drain within ${formatDuration(bound)}: ${waiting.join(', ')}; once their tasks are done: !retry ${vh} (or !reinstall ${vh} --force-drain anew, which frees them)`,
       );
     }
-    await abortableSleep(Math.min(pollMs(config), Math.max(1, deadline - Date.now())), ctx.signal);
+    // The store is read often; the hub (for guests whose jobs ended) no more often than drain asks it.
+    const nextLook = askedKoji ? Math.max(pollMs(config), config.koji.pollInterval) : pollMs(config);
+    await abortableSleep(Math.min(nextLook, Math.max(1, deadline - Date.now())), ctx.signal);
   }
 }

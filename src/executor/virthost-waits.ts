@@ -38,7 +38,8 @@ export function withVirthostWaits(steps: Step[]): Step[] {
           async run(ctx: StepContext) {
             if (ctx.job.options.guestJobIds?.length) await waitForGuestsDrained(ctx);
             if (ctx.job.options.virthostJobId) await waitForVirthost(ctx);
-            return step.run(ctx);
+            // The staging itself sees its own bound (its commands are bounded by it), not the wait's.
+            return step.run({ ...ctx, timeoutMs: Math.min(ctx.timeoutMs, step.timeoutMs(ctx.config, ctx.job)) });
           },
         },
   );

@@ -95,7 +95,7 @@ export interface Job {
   requestedBy: Identity;
   origin: Origin;
   reason?: string;
-  options: { forceDrain?: boolean; rollingRunId?: string; dryRun?: boolean };
+  options: { forceDrain?: boolean; rollingRunId?: string; dryRun?: boolean } & VirthostLinks;
   steps: StepRecord[];
   /** Index into steps of the step running, or to run next. */
   current: number;
@@ -110,6 +110,18 @@ export interface Job {
   /** Scratch data a step keeps across a restart (e.g. when drain started waiting). */
   data: Record<string, unknown>;
   error?: StepError & { step: StepName };
+}
+
+/**
+ * How the jobs of one `!reinstall VIRTHOST` are linked (src/executor/virthost-guests.ts): the virthost's job
+ * names its guests' jobs, each guest's job names the virthost and its job. Written once, with the jobs.
+ */
+export interface VirthostLinks {
+  /** On a guest's job: its virthost, reinstalled by the job `virthostJobId` (the guest waits for that job). */
+  virthost?: string;
+  virthostJobId?: string;
+  /** On a virthost's job: the jobs of its guests (the virthost waits until they have drained). */
+  guestJobIds?: string[];
 }
 
 export interface AuditEntry {
@@ -159,6 +171,19 @@ export interface RollingRun {
   hostStartedAt?: Record<string, string>;
   /** Who stopped the run (state 'stopped'). */
   stoppedBy?: Identity;
+  /** The virthosts of the run (fixed at start): its counts say builders and virthosts apart. */
+  virthosts?: string[];
+  /** Virthosts left out at start: with their guests they need more slots than the run has. */
+  leftOut?: RollingLeftOut[];
+}
+
+/** A virthost a rolling run cannot take: it and its guests leave Koji together and need `need` slots. */
+export interface RollingLeftOut {
+  host: string;
+  guests: number;
+  need: number;
+  /** What it would exceed, e.g. `the run has 2` or `rolling.maxPerArch is 2 (x86_64)`. */
+  limit: string;
 }
 
 /** Events the executor emits; the notifier renders them for every chat. */

@@ -32,11 +32,19 @@ export function leftState(job: Job): string {
   return `host left disabled in Koji${job.kojiComment ? ` ("${oneLine(job.kojiComment, 200)}")` : ''}`;
 }
 
+/** A virthost's job and its guests' jobs say how they go together (src/executor/virthost-guests.ts). */
+function virthostLinks(job: Job): string {
+  const guests = job.options.guestJobIds?.length ?? 0;
+  if (guests) return `its ${guests} guest${guests === 1 ? '' : 's'} drained first, reinstalled after it`;
+  if (job.options.virthostJobId) return `its virthost ${job.options.virthost} goes first (job ${job.options.virthostJobId})`;
+  return '';
+}
+
 export function renderEvent(event: ExecutorEvent): string[] {
   switch (event.type) {
     case 'job-queued': {
       const { job } = event;
-      const extras = [job.options.forceDrain ? 'force-drain' : '', job.options.rollingRunId ? `rolling run ${job.options.rollingRunId}` : '']
+      const extras = [job.options.forceDrain ? 'force-drain' : '', job.options.rollingRunId ? `rolling run ${job.options.rollingRunId}` : '', virthostLinks(job)]
         .filter(Boolean)
         .join(', ');
       return [

@@ -12,6 +12,8 @@ export interface FollowAccountOptions {
   /** The nick that holds `account` now (preferring `nick`), or undefined when none does or it cannot be told. */
   resolve(account: string, nick: string): Promise<string | undefined> | string | undefined;
   deliver(nick: string, message: OutgoingMessage): void;
+  /** Called with the number of lines dropped because no nick holds their account. */
+  dropped?(lines: number): void;
   log: Logger;
 }
 
@@ -59,6 +61,7 @@ export class FollowAccount {
           this.options.log.warn({ err, account: q.account }, 'could not tell which nick holds an account; its private lines are dropped');
         }
         if (!nick) {
+          this.options.dropped?.(batch.length);
           this.options.log.debug({ account: q.account, nick: q.nick, lines: batch.length }, 'no nick holds the account that started the job; its private lines are dropped (the channels still get the job\'s lines)');
           continue;
         }

@@ -65,6 +65,8 @@ export interface IrcStats {
   summarised: number;
   /** Lines waiting or unconfirmed. */
   queued: number;
+  /** Lines of jobs started by a private message dropped because no nick held the job's account any more. */
+  privateDropped: number;
   /** Last reason the server gave for closing (e.g. "Excess Flood"), if any. */
   lastError?: string;
 }
@@ -105,7 +107,7 @@ export function createIrcAdapter(options: IrcAdapterOptions): IrcAdapter {
   let pumpTimer: NodeJS.Timeout | undefined;
   let readyWaiters: Array<() => void> = [];
   let handling: Promise<void> = Promise.resolve();
-  const stats: IrcStats = { registrations: 0, disconnects: 0, failedAttempts: 0, delivered: 0, summarised: 0, queued: 0 };
+  const stats: IrcStats = { registrations: 0, disconnects: 0, failedAttempts: 0, delivered: 0, summarised: 0, queued: 0, privateDropped: 0 };
 
   const later = (ms: number, fn: () => void) => {
     const t = setTimeout(() => {
@@ -175,7 +177,7 @@ export function createIrcAdapter(options: IrcAdapterOptions): IrcAdapter {
     return undefined;
   }
 
-  const follow = new FollowAccount({ resolve: holderOf, deliver: enqueue, log });
+  const follow = new FollowAccount({ resolve: holderOf, deliver: enqueue, dropped: (n) => (stats.privateDropped += n), log });
 
   function onPrivmsg(c: IrcClientLike, event: MessageEvent): void {
     if (event.nick && event.nick.toLowerCase() === currentNick.toLowerCase()) {

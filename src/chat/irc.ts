@@ -196,7 +196,7 @@ export function createIrcAdapter(options: IrcAdapterOptions): IrcAdapter {
     // Bound now, as the line arrives (a WHOIS goes out at once); handled in arrival order.
     const binding = tracker && whois
       ? bindLine({ accountTag: () => c.network.cap.isEnabled('account-tag'), tracker, whois, log }, event)
-      : { unconfirmed: 'no connection' };
+      : { unconfirmed: 'rekick was not connected' };
     handling = handling.then(async () => {
       try {
         const bound = await binding;

@@ -295,7 +295,12 @@ export function createIrcAdapter(options: IrcAdapterOptions): IrcAdapter {
       log.warn({ nick: currentNick }, 'IRC nick in use; trying another');
       c.raw(`NICK ${currentNick}`);
     }));
-    c.on('irc error', mine((event: { error?: string; reason?: string }) => {
+    c.on('irc error', mine((event: { error?: string; reason?: string; nick?: string }) => {
+      // A WHOIS of (or a line to) a nick that has left: an answer, not a fault of the connection.
+      if (event.error === 'no_such_nick') {
+        log.debug({ nick: event.nick }, 'IRC: no such nick');
+        return;
+      }
       stats.lastError = event.reason ?? event.error;
       log.warn({ error: event.error, reason: event.reason }, 'IRC server error');
     }));

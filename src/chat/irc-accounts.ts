@@ -8,6 +8,7 @@
  * It also tells a pending WHOIS whether the nick changed hands (QUIT, NICK, JOIN, PART, KICK, ACCOUNT seen for
  * it) between the line and the answer.
  */
+import type { Client } from 'irc-framework';
 import type { CaseFold } from './irc-casefold';
 
 interface Member {
@@ -208,4 +209,16 @@ export class AccountTracker {
   size(): number {
     return this.members.size;
   }
+}
+
+/** Feeds the tracker from an irc-framework client's events (the listeners go with the client's removeAllListeners). */
+export function trackAccounts(client: Pick<Client, 'on'>, tracker: AccountTracker, extendedJoin: () => boolean): void {
+  client.on('join', (e: Parameters<AccountTracker['onJoin']>[0]) => tracker.onJoin(e, extendedJoin()));
+  client.on('userlist', (e: Parameters<AccountTracker['onUserlist']>[0]) => tracker.onUserlist(e));
+  client.on('part', (e: Parameters<AccountTracker['onPart']>[0]) => tracker.onPart(e));
+  client.on('kick', (e: Parameters<AccountTracker['onKick']>[0]) => tracker.onKick(e));
+  client.on('quit', (e: Parameters<AccountTracker['onQuit']>[0]) => tracker.onQuit(e));
+  client.on('nick', (e: Parameters<AccountTracker['onNick']>[0]) => tracker.onNick(e));
+  client.on('account', (e: Parameters<AccountTracker['onAccount']>[0]) => tracker.onAccount(e));
+  client.on('user updated', (e: Parameters<AccountTracker['onUserUpdated']>[0]) => tracker.onUserUpdated(e));
 }

@@ -12,7 +12,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/schema';
 import type { Identity, Origin } from '../types';
 import type { ChatAdapter, ChatMessage, MessageHandler, OutgoingMessage } from './chat-adapter';
-import { AccountTracker } from './irc-accounts';
+import { AccountTracker, trackAccounts } from './irc-accounts';
 import { caseFold } from './irc-casefold';
 import { FollowAccount } from './irc-follow-account';
 import { bindLine } from './irc-identity';
@@ -277,14 +277,7 @@ export function createIrcAdapter(options: IrcAdapterOptions): IrcAdapter {
     }));
     c.on('privmsg', mine((event: MessageEvent) => onPrivmsg(c, event)));
     // The account map: what the server tells of the users who share a channel with rekick, in order.
-    c.on('join', mine((e: { nick: string; ident?: string; hostname?: string; channel: string; account?: string | false }) => connTracker.onJoin(e, c.network.cap.isEnabled('extended-join'))));
-    c.on('userlist', mine((e: { channel: string; users: Array<{ nick: string; ident?: string; hostname?: string }> }) => connTracker.onUserlist(e)));
-    c.on('part', mine((e: { nick: string; channel: string }) => connTracker.onPart(e)));
-    c.on('kick', mine((e: { kicked: string; channel: string }) => connTracker.onKick(e)));
-    c.on('quit', mine((e: { nick: string }) => connTracker.onQuit(e)));
-    c.on('nick', mine((e: { nick: string; new_nick: string }) => connTracker.onNick(e)));
-    c.on('account', mine((e: { nick: string; ident?: string; hostname?: string; account: string | false }) => connTracker.onAccount(e)));
-    c.on('user updated', mine((e: { nick: string; new_ident?: string; new_hostname?: string }) => connTracker.onUserUpdated(e)));
+    trackAccounts(c, connTracker, () => c.network.cap.isEnabled('extended-join'));
     c.on('loggedin', mine((event: { account: string }) => log.info({ account: event.account }, 'IRC SASL login done')));
     c.on('sasl failed', mine((event: { reason?: string }) => {
       log.error({ reason: event.reason }, 'IRC SASL login failed: check irc.sasl.account and irc.sasl.password (rekick goes on without its account)');

@@ -27,6 +27,8 @@ export interface Identity {
   source: SourceKind;
   id?: string;
   display: string;
+  /** IRC: why the sender's services account could not be confirmed (then no id, and role commands are refused). */
+  unconfirmed?: string;
 }
 
 /** Where a reply goes: the adapter, the room (channel id or nick for a private message), and a thread if any. */
@@ -35,6 +37,11 @@ export interface Origin {
   room: string;
   thread?: string;
   private?: boolean;
+  /**
+   * IRC private message: the services account of the user who sent it. A job's progress goes to the nick that holds
+   * this account when the line is sent, never to whoever has taken `room` since.
+   */
+  account?: string;
 }
 
 export type StepStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped';

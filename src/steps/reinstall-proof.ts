@@ -47,7 +47,7 @@ function notReinstalled(
   seen: { sameKey: boolean; sameId: boolean; machineIdBefore?: string; machineIdNow?: string },
 ): string {
   const name = ctx.host.name;
-  const check = ctx.host.kind === 'virt' ? 'check installer.tree and installer.virtArgs (virt-install)' : 'check the grub default / the installer URLs';
+  const check = ctx.host.kind === 'virt' ? 'check installer.tree / installer.virtArgs' : 'check the grub default / the installer URLs';
   const noId = seen.machineIdBefore === undefined ? 'none was recorded before the reinstall' : '/etc/machine-id cannot be read now';
   if (seen.sameKey && seen.sameId) return `${name} came back with its old system: same host key and machine-id — the installer did not run; ${check}`;
   if (seen.sameId) return `${name} came back with its old system: same machine-id (no host key to compare) — the installer did not run; ${check}`;

@@ -211,7 +211,7 @@ describe('wait-ssh: proof that the system is new', () => {
     const err = (await prove('buildvm-01', { hostKey: OLD_KEY, machineId: OLD_ID }, recorded(OLD_ID)).catch((e: unknown) => e)) as StepError;
     expect(err.code).toBe('E_NOT_REINSTALLED');
     expect(err.message).toBe(
-      'buildvm-01 came back with its old system: same host key and machine-id — the installer did not run; check installer.tree and installer.virtArgs (virt-install)',
+      'buildvm-01 came back with its old system: same host key and machine-id — the installer did not run; check installer.tree / installer.virtArgs',
     );
   });
 });

@@ -114,6 +114,10 @@ export interface Job {
   cancel?: Decision;
   /** Host key accepted after the reinstall (SHA256 fingerprints). */
   hostKey?: { previous?: string; accepted: string; at: string };
+  /** What identified the old system, recorded by stage-installer before anything was armed (kept across re-runs). */
+  before?: SystemBefore;
+  /** What showed, in wait-ssh, that the host came back as a new system; its `hostKey.after` is pinned from then on. */
+  proof?: ReinstallProof;
   /** Scratch data a step keeps across a restart (e.g. when drain started waiting). */
   data: Record<string, unknown>;
   error?: StepError & { step: StepName };
@@ -129,6 +133,35 @@ export interface VirthostLinks {
   virthostJobId?: string;
   /** On a virthost's job: the jobs of its guests (the virthost waits until they have drained). */
   guestJobIds?: string[];
+}
+
+/** What identified the installed system before the installer was armed (recorded once per job, by stage-installer). */
+export interface SystemBefore {
+  at: string;
+  /**
+   * SHA256 fingerprints of the old system's host keys: the one it presented and those known_hosts listed for it.
+   * Empty when none was known (a virt guest that was down and not in known_hosts).
+   */
+  hostKeys: string[];
+  /** Its /etc/machine-id, when it could be read. */
+  machineId?: string;
+  /** `host`: read from the host over SSH; `known_hosts`: the host did not answer (a virt guest that was down). */
+  from: 'host' | 'known_hosts';
+}
+
+/** What a reinstall changed: the proof that the host runs a new system (recorded by wait-ssh). */
+export interface ReinstallProof {
+  at: string;
+  /** `before`: the old system's key (undefined: none recorded); `after`: the key it came back with (pinned). */
+  hostKey: { before?: string; after?: string };
+  machineId: { before?: string; after?: string };
+  /** What differs from the old system. Empty only for a virt guest proven by `basis: 'virt-install'`. */
+  changed: Array<'host key' | 'machine-id'>;
+  /**
+   * Set when nothing recorded could be compared: a virt guest whose domain this job undefined and re-created with
+   * virt-install, with no record of its old system (it was down, not in known_hosts, or its machine-id unread).
+   */
+  basis?: 'virt-install';
 }
 
 export interface AuditEntry {

@@ -5,6 +5,7 @@
  */
 import { formatDuration } from '../errors';
 import { STEP_NAMES, type ExecutorEvent, type Identity, type Job, type StepName, type StepRecord } from '../types';
+import { proofDetail, proofSummary } from './render-proof';
 
 const TOTAL = STEP_NAMES.length;
 const TAIL_SHOWN = 5;
@@ -70,8 +71,10 @@ export function renderEvent(event: ExecutorEvent): string[] {
       return [
         `${event.job.host} new SSH host key accepted after reinstall: ${event.fingerprint}${event.previous ? ` (was ${event.previous})` : ''}`,
       ];
-    case 'awaiting-approval':
-      return [`${event.job.host} is ready: !approve ${event.job.host} to enable it in Koji (or !deny ${event.job.host} REASON)`];
+    case 'awaiting-approval': {
+      const proof = event.job.proof ? ` (${proofSummary(event.job.proof)})` : '';
+      return [`${event.job.host} is ready${proof}: !approve ${event.job.host} to enable it in Koji (or !deny ${event.job.host} REASON)`];
+    }
     case 'approved': {
       const how = event.auto ? 'auto-approved (rolling.autoApprove)' : `approved by ${who(event.by)}`;
       return [`${event.job.host} ${how}${event.override ? ' with --override' : ''}; enabling in Koji`];
@@ -167,6 +170,7 @@ export function renderJob(job: Job, now: Date): string[] {
     lines.push(`  ${stepTag(s.name, i)} ${MARK[s.status]} ${s.status}${time}${detail}`);
   });
   if (job.hostKey) lines.push(`  host key: ${job.hostKey.accepted}`);
+  if (job.proof) lines.push(`  ${proofSummary(job.proof)} (${proofDetail(job.proof)})`);
   if (job.state === 'awaiting-approval') lines.push(`  !approve ${job.host} to enable it in Koji`);
   if (job.state === 'failed') lines.push(`  ${leftState(job)}; !retry ${job.host} resumes from ${job.error?.step ?? 'the failed step'}`);
   return lines;

@@ -49,12 +49,12 @@ export function planReinstall(config: Config, names: string[], options: { forceD
         before +
         (host.kind === 'virt'
           ? `on ${host.virthost}: virsh destroy ${host.name}; virsh undefine ${host.name} --nvram`
-          : `on ${where}: fetch ${substitute(i.kernel, host)} and ${substitute(i.initrd, host)} into /boot; grubby --add-kernel; grub2-reboot (one time)`),
+          : `on ${where}: record the host key and /etc/machine-id; fetch ${substitute(i.kernel, host)} and ${substitute(i.initrd, host)} into /boot; grubby --add-kernel; grub2-reboot (one time)`),
       reinstall:
         host.kind === 'virt'
           ? `on ${host.virthost}: virt-install --name ${host.name} --location ${substitute(i.tree ?? '', host)} --extra-args "inst.ks=${substitute(i.kickstart, host)} ${substitute(i.args, host)}" ${i.virtArgs}`
           : `on ${where}: systemctl reboot into the installer (inst.ks=${substitute(i.kickstart, host)})`,
-      'wait-ssh': `wait up to ${config.timeouts.sshReturn / 1000}s for SSH on ${where} (host key policy ${config.ssh.hostKeyPolicy})`,
+      'wait-ssh': `wait up to ${config.timeouts.sshReturn / 1000}s for SSH on ${where} (host key policy ${config.ssh.hostKeyPolicy}); require a new host key or /etc/machine-id`,
       'post-install': post.playbook
         ? `ansible-playbook ${post.playbook.path} --limit ${host.name}`
         : `write ${post.files.map((f) => substitute(f.dest, host)).join(', ') || 'no files'}; run ${post.commands.map((c) => `"${substitute(c, host)}"`).join(', ') || 'no commands'}`,

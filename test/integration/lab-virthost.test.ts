@@ -61,7 +61,7 @@ describe("the lab's virthost", () => {
 
     peers.hub.finishTask(task.id);
     // Each guest's "ready: !approve" line comes once it waits for approval.
-    await until(() => GUESTS.every((g) => lines().some((l) => l.startsWith(`${g} is ready: !approve ${g}`))), 'every guest waiting for approval', 120_000, () =>
+    await until(() => GUESTS.every((g) => lines().some((l) => l.startsWith(`${g} is ready`) && l.includes(`!approve ${g}`))), 'every guest waiting for approval', 120_000, () =>
       JSON.stringify(store.listJobs({ limit: 4 }).map((j) => [j.host, j.state, j.error?.message])),
     );
     expect(store.getJob(vhJob.id)!.state).toBe('succeeded');

@@ -50,3 +50,20 @@ export function progressState(message: OutgoingMessage): { host: string; state: 
       return undefined;
   }
 }
+
+/** Events whose lines go ahead of everything else in the outbox: a failure, an approval prompt, a new host key. */
+const URGENT_EVENTS = new Set(['step-failed', 'awaiting-approval', 'host-key-changed']);
+
+/**
+ * How the outbox treats a message: `urgent` (failures, approval prompts, host keys, warnings and errors: sent
+ * first, never dropped by the reply cap), `reply` (answers to commands and refusals: capped, since anyone can ask
+ * for them) or `event` (other job and rolling lines: in order, progress summarised when a backlog builds).
+ */
+export function outboxKind(message: OutgoingMessage): { kind: 'urgent'; host?: string } | { kind: 'reply' } | { kind: 'event' } {
+  if (message.kind === 'reply') return { kind: 'reply' };
+  const e = message.event;
+  if (e?.type === 'notice') return e.level === 'info' ? { kind: 'event' } : { kind: 'urgent' };
+  if (message.kind === 'notice' && !e) return { kind: 'urgent' };
+  if (e && URGENT_EVENTS.has(e.type)) return { kind: 'urgent', host: 'job' in e ? e.job.host : undefined };
+  return { kind: 'event' };
+}

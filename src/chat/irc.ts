@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/schema';
 import type { Identity, Origin } from '../types';
 import type { ChatAdapter, ChatMessage, MessageHandler, OutgoingMessage } from './chat-adapter';
-import { commandFromLine, progressState } from './irc-message';
+import { commandFromLine, outboxKind, progressState } from './irc-message';
 import { IrcOutbox, type OutboxLine } from './irc-outbox';
 import { ircLines } from './irc-text';
 import { LinePacer } from './line-pacer';
@@ -34,6 +34,8 @@ export interface IrcAdapterOptions {
    * never summarised; many hosts at once are).
    */
   backlogThreshold?: number;
+  /** Waiting lines at most: replies per target (default 30) and in total (default 120); urgent lines (default 2000). */
+  outboxLimits?: { repliesPerTarget?: number; replies?: number; urgent?: number };
   /** Reconnect backoff (default 1 s doubling to 60 s). */
   reconnect?: { minMs?: number; maxMs?: number };
   /** How long start() waits for the first login and joins before resolving anyway (default 15 s). */
@@ -56,6 +58,8 @@ export interface IrcStats {
   delivered: number;
   /** Progress lines folded into summaries. */
   summarised: number;
+  /** Lines dropped because too many were waiting (replies past their cap; notices past theirs). */
+  dropped: number;
   /** Lines waiting or unconfirmed. */
   queued: number;
   /** Last reason the server gave for closing (e.g. "Excess Flood"), if any. */
@@ -80,7 +84,13 @@ export function createIrcAdapter(options: IrcAdapterOptions): IrcAdapter {
   const maxBackoff = options.reconnect?.maxMs ?? 60_000;
   const pacer = new LinePacer({ burst: options.pace?.burst ?? 4, perSecond: options.pace?.perSecond ?? 1, now });
   let currentNick = config.nick;
-  const outbox = new IrcOutbox({ threshold: options.backlogThreshold ?? 40, split: (text, target) => ircLines(text, currentNick, target) });
+  const outbox = new IrcOutbox({
+    threshold: options.backlogThreshold ?? 40,
+    split: (text, target) => ircLines(text, currentNick, target),
+    maxRepliesPerTarget: options.outboxLimits?.repliesPerTarget,
+    maxReplies: options.outboxLimits?.replies,
+    maxUrgent: options.outboxLimits?.urgent,
+  });
 
   let client: IrcClientLike | undefined;
   let generation = 0;
@@ -95,7 +105,7 @@ export function createIrcAdapter(options: IrcAdapterOptions): IrcAdapter {
   let pumpTimer: NodeJS.Timeout | undefined;
   let readyWaiters: Array<() => void> = [];
   let handling: Promise<void> = Promise.resolve();
-  const stats: IrcStats = { registrations: 0, disconnects: 0, failedAttempts: 0, delivered: 0, summarised: 0, queued: 0 };
+  const stats: IrcStats = { registrations: 0, disconnects: 0, failedAttempts: 0, delivered: 0, summarised: 0, dropped: 0, queued: 0 };
 
   const later = (ms: number, fn: () => void) => {
     const t = setTimeout(() => {
@@ -341,7 +351,13 @@ export function createIrcAdapter(options: IrcAdapterOptions): IrcAdapter {
       const texts = ircLines(message.text, currentNick, room);
       if (!texts.length) return;
       const progress = texts.length === 1 ? progressState(message) : undefined;
-      const lines: OutboxLine[] = texts.map((text) => ({ target: room, text, progress }));
+      const how = outboxKind(message);
+      const lines: OutboxLine[] = texts.map((text) => ({
+        target: room,
+        text,
+        progress,
+        ...(how.kind === 'urgent' ? { urgent: true, host: how.host } : how.kind === 'reply' ? { reply: true } : {}),
+      }));
       outbox.push(lines);
       stats.summarised = outbox.summarised;
       pump();
@@ -353,7 +369,7 @@ export function createIrcAdapter(options: IrcAdapterOptions): IrcAdapter {
       return ready && Boolean(client?.connected);
     },
     stats() {
-      return { ...stats, summarised: outbox.summarised, queued: outbox.all().length };
+      return { ...stats, summarised: outbox.summarised, dropped: outbox.dropped, queued: outbox.all().length };
     },
     nick() {
       return currentNick;

@@ -53,6 +53,8 @@ export interface SlackAdapter extends ChatAdapter {
   requestListener: RequestListener;
   /** The parent message of a job in a channel, if posted. */
   parentOf(jobId: string, channel: string): { channel: string; ts: string } | undefined;
+  /** Jobs and channels with sends under way (tests: it returns to 0 once sends are done). */
+  sendChains(): number;
 }
 
 interface Parent {
@@ -211,10 +213,17 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
     return a;
   }
 
-  /** Runs sends for one key in order (one parent message per job and channel, never two). */
+  /**
+   * Runs sends for one key in order (one parent message per job and channel, never two). A key's chain is
+   * forgotten once its last send has settled, so the map holds only keys with sends under way.
+   */
   function serial(key: string, fn: () => Promise<void>): Promise<void> {
     const next = (chains.get(key) ?? Promise.resolve()).then(fn, fn);
-    chains.set(key, next.catch(() => undefined));
+    const settled = next.catch(() => undefined);
+    chains.set(key, settled);
+    void settled.then(() => {
+      if (chains.get(key) === settled) chains.delete(key);
+    });
     return next;
   }
 
@@ -306,6 +315,9 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
     parentOf(jobId: string, channel: string) {
       const p = parents.get(`${jobId}\u0000${channel}`);
       return p ? { channel: p.channel, ts: p.ts } : undefined;
+    },
+    sendChains() {
+      return chains.size;
     },
   };
 }

@@ -25,6 +25,7 @@ import { kojiOutageNotices } from './koji/outage-notices';
 import { createMetrics } from './http/metrics';
 import { chatQueueDepth, countChatSends, countKojiErrors } from './http/instrument';
 import { startHttpServer, type HttpServer } from './http/server';
+import { statusPageUrl } from './http/status-url';
 import type { RemoteConnector } from './ssh/types';
 
 export interface RekickOptions {
@@ -120,6 +121,7 @@ export async function createRekick(options: RekickOptions): Promise<Rekick> {
     hostsInfo: (host) => hostStates.get(host),
     rolling,
     nick: config.irc?.nick,
+    statusUrl: () => statusPageUrl(config.chat.statusUrl, http?.url),
   });
   const notifier = createNotifier({ executor, adapters, log: log.child({ component: 'notifier' }) });
   const exec = executor;

@@ -314,6 +314,8 @@ export function createIrcAdapter(options: IrcAdapterOptions): IrcAdapter {
 
   return {
     name: 'irc',
+    // Lists longer than this are summarised in a channel (paged in a private message): 1 line a second.
+    replyLines: { room: 10, private: 15 },
     async start(handler: MessageHandler) {
       onMessage = handler;
       stopped = false;

@@ -12,6 +12,7 @@ import { CodedError, UserError } from '../errors';
 import type { ExecutorApi } from '../executor/types';
 import type { AuditEntry } from '../types';
 import type { ChatAdapter, ChatMessage } from './chat-adapter';
+import { listRoomFor } from './long-reply';
 import type { Roles } from './roles';
 
 export const MAX_LINE = 512;
@@ -32,6 +33,8 @@ export interface RouterOptions {
   /** The bot's name, for `rekick: status` addressed lines (default `rekick`). */
   nick?: string;
   now?: () => Date;
+  /** The status page's address, named where a long list is summarised. */
+  statusUrl?: () => string | undefined;
 }
 
 export interface Router {
@@ -181,6 +184,7 @@ export function createRouter(options: RouterOptions): Router {
         rolling: options.rolling,
         hostsInfo: options.hostsInfo,
         now,
+        listRoom: listRoomFor(message, options.adapters, nick, options.statusUrl?.()),
       };
       try {
         await spec.run(ctx);

@@ -253,6 +253,8 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
 
   return {
     name: 'slack',
+    // One message per reply: a longer list than this is summarised in a channel, paged in a direct message.
+    replyLines: { room: 25, private: 50 },
     async start(handler: MessageHandler) {
       onMessage = handler;
       app = buildApp();

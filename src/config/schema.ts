@@ -96,6 +96,14 @@ export const httpSchema = z.strictObject({
   token: z.string().optional().describe('when set, the API and status page need `Authorization: Bearer TOKEN`'),
 });
 
+export const chatSchema = z.strictObject({
+  statusUrl: z
+    .string()
+    .url()
+    .optional()
+    .describe("the status page's address as people reach it, named where a long list is summarised in chat (default: rekick's own http address)"),
+});
+
 const identity = z
   .string()
   .regex(/^(irc|slack|console|cli):\S+$/, 'expected irc:ACCOUNT or slack:USERID');
@@ -189,6 +197,7 @@ export const configSchema = z.strictObject({
   irc: ircSchema.optional(),
   slack: slackSchema.optional(),
   http: httpSchema.optional(),
+  chat: chatSchema.prefault({}).describe('chat: the status page link in summaries of long lists'),
   roles: rolesSchema.prefault({}),
   installer: installerSchema,
   postinstall: postinstallSchema.prefault({}),

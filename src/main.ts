@@ -121,6 +121,8 @@ export async function createRekick(options: RekickOptions): Promise<Rekick> {
     hostsInfo: (host) => hostStates.get(host),
     rolling,
     nick: config.irc?.nick,
+    rateLimit: config.chat.rateLimit,
+    onRateLimited: (adapter) => metrics.chatRateLimited.inc({ adapter }),
     statusUrl: () => statusPageUrl(config.chat.statusUrl, http?.url),
   });
   const notifier = createNotifier({ executor, adapters, log: log.child({ component: 'notifier' }) });

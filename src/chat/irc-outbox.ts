@@ -156,14 +156,23 @@ export class IrcOutbox {
       }
       return;
     }
-    if (host !== undefined) {
-      const own = this.pending.filter((l) => l.progress?.host === host && sameTarget(l.target, target));
-      if (own.length) {
-        this.pending = this.pending.filter((l) => !own.includes(l));
-        this.urgent.push(...own);
-      }
-    }
+    if (host !== undefined) this.urgent.push(...this.takeNewsOf(host, target));
     this.urgent.push(...lines);
+  }
+
+  /**
+   * A host's waiting progress for target, taken out of the queue to go ahead with an urgent line about it: its
+   * verbatim progress lines, else its state from a waiting summary (as one line); the summary then leaves it
+   * out, so nothing sent later says an older state of the host than the urgent line.
+   */
+  private takeNewsOf(host: string, target: string): OutboxLine[] {
+    let news = this.pending.filter((l) => l.progress?.host === host && sameTarget(l.target, target));
+    this.pending = this.pending.filter((l) => !news.includes(l));
+    const summarised = this.pending.filter((l) => sameTarget(l.target, target) && l.summary?.states.has(host)).at(-1)?.summary?.states.get(host);
+    if (summarised === undefined) return news;
+    if (!news.length) news = this.split(`${host} ${summarised}`, target).map((text) => ({ target, text, progress: { host, state: summarised } }));
+    this.fold(target, host);
+    return news;
   }
 
   /**
@@ -212,38 +221,48 @@ export class IrcOutbox {
 
   private compact(): void {
     const targets = [...new Set(this.pending.filter((l) => l.progress || l.summary).map((l) => l.target.toLowerCase()))];
-    for (const t of targets) {
-      const foldable = this.pending.filter((l) => sameTarget(l.target, t) && (l.progress || l.summary));
-      if (foldable.length < 2) continue;
-      const states = new Map<string, string>();
-      let updates = 0;
-      for (const l of foldable) {
-        if (l.summary) {
-          for (const [host, state] of l.summary.states) {
-            states.delete(host);
-            states.set(host, state);
-          }
-          updates += l.summary.updates;
-        } else if (l.progress) {
-          states.delete(l.progress.host);
-          states.set(l.progress.host, l.progress.state);
-          updates += 1;
+    for (const t of targets) this.fold(t);
+  }
+
+  /**
+   * Folds a target's waiting progress and summary lines into one summary, in place of the first of them (when
+   * there are two or more). `without`: a host to leave out (its news went ahead with an urgent line); then the
+   * summary is rewritten even when it is alone, and dropped when no host is left in it.
+   */
+  private fold(t: string, without?: string): void {
+    const foldable = this.pending.filter((l) => sameTarget(l.target, t) && (l.progress || l.summary));
+    if (!foldable.length || (without === undefined && foldable.length < 2)) return;
+    const states = new Map<string, string>();
+    let updates = 0;
+    for (const l of foldable) {
+      if (l.summary) {
+        for (const [host, state] of l.summary.states) {
+          states.delete(host);
+          states.set(host, state);
         }
+        updates += l.summary.updates;
+      } else if (l.progress) {
+        states.delete(l.progress.host);
+        states.set(l.progress.host, l.progress.state);
+        updates += 1;
       }
-      const fresh = foldable.filter((l) => l.progress).length;
-      this.summarised += fresh;
-      const target = foldable[0]!.target;
+    }
+    if (without !== undefined) states.delete(without);
+    const fresh = foldable.filter((l) => l.progress).length;
+    this.summarised += fresh;
+    const target = foldable[0]!.target;
+    // In place of the first folded line (continuation lines of an older summary are folded too).
+    const at = this.pending.indexOf(foldable[0]!);
+    const rest = this.pending.filter((l) => !foldable.includes(l));
+    if (states.size) {
       const text = `progress, ${updates} updates summarised (latest per host, ${states.size} hosts): ${[...states]
         .map(([host, state]) => `${host} ${state}`)
         .join(' | ')}`;
       const lines: OutboxLine[] = this.split(text, target).map((piece) => ({ target, text: piece, summary: { states: new Map(), updates: 0 } }));
       // The whole summary is carried by its first line; the others only continue the text.
       lines[0]!.summary = { states, updates };
-      // In place of the first folded line (continuation lines of an older summary are folded too).
-      const at = this.pending.indexOf(foldable[0]!);
-      const rest = this.pending.filter((l) => !foldable.includes(l));
       rest.splice(at, 0, ...lines);
-      this.pending = rest;
     }
+    this.pending = rest;
   }
 }

@@ -7,8 +7,9 @@
  * summarised into a few lines with each host's latest step, in place of the first of them; failure, approval
  * and other lines stay verbatim and in order.
  *
- * Urgent lines (failures, approval prompts, host keys, warnings) go ahead of everything else, each after the
- * waiting progress lines of its own host, and are never dropped by the reply cap. Replies to commands (anyone
+ * Urgent lines (failures, approval prompts, host keys, warnings) go ahead of everything else, each after its own
+ * host's waiting progress (its verbatim lines, or its state taken out of a waiting summary, which then leaves the
+ * host out), and are never dropped by the reply cap. Replies to commands (anyone
  * can ask for them) are capped per target and in total: what does not fit is dropped, and one line per target
  * says how many lines were. Memory stays bounded whatever anyone types.
  */
@@ -21,7 +22,7 @@ export interface OutboxLine {
   summary?: { states: Map<string, string>; updates: number };
   /** Sent ahead of other lines (failure, approval prompt, host key, warning); not dropped by the reply cap. */
   urgent?: boolean;
-  /** The host an urgent line is about: its waiting progress lines go ahead with it, so they stay in order. */
+  /** The host an urgent line is about: its waiting progress goes ahead with it, so the host's lines stay in order. */
   host?: string;
   /** A reply to a command (or a refusal): capped per target and in total. */
   reply?: boolean;

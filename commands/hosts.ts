@@ -4,7 +4,7 @@
  */
 import { UserError } from '../src/errors';
 import { renderHosts, type HostRow } from '../src/chat/render';
-import { listReply, parsePage } from '../src/chat/long-reply';
+import { DEFAULT_LIST_ROOM, listReply, parsePage } from '../src/chat/long-reply';
 import { summariseHosts } from '../src/chat/render-summary';
 import { splitFlags } from './flags';
 import { checkHostWord } from './host-args';
@@ -14,8 +14,6 @@ export interface HostsArgs {
   group?: string;
   page?: number;
 }
-
-const DEFAULT_ROOM = { lines: 10, private: false, botName: 'rekick' };
 
 export const hosts = defineCommand<HostsArgs>({
   name: 'hosts',
@@ -53,7 +51,7 @@ export const hosts = defineCommand<HostsArgs>({
         summary: () => summariseHosts(rows, scope),
         command: scope ? `hosts ${scope}` : 'hosts',
         page: ctx.args.page,
-        room: ctx.listRoom ?? DEFAULT_ROOM,
+        room: ctx.listRoom ?? DEFAULT_LIST_ROOM,
       }),
     );
   },

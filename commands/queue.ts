@@ -4,12 +4,10 @@
  */
 import { UserError } from '../src/errors';
 import { renderQueue } from '../src/chat/render';
-import { listReply, parsePage } from '../src/chat/long-reply';
+import { DEFAULT_LIST_ROOM, listReply, parsePage } from '../src/chat/long-reply';
 import { summariseQueue } from '../src/chat/render-summary';
 import { splitFlags } from './flags';
 import { defineCommand } from './types';
-
-const DEFAULT_ROOM = { lines: 10, private: false, botName: 'rekick' };
 
 export const queue = defineCommand<{ page?: number }>({
   name: 'queue',
@@ -31,7 +29,7 @@ export const queue = defineCommand<{ page?: number }>({
         summary: () => summariseQueue(waiting, now),
         command: 'queue',
         page: ctx.args.page,
-        room: ctx.listRoom ?? DEFAULT_ROOM,
+        room: ctx.listRoom ?? DEFAULT_LIST_ROOM,
       }),
     );
   },

@@ -18,6 +18,9 @@ export interface ListRoom {
   botName: string;
 }
 
+/** Where a command's context says nothing (a caller without the router): a channel of the default size. */
+export const DEFAULT_LIST_ROOM: ListRoom = { lines: DEFAULT_REPLY_LINES.room, private: false, botName: 'rekick' };
+
 /** The room of a chat message: its adapter's reply lines, channel or private. */
 export function listRoomFor(message: ChatMessage, adapters: readonly ChatAdapter[] | undefined, botName: string, statusUrl?: string): ListRoom {
   const limits = adapters?.find((a) => a.name === message.origin.adapter)?.replyLines ?? DEFAULT_REPLY_LINES;

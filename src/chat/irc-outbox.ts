@@ -8,8 +8,8 @@
  * and other lines stay verbatim and in order.
  *
  * Urgent lines (failures, approval prompts, host keys, warnings) go ahead of everything else, each after its own
- * host's waiting progress (its verbatim lines, or its state taken out of a waiting summary, which then leaves the
- * host out), and are never dropped by the reply cap. Replies to commands (anyone
+ * host's waiting progress lines (a waiting summary takes the host's new state), and are never dropped by the reply
+ * cap. Replies to commands (anyone
  * can ask for them) are capped per target and in total: what does not fit is dropped, and one line per target
  * says how many lines were. Memory stays bounded whatever anyone types.
  */
@@ -24,6 +24,8 @@ export interface OutboxLine {
   urgent?: boolean;
   /** The host an urgent line is about: its waiting progress goes ahead with it, so the host's lines stay in order. */
   host?: string;
+  /** The host's state after an urgent line ("[3/8] stage-installer failed"), for a waiting summary that names it. */
+  state?: string;
   /** A reply to a command (or a refusal): capped per target and in total. */
   reply?: boolean;
   /** A "… N more lines dropped" line: how many lines it stands for. */
@@ -157,23 +159,16 @@ export class IrcOutbox {
       }
       return;
     }
-    if (host !== undefined) this.urgent.push(...this.takeNewsOf(host, target));
+    if (host !== undefined) {
+      // The host's verbatim progress goes ahead with it; a waiting summary takes the urgent line's state for the
+      // host, so nothing sent later says an older state of the host than the urgent line.
+      const own = this.pending.filter((l) => l.progress?.host === host && sameTarget(l.target, target));
+      this.pending = this.pending.filter((l) => !own.includes(l));
+      this.urgent.push(...own);
+      const state = lines[0]!.state;
+      if (state !== undefined && this.pending.some((l) => sameTarget(l.target, target) && l.summary?.states.has(host))) this.fold(target, { host, state });
+    }
     this.urgent.push(...lines);
-  }
-
-  /**
-   * A host's waiting progress for target, taken out of the queue to go ahead with an urgent line about it: its
-   * verbatim progress lines, else its state from a waiting summary (as one line); the summary then leaves it
-   * out, so nothing sent later says an older state of the host than the urgent line.
-   */
-  private takeNewsOf(host: string, target: string): OutboxLine[] {
-    let news = this.pending.filter((l) => l.progress?.host === host && sameTarget(l.target, target));
-    this.pending = this.pending.filter((l) => !news.includes(l));
-    const summarised = this.pending.filter((l) => sameTarget(l.target, target) && l.summary?.states.has(host)).at(-1)?.summary?.states.get(host);
-    if (summarised === undefined) return news;
-    if (!news.length) news = this.split(`${host} ${summarised}`, target).map((text) => ({ target, text, progress: { host, state: summarised } }));
-    this.fold(target, host);
-    return news;
   }
 
   /**
@@ -227,12 +222,12 @@ export class IrcOutbox {
 
   /**
    * Folds a target's waiting progress and summary lines into one summary, in place of the first of them (when
-   * there are two or more). `without`: a host to leave out (its news went ahead with an urgent line); then the
-   * summary is rewritten even when it is alone, and dropped when no host is left in it.
+   * there are two or more). `latest`: a host's state from an urgent line that went ahead; the summary is then
+   * rewritten with it even when it is alone.
    */
-  private fold(t: string, without?: string): void {
+  private fold(t: string, latest?: { host: string; state: string }): void {
     const foldable = this.pending.filter((l) => sameTarget(l.target, t) && (l.progress || l.summary));
-    if (!foldable.length || (without === undefined && foldable.length < 2)) return;
+    if (!foldable.length || (latest === undefined && foldable.length < 2)) return;
     const states = new Map<string, string>();
     let updates = 0;
     for (const l of foldable) {
@@ -248,22 +243,23 @@ export class IrcOutbox {
         updates += 1;
       }
     }
-    if (without !== undefined) states.delete(without);
+    if (latest) {
+      states.delete(latest.host);
+      states.set(latest.host, latest.state);
+    }
     const fresh = foldable.filter((l) => l.progress).length;
     this.summarised += fresh;
     const target = foldable[0]!.target;
     // In place of the first folded line (continuation lines of an older summary are folded too).
     const at = this.pending.indexOf(foldable[0]!);
     const rest = this.pending.filter((l) => !foldable.includes(l));
-    if (states.size) {
-      const text = `progress, ${updates} updates summarised (latest per host, ${states.size} hosts): ${[...states]
-        .map(([host, state]) => `${host} ${state}`)
-        .join(' | ')}`;
-      const lines: OutboxLine[] = this.split(text, target).map((piece) => ({ target, text: piece, summary: { states: new Map(), updates: 0 } }));
-      // The whole summary is carried by its first line; the others only continue the text.
-      lines[0]!.summary = { states, updates };
-      rest.splice(at, 0, ...lines);
-    }
+    const text = `progress, ${updates} updates summarised (latest per host, ${states.size} hosts): ${[...states]
+      .map(([host, state]) => `${host} ${state}`)
+      .join(' | ')}`;
+    const lines: OutboxLine[] = this.split(text, target).map((piece) => ({ target, text: piece, summary: { states: new Map(), updates: 0 } }));
+    // The whole summary is carried by its first line; the others only continue the text.
+    lines[0]!.summary = { states, updates };
+    rest.splice(at, 0, ...lines);
     this.pending = rest;
   }
 }

@@ -358,7 +358,7 @@ export function createIrcAdapter(options: IrcAdapterOptions): IrcAdapter {
         target: room,
         text,
         progress,
-        ...(how.kind === 'urgent' ? { urgent: true, host: how.host } : how.kind === 'reply' ? { reply: true } : {}),
+        ...(how.kind === 'urgent' ? { urgent: true, host: how.host, state: how.state } : how.kind === 'reply' ? { reply: true } : {}),
       }));
       outbox.push(lines);
       stats.summarised = outbox.summarised;

@@ -36,7 +36,7 @@ describe('IrcOutbox priorities', () => {
     expect(order.slice(34)).toEqual(['h2 [1/8] disable started']);
   });
 
-  it('a failure of a host whose progress is in a waiting summary: its latest state goes ahead with it, and the summary leaves it out', () => {
+  it('a failure of a host named in a waiting summary: its verbatim progress goes ahead with it, and the summary takes its new state', () => {
     const box = new IrcOutbox({ split, threshold: 3 });
     box.push(reply('#b', 1));
     for (const h of ['h1', 'h2', 'h3']) box.push(progress('#b', h, '[1/8] disable started'));
@@ -46,18 +46,16 @@ describe('IrcOutbox priorities', () => {
       'progress, 3 updates summarised (latest per host, 3 hosts): h1 [1/8] disable started | h2 [1/8] disable started | h3 [1/8] disable started',
       'h1 [2/8] drain ok 1s',
     ]);
-    // h1 has a verbatim line waiting (its latest): that goes ahead; h2 only a summary state: that goes ahead as a line.
-    box.push(urgent('#b', 'h1 [3/8] stage-installer failed', 'h1'));
-    box.push(urgent('#b', 'h2 [2/8] drain failed', 'h2'));
+    box.push([{ target: '#b', text: 'h1 [3/8] stage-installer failed: x', urgent: true, host: 'h1', state: '[3/8] stage-installer failed' }]);
+    box.push([{ target: '#b', text: 'h2 is ready: !approve h2', urgent: true, host: 'h2', state: 'ready, waiting for approval' }]);
     box.push(urgent('#b', 'h9 is ready', 'h9'));
     expect(drain(box)).toEqual([
       'h1 [2/8] drain ok 1s',
-      'h1 [3/8] stage-installer failed',
-      'h2 [1/8] disable started',
-      'h2 [2/8] drain failed',
+      'h1 [3/8] stage-installer failed: x',
+      'h2 is ready: !approve h2',
       'h9 is ready',
       'r0',
-      'progress, 3 updates summarised (latest per host, 1 hosts): h3 [1/8] disable started',
+      'progress, 3 updates summarised (latest per host, 3 hosts): h3 [1/8] disable started | h1 [3/8] stage-installer failed | h2 ready, waiting for approval',
     ]);
   });
 

@@ -5,19 +5,70 @@
  * within a few lines, and the outbox stays small; 1,000 lines from one user get their burst of answers and one
  * notice, nothing else, while an operator keeps working.
  */
+import { EventEmitter } from 'node:events';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { commands } from '../../commands';
-import { createIrcAdapter, type IrcAdapter } from '../../src/chat/irc';
+import { createIrcAdapter, type IrcAdapter, type IrcClientLike } from '../../src/chat/irc';
 import { createNotifier, type Notifier } from '../../src/chat/notifier';
 import { createRoles } from '../../src/chat/roles';
 import { createRouter } from '../../src/chat/router';
 import type { AuditEntry, ExecutorEvent } from '../../src/types';
 import { FakeExecutor } from '../fakes/fake-executor';
-import { FakeIrcClient } from '../fakes/fake-irc-client';
 import { makeJob } from '../fakes/jobs';
 import { testConfig } from '../fakes/test-config';
 import { until } from '../support/until';
+
+/**
+ * A fake irc-framework client: registers and joins at once, records what is written, plays users' lines (with
+ * the account tag when logged in) and answers WHOIS as a server would (irc-framework's `whois` event).
+ */
+class FakeIrcClient extends EventEmitter {
+  written: string[] = [];
+  connected = false;
+  user = { nick: 'rekick', username: 'rekick' };
+  caps = ['account-tag'];
+  network = { cap: { isEnabled: (c: string) => this.caps.includes(c) }, options: {} };
+  private readonly accounts = new Map<string, string | undefined>();
+  connect() {
+    this.connected = true;
+    setImmediate(() => this.emit('registered', { nick: 'rekick' }));
+  }
+  raw(line: string) {
+    this.written.push(line);
+    const who = /^WHOIS (\S+)$/.exec(line)?.[1];
+    if (who) setImmediate(() => this.emit('whois', { nick: who, ident: who, hostname: `${who}.example`, account: this.accounts.get(who.toLowerCase()) }));
+  }
+  join(channel: string) {
+    setImmediate(() => this.emit('join', { nick: 'rekick', channel }));
+  }
+  quit() {
+    this.connected = false;
+    setImmediate(() => this.emit('close'));
+  }
+  whois(nick: string, cb: (e: { nick: string; account?: string }) => void) {
+    const answer = (e: { nick: string; account?: string }) => {
+      if (e.nick.toLowerCase() !== nick.toLowerCase()) return;
+      this.removeListener('whois', answer);
+      cb(e);
+    };
+    this.on('whois', answer);
+    this.raw(`WHOIS ${nick}`);
+  }
+  /** A PRIVMSG from `nick` (logged in as `account`, if given) to a channel or to the bot. */
+  line(nick: string, target: string, message: string, account?: string) {
+    this.accounts.set(nick.toLowerCase(), account);
+    this.emit('privmsg', { type: 'privmsg', nick, ident: nick, hostname: `${nick}.example`, target, message, tags: {}, ...(account ? { account } : {}) });
+  }
+  /** The texts rekick wrote to a target, in order. */
+  said(target: string): string[] {
+    const prefix = `PRIVMSG ${target} :`;
+    return this.written.filter((l) => l.toLowerCase().startsWith(prefix.toLowerCase())).map((l) => l.slice(prefix.length));
+  }
+  asClient(): IrcClientLike {
+    return this as unknown as IrcClientLike;
+  }
+}
 
 const CHANNEL = '#builders';
 const STATUS_URL = 'http://rekick.example.org:8080/';

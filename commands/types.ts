@@ -5,6 +5,7 @@
  */
 import type { Logger } from 'pino';
 import type { ChatMessage } from '../src/chat/chat-adapter';
+import type { ListRoom } from '../src/chat/long-reply';
 import type { Roles } from '../src/chat/roles';
 import type { ExecutorApi, RequestContext } from '../src/executor/types';
 
@@ -57,6 +58,8 @@ export interface CommandContext<A extends ParsedArgs = ParsedArgs> {
   hostsInfo?: HostsInfo;
   /** The clock, for "waited 12m" (tests pin it). */
   now(): Date;
+  /** How long a list may be where the reply goes (lists that grow with the fleet); default: 10 lines, a channel. */
+  listRoom?: ListRoom;
 }
 
 export interface CommandSpec<A extends ParsedArgs = ParsedArgs> {

@@ -26,6 +26,7 @@ import { createMetrics } from './http/metrics';
 import { chatQueueDepth, countChatSends, countKojiErrors } from './http/instrument';
 import { startHttpServer, type HttpServer } from './http/server';
 import { httpToken } from './config/http-exposure';
+import { statusPageUrl } from './http/status-url';
 import type { RemoteConnector } from './ssh/types';
 
 export interface RekickOptions {
@@ -118,6 +119,9 @@ export async function createRekick(options: RekickOptions): Promise<Rekick> {
     hostsInfo: (host) => hostStates.get(host),
     rolling,
     nick: config.irc?.nick,
+    rateLimit: config.chat.rateLimit,
+    onRateLimited: (adapter) => metrics.chatRateLimited.inc({ adapter }),
+    statusUrl: () => statusPageUrl(config.chat.statusUrl, http?.url),
   });
   const notifier = createNotifier({ executor, adapters, log: log.child({ component: 'notifier' }) });
   const exec = executor;

@@ -16,7 +16,7 @@ import { AccountTracker, trackAccounts } from './irc-accounts';
 import { caseFold } from './irc-casefold';
 import { FollowAccount } from './irc-follow-account';
 import { bindLine } from './irc-identity';
-import { commandFromLine, progressState } from './irc-message';
+import { commandFromLine, outboxKind, progressState } from './irc-message';
 import { IrcOutbox, type OutboxLine } from './irc-outbox';
 import { ircLines } from './irc-text';
 import { WhoisRequests } from './irc-whois';
@@ -41,6 +41,8 @@ export interface IrcAdapterOptions {
    * never summarised; many hosts at once are).
    */
   backlogThreshold?: number;
+  /** Waiting lines at most: replies per target (default 30) and in total (default 120); urgent lines (default 2000). */
+  outboxLimits?: { repliesPerTarget?: number; replies?: number; urgent?: number };
   /** Reconnect backoff (default 1 s doubling to 60 s). */
   reconnect?: { minMs?: number; maxMs?: number };
   /** How long start() waits for the first login and joins before resolving anyway (default 15 s). */
@@ -63,6 +65,8 @@ export interface IrcStats {
   delivered: number;
   /** Progress lines folded into summaries. */
   summarised: number;
+  /** Lines dropped because too many were waiting (replies past their cap; notices past theirs). */
+  dropped: number;
   /** Lines waiting or unconfirmed. */
   queued: number;
   /** Lines of jobs started by a private message dropped because no nick held the job's account any more. */
@@ -89,7 +93,13 @@ export function createIrcAdapter(options: IrcAdapterOptions): IrcAdapter {
   const maxBackoff = options.reconnect?.maxMs ?? 60_000;
   const pacer = new LinePacer({ burst: options.pace?.burst ?? 4, perSecond: options.pace?.perSecond ?? 1, now });
   let currentNick = config.nick;
-  const outbox = new IrcOutbox({ threshold: options.backlogThreshold ?? 40, split: (text, target) => ircLines(text, currentNick, target) });
+  const outbox = new IrcOutbox({
+    threshold: options.backlogThreshold ?? 40,
+    split: (text, target) => ircLines(text, currentNick, target),
+    maxRepliesPerTarget: options.outboxLimits?.repliesPerTarget,
+    maxReplies: options.outboxLimits?.replies,
+    maxUrgent: options.outboxLimits?.urgent,
+  });
 
   let client: IrcClientLike | undefined;
   /** The connection's account map and WHOIS requests (new with each connection). */
@@ -107,7 +117,7 @@ export function createIrcAdapter(options: IrcAdapterOptions): IrcAdapter {
   let pumpTimer: NodeJS.Timeout | undefined;
   let readyWaiters: Array<() => void> = [];
   let handling: Promise<void> = Promise.resolve();
-  const stats: IrcStats = { registrations: 0, disconnects: 0, failedAttempts: 0, delivered: 0, summarised: 0, queued: 0, privateDropped: 0 };
+  const stats: IrcStats = { registrations: 0, disconnects: 0, failedAttempts: 0, delivered: 0, summarised: 0, dropped: 0, queued: 0, privateDropped: 0 };
 
   const later = (ms: number, fn: () => void) => {
     const t = setTimeout(() => {
@@ -159,7 +169,13 @@ export function createIrcAdapter(options: IrcAdapterOptions): IrcAdapter {
     const texts = ircLines(message.text, currentNick, room);
     if (!texts.length) return;
     const progress = texts.length === 1 ? progressState(message) : undefined;
-    const lines: OutboxLine[] = texts.map((text) => ({ target: room, text, progress }));
+    const how = outboxKind(message);
+    const lines: OutboxLine[] = texts.map((text) => ({
+      target: room,
+      text,
+      progress,
+      ...(how.kind === 'urgent' ? { urgent: true, host: how.host, state: how.state } : how.kind === 'reply' ? { reply: true } : {}),
+    }));
     outbox.push(lines);
     stats.summarised = outbox.summarised;
     pump();
@@ -344,6 +360,8 @@ export function createIrcAdapter(options: IrcAdapterOptions): IrcAdapter {
 
   return {
     name: 'irc',
+    // Lists longer than this are summarised in a channel (paged in a private message): 1 line a second.
+    replyLines: { room: 10, private: 15 },
     async start(handler: MessageHandler) {
       onMessage = handler;
       stopped = false;
@@ -396,7 +414,7 @@ export function createIrcAdapter(options: IrcAdapterOptions): IrcAdapter {
       return ready && Boolean(client?.connected);
     },
     stats() {
-      return { ...stats, summarised: outbox.summarised, queued: outbox.all().length };
+      return { ...stats, summarised: outbox.summarised, dropped: outbox.dropped, queued: outbox.all().length };
     },
     nick() {
       return currentNick;

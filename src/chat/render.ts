@@ -192,6 +192,8 @@ export interface HostRow {
   koji?: { enabled: boolean; comment: string | null };
   job?: Job;
   lastReinstalledAt?: string;
+  /** How the host's last finished job ended (for the summary of a long list). */
+  lastOutcome?: Job['state'];
 }
 
 /** !hosts: one compact line per host: Koji state, current job, last reinstall. */

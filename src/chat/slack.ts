@@ -56,6 +56,8 @@ export interface SlackAdapter extends ChatAdapter {
   requestListener: RequestListener;
   /** The parent message of a job in a channel, if posted. */
   parentOf(jobId: string, channel: string): { channel: string; ts: string } | undefined;
+  /** Jobs and channels with sends under way (tests: it returns to 0 once sends are done). */
+  sendChains(): number;
 }
 
 interface Parent {
@@ -215,10 +217,17 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
     return a;
   }
 
-  /** Runs sends for one key in order (one parent message per job and channel, never two). */
+  /**
+   * Runs sends for one key in order (one parent message per job and channel, never two). A key's chain is
+   * forgotten once its last send has settled, so the map holds only keys with sends under way.
+   */
   function serial(key: string, fn: () => Promise<void>): Promise<void> {
     const next = (chains.get(key) ?? Promise.resolve()).then(fn, fn);
-    chains.set(key, next.catch(() => undefined));
+    const settled = next.catch(() => undefined);
+    chains.set(key, settled);
+    void settled.then(() => {
+      if (chains.get(key) === settled) chains.delete(key);
+    });
     return next;
   }
 
@@ -257,6 +266,8 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
   return {
     name: 'slack',
     listen: openReceiver,
+    // One message per reply: a longer list than this is summarised in a channel, paged in a direct message.
+    replyLines: { room: 25, private: 50 },
     async start(handler: MessageHandler) {
       onMessage = handler;
       app = buildApp();
@@ -307,6 +318,9 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
     parentOf(jobId: string, channel: string) {
       const p = parents.get(`${jobId}\u0000${channel}`);
       return p ? { channel: p.channel, ts: p.ts } : undefined;
+    },
+    sendChains() {
+      return chains.size;
     },
   };
 }

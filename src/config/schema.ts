@@ -118,6 +118,23 @@ export const httpSchema = z.strictObject({
     .describe('the token read from this file instead (surrounding whitespace ignored; the file must not be readable by other users); not with token'),
 });
 
+export const chatSchema = z.strictObject({
+  statusUrl: z
+    .string()
+    .url()
+    .optional()
+    .describe("the status page's address as people reach it, named where a long list is summarised in chat (default: rekick's own http address)"),
+  rateLimit: z
+    .strictObject({
+      perMinute: z.number().positive().default(10).describe('commands a minute for someone without a role'),
+      burst: z.number().int().min(1).default(5).describe('commands at once (after a quiet moment) for someone without a role'),
+      privilegedPerMinute: z.number().positive().default(60).describe('commands a minute for operators and approvers'),
+      privilegedBurst: z.number().int().min(1).default(20).describe('commands at once for operators and approvers'),
+    })
+    .prefault({})
+    .describe('per identity (IRC account, else nick; Slack user; the lab console is not limited): past it, one notice, then silence'),
+});
+
 const identity = z
   .string()
   .regex(/^(irc|slack|console|cli):\S+$/, 'expected irc:ACCOUNT or slack:USERID');
@@ -211,6 +228,7 @@ export const configSchema = z.strictObject({
   irc: ircSchema.optional(),
   slack: slackSchema.optional(),
   http: httpSchema.prefault({}).describe("the status page, read-only API, metrics and health probes (never on Slack's port)"),
+  chat: chatSchema.prefault({}).describe('chat limits: command rate limits, the status page link in summaries'),
   roles: rolesSchema.prefault({}),
   installer: installerSchema,
   postinstall: postinstallSchema.prefault({}),

@@ -8,6 +8,7 @@ import type { ChatMessage } from '../../src/chat/chat-adapter';
 import { createSlackAdapter, type SlackAdapter } from '../../src/chat/slack';
 import { STEP_NAMES, type ExecutorEvent, type Job } from '../../src/types';
 import { clickBody, eventBody, postToBot, slashBody, startSlackApi, type SlackApiStandIn } from './helpers/slack-api';
+import { until } from '../support/until';
 
 const SECRET = 'test-signing-secret-0123456789';
 const CHANNEL = 'C0BUILDERS';
@@ -194,6 +195,20 @@ describe('Slack adapter: a job\'s parent message, its thread and the approval bu
     await slack.send({ adapter: 'slack', room: CHANNEL }, { kind: 'reply', text: 'output: <!channel> & <http://evil|click>' });
     const post = await api.waitFor((c) => c.method === 'chat.postMessage' && String(c.args.text).startsWith('output:'));
     expect(post.args.text).toBe('output: &lt;!channel&gt; &amp; &lt;http://evil|click&gt;');
+  });
+
+  it("forgets each job's send chain once its sends are done (the map returns to empty)", async () => {
+    const sends: Array<Promise<void>> = [];
+    for (let i = 0; i < 20; i++) {
+      const j = { ...job('running', 1), id: `j-chain-${i}`, host: `buildarm-${i}` };
+      for (const room of [CHANNEL, 'C0OTHER']) {
+        sends.push(send({ type: 'step-started', job: j, step: 'drain', index: 1 }, `buildarm-${i} [2/8] drain started`, room));
+        sends.push(send({ type: 'step-succeeded', job: j, step: 'drain', index: 1, durationMs: 1000 }, `buildarm-${i} [2/8] drain done`, room));
+      }
+    }
+    expect(slack.sendChains()).toBe(40);
+    await Promise.all(sends);
+    await until(() => slack.sendChains() === 0, 'the send chains to be forgotten', 5000);
   });
 
   it('a rate-limited Web API call is retried after Retry-After, not lost', async () => {

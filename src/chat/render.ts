@@ -71,7 +71,7 @@ export function renderEvent(event: ExecutorEvent): string[] {
         `${event.job.host} ${stepTag(event.step)} attempt ${event.attempt} failed: ${oneLine(event.error.message)} — retrying in ${formatDuration(event.delayMs)}`,
       ];
     case 'step-failed': {
-      const head = `${event.job.host} ${stepTag(event.step, event.index)} failed: ${oneLine(event.error.message)} — ${leftStateAndDisarm(event.job)}; !retry ${event.job.host} resumes from ${retryStep(event.job)}`;
+      const head = `${event.job.host} ${stepTag(event.step, event.index)} failed: ${oneLine(event.error.message)} — ${leftStateAndDisarm(event.job)}; !retry ${event.job.host} resumes from ${retryStep(event.job, event.step)}`;
       const tail = event.outputTail.slice(-TAIL_SHOWN).map((l) => `  | ${oneLine(l, 200)}`);
       return tail.length ? [head, `${event.job.host} last output:`, ...tail] : [head];
     }

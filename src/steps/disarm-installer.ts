@@ -142,8 +142,8 @@ export function rearmOnRetry(job: Job): void {
   job.disarm = undefined;
 }
 
-/** The step `!retry` of this failed job resumes from. */
-export function retryStep(job: Job): StepName {
+/** The step `!retry` of this failed job resumes from (`failed`: the step that failed, when the caller knows it). */
+export function retryStep(job: Job, failed?: StepName): StepName {
   if (job.disarm && job.disarm.outcome !== 'vm-gone' && job.current > STAGE) return 'stage-installer';
-  return job.error?.step ?? STEP_NAMES[Math.min(job.current, STEP_NAMES.length - 1)]!;
+  return failed ?? job.error?.step ?? STEP_NAMES[Math.min(job.current, STEP_NAMES.length - 1)]!;
 }

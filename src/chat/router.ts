@@ -2,7 +2,9 @@
  * The router: a chat line -> command and words -> role check -> parse -> run. Every refusal is one line that
  * says why and changes nothing; the router never throws. Hostile text is cleaned first: IRC formatting codes
  * are dropped, other control characters and over-long lines refuse the line, and host names must match exactly
- * (the commands check them). Every command and every refusal is audited.
+ * (the commands check them). Every command that may change something, and every refusal, is audited (the
+ * audit callback sorts them: src/audit/audit-kind.ts); a command anyone may run only reads, and its success is
+ * not audited (a debug log line), so a read-only command by anyone never costs a write.
  */
 import type { Logger } from 'pino';
 import { describeUsage, findCommand } from '../../commands/help';
@@ -190,6 +192,10 @@ export function createRouter(options: RouterOptions): Router {
           return;
         }
         throw err;
+      }
+      if (role === 'anyone') {
+        log.debug({ who: message.user, origin: message.origin, action, detail: line }, 'read-only command done');
+        return;
       }
       await audit({ ...base, action, outcome: 'ok', detail: line });
     } catch (err) {

@@ -3,7 +3,8 @@
  * a correct signature (`v0=` HMAC-SHA256 of `v0:TS:BODY` with the signing secret) and a timestamp within five
  * minutes of now, and must not be a replay: the same signature again, or an event_id / trigger_id already taken
  * within the window. A Slack retry (`x-slack-retry-num`) of an event already taken is acknowledged (200) and
- * not acted on. Every refused request is reported through `onRejected` (rekick audits it) and answered 401.
+ * not acted on. Every refused request is reported through `onRejected` and answered 401: rekick counts it
+ * (`rekick_outside_refusals_total`) and logs it at a limited rate, never stores it one by one (src/audit/).
  * The buffered body is left on the request as `rawBody`, where Bolt picks it up instead of reading it again.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
@@ -17,7 +18,7 @@ export type SlackRejection = Omit<AuditEntry, 'at'>;
 export interface SlackRequestGuardOptions {
   signingSecret: string;
   log: Logger;
-  /** Called for every refused request (bad signature, stale timestamp, replay); its failure is logged. */
+  /** Called for every refused request (bad signature, stale timestamp, replay): counted, not stored; its failure is logged. */
   onRejected?: (entry: SlackRejection) => void | Promise<void>;
   /** How far a timestamp may be from now, and how long signatures and ids are remembered (default 300 s). */
   windowSec?: number;
@@ -122,7 +123,8 @@ export function createSlackRequestGuard(options: SlackRequestGuardOptions): Slac
       outcome: 'refused',
       detail: `${why} (${claims.kind}${claims.eventId ? ` ${claims.eventId}` : ''} from ${req.socket.remoteAddress ?? 'unknown address'})`,
     };
-    log.warn({ why, kind: claims.kind, user: claims.user, verified }, 'Slack request refused');
+    // Not a warning each: anyone can send these; onRejected logs them at a limited rate.
+    log.debug({ why, kind: claims.kind, user: claims.user, verified }, 'Slack request refused');
     try {
       await options.onRejected?.(entry);
     } catch (err) {

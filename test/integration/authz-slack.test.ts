@@ -1,16 +1,20 @@
 /**
  * Slack requests at rekick's door, through the real createRekick wiring (lab peers, Slack Web API stand-in):
- * a bad signature, a stale timestamp and every kind of replay are refused (401), audited with who and why, and
- * change nothing; a Slack retry of an event already taken is acknowledged and not acted on. And one HTTP port:
- * /healthz and a signed Slack event answer on the same port, with an `http:` section and with Slack alone.
+ * a bad signature, a stale timestamp and every kind of replay are refused (401), change nothing, and are counted
+ * (rekick_outside_refusals_total) and logged with who and why at a limited rate, never stored one by one: a flood
+ * of unsigned requests neither pushes a security action out of the audit trail nor costs a write of the state
+ * file. A Slack retry of an event already taken is acknowledged and not acted on. And one HTTP port: /healthz and
+ * a signed Slack event answer on the same port, with an `http:` section and with Slack alone.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { Writable } from 'node:stream';
 import pino from 'pino';
 import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load';
 import { startLabPeers, type LabPeers } from '../../src/lab/lab';
 import { createRekick, type Rekick } from '../../src/main';
+import type { LowdbStore } from '../../store/lowdb-store';
 import { eventBody, postToBot, slackSignature, slashBody, startSlackApi, type SlackApiStandIn } from './helpers/slack-api';
 
 const SECRET = 'authz-slack-signing-secret';
@@ -18,6 +22,8 @@ const CHANNEL = 'C0BUILDERS';
 let peers: LabPeers;
 let api: SlackApiStandIn;
 const running: Rekick[] = [];
+/** What each rekick logged (pino JSON lines, parsed), by its name. */
+const logged = new Map<Rekick, Array<Record<string, unknown>>>();
 
 beforeAll(async () => {
   [peers, api] = await Promise.all([startLabPeers({ hosts: 2, fast: true }), startSlackApi()]);
@@ -30,18 +36,47 @@ afterAll(async () => {
 });
 
 /** The lab's config with a Slack section; `withHttp: false` drops the lab's `http:` section. */
-async function startRekick(name: string, withHttp: boolean): Promise<Rekick> {
+async function startRekick(name: string, withHttp: boolean, history?: Record<string, unknown>): Promise<Rekick> {
   const doc = parse(readFileSync(peers.configPath, 'utf8')) as Record<string, unknown>;
   doc.store = `./var/${name}.json`;
   doc.slack = { signingSecret: SECRET, token: 'xoxb-authz', port: 0, apiUrl: api.url, channels: [CHANNEL] };
   doc.roles = { operator: ['slack:U0KEVIN'], approver: ['slack:U0NIRIK'] };
+  if (history) doc.history = history;
   if (!withHttp) delete doc.http;
   const file = `${peers.dir}/${name}.yaml`;
   writeFileSync(file, stringify(doc));
-  const rekick = await createRekick({ config: loadConfig(file, { env: {} }), log: pino({ level: 'silent' }), chat: { irc: false } });
+  const lines: Array<Record<string, unknown>> = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const line of chunk.toString('utf8').split('\n')) if (line) lines.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+  const rekick = await createRekick({ config: loadConfig(file, { env: {} }), log: pino({ level: 'warn' }, sink), chat: { irc: false } });
   running.push(rekick);
+  logged.set(rekick, lines);
   await rekick.start();
   return rekick;
+}
+
+/** The log lines about refusals from outside of this source and reason. */
+function outsideLines(rekick: Rekick, reason: string): Array<Record<string, unknown>> {
+  return logged.get(rekick)!.filter((l) => l.source === 'slack' && l.reason === reason);
+}
+
+/** rekick_outside_refusals_total{source="slack",reason=...} as /metrics says it. */
+async function refusedCount(rekick: Rekick, reason: string): Promise<number> {
+  const text = await (await fetch(`${rekick.http!.url}metrics`)).text();
+  const m = new RegExp(`^rekick_outside_refusals_total\\{source="slack",reason="${reason}"\\} (\\d+)$`, 'm').exec(text);
+  return m ? Number(m[1]) : NaN;
+}
+
+/** Texts rekick posted in the channel (its replies to events). */
+function posted(pattern: RegExp): string[] {
+  return api
+    .callsOf('chat.postMessage')
+    .map((c) => String(c.args.text ?? ''))
+    .filter((t) => pattern.test(t));
 }
 
 async function until<T>(get: () => T | undefined, what: string, timeoutMs = 10_000): Promise<T> {
@@ -61,10 +96,11 @@ async function raw(url: string, body: string, headers: Record<string, string>): 
   return res.status;
 }
 
-describe('Slack requests: refused and audited', () => {
+describe('Slack requests: refused and counted', () => {
   let rekick: Rekick;
   let url: string;
-  const refusals = () => rekick.store.listAudit().filter((e) => e.action === 'slack-request');
+  /** Nothing refused at the door is stored one by one: the refusal list holds none of it. */
+  const stored = () => rekick.store.listAudit().filter((e) => e.action === 'slack-request');
   const ran = (action: string) => rekick.store.listAudit().filter((e) => e.action === action && e.outcome === 'ok');
 
   beforeAll(async () => {
@@ -72,46 +108,52 @@ describe('Slack requests: refused and audited', () => {
     url = `${rekick.http!.url}slack/events`;
   }, 30_000);
 
-  it('a bad signature and a stale timestamp are refused, audited with why, and nothing runs', async () => {
+  it('a bad signature, a stale timestamp and no signature are refused, counted and logged with why, and nothing runs', async () => {
+    const statusReplies = posted(/^no jobs|^buildarm/).length;
     const bad = await postToBot(url, SECRET, eventBody({ user: 'U0NIRIK', channel: CHANNEL, text: '!status' }), 'application/json', { secret: 'not-the-secret' });
     expect(bad.status).toBe(401);
     const stale = await postToBot(url, SECRET, eventBody({ user: 'U0NIRIK', channel: CHANNEL, text: '!status' }), 'application/json', { timestamp: Math.floor(Date.now() / 1000) - 600 });
     expect(stale.status).toBe(401);
     const unsigned = await raw(url, eventBody({ user: 'U0NIRIK', channel: CHANNEL, text: '!status' }), { 'content-type': 'application/json' });
     expect(unsigned).toBe(401);
-    const entries = await until(() => (refusals().length >= 3 ? refusals() : undefined), 'three audited refusals');
-    expect(entries.map((e) => e.outcome)).toEqual(['refused', 'refused', 'refused']);
-    expect(entries[0]!.detail).toMatch(/^bad signature/);
-    expect(entries[1]!.detail).toMatch(/^stale timestamp/);
-    expect(entries[2]!.detail).toMatch(/^unsigned request/);
+    expect(await refusedCount(rekick, 'bad-signature')).toBe(1);
+    expect(await refusedCount(rekick, 'stale')).toBe(1);
+    expect(await refusedCount(rekick, 'unsigned')).toBe(1);
+    expect(await refusedCount(rekick, 'replay')).toBe(0);
+    const [badLine] = outsideLines(rekick, 'bad-signature');
+    expect(badLine!.detail).toMatch(/^bad signature/);
     // An unverified request's claimed user is not taken as who it was.
-    expect(entries[0]!.who).toMatchObject({ source: 'slack', id: 'unverified', display: 'unverified request claiming U0NIRIK' });
-    expect(entries[0]!.origin).toEqual({ adapter: 'slack', room: CHANNEL });
+    expect(badLine!.who).toMatchObject({ source: 'slack', id: 'unverified', display: 'unverified request claiming U0NIRIK' });
+    expect(badLine!.origin).toEqual({ adapter: 'slack', room: CHANNEL });
+    expect(outsideLines(rekick, 'stale')[0]!.detail).toMatch(/^stale timestamp/);
+    expect(outsideLines(rekick, 'unsigned')[0]!.detail).toMatch(/^unsigned request/);
+    expect(stored()).toEqual([]);
     await new Promise((r) => setTimeout(r, 200));
-    expect(ran('!status')).toEqual([]);
+    expect(posted(/^no jobs|^buildarm/)).toHaveLength(statusReplies);
   });
 
-  it('the same signed request sent twice runs once; the replay is refused and audited with the user', async () => {
-    const before = refusals().length;
+  it('the same signed request sent twice runs once; the replay is refused and counted with the user', async () => {
     const body = eventBody({ user: 'U0KEVIN', channel: CHANNEL, text: '!status buildarm-01' });
     const ts = String(Math.floor(Date.now() / 1000));
     const headers = { 'content-type': 'application/json', 'x-slack-request-timestamp': ts, 'x-slack-signature': slackSignature(SECRET, Number(ts), body) };
     expect(await raw(url, body, headers)).toBe(200);
     expect(await raw(url, body, headers)).toBe(401);
-    await until(() => ran('!status').length === 1 || undefined, '!status to run once');
-    const replay = refusals().slice(before);
+    await until(() => posted(/buildarm-01 has no job yet/).length === 1 || undefined, '!status to run once');
+    expect(await refusedCount(rekick, 'replay')).toBe(1);
+    const replay = outsideLines(rekick, 'replay');
     expect(replay).toHaveLength(1);
-    expect(replay[0]).toMatchObject({ who: { source: 'slack', id: 'U0KEVIN' }, outcome: 'refused' });
+    expect(replay[0]).toMatchObject({ who: { source: 'slack', id: 'U0KEVIN' } });
     expect(replay[0]!.detail).toMatch(/^replayed request \(same signature/);
+    expect(stored()).toEqual([]);
   });
 
   it('the same event_id signed anew is refused; a Slack retry of it is acknowledged and not acted on', async () => {
-    const before = refusals().length;
-    const runsBefore = ran('!hosts').length;
+    const before = await refusedCount(rekick, 'replay');
+    const hostsReplies = () => posted(/^buildarm-01 \(/).length;
+    const runsBefore = hostsReplies();
     const body = eventBody({ user: 'U0KEVIN', channel: CHANNEL, text: '!hosts' });
-    const eventId = (JSON.parse(body) as { event_id: string }).event_id;
     expect((await postToBot(url, SECRET, body, 'application/json')).status).toBe(200);
-    await until(() => ran('!hosts').length === runsBefore + 1 || undefined, '!hosts to run');
+    await until(() => hostsReplies() === runsBefore + 1 || undefined, '!hosts to run');
     // Re-signed one second later: a new signature, the same event.
     const later = Math.floor(Date.now() / 1000) + 1;
     expect((await postToBot(url, SECRET, body, 'application/json', { timestamp: later })).status).toBe(401);
@@ -126,14 +168,14 @@ describe('Slack requests: refused and audited', () => {
     });
     expect(retry).toBe(200);
     await new Promise((r) => setTimeout(r, 300));
-    expect(ran('!hosts').length).toBe(runsBefore + 1);
-    const replay = refusals().slice(before);
-    expect(replay).toHaveLength(1);
-    expect(replay[0]!.detail).toContain(`replayed event_id ${eventId}`);
+    expect(hostsReplies()).toBe(runsBefore + 1);
+    expect(await refusedCount(rekick, 'replay')).toBe(before + 1);
+    // The first replay of the minute was logged (the previous test's); this one is counted, summed up later.
+    expect(outsideLines(rekick, 'replay')).toHaveLength(1);
   });
 
   it('a slash command with a trigger_id already used is refused; the job is queued once', async () => {
-    const before = refusals().length;
+    const before = await refusedCount(rekick, 'replay');
     const body = slashBody({ user: 'U0KEVIN', userName: 'kevin', channel: CHANNEL, text: 'reinstall buildarm-01', responseUrl: api.responseUrl('authz-s1') });
     expect((await postToBot(url, SECRET, body, 'application/x-www-form-urlencoded')).status).toBe(200);
     const resent = await postToBot(url, SECRET, body, 'application/x-www-form-urlencoded', { timestamp: Math.floor(Date.now() / 1000) + 2 });
@@ -142,11 +184,53 @@ describe('Slack requests: refused and audited', () => {
     await new Promise((r) => setTimeout(r, 200));
     expect(rekick.store.listJobs({ host: 'buildarm-01' })).toHaveLength(1);
     expect(ran('!reinstall')).toHaveLength(1);
-    const replay = refusals().slice(before);
-    expect(replay).toHaveLength(1);
-    expect(replay[0]).toMatchObject({ who: { source: 'slack', id: 'U0KEVIN' }, action: 'slack-request', outcome: 'refused' });
-    expect(replay[0]!.detail).toMatch(/^replayed trigger_id .* \(slash_command/);
+    expect(ran('reinstall')).toEqual([expect.objectContaining({ who: expect.objectContaining({ source: 'slack', id: 'U0KEVIN' }), host: 'buildarm-01' })]);
+    expect(await refusedCount(rekick, 'replay')).toBe(before + 1);
+    expect(stored()).toEqual([]);
   });
+});
+
+describe('a flood of unsigned requests', () => {
+  it('leaves the security actions in the audit trail, costs no write of the state file, and is counted and summed up', async () => {
+    // The smallest audit trail the config allows (100 security actions): before, 150 refusals pushed an approval out.
+    const rekick = await startRekick('flooded', true, { maxAudit: 100 });
+    const url = `${rekick.http!.url}slack/events`;
+    const approve = { who: { source: 'slack' as const, id: 'U0NIRIK', display: 'nirik' }, origin: { adapter: 'slack', room: CHANNEL }, action: 'approve', host: 'buildarm-02', jobId: 'j-before-the-flood', outcome: 'ok' as const };
+    await rekick.executor.audit(approve);
+    const store = rekick.store as LowdbStore;
+    await store.whenIdle();
+    const writes = store.documentWrites;
+    const onDisk = () => JSON.parse(readFileSync(store.file, 'utf8')) as { audit: Array<{ action: string; jobId?: string }> };
+    const fileBefore = readFileSync(store.file, 'utf8');
+
+    const FLOOD = 160;
+    const body = (i: number) => eventBody({ user: 'U0NIRIK', channel: CHANNEL, text: `!approve buildarm-0${(i % 2) + 1}` });
+    for (let i = 0; i < FLOOD; i += 20) {
+      const statuses = await Promise.all(Array.from({ length: 20 }, (_, k) => raw(url, body(i + k), { 'content-type': 'application/json' })));
+      expect(statuses.every((s) => s === 401)).toBe(true);
+    }
+    expect(await refusedCount(rekick, 'unsigned')).toBe(FLOOD);
+    // The approval is still in the trail, in memory and on disk; the state file was not written at all.
+    expect(rekick.store.listAudit().filter((e) => e.action === 'approve')).toEqual([expect.objectContaining({ jobId: 'j-before-the-flood' })]);
+    expect(onDisk().audit.filter((e) => e.action === 'approve')).toEqual([expect.objectContaining({ jobId: 'j-before-the-flood' })]);
+    await store.whenIdle();
+    expect(store.documentWrites).toBe(writes);
+    expect(readFileSync(store.file, 'utf8')).toBe(fileBefore);
+    // One log line for the flood so far (the first request), not one per request.
+    expect(outsideLines(rekick, 'unsigned')).toHaveLength(1);
+    expect(rekick.store.listAudit({ kind: 'refusals' })).toEqual([]);
+
+    // Summed up (at the end of the minute, or at shutdown): one more log line, and one entry in the refusal list
+    // that names no one and carries nothing the requests said.
+    rekick.executor.outsideRefusals.flush();
+    const sums = outsideLines(rekick, 'unsigned');
+    expect(sums).toHaveLength(2);
+    expect(sums[1]).toMatchObject({ count: FLOOD - 1 });
+    expect(rekick.store.listAudit({ kind: 'refusals' })).toEqual([
+      expect.objectContaining({ who: { source: 'slack', display: 'unidentified' }, action: 'slack-request', outcome: 'refused', count: FLOOD, detail: 'unsigned request (no signature or timestamp)' }),
+    ]);
+    expect(store.documentWrites).toBe(writes);
+  }, 60_000);
 });
 
 describe('one HTTP port for Slack and rekick', () => {
@@ -156,9 +240,10 @@ describe('one HTTP port for Slack and rekick', () => {
     expect(slack.port()).toBe(0); // no second listener
     const health = await fetch(`${rekick.http!.url}healthz`);
     expect(health.status).toBe(200);
+    const whoamis = posted(/^you are /).length;
     const r = await postToBot(`${rekick.http!.url}slack/events`, SECRET, eventBody({ user: 'U0KEVIN', channel: CHANNEL, text: '!whoami' }), 'application/json');
     expect(r.status).toBe(200);
-    await until(() => rekick.store.listAudit().find((e) => e.action === '!whoami' && e.outcome === 'ok'), '!whoami from Slack');
+    await until(() => posted(/^you are /).length > whoamis || undefined, '!whoami from Slack');
   });
 
   it('with Slack alone, Slack\'s port serves /healthz, /metrics, the status page and Slack\'s events', async () => {
@@ -168,11 +253,12 @@ describe('one HTTP port for Slack and rekick', () => {
     expect((await fetch(`${base}healthz`)).status).toBe(200);
     expect(await (await fetch(`${base}metrics`)).text()).toContain('# TYPE');
     expect(await (await fetch(base)).text()).toContain('buildarm-01');
+    const whoamis = posted(/^you are /).length;
     const r = await postToBot(`${base}slack/events`, SECRET, eventBody({ user: 'U0KEVIN', channel: CHANNEL, text: '!whoami' }), 'application/json');
     expect(r.status).toBe(200);
-    await until(() => rekick.store.listAudit().find((e) => e.action === '!whoami' && e.outcome === 'ok'), '!whoami from Slack');
+    await until(() => posted(/^you are /).length > whoamis || undefined, '!whoami from Slack');
     const bad = await postToBot(`${base}slack/events`, SECRET, eventBody({ user: 'U0KEVIN', channel: CHANNEL, text: '!whoami' }), 'application/json', { secret: 'wrong' });
     expect(bad.status).toBe(401);
-    expect(rekick.store.listAudit().filter((e) => e.action === 'slack-request')).toHaveLength(1);
+    expect(await refusedCount(rekick, 'bad-signature')).toBe(1);
   });
 });

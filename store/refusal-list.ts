@@ -69,7 +69,14 @@ export function mergeByTime(actions: readonly AuditEntry[], refusals: readonly A
   return out;
 }
 
-/** What makes two refusals the same refusal: who (by identity), where, what and why. */
+const keys = new WeakMap<AuditEntry, string>();
+
+/** What makes two refusals the same refusal: who (by identity), where, what and why. Entries never change: cached. */
 function keyOf(e: AuditEntry): string {
-  return JSON.stringify([e.who.source, e.who.id ?? null, e.who.id ? null : e.who.display, e.origin?.adapter, e.origin?.room, e.action, e.host, e.outcome, e.detail]);
+  let key = keys.get(e);
+  if (key === undefined) {
+    key = JSON.stringify([e.who.source, e.who.id ?? null, e.who.id ? null : e.who.display, e.origin?.adapter, e.origin?.room, e.action, e.host, e.outcome, e.detail]);
+    keys.set(e, key);
+  }
+  return key;
 }

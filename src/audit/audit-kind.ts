@@ -46,14 +46,18 @@ export function outsideRefusal(entry: Pick<AuditEntry, 'who' | 'action' | 'outco
   return undefined;
 }
 
-/** The reason of a refused Slack request, from the guard's detail (which starts with why). */
+/**
+ * The reason of a refused Slack request, from the guard's detail, which starts with why (the wordings of
+ * src/chat/slack-request-guard.ts: "unsigned request …", "stale timestamp …", "bad signature", "replayed …",
+ * "body too large …", "other workspace: team T…, rekick serves T…" or "other workspace: no team id, …").
+ */
 function slackReason(detail: string): OutsideReason {
   if (/^unsigned/i.test(detail)) return 'unsigned';
   if (/^stale/i.test(detail)) return 'stale';
   if (/^bad signature/i.test(detail)) return 'bad-signature';
   if (/^replayed/i.test(detail)) return 'replay';
   if (/^body too large/i.test(detail)) return 'too-large';
-  if (/\bteam/i.test(detail)) return 'foreign-team';
+  if (/^other workspace:/i.test(detail)) return 'foreign-team';
   return 'other';
 }
 

@@ -37,7 +37,10 @@ export interface ExecutorApi {
   /** Expands `group:NAME` and plain names; throws UserError naming the first unknown one. */
   resolveHosts(names: string[]): HostConfig[];
 
-  /** Queues one job per host: all or nothing (a busy or unknown host refuses the whole request). */
+  /**
+   * Queues one job per host: all or nothing (a busy or unknown host refuses the whole request). A virthost comes
+   * with one linked job per configured guest (src/executor/virthost-guests.ts), returned after its own.
+   */
   reinstall(request: ReinstallRequest): Promise<Job[]>;
   /** Approves hosts awaiting approval (`all`: every waiting one); returns the jobs approved. */
   approve(hosts: string[] | 'all', ctx: RequestContext & { override?: boolean; auto?: boolean }): Promise<Job[]>;

@@ -3,8 +3,9 @@
  * a bad signature, a stale timestamp and every kind of replay are refused (401), change nothing, and are counted
  * (rekick_outside_refusals_total) and logged with who and why at a limited rate, never stored one by one: a flood
  * of unsigned requests neither pushes a security action out of the audit trail nor costs a write of the state
- * file. A Slack retry of an event already taken is acknowledged and not acted on. And one HTTP port: /healthz and
- * a signed Slack event answer on the same port, with an `http:` section and with Slack alone.
+ * file. A Slack retry of an event already taken is acknowledged and not acted on; a request from another
+ * workspace than slack.teamId is acknowledged, counted (reason foreign-team) and not acted on. (What listens
+ * where: http-exposure.test.ts.)
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
@@ -13,9 +14,11 @@ import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load';
 import { startLabPeers, type LabPeers } from '../../src/lab/lab';
+import type { SlackAdapter } from '../../src/chat/slack';
+import { APPROVE_ACTION } from '../../src/chat/slack-render';
 import { createRekick, type Rekick } from '../../src/main';
 import type { LowdbStore } from '../../store/lowdb-store';
-import { eventBody, postToBot, slackSignature, slashBody, startSlackApi, type SlackApiStandIn } from './helpers/slack-api';
+import { clickBody, eventBody, postToBot, slackSignature, slashBody, startSlackApi, type SlackApiStandIn } from './helpers/slack-api';
 
 const SECRET = 'authz-slack-signing-secret';
 const CHANNEL = 'C0BUILDERS';
@@ -35,14 +38,13 @@ afterAll(async () => {
   await peers?.stop();
 });
 
-/** The lab's config with a Slack section; `withHttp: false` drops the lab's `http:` section. */
-async function startRekick(name: string, withHttp: boolean, history?: Record<string, unknown>): Promise<Rekick> {
+/** The lab's config with a Slack section serving one workspace; `history` replaces the history section. */
+async function startRekick(name: string, history?: Record<string, unknown>): Promise<Rekick> {
   const doc = parse(readFileSync(peers.configPath, 'utf8')) as Record<string, unknown>;
   doc.store = `./var/${name}.json`;
-  doc.slack = { signingSecret: SECRET, token: 'xoxb-authz', port: 0, apiUrl: api.url, channels: [CHANNEL] };
+  doc.slack = { signingSecret: SECRET, token: 'xoxb-authz', host: '127.0.0.1', port: 0, teamId: 'T0REKICK', apiUrl: api.url, channels: [CHANNEL] };
   doc.roles = { operator: ['slack:U0KEVIN'], approver: ['slack:U0NIRIK'] };
   if (history) doc.history = history;
-  if (!withHttp) delete doc.http;
   const file = `${peers.dir}/${name}.yaml`;
   writeFileSync(file, stringify(doc));
   const lines: Array<Record<string, unknown>> = [];
@@ -104,8 +106,9 @@ describe('Slack requests: refused and counted', () => {
   const ran = (action: string) => rekick.store.listAudit().filter((e) => e.action === action && e.outcome === 'ok');
 
   beforeAll(async () => {
-    rekick = await startRekick('guarded', true);
-    url = `${rekick.http!.url}slack/events`;
+    rekick = await startRekick('guarded');
+    const slack = rekick.adapters.find((a) => a.name === 'slack') as SlackAdapter;
+    url = `http://127.0.0.1:${slack.port()}/slack/events`;
   }, 30_000);
 
   it('a bad signature, a stale timestamp and no signature are refused, counted and logged with why, and nothing runs', async () => {
@@ -188,13 +191,39 @@ describe('Slack requests: refused and counted', () => {
     expect(await refusedCount(rekick, 'replay')).toBe(before + 1);
     expect(stored()).toEqual([]);
   });
+
+  it('a slash command, an event and a click from another workspace are acknowledged, counted and not acted on', async () => {
+    const before = await refusedCount(rekick, 'foreign-team');
+    const form = 'application/x-www-form-urlencoded' as const;
+    const slash = await postToBot(url, SECRET, slashBody({ user: 'U0KEVIN', userName: 'kevin', channel: CHANNEL, text: 'reinstall buildvm-x86-01', responseUrl: api.responseUrl('other-team-1'), team: 'T0OTHER' }), form);
+    expect(slash.status).toBe(200);
+    expect(slash.text).toMatch(/does not serve this workspace; nothing was done/);
+    const event = await postToBot(url, SECRET, eventBody({ user: 'U0KEVIN', channel: CHANNEL, text: '!reinstall buildvm-x86-01', team: 'T0OTHER' }), 'application/json');
+    expect(event.status).toBe(200);
+    const click = clickBody({ user: 'U0NIRIK', channel: CHANNEL, messageTs: '1700000000.000001', actionId: APPROVE_ACTION, value: 'buildvm-x86-01', responseUrl: api.responseUrl('other-team-2'), team: 'T0OTHER' });
+    expect((await postToBot(url, SECRET, click, form)).status).toBe(200);
+    // Counted under foreign-team (the guard's "other workspace: …" wording), the first logged with who and why.
+    expect(await refusedCount(rekick, 'foreign-team')).toBe(before + 3);
+    expect(await refusedCount(rekick, 'other')).toBe(0);
+    const lines = outsideLines(rekick, 'foreign-team');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]!.detail).toMatch(/^other workspace: team T0OTHER, rekick serves T0REKICK \(slash_command /);
+    expect(lines[0]).toMatchObject({ who: { source: 'slack', id: 'U0KEVIN' }, action: 'slack-request' });
+    // Not stored one by one, and nothing acted on.
+    expect(stored()).toEqual([]);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(rekick.store.listJobs({ host: 'buildvm-x86-01' })).toEqual([]);
+    expect(rekick.store.listAudit().filter((e) => e.host === 'buildvm-x86-01')).toEqual([]);
+    expect(api.responses.filter((r) => r.id.startsWith('other-team'))).toEqual([]);
+  });
 });
 
 describe('a flood of unsigned requests', () => {
   it('leaves the security actions in the audit trail, costs no write of the state file, and is counted and summed up', async () => {
     // The smallest audit trail the config allows (100 security actions): before, 150 refusals pushed an approval out.
-    const rekick = await startRekick('flooded', true, { maxAudit: 100 });
-    const url = `${rekick.http!.url}slack/events`;
+    const rekick = await startRekick('flooded', { maxAudit: 100 });
+    const slack = rekick.adapters.find((a) => a.name === 'slack') as SlackAdapter;
+    const url = `http://127.0.0.1:${slack.port()}/slack/events`;
     const approve = { who: { source: 'slack' as const, id: 'U0NIRIK', display: 'nirik' }, origin: { adapter: 'slack', room: CHANNEL }, action: 'approve', host: 'buildarm-02', jobId: 'j-before-the-flood', outcome: 'ok' as const };
     await rekick.executor.audit(approve);
     const store = rekick.store as LowdbStore;
@@ -231,34 +260,4 @@ describe('a flood of unsigned requests', () => {
     ]);
     expect(store.documentWrites).toBe(writes);
   }, 60_000);
-});
-
-describe('one HTTP port for Slack and rekick', () => {
-  it('with an http: section, /healthz and a signed Slack event answer on rekick\'s HTTP port', async () => {
-    const rekick = await startRekick('one-port-http', true);
-    const slack = rekick.adapters.find((a) => a.name === 'slack') as unknown as { port(): number };
-    expect(slack.port()).toBe(0); // no second listener
-    const health = await fetch(`${rekick.http!.url}healthz`);
-    expect(health.status).toBe(200);
-    const whoamis = posted(/^you are /).length;
-    const r = await postToBot(`${rekick.http!.url}slack/events`, SECRET, eventBody({ user: 'U0KEVIN', channel: CHANNEL, text: '!whoami' }), 'application/json');
-    expect(r.status).toBe(200);
-    await until(() => posted(/^you are /).length > whoamis || undefined, '!whoami from Slack');
-  });
-
-  it('with Slack alone, Slack\'s port serves /healthz, /metrics, the status page and Slack\'s events', async () => {
-    const rekick = await startRekick('one-port-slack', false);
-    expect(rekick.config.http).toBeUndefined();
-    const base = `http://127.0.0.1:${rekick.http!.port}/`;
-    expect((await fetch(`${base}healthz`)).status).toBe(200);
-    expect(await (await fetch(`${base}metrics`)).text()).toContain('# TYPE');
-    expect(await (await fetch(base)).text()).toContain('buildarm-01');
-    const whoamis = posted(/^you are /).length;
-    const r = await postToBot(`${base}slack/events`, SECRET, eventBody({ user: 'U0KEVIN', channel: CHANNEL, text: '!whoami' }), 'application/json');
-    expect(r.status).toBe(200);
-    await until(() => posted(/^you are /).length > whoamis || undefined, '!whoami from Slack');
-    const bad = await postToBot(`${base}slack/events`, SECRET, eventBody({ user: 'U0KEVIN', channel: CHANNEL, text: '!whoami' }), 'application/json', { secret: 'wrong' });
-    expect(bad.status).toBe(401);
-    expect(await refusedCount(rekick, 'bad-signature')).toBe(1);
-  });
 });

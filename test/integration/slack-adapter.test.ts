@@ -52,7 +52,7 @@ function job(state: Job['state'], current: number): Job {
 beforeAll(async () => {
   api = await startSlackApi();
   slack = createSlackAdapter({
-    config: { signingSecret: SECRET, token: 'xoxb-test-token', port: 0, apiUrl: api.url, channels: [CHANNEL, 'C0OTHER'] },
+    config: { signingSecret: SECRET, token: 'xoxb-test-token', host: '127.0.0.1', port: 0, apiUrl: api.url, channels: [CHANNEL, 'C0OTHER'] },
     log: pino({ level: 'silent' }),
     listenHost: '127.0.0.1',
     retryConfig: { retries: 2, minTimeout: 10, maxTimeout: 100 },
@@ -207,7 +207,7 @@ describe('Slack adapter: a job\'s parent message, its thread and the approval bu
 describe('Slack adapter start-up', () => {
   it('starts, and stays up, when the Web API does not answer', async () => {
     const down = createSlackAdapter({
-      config: { signingSecret: SECRET, token: 'xoxb-test-token', port: 0, apiUrl: 'http://127.0.0.1:1/api/', channels: [CHANNEL] },
+      config: { signingSecret: SECRET, token: 'xoxb-test-token', host: '127.0.0.1', port: 0, apiUrl: 'http://127.0.0.1:1/api/', channels: [CHANNEL] },
       log: pino({ level: 'silent' }),
       listenHost: '127.0.0.1',
       retryConfig: { retries: 0 },

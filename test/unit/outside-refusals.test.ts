@@ -39,7 +39,9 @@ describe('which entries are refusals from outside', () => {
     ['replayed request (same signature, timestamp and body)', 'replay'],
     ['replayed event_id Ev1', 'replay'],
     ['body too large (over 1048576 bytes)', 'too-large'],
-    ['request from team T0OTHER, not this workspace', 'foreign-team'],
+    // The guard's own wordings (src/chat/slack-request-guard.ts) for a request from another workspace.
+    ['other workspace: team T0OTHER, rekick serves T0REKICK', 'foreign-team'],
+    ['other workspace: no team id, rekick serves T0REKICK', 'foreign-team'],
     ['something new', 'other'],
   ])('a Slack request refused at the door: %s -> %s', (detail, reason) => {
     expect(outsideRefusal(slack(detail))).toEqual({ source: 'slack', reason });

@@ -5,7 +5,9 @@
  * - a refusal of someone rekick can tell (an IRC services account, a verified Slack user, the console): kept in the
  *   store's small refusal list, written lazily;
  * - a refusal from outside, with no identity rekick can trust: a Slack request refused at the door (unsigned,
- *   stale, bad signature, replayed, too large, another team) or a line from an IRC user not logged in to services.
+ *   stale, bad signature, replayed, too large, another workspace) or a line from an IRC user not logged in to
+ *   services, or whose services account rekick could not confirm (`Identity.unconfirmed`: WHOIS timed out, answered
+ *   for another user…; counted apart, as `unconfirmed`, since a rate of them is more often rekick's WHOIS in trouble).
  *   These are counted (by source and reason, a bounded set) and logged at a limited rate, never stored one by one,
  *   so nothing an outsider sends costs a write.
  */
@@ -14,8 +16,10 @@ import type { AuditEntry, SourceKind } from '../types';
 /** The action of a Slack request refused by the request guard (src/chat/slack-request-guard.ts). */
 export const SLACK_REQUEST_ACTION = 'slack-request';
 
-export const OUTSIDE_REASONS = ['unsigned', 'stale', 'bad-signature', 'replay', 'too-large', 'foreign-team', 'no-account', 'other'] as const;
+export const OUTSIDE_REASONS = ['unsigned', 'stale', 'bad-signature', 'replay', 'too-large', 'foreign-team', 'no-account', 'unconfirmed', 'other'] as const;
 export type OutsideReason = (typeof OUTSIDE_REASONS)[number];
+/** The reasons of a chat line without a trustworthy identity (the others are a Slack request's, refused at the door). */
+export const CHAT_LINE_REASONS: readonly OutsideReason[] = ['no-account', 'unconfirmed'];
 
 /** The sources a refusal from outside is counted under (the metric's `source` label). */
 export const OUTSIDE_SOURCES = ['slack', 'irc', 'console', 'cli', 'rolling', 'http', 'other'] as const;
@@ -30,6 +34,7 @@ export const OUTSIDE_REASON_TEXT: Record<OutsideReason, string> = {
   'too-large': 'body too large',
   'foreign-team': 'request from another Slack team',
   'no-account': 'not logged in to services (no account)',
+  unconfirmed: 'services account could not be confirmed (WHOIS)',
   other: 'refused',
 };
 
@@ -42,7 +47,7 @@ export interface OutsideRefusal {
 export function outsideRefusal(entry: Pick<AuditEntry, 'who' | 'action' | 'outcome' | 'detail'>): OutsideRefusal | undefined {
   if (entry.outcome === 'ok') return undefined;
   if (entry.action === SLACK_REQUEST_ACTION) return { source: 'slack', reason: slackReason(entry.detail ?? '') };
-  if (!entry.who.id) return { source: sourceLabel(entry.who.source), reason: 'no-account' };
+  if (!entry.who.id) return { source: sourceLabel(entry.who.source), reason: entry.who.unconfirmed ? 'unconfirmed' : 'no-account' };
   return undefined;
 }
 

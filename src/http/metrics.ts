@@ -10,7 +10,7 @@ import type { Config } from '../config/schema';
 import type { ExecutorApi } from '../executor/types';
 import type { KojiHostStates } from '../koji/host-states';
 import { ACTIVE_JOB_STATES, FINISHED_JOB_STATES } from '../types';
-import { OUTSIDE_REASONS } from '../audit/audit-kind';
+import { CHAT_LINE_REASONS, OUTSIDE_REASONS } from '../audit/audit-kind';
 import type { OutsideRefusalTotal } from '../audit/outside-refusals';
 
 export interface MetricsOptions {
@@ -131,8 +131,8 @@ export function createMetrics(o: MetricsOptions): Metrics {
 
   // Shown at 0 from the start for the sources configured, so that a rate() alert has a series to work on.
   const zeroes = [
-    ...(o.config.slack ? OUTSIDE_REASONS.filter((r) => r !== 'no-account').map((reason) => ({ source: 'slack', reason })) : []),
-    ...(o.config.irc ? [{ source: 'irc', reason: 'no-account' }] : []),
+    ...(o.config.slack ? OUTSIDE_REASONS.filter((r) => !CHAT_LINE_REASONS.includes(r)).map((reason) => ({ source: 'slack', reason })) : []),
+    ...(o.config.irc ? CHAT_LINE_REASONS.map((reason) => ({ source: 'irc', reason })) : []),
   ];
   new Counter({
     name: 'rekick_outside_refusals_total',

@@ -27,6 +27,8 @@ const nirik: Identity = { source: 'irc', id: 'nirik', display: 'nirik' };
 const eve: Identity = { source: 'irc', id: 'eve', display: 'eve' };
 /** Not logged in to services: no identity rekick can trust. */
 const noAccount = (nick: string): Identity => ({ source: 'irc', display: nick });
+/** An account rekick could not confirm when the line arrived (src/chat/irc-identity.ts): no trustworthy identity. */
+const unconfirmed = (nick: string): Identity => ({ source: 'irc', display: nick, unconfirmed: 'WHOIS did not answer in time' });
 
 const rolling: RollingApi = {
   start: async () => 'started',
@@ -122,5 +124,25 @@ describe('the audit trail from chat', () => {
     ]);
     expect(store.writes).toBe(writes);
     expect(store.listAudit({ kind: 'actions' })).toEqual(trail);
+  });
+
+  it('lines whose services account could not be confirmed are counted apart (unconfirmed), never stored one by one, and cost no write', async () => {
+    const { executor, store, chat } = await setup({ maxAudit: 100 });
+    const trail = store.listAudit();
+    const writes = store.writes;
+    const before = chat.sent.length;
+    for (let i = 0; i < 30; i++) await chat.say(unconfirmed('nirik'), i % 2 ? '!approve buildarm-02' : '!deny buildarm-02 no');
+    await executor.idle();
+    // Each refused in one line with its own code; nothing acted on.
+    expect(chat.sent.slice(before).map((s) => s.message.text)).toEqual(Array(30).fill(expect.stringMatching(/could not confirm your services account \(WHOIS did not answer in time\).*\[E_IDENTITY_UNCONFIRMED\]/)));
+    expect(executor.queue().find((j) => j.host === 'buildarm-02')?.state).toBe('awaiting-approval');
+    expect(store.writes).toBe(writes);
+    expect(store.listAudit()).toEqual(trail);
+    expect(executor.outsideRefusals.counts()).toEqual([{ source: 'irc', reason: 'unconfirmed', count: 30 }]);
+    executor.outsideRefusals.flush();
+    expect(store.listAudit({ kind: 'refusals' })).toEqual([
+      expect.objectContaining({ who: { source: 'irc', display: 'unidentified' }, action: 'chat', outcome: 'refused', count: 30, detail: 'services account could not be confirmed (WHOIS)' }),
+    ]);
+    expect(store.writes).toBe(writes);
   });
 });

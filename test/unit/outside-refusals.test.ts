@@ -50,6 +50,9 @@ describe('which entries are refusals from outside', () => {
   it('a line from an IRC user without an account; not a refusal of an identified user, nor a security action', () => {
     const base = { at: '', origin: { adapter: 'irc', room: '#builders' }, action: '!approve' } as const;
     expect(outsideRefusal({ ...base, who: { source: 'irc', display: 'nirik' }, outcome: 'refused' })).toEqual({ source: 'irc', reason: 'no-account' });
+    // Logged in or not, rekick could not confirm the account (WHOIS timed out…): no trustworthy identity either.
+    const unconfirmed = { source: 'irc', display: 'nirik', unconfirmed: 'WHOIS did not answer in time' } as const;
+    expect(outsideRefusal({ ...base, who: unconfirmed, outcome: 'refused' })).toEqual({ source: 'irc', reason: 'unconfirmed' });
     expect(outsideRefusal({ ...base, who: { source: 'irc', id: 'eve', display: 'eve' }, outcome: 'refused' })).toBeUndefined();
     expect(outsideRefusal({ ...base, who: { source: 'irc', id: 'nirik', display: 'nirik' }, outcome: 'ok' })).toBeUndefined();
     expect(outsideRefusal({ ...base, who: { source: 'rolling', display: 'rolling' }, outcome: 'ok' })).toBeUndefined();

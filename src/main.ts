@@ -125,7 +125,7 @@ export async function createRekick(options: RekickOptions): Promise<Rekick> {
   });
   const notifier = createNotifier({ executor, adapters, log: log.child({ component: 'notifier' }) });
   const exec = executor;
-  const metrics = createMetrics({ config, store, executor: exec, hostStates, chatQueued: () => chatQueueDepth(adapters) });
+  const metrics = createMetrics({ config, store, executor: exec, hostStates, chatQueued: () => chatQueueDepth(adapters), outsideRefusals: exec.outsideRefusals });
   onKojiError = (method) => metrics.kojiErrors.inc({ method });
   for (const a of adapters) countChatSends(a, (name) => metrics.chatSent.inc({ adapter: name }));
   let http: HttpServer | undefined;
@@ -178,6 +178,7 @@ export async function createRekick(options: RekickOptions): Promise<Rekick> {
       await http?.stop();
       await Promise.allSettled(adapters.map((a) => a.stop(reason)));
       await koji.close().catch((err: unknown) => log.warn({ err }, 'Koji logout failed'));
+      exec.outsideRefusals.flush(); // the last minute's summaries, into the refusal list the store writes at close
       await store.close();
     },
   };

@@ -34,7 +34,7 @@ export interface SlackAdapterOptions {
   /** Answer Slack only after the handler has run (deterministic tests; Slack wants an answer within 3 s). */
   processBeforeResponse?: boolean;
   now?: () => Date;
-  /** Every refused request (bad signature, stale timestamp, replay, another workspace), for the audit log. */
+  /** Every refused request (bad signature, stale timestamp, replay, another workspace): counted, not stored (src/audit/). */
   onRejected?: (entry: SlackRejection) => void | Promise<void>;
 }
 

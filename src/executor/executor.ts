@@ -25,6 +25,8 @@ import { JobRunner, markStepStarted } from './run-job';
 import { SharedConnections } from '../ssh/shared-connections';
 import { admitReinstall, linkVirthostJobs } from './virthost-guests';
 import { withVirthostWaits } from './virthost-waits';
+import { outsideRefusal } from '../audit/audit-kind';
+import { OutsideRefusals } from '../audit/outside-refusals';
 
 export interface ExecutorOptions extends StepDeps {
   store: Store;
@@ -60,6 +62,8 @@ export class Executor implements ExecutorApi {
   private storeProbe?: NodeJS.Timeout;
   /** Audit entries that could not be written while the store was broken, appended once it works again. */
   private readonly pendingAudit: AuditEntry[] = [];
+  /** Refusals from outside (no identity rekick can trust): counted and summed up, never stored one by one. */
+  readonly outsideRefusals: OutsideRefusals;
 
   constructor(options: ExecutorOptions) {
     this.config = options.config;
@@ -74,6 +78,7 @@ export class Executor implements ExecutorApi {
     this.hostsByName = new Map(options.config.hosts.map((h) => [h.name, h]));
     this.checkpoint = options.checkpoint;
     this.storeRetryMs = options.storeRetryMs ?? 5_000;
+    this.outsideRefusals = new OutsideRefusals({ log: options.log, note: (summary) => this.store.noteRefusal(summary) });
   }
 
   on(listener: ExecutorListener): () => void {
@@ -341,10 +346,24 @@ export class Executor implements ExecutorApi {
     while (this.runners.size) await Promise.allSettled([...this.runners.values()].map((r) => r.done));
   }
 
-  /** Records an audit entry; a refused command is audited too (by the router). */
+  /**
+   * Records an audit entry (see src/audit/audit-kind.ts). A security action (outcome `ok`) is durable when this
+   * resolves, and kept apart from refusals. A refusal of someone rekick can tell goes to the store's refusal list,
+   * written with a later write; a refusal from outside (no trustworthy identity) is only counted and logged at a
+   * limited rate. Neither kind costs a write of its own.
+   */
   async audit(entry: Omit<AuditEntry, 'at'>): Promise<void> {
     const full: AuditEntry = { at: new Date().toISOString(), ...entry };
+    const outside = outsideRefusal(full);
+    if (outside) {
+      this.outsideRefusals.record(full, outside);
+      return;
+    }
     this.log.info({ audit: full }, `audit: ${entry.action} ${entry.outcome}`);
+    if (full.outcome !== 'ok') {
+      this.store.noteRefusal(full, { flushSoon: true });
+      return;
+    }
     try {
       await this.store.appendAudit(full);
     } catch (err) {

@@ -70,6 +70,10 @@ export class JobRunner {
   private controller?: AbortController;
   private currentAbortable = false;
   private shutdown = false;
+  /** Aborts the wait before a step's next attempt (a cancel or a shutdown ends it at once). */
+  private backoff?: AbortController;
+  /** run() has returned: a cancel asked now would never be acted on by this runner. */
+  private settled = false;
   /** The job's SSH connections: one step hands a connection to the next instead of a new login. */
   private readonly connections: JobConnections;
 
@@ -89,6 +93,9 @@ export class JobRunner {
 
   start(): void {
     this.run()
+      .finally(() => {
+        this.settled = true;
+      })
       .catch((err) => {
         if (!(err instanceof StoreWriteFailed)) this.o.deps.log.error({ err, job: this.job.id }, 'job runner failed unexpectedly');
       })
@@ -99,16 +106,25 @@ export class JobRunner {
       .finally(() => this.resolveDone());
   }
 
-  async requestCancel(decision: Decision): Promise<void> {
+  /**
+   * Records a cancel in the job this runner holds; it stops at the next safe point: before any further step or
+   * attempt, at the approval gate, or at once in an abortable step. False (nothing recorded) when this runner has
+   * already returned and would never act on it: the caller ends the job itself.
+   */
+  async requestCancel(decision: Decision): Promise<boolean> {
+    if (this.settled) return false;
     this.job.cancel = decision;
     this.job.updatedAt = decision.at;
+    this.backoff?.abort(new CancelledError());
     await this.save();
     if (this.currentAbortable) this.controller?.abort(new CancelledError());
+    return true;
   }
 
   abortForShutdown(): void {
     this.shutdown = true;
     this.controller?.abort(new ShutdownError());
+    this.backoff?.abort(new ShutdownError());
   }
 
   private async run(): Promise<void> {
@@ -133,11 +149,17 @@ export class JobRunner {
     job.current = steps.length - 1;
     const now = new Date().toISOString();
     await this.o.store.saveHost({ ...(this.o.store.getHost(job.host) ?? { name: job.host }), lastReinstalledAt: now, lastJobId: job.id });
+    if (job.cancel) return this.o.finishCancelled(job);
     if (job.steps[job.current]!.status === 'skipped') return this.finish();
     job.state = 'awaiting-approval';
     job.updatedAt = now;
     await this.save();
     this.o.checkpoint?.('awaiting-approval', job);
+    // The gate honours a cancel that came during its write: a job being cancelled never waits for an approval.
+    if (job.cancel) return this.o.finishCancelled(job);
+    // An approval or a denial may have come during the write (the job was waiting in memory already): chat is told
+    // the job is ready only while it still is.
+    if (this.o.store.peekJob(job.id)?.state !== 'awaiting-approval') return;
     this.o.emit({ type: 'awaiting-approval', job });
   }
 
@@ -173,6 +195,12 @@ export class JobRunner {
       }
       if (attempt > 1 || !startSaved) await this.save(); // the first attempt's start: markStepStarted
       this.o.checkpoint?.(`started:${step.name}`, job);
+      if (job.cancel && !job.approval) {
+        // A cancel that came during the write above: the step does not start (a safe point).
+        record.status = 'skipped';
+        record.endedAt = new Date().toISOString();
+        return 'cancelled';
+      }
       try {
         await this.attempt(step, index, timeoutMs);
         const end = Date.now();
@@ -208,10 +236,20 @@ export class JobRunner {
         if (step.retry && isRetryable(e) && attempt < retry.attempts && !job.cancel) {
           const delayMs = Math.min(retry.maxBackoff, retry.backoff * 2 ** (attempt - 1)) * (0.8 + Math.random() * 0.4);
           this.o.emit({ type: 'step-retrying', job, step: step.name, attempt, delayMs, error: { code: e.code, message: e.message } });
+          // A cancel or a shutdown ends the wait at once; the next attempt starts only if neither came.
+          const backoff = (this.backoff = new AbortController());
           try {
-            await abortableSleep(delayMs, this.controller?.signal);
+            await abortableSleep(delayMs, backoff.signal);
           } catch {
-            return this.shutdown ? 'stopped' : 'cancelled';
+            // ended below
+          } finally {
+            this.backoff = undefined;
+          }
+          if (this.shutdown) return 'stopped';
+          if (job.cancel) {
+            record.status = 'skipped';
+            record.endedAt = new Date().toISOString();
+            return 'cancelled';
           }
           continue;
         }

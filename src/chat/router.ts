@@ -32,6 +32,8 @@ export interface RouterOptions {
   /** The bot's name, for `rekick: status` addressed lines (default `rekick`). */
   nick?: string;
   now?: () => Date;
+  /** Whether a job's ready line had been handed to a chat by `at` (ApprovalPrompts.seenBefore), for `!approve all`. */
+  seenBefore?: (jobId: string, at: Date) => boolean;
 }
 
 export interface Router {
@@ -128,7 +130,8 @@ export function createRouter(options: RouterOptions): Router {
     }
   }
 
-  async function handle(message: ChatMessage, given?: Reply): Promise<void> {
+  async function handle(arrived: ChatMessage, given?: Reply): Promise<void> {
+    const message: ChatMessage = arrived.receivedAt ? arrived : { ...arrived, receivedAt: now() };
     const reply = given ?? defaultReply(message);
     const base = { who: message.user, origin: message.origin };
     let action = 'chat';
@@ -181,6 +184,7 @@ export function createRouter(options: RouterOptions): Router {
         rolling: options.rolling,
         hostsInfo: options.hostsInfo,
         now,
+        seenBefore: options.seenBefore,
       };
       try {
         await spec.run(ctx);

@@ -13,7 +13,7 @@ import type { Identity, Job, Origin } from '../types';
 import type { ChatAdapter, ChatMessage, MessageHandler, OutgoingMessage } from './chat-adapter';
 import { boltLogger } from './slack-logger';
 import { createSlackRequestGuard, type SlackRejection } from './slack-request-guard';
-import { APPROVE_ACTION, DENY_ACTION, escapeMrkdwn, parentBlocks, parentText } from './slack-render';
+import { APPROVE_ACTION, DENY_ACTION, escapeMrkdwn, parentBlocks, parentText, parseButtonValue } from './slack-render';
 
 type BoltApp = App;
 
@@ -38,6 +38,11 @@ export interface SlackAdapterOptions {
   mounted?: boolean;
   /** Every refused request (bad signature, stale timestamp, replay), for the audit log. */
   onRejected?: (entry: SlackRejection) => void | Promise<void>;
+  /**
+   * Looks a job up by id: after a click on Approve/Deny of a job no longer waiting (decided on, cancelled, or a
+   * message from before a restart), the clicked message is updated to the job's state, without buttons.
+   */
+  jobs?: (jobId: string) => Job | undefined;
 }
 
 /** Where Slack sends events, slash commands and clicks. */
@@ -196,12 +201,26 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
     ] as const) {
       a.action(actionId, async ({ ack, body, action }) => {
         await ack();
+        const receivedAt = now();
         const b = body as { user: { id: string; username?: string; name?: string }; channel?: { id: string }; message?: { ts: string; thread_ts?: string } };
-        const host = (action as { value?: string }).value;
-        if (!host || !b.channel) return;
+        const clicked = parseButtonValue((action as { value?: string }).value);
+        if (!b.channel) return;
+        if (!clicked) {
+          log.warn({ action: actionId, user: b.user.id }, 'a Slack button click whose value rekick did not write; ignored');
+          return;
+        }
         const origin: Origin = { adapter: 'slack', room: b.channel.id, thread: b.message?.ts };
         clickOrigins.set(origin, b.user.id);
-        await handle({ origin, user: identity(b.user.id, b.user.username ?? b.user.name), text: `!${verb} ${host}`, interactive: true });
+        // The command acts on the job the button was posted for only (a button naming no job is refused).
+        await handle({
+          origin,
+          user: identity(b.user.id, b.user.username ?? b.user.name),
+          text: `!${verb} ${clicked.host}`,
+          interactive: true,
+          button: { jobId: clicked.jobId },
+          receivedAt,
+        });
+        if (clicked.jobId && b.message?.ts) await refreshClicked(clicked.jobId, b.channel.id, b.message.ts);
       });
     }
 
@@ -216,6 +235,26 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
     const next = (chains.get(key) ?? Promise.resolve()).then(fn, fn);
     chains.set(key, next.catch(() => undefined));
     return next;
+  }
+
+  /**
+   * The clicked message of a job that no longer waits for approval shows the job's state now, without buttons: a
+   * message from before a restart (rekick no longer tracks it) or one whose job was decided on elsewhere.
+   */
+  async function refreshClicked(jobId: string, channel: string, ts: string): Promise<void> {
+    const job = options.jobs?.(jobId);
+    if (!job || job.state === 'awaiting-approval' || !app) return;
+    const client = app.client;
+    const key = `${job.id}\u0000${channel}`;
+    await serial(key, async () => {
+      const text = escapeMrkdwn(parentText(job));
+      const blocks = parentBlocks(job, now());
+      const rendered = JSON.stringify([text, blocks]);
+      const parent = parents.get(key);
+      if (parent?.ts === ts && parent.rendered === rendered) return;
+      await client.chat.update({ token: config.token, channel, ts, text, blocks });
+      if (parent?.ts === ts) parent.rendered = rendered;
+    }).catch((err: unknown) => log.warn({ err, job: jobId }, 'could not update the clicked Slack message'));
   }
 
   async function postJob(job: Job, channel: string, line: string): Promise<void> {

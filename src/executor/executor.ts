@@ -249,9 +249,8 @@ export class Executor implements ExecutorApi {
     // A runner still working the job holds it: it records the cancel and stops at the next safe point (including
     // its approval gate). A job without one (waiting for approval, or not started yet) ends cancelled now.
     const runner = this.runners.get(job.id);
-    if (!runner || !(await runner.requestCancel(decision))) {
-      await this.finishCancelled({ ...job, cancel: decision, updatedAt: decision.at });
-    }
+    if (runner?.takesCancel) await runner.requestCancel(decision);
+    else await this.finishCancelled({ ...job, cancel: decision, updatedAt: decision.at });
     await this.audit({ who: ctx.by, origin: ctx.origin, action: 'cancel', host: job.host, jobId: job.id, outcome: 'ok' });
     return cloneJson(this.store.getJob(job.id) ?? job);
   }

@@ -93,9 +93,6 @@ export class JobRunner {
 
   start(): void {
     this.run()
-      .finally(() => {
-        this.settled = true;
-      })
       .catch((err) => {
         if (!(err instanceof StoreWriteFailed)) this.o.deps.log.error({ err, job: this.job.id }, 'job runner failed unexpectedly');
       })
@@ -106,19 +103,22 @@ export class JobRunner {
       .finally(() => this.resolveDone());
   }
 
+  /** Whether a cancel asked now is acted on by this runner (false once its run is over: it is winding down). */
+  get takesCancel(): boolean {
+    return !this.settled;
+  }
+
   /**
    * Records a cancel in the job this runner holds; it stops at the next safe point: before any further step or
-   * attempt, at the approval gate, or at once in an abortable step. False (nothing recorded) when this runner has
-   * already returned and would never act on it: the caller ends the job itself.
+   * attempt, at the approval gate, or at once in an abortable step. Only while `takesCancel`.
    */
-  async requestCancel(decision: Decision): Promise<boolean> {
-    if (this.settled) return false;
+  async requestCancel(decision: Decision): Promise<void> {
+    if (this.settled) throw new Error('requestCancel on a runner whose run is over');
     this.job.cancel = decision;
     this.job.updatedAt = decision.at;
     this.backoff?.abort(new CancelledError());
     await this.save();
     if (this.currentAbortable) this.controller?.abort(new CancelledError());
-    return true;
   }
 
   abortForShutdown(): void {
@@ -128,39 +128,45 @@ export class JobRunner {
   }
 
   private async run(): Promise<void> {
-    const { job, steps } = this.o;
-    if (job.state === 'enabling') {
-      const outcome = await this.runStep(steps.length - 1);
-      if (outcome === 'ok') await this.finish();
-      return;
-    }
-    // Saved with the first step's start (a crash before that resumes a queued job, which is the same thing).
-    if (job.state !== 'running') job.state = 'running';
-    for (let i = job.current; i < steps.length - 1; i++) {
+    // `settled` is set as the last statement that looks at `job.cancel` returns (no await in between): a cancel
+    // asked later goes to the executor, which ends the job itself.
+    try {
+      const { job, steps } = this.o;
+      if (job.state === 'enabling') {
+        const outcome = await this.runStep(steps.length - 1);
+        if (outcome === 'ok') await this.finish();
+        return;
+      }
+      // Saved with the first step's start (a crash before that resumes a queued job, which is the same thing).
+      if (job.state !== 'running') job.state = 'running';
+      for (let i = job.current; i < steps.length - 1; i++) {
+        if (job.cancel) return this.o.finishCancelled(job);
+        if (this.shutdown) return;
+        job.current = i;
+        if (job.steps[i]!.status === 'skipped') continue;
+        const outcome = await this.runStep(i);
+        if (outcome === 'cancelled') return this.o.finishCancelled(job);
+        if (outcome !== 'ok') return;
+      }
       if (job.cancel) return this.o.finishCancelled(job);
-      if (this.shutdown) return;
-      job.current = i;
-      if (job.steps[i]!.status === 'skipped') continue;
-      const outcome = await this.runStep(i);
-      if (outcome === 'cancelled') return this.o.finishCancelled(job);
-      if (outcome !== 'ok') return;
+      job.current = steps.length - 1;
+      const now = new Date().toISOString();
+      await this.o.store.saveHost({ ...(this.o.store.getHost(job.host) ?? { name: job.host }), lastReinstalledAt: now, lastJobId: job.id });
+      if (job.cancel) return this.o.finishCancelled(job);
+      if (job.steps[job.current]!.status === 'skipped') return this.finish();
+      job.state = 'awaiting-approval';
+      job.updatedAt = now;
+      await this.save();
+      this.o.checkpoint?.('awaiting-approval', job);
+      // The gate honours a cancel that came during its write: a job being cancelled never waits for an approval.
+      if (job.cancel) return this.o.finishCancelled(job);
+      // An approval or a denial may have come during the write (the job was waiting in memory already): chat is told
+      // the job is ready only while it still is.
+      if (this.o.store.peekJob(job.id)?.state !== 'awaiting-approval') return;
+      this.o.emit({ type: 'awaiting-approval', job });
+    } finally {
+      this.settled = true;
     }
-    if (job.cancel) return this.o.finishCancelled(job);
-    job.current = steps.length - 1;
-    const now = new Date().toISOString();
-    await this.o.store.saveHost({ ...(this.o.store.getHost(job.host) ?? { name: job.host }), lastReinstalledAt: now, lastJobId: job.id });
-    if (job.cancel) return this.o.finishCancelled(job);
-    if (job.steps[job.current]!.status === 'skipped') return this.finish();
-    job.state = 'awaiting-approval';
-    job.updatedAt = now;
-    await this.save();
-    this.o.checkpoint?.('awaiting-approval', job);
-    // The gate honours a cancel that came during its write: a job being cancelled never waits for an approval.
-    if (job.cancel) return this.o.finishCancelled(job);
-    // An approval or a denial may have come during the write (the job was waiting in memory already): chat is told
-    // the job is ready only while it still is.
-    if (this.o.store.peekJob(job.id)?.state !== 'awaiting-approval') return;
-    this.o.emit({ type: 'awaiting-approval', job });
   }
 
   private async finish(): Promise<void> {
@@ -238,13 +244,8 @@ export class JobRunner {
           this.o.emit({ type: 'step-retrying', job, step: step.name, attempt, delayMs, error: { code: e.code, message: e.message } });
           // A cancel or a shutdown ends the wait at once; the next attempt starts only if neither came.
           const backoff = (this.backoff = new AbortController());
-          try {
-            await abortableSleep(delayMs, backoff.signal);
-          } catch {
-            // ended below
-          } finally {
-            this.backoff = undefined;
-          }
+          await abortableSleep(delayMs, backoff.signal).catch(() => undefined); // aborted: the checks below say why
+          this.backoff = undefined;
           if (this.shutdown) return 'stopped';
           if (job.cancel) {
             record.status = 'skipped';

@@ -219,6 +219,8 @@ interface Process {
   store: ControlledStore;
   executor: Executor;
   prompts: ApprovalPrompts;
+  /** The model's own record of what a person could have seen ready: waiting at start, or announced since. */
+  shown: Set<string>;
 }
 
 async function startProcess(world: World): Promise<Process> {
@@ -241,17 +243,19 @@ async function startProcess(world: World): Promise<Process> {
   });
   // The notifier's part: a ready line is handed to chat as the event happens (the model's clock is a counter).
   const prompts = new ApprovalPrompts({ now: () => world.tick(), waitingAtStart: executor.queue().map((j) => j.id) });
+  const shown = new Set(executor.queue().map((j) => j.id));
   executor.on((e) => {
     if (world.gen !== gen) return;
     const job = 'job' in e ? e.job.id : undefined;
     world.record({ t: 'event', type: e.type, job, gen });
     if (e.type === 'awaiting-approval') {
       prompts.announced(e.job.id);
+      shown.add(e.job.id);
       world.announced.push({ jobId: e.job.id, host: e.job.host });
     }
     if (e.type === 'approved' || e.type === 'denied' || e.type === 'cancelled') prompts.forget(e.job.id);
   });
-  return { gen, store, executor, prompts };
+  return { gen, store, executor, prompts, shown };
 }
 
 /** Runs a chat command (approve, deny) as the router would, with what the model knows. */
@@ -322,7 +326,7 @@ async function runSequence(s: Sched, ops: Op[], faults: Fault[]): Promise<void> 
     const proc = p;
     const receivedAt = new Date(world.tick());
     // What the sender could have seen when the line arrived (for `!approve all`), and which message a click is on.
-    const seen = proc.executor.queue().map((j) => j.id).filter((id) => proc.prompts.seenBefore(id, receivedAt));
+    const seen = [...proc.shown];
     const button = op.kind === 'button' ? (world.announced.length ? world.announced[op.pick % world.announced.length]! : { jobId: 'j0', host: HOSTS[op.pick % 3]! }) : undefined;
     world.record({ t: 'op', k, op, gen: proc.gen, seen, button });
     const by: Identity = { source: 'console', id: `op${k}`, display: `person${k}` };

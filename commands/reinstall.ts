@@ -1,4 +1,7 @@
-/** !reinstall HOST... | group:NAME [--force-drain] [--reason TEXT]: queue a reinstall of each host, all or nothing. */
+/**
+ * !reinstall HOST... | group:NAME [--force-drain] [--reason TEXT]: queue a reinstall of each host, all or nothing. A
+ * virthost takes its guests with it: each gets a job of its own, disabled and drained before the virthost is touched.
+ */
 import { UserError } from '../src/errors';
 import { resolveHostWords } from './host-args';
 import { splitFlags } from './flags';
@@ -13,7 +16,7 @@ export interface ReinstallArgs {
 export const reinstall = defineCommand<ReinstallArgs>({
   name: 'reinstall',
   usage: 'reinstall HOST... | group:NAME [--force-drain] [--reason "TEXT"]',
-  summary: 'queue a reinstall of each host (all or nothing); progress follows here',
+  summary: "queue a reinstall of each host (all or nothing; a virthost's guests are drained first and reinstalled after it); progress follows here",
   role: 'operator',
   parse(words) {
     const { positional, flags } = splitFlags(words, { 'force-drain': false, reason: true });

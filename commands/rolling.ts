@@ -13,6 +13,20 @@ export type RollingArgs =
 
 const ACTIONS = ['start', 'pause', 'resume', 'stop', 'status'] as const;
 
+/** A status line's length at most (its host lists grow with the fleet); the status page shows the whole run. */
+const STATUS_LINE_MAX = 400;
+
+function statusReply(lines: string[], statusUrl: string | undefined): string {
+  let cut = false;
+  const shown = lines.map((l) => {
+    if (l.length <= STATUS_LINE_MAX) return l;
+    cut = true;
+    return `${l.slice(0, STATUS_LINE_MAX - 1)}…`;
+  });
+  if (cut) shown.push(statusUrl ? `  (cut short; the status page has the whole run: ${statusUrl})` : '  (cut short; the status page has the whole run)');
+  return shown.join('\n');
+}
+
 /** `0.25`, `.25`, `25%`: a share of the fleet in (0, 1]. */
 export function parseFraction(word: string): number {
   const m = /^(\d+(?:\.\d+)?|\.\d+)(%?)$/.exec(word);
@@ -63,7 +77,7 @@ export const rolling = defineCommand<RollingArgs>({
     switch (args.action) {
       case 'status': {
         const lines = api.status();
-        out = lines.length ? lines.join('\n') : 'no rolling run: !rolling start [FRACTION] [group:NAME] starts one';
+        out = lines.length ? statusReply(lines, ctx.listRoom?.statusUrl) : 'no rolling run: !rolling start [FRACTION] [group:NAME] starts one';
         break;
       }
       case 'start':

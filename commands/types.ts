@@ -5,6 +5,7 @@
  */
 import type { Logger } from 'pino';
 import type { ChatMessage } from '../src/chat/chat-adapter';
+import type { ListRoom } from '../src/chat/long-reply';
 import type { Roles } from '../src/chat/roles';
 import type { ExecutorApi, RequestContext } from '../src/executor/types';
 
@@ -62,6 +63,8 @@ export interface CommandContext<A extends ParsedArgs = ParsedArgs> {
    * approves only those. Absent (no notifier): every waiting job counts as seen.
    */
   seenBefore?(jobId: string, at: Date): boolean;
+  /** How long a list may be where the reply goes (lists that grow with the fleet); default: 10 lines, a channel. */
+  listRoom?: ListRoom;
 }
 
 export interface CommandSpec<A extends ParsedArgs = ParsedArgs> {

@@ -15,7 +15,9 @@ export const whoami = defineCommand<Record<string, never>>({
     const user = ctx.message.user;
     const key = ctx.roles.key(user);
     if (!key) {
-      const hint = user.source === 'irc' ? 'you are not logged in to services (NickServ): log in to get your roles' : 'rekick cannot tell who you are';
+      const hint = user.unconfirmed
+        ? `rekick could not confirm your services account (${user.unconfirmed}): try again`
+        : user.source === 'irc' ? 'you are not logged in to services (NickServ): log in to get your roles' : 'rekick cannot tell who you are';
       await ctx.reply(`you are ${user.display} (${user.source}, no identity): no roles — ${hint}`);
       return;
     }

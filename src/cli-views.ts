@@ -4,6 +4,7 @@ import { loadConfig } from './config/load';
 import { parseDuration } from './config/duration';
 import { CodedError, formatDuration } from './errors';
 import { hostViews } from './http/api';
+import { proofDetail, proofSummary } from './chat/render-proof';
 import { createLogger } from './log';
 import { STEP_NAMES, type Job } from './types';
 
@@ -25,6 +26,7 @@ export function describeJob(job: Job): string[] {
     const extra = s.error ? `: ${s.error.message}` : s.progress && s.status === 'running' ? `: ${s.progress}` : '';
     lines.push(`  [${i + 1}/8] ${STEP_NAMES[i]} ${s.status}${time}${extra}`);
   });
+  if (job.proof) lines.push(`  ${proofSummary(job.proof)} (${proofDetail(job.proof)})`);
   return lines;
 }
 

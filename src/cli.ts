@@ -18,7 +18,7 @@ interface Subcommand {
 
 const SUBCOMMANDS: Record<string, Subcommand> = {
   lab: {
-    usage: 'rekick lab [--hosts N] [--dir DIR] [--fast]',
+    usage: 'rekick lab [--hosts N] [--dir DIR] [--fast] [--fault KIND:HOST]... (KIND: skip-install, no-return, refuse)',
     summary: 'run rekick against a simulated fleet and Koji hub on loopback, with chat in this terminal',
     options: {
       hosts: { type: 'string', default: '6' },
@@ -26,6 +26,7 @@ const SUBCOMMANDS: Record<string, Subcommand> = {
       fast: { type: 'boolean', default: false },
       'peers-only': { type: 'boolean', default: false },
       'http-port': { type: 'string' },
+      fault: { type: 'string', multiple: true },
     },
     run: (v) =>
       runLab({
@@ -34,6 +35,7 @@ const SUBCOMMANDS: Record<string, Subcommand> = {
         fast: Boolean(v.fast),
         peersOnly: Boolean(v['peers-only']),
         httpPort: v['http-port'] === undefined ? undefined : Number(v['http-port']),
+        faults: (v.fault as string[] | undefined) ?? [],
       }),
   },
   start: {

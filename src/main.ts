@@ -26,6 +26,8 @@ import { kojiOutageNotices } from './koji/outage-notices';
 import { createMetrics } from './http/metrics';
 import { chatQueueDepth, countChatSends, countKojiErrors } from './http/instrument';
 import { startHttpServer, type HttpServer } from './http/server';
+import { httpToken } from './config/http-exposure';
+import { statusPageUrl } from './http/status-url';
 import type { RemoteConnector } from './ssh/types';
 
 export interface RekickOptions {
@@ -40,8 +42,6 @@ export interface RekickOptions {
   store?: Store;
   /** Crash tests: called at each durable transition of a job. */
   checkpoint?: (point: string, job: import('./types').Job) => void;
-  /** Serve HTTP (health, metrics, API, status page) even without an `http:` section (the lab does). */
-  http?: { host?: string; port?: number };
 }
 
 export interface Rekick {
@@ -93,18 +93,17 @@ export async function createRekick(options: RekickOptions): Promise<Rekick> {
     const { createIrcAdapter } = await import('./chat/irc');
     adapters.push(createIrcAdapter({ config: config.irc, log: log.child({ component: 'irc' }) }));
   }
-  // Slack is served by rekick's one HTTP server under /slack/ (see httpConfig below), never a second listener.
-  let slackListener: import('node:http').RequestListener | undefined;
+  // Slack's receiver listens on slack.host:slack.port (public: Slack must reach it) and serves /slack/events
+  // alone; the status page, API and metrics are on the status listener (http.host, loopback by default).
+  let slack: import('./chat/slack').SlackAdapter | undefined;
   if (config.slack && options.chat?.slack !== false) {
     const { createSlackAdapter } = await import('./chat/slack');
-    const slack = createSlackAdapter({
+    slack = createSlackAdapter({
       config: config.slack,
       log: log.child({ component: 'slack' }),
-      mounted: true,
       onRejected: (entry) => executor!.audit(entry),
       jobs: (id) => executor!.store.getJob(id),
     });
-    slackListener = slack.requestListener;
     adapters.push(slack);
   }
 
@@ -125,14 +124,15 @@ export async function createRekick(options: RekickOptions): Promise<Rekick> {
     rolling,
     nick: config.irc?.nick,
     seenBefore: (jobId, at) => prompts.seenBefore(jobId, at),
+    rateLimit: config.chat.rateLimit,
+    onRateLimited: (adapter) => metrics.chatRateLimited.inc({ adapter }),
+    statusUrl: () => statusPageUrl(config.chat.statusUrl, http?.url),
   });
   const notifier = createNotifier({ executor, adapters, log: log.child({ component: 'notifier' }), prompts });
   const exec = executor;
   const metrics = createMetrics({ config, store, executor: exec, hostStates, chatQueued: () => chatQueueDepth(adapters) });
   onKojiError = (method) => metrics.kojiErrors.inc({ method });
   for (const a of adapters) countChatSends(a, (name) => metrics.chatSent.inc({ adapter: name }));
-  // With Slack on and no `http:` section, Slack's port (on every address, as Slack must reach it) serves it all.
-  const httpConfig = config.http ?? options.http ?? (slackListener && config.slack ? { host: '0.0.0.0', port: config.slack.port } : undefined);
   let http: HttpServer | undefined;
 
   return {
@@ -150,7 +150,7 @@ export async function createRekick(options: RekickOptions): Promise<Rekick> {
       // Check the Koji credentials (certificate or keytab) at start: a bad one is an error now, not mid-job.
       if ('checkCredentials' in koji && typeof koji.checkCredentials === 'function') await koji.checkCredentials();
       hostStates.start();
-      if (httpConfig) {
+      if (config.http.enabled) {
         http = await startHttpServer({
           config,
           store,
@@ -159,13 +159,14 @@ export async function createRekick(options: RekickOptions): Promise<Rekick> {
           hostStates,
           adapters: () => adapters,
           log: log.child({ component: 'http' }),
-          host: httpConfig.host,
-          port: httpConfig.port,
-          token: config.http?.token,
-          mounts: slackListener ? [{ prefix: '/slack/', handler: slackListener }] : undefined,
+          host: config.http.host,
+          port: config.http.port,
+          token: httpToken(config.http),
         });
-        log.info({ url: http.url }, 'status page and API listening');
+        log.info({ url: http.url, token: config.http.token !== undefined || config.http.tokenFile !== undefined }, 'status page and API listening');
       }
+      // Both listeners open (or E_LISTEN) before any job resumes.
+      await slack?.listen();
       await rolling.activate();
       await exec.start();
       for (const a of adapters) {

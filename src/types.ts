@@ -27,6 +27,8 @@ export interface Identity {
   source: SourceKind;
   id?: string;
   display: string;
+  /** IRC: why the sender's services account could not be confirmed (then no id, and role commands are refused). */
+  unconfirmed?: string;
 }
 
 /** Where a reply goes: the adapter, the room (channel id or nick for a private message), and a thread if any. */
@@ -35,6 +37,11 @@ export interface Origin {
   room: string;
   thread?: string;
   private?: boolean;
+  /**
+   * IRC private message: the services account of the user who sent it. A job's progress goes to the nick that holds
+   * this account when the line is sent, never to whoever has taken `room` since.
+   */
+  account?: string;
 }
 
 export type StepStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped';
@@ -95,7 +102,7 @@ export interface Job {
   requestedBy: Identity;
   origin: Origin;
   reason?: string;
-  options: { forceDrain?: boolean; rollingRunId?: string; dryRun?: boolean };
+  options: { forceDrain?: boolean; rollingRunId?: string; dryRun?: boolean } & VirthostLinks;
   steps: StepRecord[];
   /** Index into steps of the step running, or to run next. */
   current: number;
@@ -107,9 +114,54 @@ export interface Job {
   cancel?: Decision;
   /** Host key accepted after the reinstall (SHA256 fingerprints). */
   hostKey?: { previous?: string; accepted: string; at: string };
+  /** What identified the old system, recorded by stage-installer before anything was armed (kept across re-runs). */
+  before?: SystemBefore;
+  /** What showed, in wait-ssh, that the host came back as a new system; its `hostKey.after` is pinned from then on. */
+  proof?: ReinstallProof;
   /** Scratch data a step keeps across a restart (e.g. when drain started waiting). */
   data: Record<string, unknown>;
   error?: StepError & { step: StepName };
+}
+
+/**
+ * How the jobs of one `!reinstall VIRTHOST` are linked (src/executor/virthost-guests.ts): the virthost's job
+ * names its guests' jobs, each guest's job names the virthost and its job. Written once, with the jobs.
+ */
+export interface VirthostLinks {
+  /** On a guest's job: its virthost, reinstalled by the job `virthostJobId` (the guest waits for that job). */
+  virthost?: string;
+  virthostJobId?: string;
+  /** On a virthost's job: the jobs of its guests (the virthost waits until they have drained). */
+  guestJobIds?: string[];
+}
+
+/** What identified the installed system before the installer was armed (recorded once per job, by stage-installer). */
+export interface SystemBefore {
+  at: string;
+  /**
+   * SHA256 fingerprints of the old system's host keys: the one it presented and those known_hosts listed for it.
+   * Empty when none was known (a virt guest that was down and not in known_hosts).
+   */
+  hostKeys: string[];
+  /** Its /etc/machine-id, when it could be read. */
+  machineId?: string;
+  /** `host`: read from the host over SSH; `known_hosts`: the host did not answer (a virt guest that was down). */
+  from: 'host' | 'known_hosts';
+}
+
+/** What a reinstall changed: the proof that the host runs a new system (recorded by wait-ssh). */
+export interface ReinstallProof {
+  at: string;
+  /** `before`: the old system's key (undefined: none recorded); `after`: the key it came back with (pinned). */
+  hostKey: { before?: string; after?: string };
+  machineId: { before?: string; after?: string };
+  /** What differs from the old system. Empty only for a virt guest proven by `basis: 'virt-install'`. */
+  changed: Array<'host key' | 'machine-id'>;
+  /**
+   * Set when nothing recorded could be compared: a virt guest whose domain this job undefined and re-created with
+   * virt-install, with no record of its old system (it was down, not in known_hosts, or its machine-id unread).
+   */
+  basis?: 'virt-install';
 }
 
 export interface AuditEntry {
@@ -159,6 +211,19 @@ export interface RollingRun {
   hostStartedAt?: Record<string, string>;
   /** Who stopped the run (state 'stopped'). */
   stoppedBy?: Identity;
+  /** The virthosts of the run (fixed at start): its counts say builders and virthosts apart. */
+  virthosts?: string[];
+  /** Virthosts left out at start: with their guests they need more slots than the run has. */
+  leftOut?: RollingLeftOut[];
+}
+
+/** A virthost a rolling run cannot take: it and its guests leave Koji together and need `need` slots. */
+export interface RollingLeftOut {
+  host: string;
+  guests: number;
+  need: number;
+  /** What it would exceed, e.g. `the run has 2` or `rolling.maxPerArch is 2 (x86_64)`. */
+  limit: string;
 }
 
 /** Events the executor emits; the notifier renders them for every chat. */

@@ -1,53 +1,212 @@
 /**
- * One rekick per state file: a lock file beside it (`FILE.lock`, holding the owner's pid), taken with O_EXCL.
- * A lock left by a process that no longer runs (killed) is taken over; one held by a live process is refused.
+ * One rekick per state file: a lock file beside it (`FILE.lock`) naming its owner (lock-owner.ts).
+ *
+ * Taken atomically: the owner's record is written whole to a temp file beside the lock and fsynced, then hard-linked
+ * to the lock's name (link fails with EEXIST when the lock exists), so the lock never exists without its full
+ * content and of two processes exactly one gets it.
+ *
+ * A lock whose owner is gone (killed, machine rebooted, pid now someone else's) is taken over; one held by a live
+ * process is refused, naming it (E_STORE_LOCKED). Takeovers of one stale record are serialised by a marker that
+ * is also taken with link(): `FILE.lock.takeover-H`, H a hash of the stale record's text. Only the process that
+ * links the marker may replace the lock, and only after reading that the lock still holds the stale record; it
+ * then renames its record over it. A marker left by a process that died taking over is itself stale: the next
+ * one links `FILE.lock.takeover-H2`, H2 a hash of H and that marker's text, and so on — each level has one winner.
+ *
+ * A lock file whose text rekick never writes (empty, or not a pid) is refused with E_STORE_LOCK and not guessed
+ * at by its age: rekick's own lock files always hold a whole record (written before the link), so such a file was
+ * written by something else, and only an operator can tell whether a rekick is using the state file.
  */
-import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
-import { StoreError } from '../src/errors';
+import { createHash, randomBytes } from 'node:crypto';
+import * as nodeFs from 'node:fs';
+import { CodedError } from '../src/errors';
+import { describeOwner, formatOwner, judgeOwner, parseOwner, procProbe, type LockOwner, type ProcessProbe } from './lock-owner';
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+/** The file operations the lock uses (tests pass ones that interleave two acquirers). */
+export type LockFs = Pick<
+  typeof nodeFs,
+  'openSync' | 'writeSync' | 'fsyncSync' | 'closeSync' | 'linkSync' | 'renameSync' | 'unlinkSync' | 'readFileSync'
+>;
+
+export interface ProcessLockOptions {
+  fs?: LockFs;
+  probe?: ProcessProbe;
+  /** Waits between tries while another process is taking over a stale lock. Default: blocks the thread. */
+  sleep?: (ms: number) => void;
 }
 
+/** A lock this process cannot take: held by a live rekick (E_STORE_LOCKED), or not usable (E_STORE_LOCK). */
+export class LockError extends CodedError {}
+
+/** Lock files held by this process (for when start times are unknown). */
+const heldHere = new Set<string>();
+
+const TRIES = 100;
+const MAX_TAKEOVER_DEPTH = 8;
+
+function blockFor(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+const errno = (err: unknown) => (err as NodeJS.ErrnoException).code;
+
 export class ProcessLock {
-  private held = false;
-  constructor(readonly path: string) {}
+  private held?: { text: string };
+  private readonly fs: LockFs;
+  private readonly probe: ProcessProbe;
+  private readonly sleep: (ms: number) => void;
+
+  constructor(
+    readonly path: string,
+    options: ProcessLockOptions = {},
+  ) {
+    this.fs = options.fs ?? nodeFs;
+    this.probe = options.probe ?? procProbe;
+    this.sleep = options.sleep ?? blockFor;
+  }
 
   acquire(): void {
-    for (let attempt = 0; attempt < 3; attempt++) {
-      try {
-        const fd = openSync(this.path, 'wx', 0o600);
-        writeSync(fd, `${process.pid}\n`);
-        closeSync(fd);
-        this.held = true;
-        return;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
-          throw new StoreError(`cannot create the lock file ${this.path}: ${(err as Error).message}`, { cause: err });
-        }
-        let pid = NaN;
-        try {
-          pid = Number.parseInt(readFileSync(this.path, 'utf8'), 10);
-        } catch {
-          continue; // removed meanwhile: try again
-        }
-        if (Number.isInteger(pid) && alive(pid)) {
-          throw new StoreError(`another rekick (pid ${pid}) is using this state file (${this.path}); stop it first, or point this one at another store`);
-        }
-        rmSync(this.path, { force: true }); // stale: its owner is gone
+    if (this.held) throw new LockError('E_STORE_LOCK', `the lock ${this.path} is already held by this store (acquired twice)`);
+    const self = this.probe.self();
+    const text = formatOwner(self);
+    const tmp = this.writeTemp(text);
+    try {
+      for (let attempt = 0; attempt < TRIES; attempt++) {
+        if (attempt > 0) this.sleep(Math.min(2 + attempt, 20));
+        if (this.tryLink(tmp, this.path)) return this.took(text);
+        const current = this.read(this.path);
+        if (current === undefined) continue; // released meanwhile: try again
+        if (this.judge(current, self).state === 'stale' && this.takeOver(current, tmp, self)) return this.took(text);
       }
+    } finally {
+      this.unlinkQuietly(tmp); // gone already when a takeover renamed it over the lock
     }
-    throw new StoreError(`could not take the lock ${this.path}`);
+    throw new LockError(
+      'E_STORE_LOCK',
+      `could not take the lock ${this.path}: other processes kept taking it over (${TRIES} tries); stop them, then try again`,
+    );
   }
 
   release(): void {
     if (!this.held) return;
-    this.held = false;
-    rmSync(this.path, { force: true });
+    const { text } = this.held;
+    this.held = undefined;
+    heldHere.delete(this.path);
+    // Only our own record is removed (were it ever replaced, the file is someone else's now).
+    if (this.read(this.path) === text) this.unlinkQuietly(this.path);
   }
+
+  private took(text: string): void {
+    this.held = { text };
+    heldHere.add(this.path);
+  }
+
+  /** The verdict on a lock file's text; throws when a live process holds it or the text is not a lock record. */
+  private judge(text: string, self: LockOwner, file = this.path): { state: 'stale'; why: string } {
+    const owner = parseOwner(text);
+    if (!owner) {
+      throw new LockError(
+        'E_STORE_LOCK',
+        `the lock file ${file} does not hold a rekick lock record (${text.length ? 'unknown content' : 'empty'}); rekick never writes one like it. ` +
+          `If no rekick uses ${this.path.replace(/\.lock$/, '')} (check with ps), remove the file (rm ${file}) and start again`,
+      );
+    }
+    const verdict = judgeOwner(owner, self, this.probe, heldHere.has(this.path));
+    if (verdict.state === 'self') {
+      throw new LockError('E_STORE_LOCKED', `this process (${describeOwner(owner)}) already holds ${this.path}: the state file is opened twice in one process`);
+    }
+    if (verdict.state === 'held') {
+      throw new LockError('E_STORE_LOCKED', `another rekick (${describeOwner(owner)}) holds ${file}; stop it first`);
+    }
+    return verdict;
+  }
+
+  /**
+   * Replaces the lock holding `stale` with our record (the temp file `tmp`), unless another process is doing it or
+   * did it: then false, and the caller looks again.
+   */
+  private takeOver(stale: string, tmp: string, self: LockOwner): boolean {
+    let key = hash(stale);
+    const deadMarkers: string[] = [];
+    for (let depth = 0; depth < MAX_TAKEOVER_DEPTH; depth++) {
+      const marker = `${this.path}.takeover-${key}`;
+      if (!this.tryLink(tmp, marker)) {
+        const other = this.read(marker);
+        if (other === undefined) return false; // its taker finished meanwhile: look again
+        let verdict;
+        try {
+          verdict = this.judge(other, self, marker);
+        } catch (err) {
+          if (err instanceof LockError && err.code === 'E_STORE_LOCKED') return false; // a live process is taking over
+          throw err;
+        }
+        if (verdict.state === 'stale') {
+          deadMarkers.push(marker); // its taker died midway: the next level decides
+          key = hash(`${key}\n${other}`);
+          continue;
+        }
+      }
+      // We alone may replace a lock that holds `stale`; it must still hold it.
+      try {
+        if (this.read(this.path) !== stale) return false;
+        this.fs.renameSync(tmp, this.path);
+      } finally {
+        this.unlinkQuietly(marker);
+      }
+      for (const m of deadMarkers) this.unlinkQuietly(m);
+      return true;
+    }
+    throw new LockError(
+      'E_STORE_LOCK',
+      `could not take over the stale lock ${this.path}: ${MAX_TAKEOVER_DEPTH} takeovers of it were abandoned midway; if no rekick runs, remove ${this.path} and ${this.path}.takeover-*`,
+    );
+  }
+
+  private writeTemp(text: string): string {
+    const tmp = `${this.path}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
+    let fd: number | undefined;
+    try {
+      fd = this.fs.openSync(tmp, 'wx', 0o600);
+      this.fs.writeSync(fd, text);
+      this.fs.fsyncSync(fd);
+    } catch (err) {
+      this.unlinkQuietly(tmp);
+      throw new LockError('E_STORE_LOCK', `cannot create the lock file ${this.path}: ${(err as Error).message}`, { cause: err });
+    } finally {
+      if (fd !== undefined) this.fs.closeSync(fd);
+    }
+    return tmp;
+  }
+
+  /** link(from, to): true when made, false when `to` exists. */
+  private tryLink(from: string, to: string): boolean {
+    try {
+      this.fs.linkSync(from, to);
+      return true;
+    } catch (err) {
+      if (errno(err) === 'EEXIST') return false;
+      throw new LockError('E_STORE_LOCK', `cannot create the lock file ${to}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  /** The file's text, or undefined when it does not exist. */
+  private read(file: string): string | undefined {
+    try {
+      return this.fs.readFileSync(file, 'utf8');
+    } catch (err) {
+      if (errno(err) === 'ENOENT') return undefined;
+      throw new LockError('E_STORE_LOCK', `cannot read the lock file ${file}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  private unlinkQuietly(file: string): void {
+    try {
+      this.fs.unlinkSync(file);
+    } catch (err) {
+      if (errno(err) !== 'ENOENT') throw new LockError('E_STORE_LOCK', `cannot remove ${file}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+}
+
+function hash(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 16);
 }

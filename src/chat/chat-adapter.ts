@@ -36,8 +36,21 @@ export interface OutgoingMessage {
 
 export type MessageHandler = (message: ChatMessage) => void | Promise<void>;
 
+/** How many lines a list (hosts, approval queue) may take in one reply before it is summarised or paged. */
+export interface ReplyLines {
+  /** In a channel: a longer list is summarised (counts, the status page, how to get the pages). */
+  room: number;
+  /** In a private message: a longer list is sent in pages of this many lines. */
+  private: number;
+}
+
+/** When an adapter does not say: 10 lines in a channel, pages of 15 in a private message. */
+export const DEFAULT_REPLY_LINES: ReplyLines = { room: 10, private: 15 };
+
 export interface ChatAdapter {
   readonly name: string;
+  /** How long a list may be here (default DEFAULT_REPLY_LINES; the console: all of it). */
+  readonly replyLines?: ReplyLines;
   start(onMessage: MessageHandler): Promise<void>;
   stop(reason?: string): Promise<void>;
   send(target: Origin, message: OutgoingMessage): Promise<void>;

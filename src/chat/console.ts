@@ -38,6 +38,8 @@ export function createConsoleAdapter(options: ConsoleAdapterOptions): ChatAdapte
 
   return {
     name: 'console',
+    // The terminal shows whole lists.
+    replyLines: { room: Infinity, private: Infinity },
     async start(onMessage: MessageHandler) {
       rl = createInterface({ input: options.input, terminal: false, crlfDelay: Infinity });
       ready = true;

@@ -6,6 +6,12 @@
  * When a backlog builds (more than `threshold` lines waiting), the waiting progress lines of a room are
  * summarised into a few lines with each host's latest step, in place of the first of them; failure, approval
  * and other lines stay verbatim and in order.
+ *
+ * Urgent lines (failures, approval prompts, host keys, warnings) go ahead of everything else, each after its own
+ * host's waiting progress lines (a waiting summary takes the host's new state), and are never dropped by the reply
+ * cap. Replies to commands (anyone
+ * can ask for them) are capped per target and in total: what does not fit is dropped, and one line per target
+ * says how many lines were. Memory stays bounded whatever anyone types.
  */
 export interface OutboxLine {
   target: string;
@@ -14,6 +20,16 @@ export interface OutboxLine {
   progress?: { host: string; state: string };
   /** A summary line: the host states it stands for (merged again if the backlog grows further). */
   summary?: { states: Map<string, string>; updates: number };
+  /** Sent ahead of other lines (failure, approval prompt, host key, warning); not dropped by the reply cap. */
+  urgent?: boolean;
+  /** The host an urgent line is about: its waiting progress goes ahead with it, so the host's lines stay in order. */
+  host?: string;
+  /** The host's state after an urgent line ("[3/8] stage-installer failed"), for a waiting summary that names it. */
+  state?: string;
+  /** A reply to a command (or a refusal): capped per target and in total. */
+  reply?: boolean;
+  /** A "… N more lines dropped" line: how many lines it stands for. */
+  dropped?: number;
   sentAt?: number;
 }
 
@@ -22,40 +38,69 @@ export interface OutboxOptions {
   threshold?: number;
   /** Cuts a summary into lines that fit a PRIVMSG to target. */
   split: (text: string, target: string) => string[];
+  /** Reply lines that may wait for one target (default 30); what does not fit is dropped and counted. */
+  maxRepliesPerTarget?: number;
+  /** Reply lines that may wait for all targets together (default 120). */
+  maxReplies?: number;
+  /** Urgent lines that may wait (default 2000; only a fleet-wide failure comes near it). */
+  maxUrgent?: number;
 }
+
+export const DEFAULT_MAX_REPLIES_PER_TARGET = 30;
+export const DEFAULT_MAX_REPLIES = 120;
+export const DEFAULT_MAX_URGENT = 2000;
+
+const droppedText = (n: number, what: string) => `… ${n} more ${what}${n === 1 ? '' : 's'} dropped: too much output waiting for IRC`;
 
 const sameTarget = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
 
 export class IrcOutbox {
+  /** Urgent lines, sent first. */
+  private urgent: OutboxLine[] = [];
+  /** Progress, replies and other lines, in order. */
   private pending: OutboxLine[] = [];
   private inFlight: OutboxLine[] = [];
   private readonly threshold: number;
   private readonly split: (text: string, target: string) => string[];
+  private readonly maxRepliesPerTarget: number;
+  private readonly maxReplies: number;
+  private readonly maxUrgent: number;
   /** How many progress lines were folded into summaries (metrics, tests). */
   summarised = 0;
+  /** How many lines the caps dropped (metrics, tests). */
+  dropped = 0;
 
   constructor(options: OutboxOptions) {
     this.threshold = options.threshold ?? 20;
     this.split = options.split;
+    this.maxRepliesPerTarget = Math.max(2, options.maxRepliesPerTarget ?? DEFAULT_MAX_REPLIES_PER_TARGET);
+    this.maxReplies = Math.max(this.maxRepliesPerTarget, options.maxReplies ?? DEFAULT_MAX_REPLIES);
+    this.maxUrgent = Math.max(1, options.maxUrgent ?? DEFAULT_MAX_URGENT);
   }
 
   get waiting(): number {
-    return this.pending.length;
+    return this.urgent.length + this.pending.length;
   }
 
   get unconfirmed(): number {
     return this.inFlight.length;
   }
 
-  /** Adds the lines of one message (kept together), then summarises if the backlog is long. */
+  /**
+   * Adds the lines of one message (kept together; all of one kind: urgent, reply or other), then summarises if
+   * the backlog is long.
+   */
   push(lines: OutboxLine[]): void {
-    this.pending.push(...lines);
+    if (!lines.length) return;
+    if (lines[0]!.urgent) this.pushUrgent(lines);
+    else if (lines[0]!.reply) this.pushReply(lines);
+    else this.pending.push(...lines);
     if (this.pending.length > this.threshold) this.compact();
   }
 
-  /** The next line to write, moved to the unconfirmed list. */
+  /** The next line to write (urgent ones first), moved to the unconfirmed list. */
   take(now: number): OutboxLine | undefined {
-    const line = this.pending.shift();
+    const line = this.urgent.shift() ?? this.pending.shift();
     if (!line) return undefined;
     line.sentAt = now;
     this.inFlight.push(line);
@@ -83,52 +128,138 @@ export class IrcOutbox {
     return old;
   }
 
-  /** The connection dropped: unconfirmed lines go back to the front, in order. */
+  /** The connection dropped: unconfirmed lines go back to the front (of their queue), in order. */
   requeue(): void {
-    this.pending.unshift(...this.inFlight);
+    this.urgent.unshift(...this.inFlight.filter((l) => l.urgent));
+    this.pending.unshift(...this.inFlight.filter((l) => !l.urgent));
     this.inFlight = [];
     if (this.pending.length > this.threshold) this.compact();
   }
 
-  /** Every line not yet confirmed (tests, shutdown logs). */
+  /** Every line not yet confirmed, in the order they go (tests, shutdown logs). */
   all(): OutboxLine[] {
-    return [...this.inFlight, ...this.pending];
+    return [...this.inFlight, ...this.urgent, ...this.pending];
+  }
+
+  /**
+   * An urgent message goes ahead of the other lines, after the waiting progress lines of its own host (moved
+   * ahead with it, so "[3/8] …" never comes after "[3/8] failed"). Past maxUrgent its lines are dropped and
+   * counted on one line per target (urgent lines come from jobs and warnings, not from anyone's typing).
+   */
+  private pushUrgent(lines: OutboxLine[]): void {
+    const { target, host } = lines[0]!;
+    if (this.urgent.length + lines.length > this.maxUrgent) {
+      const marker = this.urgent.findLast((l) => l.dropped !== undefined && sameTarget(l.target, target));
+      this.dropped += lines.length;
+      if (marker) {
+        marker.dropped! += lines.length;
+        marker.text = droppedText(marker.dropped!, 'notice line');
+      } else {
+        this.urgent.push({ target, text: droppedText(lines.length, 'notice line'), urgent: true, dropped: lines.length });
+      }
+      return;
+    }
+    if (host !== undefined) {
+      // The host's verbatim progress goes ahead with it; a waiting summary takes the urgent line's state for the
+      // host, so nothing sent later says an older state of the host than the urgent line.
+      const own = this.pending.filter((l) => l.progress?.host === host && sameTarget(l.target, target));
+      this.pending = this.pending.filter((l) => !own.includes(l));
+      this.urgent.push(...own);
+      const state = lines[0]!.state;
+      if (state !== undefined && this.pending.some((l) => sameTarget(l.target, target) && l.summary?.states.has(host))) this.fold(target, { host, state });
+    }
+    this.urgent.push(...lines);
+  }
+
+  /**
+   * A reply takes what room is left for its target (maxRepliesPerTarget) and in total (maxReplies); what does
+   * not fit is dropped, and the target's last waiting reply line becomes (or is) "… N more lines dropped".
+   */
+  private pushReply(lines: OutboxLine[]): void {
+    const target = lines[0]!.target;
+    let mine = 0;
+    let all = 0;
+    let last: OutboxLine | undefined;
+    for (const l of this.pending) {
+      if (!l.reply) continue;
+      all += 1;
+      if (sameTarget(l.target, target)) {
+        mine += 1;
+        last = l;
+      }
+    }
+    const room = Math.min(this.maxRepliesPerTarget - mine, this.maxReplies - all);
+    if (lines.length <= room) {
+      this.pending.push(...lines);
+      return;
+    }
+    // Keep what fits and one line to say how much was dropped.
+    const keep = Math.max(0, room - 1);
+    let lost = lines.length - keep;
+    this.pending.push(...lines.slice(0, keep));
+    this.dropped += lost;
+    if (keep > 0) last = lines[keep - 1];
+    if (last?.dropped !== undefined) {
+      last.dropped += lost;
+      last.text = droppedText(last.dropped, 'line');
+    } else if (room >= 1) {
+      this.pending.push({ target, text: droppedText(lost, 'line'), reply: true, dropped: lost });
+    } else if (last) {
+      // No room left: the target's last waiting reply line gives way to the count.
+      lost += 1;
+      this.dropped += 1;
+      last.dropped = lost;
+      last.text = droppedText(lost, 'line');
+      last.progress = undefined;
+    }
+    // else: the total is taken by other targets' replies, and this target has none waiting: dropped, counted.
   }
 
   private compact(): void {
     const targets = [...new Set(this.pending.filter((l) => l.progress || l.summary).map((l) => l.target.toLowerCase()))];
-    for (const t of targets) {
-      const foldable = this.pending.filter((l) => sameTarget(l.target, t) && (l.progress || l.summary));
-      if (foldable.length < 2) continue;
-      const states = new Map<string, string>();
-      let updates = 0;
-      for (const l of foldable) {
-        if (l.summary) {
-          for (const [host, state] of l.summary.states) {
-            states.delete(host);
-            states.set(host, state);
-          }
-          updates += l.summary.updates;
-        } else if (l.progress) {
-          states.delete(l.progress.host);
-          states.set(l.progress.host, l.progress.state);
-          updates += 1;
+    for (const t of targets) this.fold(t);
+  }
+
+  /**
+   * Folds a target's waiting progress and summary lines into one summary, in place of the first of them (when
+   * there are two or more). `latest`: a host's state from an urgent line that went ahead; the summary is then
+   * rewritten with it even when it is alone.
+   */
+  private fold(t: string, latest?: { host: string; state: string }): void {
+    const foldable = this.pending.filter((l) => sameTarget(l.target, t) && (l.progress || l.summary));
+    if (!foldable.length || (latest === undefined && foldable.length < 2)) return;
+    const states = new Map<string, string>();
+    let updates = 0;
+    for (const l of foldable) {
+      if (l.summary) {
+        for (const [host, state] of l.summary.states) {
+          states.delete(host);
+          states.set(host, state);
         }
+        updates += l.summary.updates;
+      } else if (l.progress) {
+        states.delete(l.progress.host);
+        states.set(l.progress.host, l.progress.state);
+        updates += 1;
       }
-      const fresh = foldable.filter((l) => l.progress).length;
-      this.summarised += fresh;
-      const target = foldable[0]!.target;
-      const text = `progress, ${updates} updates summarised (latest per host, ${states.size} hosts): ${[...states]
-        .map(([host, state]) => `${host} ${state}`)
-        .join(' | ')}`;
-      const lines: OutboxLine[] = this.split(text, target).map((piece) => ({ target, text: piece, summary: { states: new Map(), updates: 0 } }));
-      // The whole summary is carried by its first line; the others only continue the text.
-      lines[0]!.summary = { states, updates };
-      // In place of the first folded line (continuation lines of an older summary are folded too).
-      const at = this.pending.indexOf(foldable[0]!);
-      const rest = this.pending.filter((l) => !foldable.includes(l));
-      rest.splice(at, 0, ...lines);
-      this.pending = rest;
     }
+    if (latest) {
+      states.delete(latest.host);
+      states.set(latest.host, latest.state);
+    }
+    const fresh = foldable.filter((l) => l.progress).length;
+    this.summarised += fresh;
+    const target = foldable[0]!.target;
+    // In place of the first folded line (continuation lines of an older summary are folded too).
+    const at = this.pending.indexOf(foldable[0]!);
+    const rest = this.pending.filter((l) => !foldable.includes(l));
+    const text = `progress, ${updates} updates summarised (latest per host, ${states.size} hosts): ${[...states]
+      .map(([host, state]) => `${host} ${state}`)
+      .join(' | ')}`;
+    const lines: OutboxLine[] = this.split(text, target).map((piece) => ({ target, text: piece, summary: { states: new Map(), updates: 0 } }));
+    // The whole summary is carried by its first line; the others only continue the text.
+    lines[0]!.summary = { states, updates };
+    rest.splice(at, 0, ...lines);
+    this.pending = rest;
   }
 }

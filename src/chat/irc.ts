@@ -1,24 +1,31 @@
 /**
  * The IRC adapter (irc-framework): logs in with SASL PLAIN, joins the configured channels, hands command lines
- * to the router with the sender's services account as identity (IRCv3 account-tag; WHOIS when the server does
- * not tag messages; never the nick), and says what the router and notifier send, through an outbox that is
- * paced under the server's flood limits, confirmed by echo-message, summarised when a backlog builds, and
- * delivered after a reconnect.
+ * to the router with the sender's services account as identity, bound when the line arrives (IRCv3 account-tag;
+ * else the account map kept from extended-join and account-notify; else WHOIS asked at once and matched to the
+ * line's nick!user@host; never the nick: see irc-identity.ts), and says what the router and notifier send,
+ * through an outbox that is paced under the server's flood limits, confirmed by echo-message, summarised when a
+ * backlog builds, and delivered after a reconnect. A job started by a private message has its lines follow the
+ * account that started it (irc-follow-account.ts).
  */
 import IRC, { type Client, type ClientOptions, type MessageEvent } from 'irc-framework';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema';
 import type { Identity, Origin } from '../types';
 import type { ChatAdapter, ChatMessage, MessageHandler, OutgoingMessage } from './chat-adapter';
-import { commandFromLine, progressState } from './irc-message';
+import { AccountTracker, trackAccounts } from './irc-accounts';
+import { caseFold } from './irc-casefold';
+import { FollowAccount } from './irc-follow-account';
+import { bindLine } from './irc-identity';
+import { commandFromLine, outboxKind, progressState } from './irc-message';
 import { IrcOutbox, type OutboxLine } from './irc-outbox';
 import { ircLines } from './irc-text';
+import { WhoisRequests } from './irc-whois';
 import { LinePacer } from './line-pacer';
 
 export type IrcConfig = NonNullable<Config['irc']>;
 
 /** What the adapter needs of an irc-framework client (tests pass a fake). */
-export type IrcClientLike = Pick<Client, 'connect' | 'on' | 'removeAllListeners' | 'raw' | 'join' | 'quit' | 'whois' | 'network' | 'user' | 'connected'>;
+export type IrcClientLike = Pick<Client, 'connect' | 'on' | 'removeListener' | 'removeAllListeners' | 'raw' | 'join' | 'quit' | 'network' | 'user' | 'connected'>;
 
 export interface IrcAdapterOptions {
   config: IrcConfig;
@@ -34,13 +41,15 @@ export interface IrcAdapterOptions {
    * never summarised; many hosts at once are).
    */
   backlogThreshold?: number;
+  /** Waiting lines at most: replies per target (default 30) and in total (default 120); urgent lines (default 2000). */
+  outboxLimits?: { repliesPerTarget?: number; replies?: number; urgent?: number };
   /** Reconnect backoff (default 1 s doubling to 60 s). */
   reconnect?: { minMs?: number; maxMs?: number };
   /** How long start() waits for the first login and joins before resolving anyway (default 15 s). */
   startTimeoutMs?: number;
   /** How long stop() lets the outbox drain before QUIT (default 5 s). */
   drainOnStopMs?: number;
-  /** How long a WHOIS for an account may take (default 5 s). */
+  /** How long a WHOIS for an account may take (default 5 s); a line whose WHOIS does not answer in time is unbound. */
   whoisTimeoutMs?: number;
   now?: () => number;
 }
@@ -56,8 +65,12 @@ export interface IrcStats {
   delivered: number;
   /** Progress lines folded into summaries. */
   summarised: number;
+  /** Lines dropped because too many were waiting (replies past their cap; notices past theirs). */
+  dropped: number;
   /** Lines waiting or unconfirmed. */
   queued: number;
+  /** Lines of jobs started by a private message dropped because no nick held the job's account any more. */
+  privateDropped: number;
   /** Last reason the server gave for closing (e.g. "Excess Flood"), if any. */
   lastError?: string;
 }
@@ -80,9 +93,18 @@ export function createIrcAdapter(options: IrcAdapterOptions): IrcAdapter {
   const maxBackoff = options.reconnect?.maxMs ?? 60_000;
   const pacer = new LinePacer({ burst: options.pace?.burst ?? 4, perSecond: options.pace?.perSecond ?? 1, now });
   let currentNick = config.nick;
-  const outbox = new IrcOutbox({ threshold: options.backlogThreshold ?? 40, split: (text, target) => ircLines(text, currentNick, target) });
+  const outbox = new IrcOutbox({
+    threshold: options.backlogThreshold ?? 40,
+    split: (text, target) => ircLines(text, currentNick, target),
+    maxRepliesPerTarget: options.outboxLimits?.repliesPerTarget,
+    maxReplies: options.outboxLimits?.replies,
+    maxUrgent: options.outboxLimits?.urgent,
+  });
 
   let client: IrcClientLike | undefined;
+  /** The connection's account map and WHOIS requests (new with each connection). */
+  let tracker: AccountTracker | undefined;
+  let whois: WhoisRequests | undefined;
   let generation = 0;
   let onMessage: MessageHandler | undefined;
   let registered = false;
@@ -95,7 +117,7 @@ export function createIrcAdapter(options: IrcAdapterOptions): IrcAdapter {
   let pumpTimer: NodeJS.Timeout | undefined;
   let readyWaiters: Array<() => void> = [];
   let handling: Promise<void> = Promise.resolve();
-  const stats: IrcStats = { registrations: 0, disconnects: 0, failedAttempts: 0, delivered: 0, summarised: 0, queued: 0 };
+  const stats: IrcStats = { registrations: 0, disconnects: 0, failedAttempts: 0, delivered: 0, summarised: 0, dropped: 0, queued: 0, privateDropped: 0 };
 
   const later = (ms: number, fn: () => void) => {
     const t = setTimeout(() => {
@@ -142,22 +164,36 @@ export function createIrcAdapter(options: IrcAdapterOptions): IrcAdapter {
     if (outbox.unconfirmed > 0) pumpTimer = later(UNCONFIRMED_EXPIRY_MS + 100, pump);
   }
 
-  async function accountOf(c: IrcClientLike, event: MessageEvent): Promise<string | undefined> {
-    if (event.account) return event.account;
-    // A server that tags messages tags every message of a logged-in user: no tag, no account.
-    if (c.network.cap.isEnabled('account-tag')) return undefined;
-    return new Promise((resolve) => {
-      const t = later(options.whoisTimeoutMs ?? 5000, () => {
-        log.warn({ nick: event.nick }, 'WHOIS for the services account timed out; treating the user as not logged in');
-        resolve(undefined);
-      });
-      c.whois(event.nick, (w) => {
-        clearTimeout(t);
-        timers.delete(t);
-        resolve(w.account || undefined);
-      });
-    });
+  /** Puts a message's lines for `room` in the outbox. */
+  function enqueue(room: string, message: OutgoingMessage): void {
+    const texts = ircLines(message.text, currentNick, room);
+    if (!texts.length) return;
+    const progress = texts.length === 1 ? progressState(message) : undefined;
+    const how = outboxKind(message);
+    const lines: OutboxLine[] = texts.map((text) => ({
+      target: room,
+      text,
+      progress,
+      ...(how.kind === 'urgent' ? { urgent: true, host: how.host, state: how.state } : how.kind === 'reply' ? { reply: true } : {}),
+    }));
+    outbox.push(lines);
+    stats.summarised = outbox.summarised;
+    pump();
   }
+
+  /** The nick that holds `account` now (preferring `nick`): the account map, else a WHOIS of `nick`. */
+  async function holderOf(account: string, nick: string): Promise<string | undefined> {
+    if (!ready && !stopped) await new Promise<void>((r) => readyWaiters.push(r));
+    if (stopped || !tracker || !whois) return undefined;
+    const known = tracker.holderOf(account, nick);
+    if (known === 'none') return undefined;
+    if (known !== 'unknown') return known.nick;
+    const outcome = await whois.ask(nick);
+    if (outcome.kind === 'answer' && outcome.account?.toLowerCase() === account.toLowerCase()) return outcome.nick;
+    return undefined;
+  }
+
+  const follow = new FollowAccount({ resolve: holderOf, deliver: enqueue, dropped: (n) => (stats.privateDropped += n), log });
 
   function onPrivmsg(c: IrcClientLike, event: MessageEvent): void {
     if (event.nick && event.nick.toLowerCase() === currentNick.toLowerCase()) {
@@ -173,11 +209,17 @@ export function createIrcAdapter(options: IrcAdapterOptions): IrcAdapter {
     const text = commandFromLine(event.message, currentNick, isPrivate) ?? commandFromLine(event.message, config.nick, isPrivate);
     if (text === undefined || !onMessage) return;
     const handler = onMessage;
+    // Bound now, as the line arrives (a WHOIS goes out at once); handled in arrival order.
+    const binding = tracker && whois
+      ? bindLine({ accountTag: () => c.network.cap.isEnabled('account-tag'), tracker, whois, log }, event)
+      : { unconfirmed: 'rekick was not connected' };
     handling = handling.then(async () => {
       try {
-        const account = await accountOf(c, event);
-        const user: Identity = { source: 'irc', id: account, display: event.nick };
+        const bound = await binding;
+        const user: Identity = { source: 'irc', id: bound.account, display: event.nick };
+        if (bound.unconfirmed) user.unconfirmed = bound.unconfirmed;
         const origin: Origin = isPrivate ? { adapter: 'irc', room: event.nick, private: true } : { adapter: 'irc', room: event.target };
+        if (isPrivate && bound.account) origin.account = bound.account;
         const message: ChatMessage = { origin, user, text };
         await handler(message);
       } catch (err) {
@@ -204,6 +246,12 @@ export function createIrcAdapter(options: IrcAdapterOptions): IrcAdapter {
     ready = false;
     echo = false;
     joined.clear();
+    whois?.close();
+    const fold = () => caseFold(c.network.options.CASEMAPPING);
+    const connTracker = new AccountTracker(() => currentNick, fold, () => c.network.cap.isEnabled('account-notify'));
+    const connWhois = new WhoisRequests(c, options.whoisTimeoutMs ?? 5000, fold);
+    tracker = connTracker;
+    whois = connWhois;
     const mine = <A extends unknown[]>(fn: (...args: A) => void) => (...args: A) => {
       if (gen === generation) fn(...args);
     };
@@ -244,6 +292,8 @@ export function createIrcAdapter(options: IrcAdapterOptions): IrcAdapter {
       later(5000, mine(() => c.join(event.channel)));
     }));
     c.on('privmsg', mine((event: MessageEvent) => onPrivmsg(c, event)));
+    // The account map: what the server tells of the users who share a channel with rekick, in order.
+    trackAccounts(c, connTracker, () => c.network.cap.isEnabled('extended-join'));
     c.on('loggedin', mine((event: { account: string }) => log.info({ account: event.account }, 'IRC SASL login done')));
     c.on('sasl failed', mine((event: { reason?: string }) => {
       log.error({ reason: event.reason }, 'IRC SASL login failed: check irc.sasl.account and irc.sasl.password (rekick goes on without its account)');
@@ -254,7 +304,12 @@ export function createIrcAdapter(options: IrcAdapterOptions): IrcAdapter {
       log.warn({ nick: currentNick }, 'IRC nick in use; trying another');
       c.raw(`NICK ${currentNick}`);
     }));
-    c.on('irc error', mine((event: { error?: string; reason?: string }) => {
+    c.on('irc error', mine((event: { error?: string; reason?: string; nick?: string }) => {
+      // A WHOIS of (or a line to) a nick that has left: an answer, not a fault of the connection.
+      if (event.error === 'no_such_nick') {
+        log.debug({ nick: event.nick }, 'IRC: no such nick');
+        return;
+      }
       stats.lastError = event.reason ?? event.error;
       log.warn({ error: event.error, reason: event.reason }, 'IRC server error');
     }));
@@ -270,6 +325,7 @@ export function createIrcAdapter(options: IrcAdapterOptions): IrcAdapter {
       registered = false;
       ready = false;
       client = undefined;
+      connWhois.close();
       outbox.requeue();
       c.removeAllListeners();
       if (stopped) return;
@@ -304,6 +360,8 @@ export function createIrcAdapter(options: IrcAdapterOptions): IrcAdapter {
 
   return {
     name: 'irc',
+    // Lists longer than this are summarised in a channel (paged in a private message): 1 line a second.
+    replyLines: { room: 10, private: 15 },
     async start(handler: MessageHandler) {
       onMessage = handler;
       stopped = false;
@@ -319,12 +377,16 @@ export function createIrcAdapter(options: IrcAdapterOptions): IrcAdapter {
     },
     async stop(reason?: string) {
       const deadline = now() + (options.drainOnStopMs ?? 5000);
+      // Private lines waiting to learn which nick holds their account, then the outbox.
+      if (ready) await Promise.race([follow.settled(), new Promise((r) => setTimeout(r, Math.max(0, deadline - now())).unref())]);
       while (ready && outbox.all().length > 0 && now() < deadline) await new Promise((r) => setTimeout(r, 50));
       stopped = true;
       for (const t of timers) clearTimeout(t);
       timers.clear();
       const c = client;
       ready = false;
+      for (const w of readyWaiters.splice(0)) w();
+      whois?.close();
       if (c?.connected) {
         const closed = new Promise<void>((resolve) => {
           c.on('close', () => resolve());
@@ -337,14 +399,13 @@ export function createIrcAdapter(options: IrcAdapterOptions): IrcAdapter {
       if (outbox.all().length) log.warn({ lines: outbox.all().length }, 'IRC stopped with lines not delivered');
     },
     async send(target: Origin, message: OutgoingMessage) {
-      const room = target.room;
-      const texts = ircLines(message.text, currentNick, room);
-      if (!texts.length) return;
-      const progress = texts.length === 1 ? progressState(message) : undefined;
-      const lines: OutboxLine[] = texts.map((text) => ({ target: room, text, progress }));
-      outbox.push(lines);
-      stats.summarised = outbox.summarised;
-      pump();
+      // A job started by a private message: its lines go to whoever holds the account, not the nick (a reply
+      // answers a line that just came from the nick, bound as it arrived: it goes to the nick).
+      if (target.private && target.account && message.kind !== 'reply') {
+        follow.send(target.account, target.room, message);
+        return;
+      }
+      enqueue(target.room, message);
     },
     noticeRooms() {
       return config.channels.map((room) => ({ adapter: 'irc', room }));
@@ -353,7 +414,7 @@ export function createIrcAdapter(options: IrcAdapterOptions): IrcAdapter {
       return ready && Boolean(client?.connected);
     },
     stats() {
-      return { ...stats, summarised: outbox.summarised, queued: outbox.all().length };
+      return { ...stats, summarised: outbox.summarised, dropped: outbox.dropped, queued: outbox.all().length };
     },
     nick() {
       return currentNick;

@@ -5,6 +5,7 @@
  */
 import { formatDuration } from '../errors';
 import { STEP_NAMES, type ExecutorEvent, type Identity, type Job, type StepName, type StepRecord } from '../types';
+import { proofDetail, proofSummary } from './render-proof';
 
 const TOTAL = STEP_NAMES.length;
 const TAIL_SHOWN = 5;
@@ -32,11 +33,19 @@ export function leftState(job: Job): string {
   return `host left disabled in Koji${job.kojiComment ? ` ("${oneLine(job.kojiComment, 200)}")` : ''}`;
 }
 
+/** A virthost's job and its guests' jobs say how they go together (src/executor/virthost-guests.ts). */
+function virthostLinks(job: Job): string {
+  const guests = job.options.guestJobIds?.length ?? 0;
+  if (guests) return `its ${guests} guest${guests === 1 ? '' : 's'} drained first, reinstalled after it`;
+  if (job.options.virthostJobId) return `its virthost ${job.options.virthost} goes first (job ${job.options.virthostJobId})`;
+  return '';
+}
+
 export function renderEvent(event: ExecutorEvent): string[] {
   switch (event.type) {
     case 'job-queued': {
       const { job } = event;
-      const extras = [job.options.forceDrain ? 'force-drain' : '', job.options.rollingRunId ? `rolling run ${job.options.rollingRunId}` : '']
+      const extras = [job.options.forceDrain ? 'force-drain' : '', job.options.rollingRunId ? `rolling run ${job.options.rollingRunId}` : '', virthostLinks(job)]
         .filter(Boolean)
         .join(', ');
       return [
@@ -62,8 +71,10 @@ export function renderEvent(event: ExecutorEvent): string[] {
       return [
         `${event.job.host} new SSH host key accepted after reinstall: ${event.fingerprint}${event.previous ? ` (was ${event.previous})` : ''}`,
       ];
-    case 'awaiting-approval':
-      return [`${event.job.host} is ready: !approve ${event.job.host} to enable it in Koji (or !deny ${event.job.host} REASON)`];
+    case 'awaiting-approval': {
+      const proof = event.job.proof ? ` (${proofSummary(event.job.proof)})` : '';
+      return [`${event.job.host} is ready${proof}: !approve ${event.job.host} to enable it in Koji (or !deny ${event.job.host} REASON)`];
+    }
     case 'approved': {
       const how = event.auto ? 'auto-approved (rolling.autoApprove)' : `approved by ${who(event.by)}`;
       return [`${event.job.host} ${how}${event.override ? ' with --override' : ''}; enabling in Koji`];
@@ -159,6 +170,7 @@ export function renderJob(job: Job, now: Date): string[] {
     lines.push(`  ${stepTag(s.name, i)} ${MARK[s.status]} ${s.status}${time}${detail}`);
   });
   if (job.hostKey) lines.push(`  host key: ${job.hostKey.accepted}`);
+  if (job.proof) lines.push(`  ${proofSummary(job.proof)} (${proofDetail(job.proof)})`);
   if (job.state === 'awaiting-approval') lines.push(`  !approve ${job.host} to enable it in Koji`);
   if (job.state === 'failed') lines.push(`  ${leftState(job)}; !retry ${job.host} resumes from ${job.error?.step ?? 'the failed step'}`);
   return lines;
@@ -180,6 +192,8 @@ export interface HostRow {
   koji?: { enabled: boolean; comment: string | null };
   job?: Job;
   lastReinstalledAt?: string;
+  /** How the host's last finished job ended (for the summary of a long list). */
+  lastOutcome?: Job['state'];
 }
 
 /** !hosts: one compact line per host: Koji state, current job, last reinstall. */

@@ -2,9 +2,13 @@
  * Who may do what. Roles come from the config as identities (`irc:ACCOUNT`, `slack:USERID`, `console:*`,
  * `cli:*`; `*` stands for every identity of that source). An approver is an operator too. IRC accounts are
  * compared case-insensitively (services accounts are); an IRC user who is not logged in to services has no
- * identity, so no roles.
+ * identity, so no roles; nor has one whose account rekick could not confirm (`unconfirmed`: refused with its own
+ * line and code).
  */
 import type { Identity } from '../types';
+
+/** Code of the refusal of a role command whose sender's services account could not be confirmed. */
+export const IDENTITY_UNCONFIRMED = 'E_IDENTITY_UNCONFIRMED';
 
 export type GrantedRole = 'operator' | 'approver';
 export type RequiredRole = 'anyone' | GrantedRole;
@@ -63,6 +67,9 @@ export function createRoles(config: RolesConfig): Roles {
     has,
     refusal(user, role) {
       if (has(user, role)) return undefined;
+      if (!user.id && user.unconfirmed) {
+        return `could not confirm your services account (${user.unconfirmed}); nothing done [${IDENTITY_UNCONFIRMED}]; try again`;
+      }
       if (!user.id) {
         return user.source === 'irc'
           ? `you are not logged in to services (NickServ), so rekick cannot tell who you are; this needs the ${role} role`

@@ -2,7 +2,8 @@
  * The router: a chat line -> command and words -> role check -> parse -> run. Every refusal is one line that
  * says why and changes nothing; the router never throws. Hostile text is cleaned first: IRC formatting codes
  * are dropped, other control characters and over-long lines refuse the line, and host names must match exactly
- * (the commands check them). Every command and every refusal is audited.
+ * (the commands check them). Every command and every refusal is audited, except lines over a sender's rate limit:
+ * the first gets one notice, the rest silence; they are counted, not audited.
  */
 import type { Logger } from 'pino';
 import { describeUsage, findCommand } from '../../commands/help';
@@ -12,6 +13,8 @@ import { CodedError, UserError } from '../errors';
 import type { ExecutorApi } from '../executor/types';
 import type { AuditEntry } from '../types';
 import type { ChatAdapter, ChatMessage } from './chat-adapter';
+import { listRoomFor } from './long-reply';
+import { CommandRateLimit, RATE_LIMITED, rateLimitNotice, type RateLimitConfig } from './rate-limit';
 import type { Roles } from './roles';
 
 export const MAX_LINE = 512;
@@ -34,6 +37,12 @@ export interface RouterOptions {
   now?: () => Date;
   /** Whether a job's ready line had been handed to a chat by `at` (ApprovalPrompts.seenBefore), for `!approve all`. */
   seenBefore?: (jobId: string, at: Date) => boolean;
+  /** Per-identity command rate limits (config `chat.rateLimit`); none when absent. */
+  rateLimit?: RateLimitConfig;
+  /** Counts each line the rate limit refused (such lines are not audited). */
+  onRateLimited?: (adapter: string) => void;
+  /** The status page's address, named where a long list is summarised. */
+  statusUrl?: () => string | undefined;
 }
 
 export interface Router {
@@ -98,6 +107,7 @@ export function createRouter(options: RouterOptions): Router {
   const nick = options.nick ?? 'rekick';
   const now = options.now ?? (() => new Date());
   const names = commands.map((c) => c.name);
+  const rateLimit = options.rateLimit && new CommandRateLimit(options.rateLimit, roles, { now: () => now().getTime() });
 
   const defaultReply = (message: ChatMessage): Reply => {
     return async (text, opts) => {
@@ -143,6 +153,16 @@ export function createRouter(options: RouterOptions): Router {
       // Lines not meant for rekick are ignored, however odd; lines meant for it are cleaned or refused.
       const head = message.text.slice(0, 64).replace(IRC_FORMATTING, '');
       if (commandText({ ...message, text: head }, nick) === undefined) return;
+      // Every line meant for rekick counts against its sender's rate limit, refused or not.
+      const rate = rateLimit?.check(message);
+      if (rate && !rate.allowed) {
+        options.onRateLimited?.(message.origin.adapter);
+        if (rate.notify) {
+          log.warn({ who: rate.key, origin: message.origin, code: RATE_LIMITED, waitMs: rate.waitMs }, 'chat commands rate-limited');
+          await safeReply(reply, rateLimitNotice(message.user.display || rate.key || message.user.source, rate), true);
+        }
+        return;
+      }
       const text = commandText({ ...message, text: cleanLine(message.text) }, nick);
       if (text === undefined) return;
       const words = tokenize(text);
@@ -185,6 +205,7 @@ export function createRouter(options: RouterOptions): Router {
         hostsInfo: options.hostsInfo,
         now,
         seenBefore: options.seenBefore,
+        listRoom: listRoomFor(message, options.adapters, nick, options.statusUrl?.()),
       };
       try {
         await spec.run(ctx);

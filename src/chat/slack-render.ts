@@ -4,6 +4,7 @@
  */
 import { formatDuration } from '../errors';
 import type { Job, StepRecord } from '../types';
+import { proofSummary } from './render-proof';
 
 export const APPROVE_ACTION = 'rekick_approve';
 export const DENY_ACTION = 'rekick_deny';
@@ -76,6 +77,7 @@ export function parentBlocks(job: Job, now: Date): SlackBlock[] {
   if (job.error) {
     blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `failed at ${escapeMrkdwn(job.error.step)}: ${escapeMrkdwn(job.error.message.slice(0, 300))}` }] });
   }
+  if (job.proof) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: escapeMrkdwn(proofSummary(job.proof)) }] });
   if (job.state === 'awaiting-approval') {
     blocks.push({
       type: 'actions',

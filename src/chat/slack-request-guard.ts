@@ -3,7 +3,9 @@
  * a correct signature (`v0=` HMAC-SHA256 of `v0:TS:BODY` with the signing secret) and a timestamp within five
  * minutes of now, and must not be a replay: the same signature again, or an event_id / trigger_id already taken
  * within the window. A Slack retry (`x-slack-retry-num`) of an event already taken is acknowledged (200) and
- * not acted on. Every refused request is reported through `onRejected` (rekick audits it) and answered 401.
+ * not acted on. With `teamId` set, a signed request from another workspace (or naming none) is refused too,
+ * but answered 200 as Slack expects (a 4xx would make Slack retry and flag the app), a slash command with a line
+ * for its user. Every refused request is reported through `onRejected` (rekick audits it); the others get 401.
  * The buffered body is left on the request as `rawBody`, where Bolt picks it up instead of reading it again.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
@@ -16,8 +18,10 @@ export type SlackRejection = Omit<AuditEntry, 'at'>;
 
 export interface SlackRequestGuardOptions {
   signingSecret: string;
+  /** The one workspace (team id) served; requests from any other are refused. */
+  teamId?: string;
   log: Logger;
-  /** Called for every refused request (bad signature, stale timestamp, replay); its failure is logged. */
+  /** Called for every refused request (bad signature, stale timestamp, replay, workspace); its failure is logged. */
   onRejected?: (entry: SlackRejection) => void | Promise<void>;
   /** How far a timestamp may be from now, and how long signatures and ids are remembered (default 300 s). */
   windowSec?: number;
@@ -38,6 +42,8 @@ interface Claims {
   channel?: string;
   eventId?: string;
   triggerId?: string;
+  /** The workspace: `team_id` (events, slash commands) or `team.id` (interactions). */
+  team?: string;
   kind: string;
 }
 
@@ -73,12 +79,14 @@ export function slackClaims(body: string, contentType: string | undefined): Clai
     const event = (data.event ?? {}) as Record<string, unknown>;
     const user = data.user as Record<string, unknown> | string | undefined;
     const channel = data.channel as Record<string, unknown> | string | undefined;
+    const team = data.team as Record<string, unknown> | string | undefined;
     return {
       kind: safe(data.type) ?? (data.command ? 'slash_command' : 'unknown'),
       eventId: safe(data.event_id),
       triggerId: safe(data.trigger_id),
       user: safe(event.user) ?? safe(data.user_id) ?? safe(typeof user === 'object' ? user?.id : user),
       channel: safe(event.channel) ?? safe(data.channel_id) ?? safe(typeof channel === 'object' ? channel?.id : channel),
+      team: safe(data.team_id) ?? safe(typeof team === 'object' ? team?.id : undefined),
     };
   } catch {
     return { kind: 'unparsable' };
@@ -111,7 +119,7 @@ export function createSlackRequestGuard(options: SlackRequestGuardOptions): Slac
     for (const k of keys) seen.set(k, until);
   };
 
-  async function refuse(res: ServerResponse, req: IncomingMessage, claims: Claims, verified: boolean, why: string, status = 401): Promise<GuardVerdict> {
+  async function refuse(res: ServerResponse, req: IncomingMessage, claims: Claims, verified: boolean, why: string, status = 401, answer = 'refused\n'): Promise<GuardVerdict> {
     const who = verified && claims.user
       ? { source: 'slack' as const, id: claims.user, display: claims.user }
       : { source: 'slack' as const, id: 'unverified', display: claims.user ? `unverified request claiming ${claims.user}` : 'unverified request' };
@@ -129,7 +137,7 @@ export function createSlackRequestGuard(options: SlackRequestGuardOptions): Slac
       log.error({ err }, 'auditing a refused Slack request failed');
     }
     res.writeHead(status, { 'content-type': 'text/plain' });
-    res.end('refused\n');
+    res.end(answer);
     return 'done';
   }
 
@@ -178,6 +186,11 @@ export function createSlackRequestGuard(options: SlackRequestGuardOptions): Slac
     // Remembered until the timestamp can no longer pass, and at least a full window from now.
     const until = Math.max(ts * 1000, t) + windowMs;
     remember([`sig:${signature}`, ...(claims.eventId ? [`event:${claims.eventId}`] : []), ...(claims.triggerId ? [`trigger:${claims.triggerId}`] : [])], until);
+    // Slack's URL check names no workspace and carries nothing to act on: Bolt answers its challenge.
+    if (options.teamId && claims.team !== options.teamId && claims.kind !== 'url_verification') {
+      const answer = claims.kind === 'slash_command' ? 'rekick does not serve this workspace; nothing was done.\n' : '';
+      return refuse(res, req, claims, true, `other workspace: ${claims.team ? `team ${claims.team}` : 'no team id'}, rekick serves ${options.teamId}`, 200, answer);
+    }
     return 'pass';
   };
 }

@@ -1,14 +1,17 @@
 /**
  * The Slack adapter (@slack/bolt over HTTP, one endpoint /slack/events for events, the /rekick slash command
- * and button clicks; signatures and timestamps checked by Bolt). Channel messages starting with `!`, mentions,
- * the slash command and Approve/Deny clicks become ChatMessages. Each job gets one parent message per channel,
- * updated in place with a step table (and buttons while it awaits approval); its step lines go to the thread.
+ * and button clicks; signatures, timestamps, replays and the workspace checked first by slack-request-guard).
+ * Its receiver listens on `slack.host:slack.port` and serves /slack/events alone: rekick's public face.
+ * Channel messages starting with `!`, mentions, the slash command and Approve/Deny clicks become ChatMessages.
+ * Each job gets one parent message per channel, updated in place with a step table (and buttons while it awaits
+ * approval); its step lines go to the thread.
  */
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { App, HTTPReceiver } from '@slack/bolt';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema';
+import { listen } from '../http/listen';
 import type { Identity, Job, Origin } from '../types';
 import type { ChatAdapter, ChatMessage, MessageHandler, OutgoingMessage } from './chat-adapter';
 import { boltLogger } from './slack-logger';
@@ -24,19 +27,14 @@ export type SlackConfig = NonNullable<Config['slack']>;
 export interface SlackAdapterOptions {
   config: SlackConfig;
   log: Logger;
-  /** Address to listen on (default: every address). */
+  /** Address to listen on instead of `config.host` (tests). */
   listenHost?: string;
   /** Web API retries (Bolt's default retries for ~30 min; tests pass a short one). */
   retryConfig?: { retries: number; factor?: number; minTimeout?: number; maxTimeout?: number };
   /** Answer Slack only after the handler has run (deterministic tests; Slack wants an answer within 3 s). */
   processBeforeResponse?: boolean;
   now?: () => Date;
-  /**
-   * Do not listen: serve Slack through `requestListener` mounted on another HTTP server (rekick's, under
-   * /slack/). Default: listen on `config.port` (every address, or `listenHost`).
-   */
-  mounted?: boolean;
-  /** Every refused request (bad signature, stale timestamp, replay), for the audit log. */
+  /** Every refused request (bad signature, stale timestamp, replay, another workspace), for the audit log. */
   onRejected?: (entry: SlackRejection) => void | Promise<void>;
   /**
    * Looks a job up by id: after a click on Approve/Deny of a job no longer waiting (decided on, cancelled, or a
@@ -49,15 +47,22 @@ export interface SlackAdapterOptions {
 export const SLACK_EVENTS_PATH = '/slack/events';
 
 export interface SlackAdapter extends ChatAdapter {
-  /** The port the HTTP receiver listens on (when config.port is 0); 0 when mounted or not started. */
+  /** The port the HTTP receiver listens on (when config.port is 0); 0 when not listening. */
   port(): number;
   /**
-   * Slack's endpoint as a request handler (signature, timestamp and replay checks, then Bolt), for mounting on
-   * rekick's HTTP server; answers 503 until the adapter is started. Other paths: 404.
+   * Opens the receiver now (E_LISTEN when it cannot), so that rekick fails at start before resuming any job;
+   * it answers 503 until `start`. `start` opens it when this was not called.
+   */
+  listen(): Promise<void>;
+  /**
+   * Slack's endpoint as a request handler (signature, timestamp, replay and workspace checks, then Bolt), as the
+   * receiver serves it; answers 503 until the adapter is started. Other paths: 404.
    */
   requestListener: RequestListener;
   /** The parent message of a job in a channel, if posted. */
   parentOf(jobId: string, channel: string): { channel: string; ts: string } | undefined;
+  /** Jobs and channels with sends under way (tests: it returns to 0 once sends are done). */
+  sendChains(): number;
 }
 
 interface Parent {
@@ -116,7 +121,7 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
     }
   }
 
-  const guard = createSlackRequestGuard({ signingSecret: config.signingSecret, log, onRejected: options.onRejected, now: () => now().getTime() });
+  const guard = createSlackRequestGuard({ signingSecret: config.signingSecret, teamId: config.teamId, log, onRejected: options.onRejected, now: () => now().getTime() });
   let receiver: HTTPReceiver | undefined;
 
   function plain(res: ServerResponse, status: number, text: string): void {
@@ -126,7 +131,8 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
 
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-    if (path !== SLACK_EVENTS_PATH) return plain(res, 404, `no such Slack endpoint: ${path} (Slack's requests go to ${SLACK_EVENTS_PATH})\n`);
+    // Nothing but Slack's endpoint here, and no echo of the path asked for.
+    if (path !== SLACK_EVENTS_PATH) return plain(res, 404, `not found (Slack's requests go to ${SLACK_EVENTS_PATH})\n`);
     if (req.method !== 'POST') return plain(res, 405, 'POST only\n');
     const current = receiver;
     if (!current) return plain(res, 503, 'the Slack adapter is not started\n');
@@ -230,10 +236,17 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
     return a;
   }
 
-  /** Runs sends for one key in order (one parent message per job and channel, never two). */
+  /**
+   * Runs sends for one key in order (one parent message per job and channel, never two). A key's chain is
+   * forgotten once its last send has settled, so the map holds only keys with sends under way.
+   */
   function serial(key: string, fn: () => Promise<void>): Promise<void> {
     const next = (chains.get(key) ?? Promise.resolve()).then(fn, fn);
-    chains.set(key, next.catch(() => undefined));
+    const settled = next.catch(() => undefined);
+    chains.set(key, settled);
+    void settled.then(() => {
+      if (chains.get(key) === settled) chains.delete(key);
+    });
     return next;
   }
 
@@ -281,24 +294,23 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
     });
   }
 
+  async function openReceiver(): Promise<void> {
+    if (server) return;
+    const s = createServer(requestListener);
+    await listen(s, config.port, options.listenHost ?? config.host, { what: "Slack's receiver", hostKey: 'slack.host', portKey: 'slack.port' }, log);
+    server = s;
+    log.info({ host: options.listenHost ?? config.host, port: (s.address() as AddressInfo).port }, 'Slack receiver listening (serves /slack/events only)');
+  }
+
   return {
     name: 'slack',
+    listen: openReceiver,
+    // One message per reply: a longer list than this is summarised in a channel, paged in a direct message.
+    replyLines: { room: 25, private: 50 },
     async start(handler: MessageHandler) {
       onMessage = handler;
       app = buildApp();
-      if (!options.mounted) {
-        const s = createServer(requestListener);
-        await new Promise<void>((resolve, reject) => {
-          s.once('error', reject);
-          s.listen(config.port, options.listenHost, () => {
-            s.off('error', reject);
-            s.on('error', (err) => log.error({ err }, 'Slack receiver server error'));
-            resolve();
-          });
-        });
-        server = s;
-        log.info({ port: (s.address() as AddressInfo).port }, 'Slack receiver listening');
-      }
+      await openReceiver();
       ready = true;
       void whoAmI(app.client);
     },
@@ -345,6 +357,9 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
     parentOf(jobId: string, channel: string) {
       const p = parents.get(`${jobId}\u0000${channel}`);
       return p ? { channel: p.channel, ts: p.ts } : undefined;
+    },
+    sendChains() {
+      return chains.size;
     },
   };
 }

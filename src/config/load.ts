@@ -1,15 +1,18 @@
 /**
  * loadConfig: YAML text -> ${ENV} interpolation -> schema -> cross-checks -> paths resolved. Every problem is
- * collected and reported at once, each with its key path, the bad value and what was expected.
+ * collected and reported at once, sorted by key path, each with its key path, the bad value and what was
+ * expected — but never the value of a secret (a key named like a password, token or secret) nor one that came
+ * from the environment. The cross-field checks, and the checks of what the steps will need (files, installer
+ * keys), run also when fields are invalid: on what parsed (cross-check.ts, salvage.ts).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../errors';
-import { readKeytabPrincipals } from '../koji/kerberos';
+import { byKeyPath, crossCheck, keyPath, type Problem } from './cross-check';
+import { markInvalid, salvage, type Loose } from './salvage';
 import { configSchema, type Config } from './schema';
-import { parseWindow } from '../rolling/window';
 
 export interface LoadOptions {
   /** The environment for `${NAME}`; callers pass process.env explicitly. */
@@ -36,55 +39,91 @@ export function parseConfig(
   if (doc.errors.length) {
     throw new ConfigError(doc.errors.map((e) => `YAML: ${e.message.split('\n')[0]}`), options.file);
   }
-  const problems: string[] = [];
-  const raw = interpolate(doc.toJS(), options.env ?? {}, [], problems);
+  const problems: Problem[] = [];
+  const unset: PropertyKey[][] = [];
+  const fromEnv = new Map<string, string[]>();
+  const raw = interpolate(doc.toJS(), options.env ?? {}, [], problems, fromEnv);
+  unset.push(...problems.map((p) => p.at));
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new ConfigError(['expected a mapping at the top of the file'], options.file);
   }
   const parsed = configSchema.safeParse(raw, { reportInput: true });
-  if (!parsed.success) {
-    problems.push(...parsed.error.issues.map(formatIssue));
-    throw new ConfigError(problems, options.file);
+  if (!parsed.success) problems.push(...parsed.error.issues.map((issue) => formatIssue(issue, fromEnv)));
+  // The cross-field checks run also when fields failed, on what parsed, so one run reports everything.
+  const view = (parsed.success ? structuredClone(parsed.data) : salvage(configSchema, raw)) as Loose<Config>;
+  for (const at of unset) markInvalid(view, at); // an unset ${ENV} is reported once, not checked again
+  problems.push(...crossCheck(view, { baseDir: options.baseDir, checkFiles: options.checkFiles ?? true }));
+  if (problems.length || !parsed.success) {
+    throw new ConfigError(problems.sort(byKeyPath).map((p) => p.text), options.file);
   }
-  const config = resolvePaths(parsed.data, options.baseDir);
-  problems.push(...crossCheck(config, options.checkFiles ?? true));
-  if (problems.length) throw new ConfigError(problems, options.file);
-  return config;
+  return resolvePaths(parsed.data, options.baseDir);
 }
 
-function interpolate(value: unknown, env: Record<string, string | undefined>, at: PropertyKey[], problems: string[]): unknown {
+function interpolate(
+  value: unknown,
+  env: Record<string, string | undefined>,
+  at: PropertyKey[],
+  problems: Problem[],
+  fromEnv: Map<string, string[]>,
+): unknown {
   if (typeof value === 'string') {
     return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (whole, name: string) => {
       const v = env[name];
       if (v === undefined) {
-        problems.push(`${keyPath(at)}: environment variable ${name} is not set`);
+        problems.push({ at, text: `${keyPath(at)}: environment variable ${name} is not set` });
         return whole; // keep the text, so the schema does not report the same key twice
       }
+      fromEnv.set(keyPath(at), [...(fromEnv.get(keyPath(at)) ?? []), name]);
       return v;
     });
   }
-  if (Array.isArray(value)) return value.map((v, i) => interpolate(v, env, [...at, i], problems));
+  if (Array.isArray(value)) return value.map((v, i) => interpolate(v, env, [...at, i], problems, fromEnv));
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolate(v, env, [...at, k], problems)]));
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolate(v, env, [...at, k], problems, fromEnv)]));
   }
   return value;
 }
 
-function keyPath(at: readonly PropertyKey[]): string {
-  if (!at.length) return '(top level)';
-  return at.reduce<string>((acc, k) => (typeof k === 'number' ? `${acc}[${k}]` : acc ? `${acc}.${String(k)}` : String(k)), '');
+/** Keys whose values are secrets (passwords, tokens, signing secrets, key material): never echoed in an error. */
+const SECRET_KEY = /secret|passw(or)?d|passphrase|token|credential|private_?key|api_?key/i;
+
+export function isSecretPath(at: readonly PropertyKey[]): boolean {
+  if (at.some((k) => typeof k === 'string' && SECRET_KEY.test(k))) return true;
+  // a post-install file's literal content may be a secret file's (mode 0600) content
+  return at.length === 4 && (at[0] === 'postinstall' || at[0] === 'virthostPostinstall') && at[3] === 'content';
 }
 
-function formatIssue(issue: z.core.$ZodIssue): string {
-  const where = keyPath(issue.path);
+/** JSON of a value for an error, with the values under secret keys inside it replaced. */
+function shown(input: unknown): string | undefined {
+  const text = JSON.stringify(input, (k, v: unknown) => (k && SECRET_KEY.test(k) ? '(hidden)' : v));
+  return text === undefined ? undefined : text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+function formatIssue(issue: z.core.$ZodIssue, fromEnv: Map<string, string[]>): Problem {
+  const at = issue.path as PropertyKey[];
+  const where = keyPath(at);
   if (issue.code === 'unrecognized_keys') {
-    return `${where}: unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+    return { at, text: `${where}: unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}` };
   }
   const input = (issue as { input?: unknown }).input;
-  const got = input === undefined ? 'missing' : `got ${JSON.stringify(input)?.slice(0, 80)}`;
   let msg = issue.message;
   if (issue.code === 'invalid_type' && input === undefined) msg = `required (${issue.expected})`;
-  return `${where}: ${msg}${msg.includes('got ') || input === undefined ? '' : ` (${got})`}`;
+  else if (issue.code === 'invalid_type') msg = `expected ${article(issue.expected)}`;
+  const env = [...fromEnv].filter(([p]) => p === where || p.startsWith(`${where}.`) || p.startsWith(`${where}[`)).flatMap(([, n]) => n);
+  if (isSecretPath(at)) {
+    // a custom message may quote the value: a secret's keeps only what was expected
+    const why = at[at.length - 1] === 'content' ? "a file's content may be a secret" : 'it is a secret';
+    return { at, text: `${where}: ${issue.code === 'custom' ? 'invalid value' : msg} (value hidden: ${why})` };
+  }
+  if (env.length && input !== undefined) {
+    return { at, text: `${where}: ${issue.code === 'custom' ? 'invalid value' : msg} (value hidden: it comes from \${${[...new Set(env)].join('}, ${')}})` };
+  }
+  const got = input === undefined ? '' : ` (got ${shown(input)})`;
+  return { at, text: `${where}: ${msg}${msg.includes('got ') ? '' : got}` };
+}
+
+function article(type: string): string {
+  return `${/^[aeiou]/.test(type) ? 'an' : 'a'} ${type}`;
 }
 
 const PATH_KEYS: Array<[string, string]> = [
@@ -93,6 +132,7 @@ const PATH_KEYS: Array<[string, string]> = [
   ['koji', 'keytab'],
   ['ssh', 'key'],
   ['ssh', 'knownHosts'],
+  ['http', 'tokenFile'],
 ];
 
 function resolvePaths(config: Config, baseDir: string): Config {
@@ -115,83 +155,4 @@ function resolvePaths(config: Config, baseDir: string): Config {
     }
   }
   return c;
-}
-
-function crossCheck(config: Config, checkFiles: boolean): string[] {
-  const problems: string[] = [];
-  const byName = new Map<string, Config['hosts'][number]>();
-  config.hosts.forEach((h, i) => {
-    if (byName.has(h.name)) problems.push(`hosts[${i}].name: "${h.name}" appears twice`);
-    byName.set(h.name, h);
-  });
-  config.hosts.forEach((h, i) => {
-    if (h.kind === 'virt') {
-      const vh = byName.get(h.virthost!);
-      if (!vh) problems.push(`hosts[${i}].virthost: "${h.virthost}" is not a host in this file`);
-      else if (vh.kind !== 'virthost') problems.push(`hosts[${i}].virthost: "${h.virthost}" is kind ${vh.kind}, expected virthost`);
-    } else if (h.virthost) {
-      problems.push(`hosts[${i}].virthost: only a virt host has a virthost`);
-    }
-  });
-  if (config.rolling.window) {
-    try {
-      parseWindow(config.rolling.window);
-    } catch (err) {
-      problems.push(...(err instanceof ConfigError ? err.problems : [`rolling.window: ${(err as Error).message}`]));
-    }
-  }
-  if (!config.koji.server && !config.koji.profile) problems.push('koji.server: required (or koji.profile)');
-  const { principal, keytab } = config.koji;
-  // as the Koji client decides: ssl with a certificate, kerberos when a principal or keytab is all there is
-  const authtype = config.koji.authtype ?? (!config.koji.cert && (principal || keytab) ? 'kerberos' : 'ssl');
-  if (authtype === 'ssl' && !config.koji.cert && !config.koji.profile) problems.push('koji.cert: required for authtype ssl');
-  if (authtype === 'ssl' && (principal || keytab)) {
-    problems.push(`koji.${principal ? 'principal' : 'keytab'}: used only with authtype kerberos (set koji.authtype: kerberos, or remove it)`);
-  }
-  if (principal !== undefined && !/^[^@\s/][^@\s]*(@[^@\s]+)?$/.test(principal)) {
-    problems.push(`koji.principal: expected a Kerberos principal like rekick@EXAMPLE.ORG (got ${JSON.stringify(principal)})`);
-  }
-  if (authtype === 'kerberos' && checkFiles && keytab && existsSync(keytab)) {
-    try {
-      const held = readKeytabPrincipals(keytab);
-      const want = principal && (principal.includes('@') ? principal : undefined);
-      const base = principal && !principal.includes('@') ? principal : undefined;
-      if (held.length === 0) problems.push(`koji.keytab: ${keytab} holds no keys; export rekick's key into it (kadmin ktadd -k, or ipa-getkeytab)`);
-      else if ((want && !held.includes(want)) || (base && !held.some((h) => h.slice(0, h.lastIndexOf('@')) === base))) {
-        problems.push(`koji.keytab: ${keytab} holds no key for koji.principal ${principal} (it holds ${held.join(', ')})`);
-      }
-    } catch (err) {
-      problems.push(`koji.keytab: ${(err as Error).message}`);
-    }
-  }
-  for (const [role, ids] of Object.entries(config.roles)) {
-    if (new Set(ids).size !== ids.length) problems.push(`roles.${role}: an identity appears twice`);
-  }
-  if (checkFiles) {
-    const mustExist: Array<[string, string | undefined]> = [
-      ['koji.cert', config.koji.cert],
-      ['koji.serverca', config.koji.serverca],
-      ['koji.keytab', config.koji.keytab],
-      ['ssh.key', config.ssh.key],
-    ];
-    config.postinstall.files.forEach((f, i) => {
-      const p = f.template ?? f.source;
-      if (p && !p.includes('{')) mustExist.push([`postinstall.files[${i}].${f.template ? 'template' : 'source'}`, p]);
-    });
-    for (const [key, p] of mustExist) {
-      if (p && !existsSync(p)) problems.push(`${key}: file ${p} does not exist`);
-    }
-    config.postinstall.files.forEach((f, i) => {
-      const p = f.template ?? f.source;
-      if (!p || !p.includes('{')) return;
-      for (const h of config.hosts) {
-        if (h.kind === 'virthost') continue;
-        const concrete = p.replaceAll('{host}', h.name).replaceAll('{arch}', h.arch);
-        if (!existsSync(concrete)) {
-          problems.push(`postinstall.files[${i}]: file ${concrete} (for host ${h.name}) does not exist`);
-        }
-      }
-    });
-  }
-  return problems;
 }

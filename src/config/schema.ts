@@ -85,15 +85,54 @@ export const ircSchema = z.strictObject({
 export const slackSchema = z.strictObject({
   signingSecret: z.string().min(1).describe("the Slack app's signing secret (use ${ENV})"),
   token: z.string().min(1).describe('bot token xoxb-... (use ${ENV})'),
-  port: z.number().int().min(0).max(65535).default(3000).describe('HTTP port for Events API, slash command and interactivity'),
+  host: z
+    .string()
+    .min(1)
+    .default('0.0.0.0')
+    .describe("address of Slack's receiver, which serves /slack/events and nothing else (Slack must reach it, directly or through a reverse proxy)"),
+  port: z.number().int().min(0).max(65535).default(3000).describe("port of Slack's receiver: Events API, slash command and interactivity at /slack/events"),
+  teamId: z
+    .string()
+    .regex(/^T[A-Z0-9]{2,20}$/, 'expected a Slack workspace id like T0123ABCD')
+    .optional()
+    .describe('when set, signed requests from any other workspace are refused (acknowledged, audited, not acted on)'),
   apiUrl: z.string().url().optional().describe('another Web API base URL'),
   channels: z.array(z.string().min(1)).default([]).describe('channel ids where rekick posts notices'),
 });
 
 export const httpSchema = z.strictObject({
-  host: z.string().default('127.0.0.1').describe('address of the status page, API, metrics and health endpoints'),
-  port: z.number().int().min(0).max(65535).default(8080),
-  token: z.string().optional().describe('when set, the API and status page need `Authorization: Bearer TOKEN`'),
+  enabled: z.boolean().default(true).describe('serve the status page, API, metrics and health probes (on by default, even without an http: section)'),
+  host: z
+    .string()
+    .min(1)
+    .default('127.0.0.1')
+    .describe('address of the status page, API, metrics and health probes; an address other than loopback needs token or tokenFile'),
+  port: z.number().int().min(0).max(65535).default(8080).describe('their port (0: any free port); never slack.port on the same address'),
+  token: z
+    .string()
+    .optional()
+    .describe('when set, everything but /healthz and /readyz needs `Authorization: Bearer TOKEN` (use ${ENV}; at least 16 characters)'),
+  tokenFile: z
+    .string()
+    .optional()
+    .describe('the token read from this file instead (surrounding whitespace ignored; the file must not be readable by other users); not with token'),
+});
+
+export const chatSchema = z.strictObject({
+  statusUrl: z
+    .string()
+    .url()
+    .optional()
+    .describe("the status page's address as people reach it, named where a long list is summarised in chat (default: rekick's own http address)"),
+  rateLimit: z
+    .strictObject({
+      perMinute: z.number().positive().default(10).describe('commands a minute for someone without a role'),
+      burst: z.number().int().min(1).default(5).describe('commands at once (after a quiet moment) for someone without a role'),
+      privilegedPerMinute: z.number().positive().default(60).describe('commands a minute for operators and approvers'),
+      privilegedBurst: z.number().int().min(1).default(20).describe('commands at once for operators and approvers'),
+    })
+    .prefault({})
+    .describe('per identity (IRC account, else nick; Slack user; the lab console is not limited): past it, one notice, then silence'),
 });
 
 const identity = z
@@ -110,7 +149,7 @@ export const installerSchema = z.strictObject({
   initrd: z.string().min(1).describe('installer initrd URL'),
   kickstart: z.string().min(1).describe('kickstart URL (inst.ks=)'),
   args: z.string().default('').describe('more installer kernel arguments'),
-  tree: z.string().optional().describe('virt: the install tree given to virt-install --location'),
+  tree: z.string().optional().describe('virt: the install tree given to virt-install --location (required when a host is of kind virt)'),
   virtArgs: z.string().default('').describe('virt: site options for virt-install'),
 });
 
@@ -169,6 +208,7 @@ export const historySchema = z.strictObject({
   maxAudit: z.number().int().min(100).default(10_000).describe('audit entries kept in the state file (the oldest are dropped; pino logs keep all)'),
 });
 
+// A virt host's virthost (present, and naming a virthost) is checked with the other hosts in cross-check.ts.
 export const hostSchema = z
   .strictObject({
     name: hostName.describe('the host name, as in Koji'),
@@ -179,8 +219,7 @@ export const hostSchema = z
     port: z.number().int().min(1).max(65535).default(22).describe('SSH port'),
     groups: z.array(z.string().regex(/^[A-Za-z0-9._-]+$/, 'expected a group name')).default([]).describe('group:NAME in commands'),
     channels: z.array(z.string()).default([]).describe('Koji channels, for the capacity guard'),
-  })
-  .refine((h) => h.kind !== 'virt' || h.virthost, { message: 'a virt host needs a virthost', path: ['virthost'] });
+  });
 
 export const configSchema = z.strictObject({
   store: z.string().default('./var/rekick.json').describe('lowdb state file (jobs, steps, approvals, rolling, audit)'),
@@ -188,7 +227,8 @@ export const configSchema = z.strictObject({
   ssh: sshSchema,
   irc: ircSchema.optional(),
   slack: slackSchema.optional(),
-  http: httpSchema.optional(),
+  http: httpSchema.prefault({}).describe("the status page, read-only API, metrics and health probes (never on Slack's port)"),
+  chat: chatSchema.prefault({}).describe('chat limits: command rate limits, the status page link in summaries'),
   roles: rolesSchema.prefault({}),
   installer: installerSchema,
   postinstall: postinstallSchema.prefault({}),

@@ -24,6 +24,8 @@ import type { ApproveOptions, DenyOptions, ExecutorApi, ExecutorListener, Reinst
 import { JobRunner, markStepStarted } from './run-job';
 import { approvedJob, cancellableJob, cancelledJob, decidableJob, deniedJob, describeJobPosition, retriedJob } from './job-states';
 import { SharedConnections } from '../ssh/shared-connections';
+import { admitReinstall, linkVirthostJobs } from './virthost-guests';
+import { withVirthostWaits } from './virthost-waits';
 
 export interface ExecutorOptions extends StepDeps {
   store: Store;
@@ -67,7 +69,8 @@ export class Executor implements ExecutorApi {
     // Connections to hosts that stay up (virthosts) are shared by the jobs of their guests, one after another.
     this.shared = new SharedConnections(options.connector);
     this.deps = { config: options.config, koji: options.koji, connector: this.shared, drivers: options.drivers, log: options.log };
-    this.steps = options.steps;
+    // A guest's and its virthost's jobs wait for each other around stage-installer (reading the store).
+    this.steps = withVirthostWaits(options.steps);
     this.newId = options.newId ?? (() => `j-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`);
     this.hostsByName = new Map(options.config.hosts.map((h) => [h.name, h]));
     this.checkpoint = options.checkpoint;
@@ -125,22 +128,9 @@ export class Executor implements ExecutorApi {
     if (this.stopping) throw new UserError('rekick is shutting down; try again when it is back', 'E_STOPPING');
     this.assertStoreWritable();
     if (!request.hosts.length) throw new UserError('name at least one host', 'E_USAGE');
-    const hosts = this.resolveHosts(request.hosts);
-    const names = new Set(hosts.map((h) => h.name));
-    for (const h of hosts) {
-      const busy = this.store.activeJob(h.name);
-      if (busy) throw new UserError(`${h.name} is already in job ${busy.id} (${describeJobPosition(busy)}); nothing queued`, 'E_BUSY');
-      if (h.kind === 'virt' && h.virthost) {
-        const vhJob = this.store.activeJob(h.virthost);
-        if (vhJob || names.has(h.virthost)) {
-          throw new UserError(`${h.name}'s virthost ${h.virthost} is itself being reinstalled; nothing queued`, 'E_BUSY');
-        }
-      }
-      if (h.kind === 'virthost') {
-        const guest = this.config.hosts.find((g) => g.virthost === h.name && (this.store.activeJob(g.name) || names.has(g.name)));
-        if (guest) throw new UserError(`${h.name} hosts ${guest.name}, which is being reinstalled; nothing queued`, 'E_BUSY');
-      }
-    }
+    // A virthost comes with its guests (one linked job each); a busy host among them refuses the whole request.
+    const admitted = admitReinstall(this.resolveHosts(request.hosts), this.config, (n) => this.store.activeJob(n), describeJobPosition);
+    const hosts = admitted.map((a) => a.host);
     const now = new Date().toISOString();
     const jobs: Job[] = hosts.map((h) => ({
       id: this.newId(),
@@ -160,6 +150,7 @@ export class Executor implements ExecutorApi {
       current: 0,
       data: {},
     }));
+    linkVirthostJobs(jobs, admitted);
     // Each job is saved with its first step already started: one durable write between the command and the
     // first Koji call (a crash before that call resumes the job at that step, as it would a queued job).
     for (const job of jobs) {

@@ -2,6 +2,8 @@
 import type { Config, HostConfig } from '../config/schema';
 import { UserError } from '../errors';
 import { STEP_NAMES } from '../types';
+import { guestsOf } from './virthost-guests';
+import { postinstallConfig } from '../steps/postinstall-for';
 
 export function substitute(text: string, host: HostConfig): string {
   return text.replaceAll('{host}', host.name).replaceAll('{arch}', host.arch).replaceAll('{address}', host.address ?? host.name);
@@ -19,8 +21,23 @@ export function resolvePlanHosts(config: Config, names: string[]): HostConfig[] 
 
 export function planReinstall(config: Config, names: string[], options: { forceDrain?: boolean } = {}): string[] {
   const lines: string[] = ['dry run: nothing will be changed'];
-  for (const host of resolvePlanHosts(config, names)) {
+  const requested = resolvePlanHosts(config, names);
+  // As reinstall() queues them: a virthost followed by its guests, each guest once.
+  const virthosts = new Set(requested.filter((h) => h.kind === 'virthost').map((h) => h.name));
+  const hosts = requested
+    .filter((h) => !(h.kind === 'virt' && h.virthost && virthosts.has(h.virthost)))
+    .flatMap((h) => (h.kind === 'virthost' ? [h, ...guestsOf(config, h.name)] : [h]));
+  for (const host of hosts) {
     const i = config.installer;
+    const guests = host.kind === 'virthost' ? guestsOf(config, host.name).map((g) => g.name) : [];
+    const withVirthost = host.kind === 'virt' && host.virthost && virthosts.has(host.virthost);
+    // Steps 6 and 7 as they run for this host (a virthost takes virthostPostinstall).
+    const post = postinstallConfig(config, host).postinstall;
+    const before = guests.length
+      ? `once its guest${guests.length === 1 ? ` ${guests[0]} is` : `s ${guests.join(', ')} are`} disabled and drained (each its own job, at once): `
+      : withVirthost
+        ? `once virthost ${host.virthost}'s job has succeeded: `
+        : '';
     const where = `${config.ssh.user}@${host.address ?? host.name}${host.port !== 22 ? `:${host.port}` : ''}`;
     const koji = host.kind !== 'virthost';
     const detail: Record<(typeof STEP_NAMES)[number], string> = {
@@ -29,18 +46,19 @@ export function planReinstall(config: Config, names: string[], options: { forceD
         ? `wait up to ${config.timeouts.drain / 1000}s for OPEN/ASSIGNED tasks on ${host.name}${options.forceDrain ? ' (--force-drain: freeTask each)' : ''}`
         : 'skipped',
       'stage-installer':
-        host.kind === 'virt'
+        before +
+        (host.kind === 'virt'
           ? `on ${host.virthost}: virsh destroy ${host.name}; virsh undefine ${host.name} --nvram`
-          : `on ${where}: fetch ${substitute(i.kernel, host)} and ${substitute(i.initrd, host)} into /boot; grubby --add-kernel; grub2-reboot (one time)`,
+          : `on ${where}: record the host key and /etc/machine-id; fetch ${substitute(i.kernel, host)} and ${substitute(i.initrd, host)} into /boot; grubby --add-kernel; grub2-reboot (one time)`),
       reinstall:
         host.kind === 'virt'
           ? `on ${host.virthost}: virt-install --name ${host.name} --location ${substitute(i.tree ?? '', host)} --extra-args "inst.ks=${substitute(i.kickstart, host)} ${substitute(i.args, host)}" ${i.virtArgs}`
           : `on ${where}: systemctl reboot into the installer (inst.ks=${substitute(i.kickstart, host)})`,
-      'wait-ssh': `wait up to ${config.timeouts.sshReturn / 1000}s for SSH on ${where} (host key policy ${config.ssh.hostKeyPolicy})`,
-      'post-install': config.postinstall.playbook
-        ? `ansible-playbook ${config.postinstall.playbook.path} --limit ${host.name}`
-        : `write ${config.postinstall.files.map((f) => substitute(f.dest, host)).join(', ') || 'no files'}; run ${config.postinstall.commands.map((c) => `"${substitute(c, host)}"`).join(', ') || 'no commands'}`,
-      'reboot-verify': `systemctl reboot; wait for SSH; verify ${config.postinstall.verify.map((c) => `"${substitute(c, host)}"`).join(', ') || '(nothing)'}`,
+      'wait-ssh': `wait up to ${config.timeouts.sshReturn / 1000}s for SSH on ${where} (host key policy ${config.ssh.hostKeyPolicy}); require a new host key or /etc/machine-id`,
+      'post-install': post.playbook
+        ? `ansible-playbook ${post.playbook.path} --limit ${host.name}`
+        : `write ${post.files.map((f) => substitute(f.dest, host)).join(', ') || 'no files'}; run ${post.commands.map((c) => `"${substitute(c, host)}"`).join(', ') || 'no commands'}`,
+      'reboot-verify': `systemctl reboot; wait for SSH; verify ${post.verify.map((c) => `"${substitute(c, host)}"`).join(', ') || '(nothing)'}`,
       enable: koji ? `after !approve ${host.name}: Koji enableHost ${host.name}` : 'skipped',
     };
     lines.push(`${host.name} (${host.kind}, ${host.arch}):`);

@@ -188,7 +188,7 @@ export class JobRunner {
     const step = steps[index]!;
     const record = job.steps[index]!;
     const { retry } = deps.config;
-    const timeoutMs = step.timeoutMs(deps.config);
+    const timeoutMs = step.timeoutMs(deps.config, job);
     const startSaved = this.startSaved && record.status === 'running';
     this.startSaved = false;
     if (!startSaved) markStepStarted(job, index, new Date());
@@ -311,6 +311,7 @@ export class JobRunner {
         const other = this.o.store.activeJob(name);
         return Boolean(other && other.id !== job.id);
       },
+      jobOf: (id) => this.o.store.peekJob(id),
       hostKeyChanged: (change) => {
         job.hostKey = { previous: change.previous, accepted: change.fingerprint, at: new Date().toISOString() };
         this.o.emit({ type: 'host-key-changed', job, previous: change.previous, fingerprint: change.fingerprint });

@@ -56,7 +56,10 @@ export interface ExecutorApi {
   /** Expands `group:NAME` and plain names; throws UserError naming the first unknown one. */
   resolveHosts(names: string[]): HostConfig[];
 
-  /** Queues one job per host: all or nothing (a busy or unknown host refuses the whole request). */
+  /**
+   * Queues one job per host: all or nothing (a busy or unknown host refuses the whole request). A virthost comes
+   * with one linked job per configured guest (src/executor/virthost-guests.ts), returned after its own.
+   */
   reinstall(request: ReinstallRequest): Promise<Job[]>;
   /**
    * Approves hosts awaiting approval (`all`: every one waiting at this instant, except those needing --override or

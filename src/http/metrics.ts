@@ -23,6 +23,8 @@ export interface Metrics {
   registry: Registry;
   kojiErrors: Counter<'method'>;
   chatSent: Counter<'adapter'>;
+  /** Chat lines refused by a sender's rate limit (counted here, not audited). */
+  chatRateLimited: Counter<'adapter'>;
   stop(): void;
 }
 
@@ -113,6 +115,12 @@ export function createMetrics(o: MetricsOptions): Metrics {
   });
   const kojiErrors = new Counter({ name: 'rekick_koji_call_errors_total', help: 'Koji calls that failed, by method', labelNames: ['method'], registers: [registry] });
   const chatSent = new Counter({ name: 'rekick_chat_messages_sent_total', help: 'Chat messages handed to adapters, by adapter', labelNames: ['adapter'], registers: [registry] });
+  const chatRateLimited = new Counter({
+    name: 'rekick_chat_rate_limited_total',
+    help: "Chat lines ignored because their sender was over the command rate limit (chat.rateLimit), by adapter",
+    labelNames: ['adapter'],
+    registers: [registry],
+  });
   new Gauge({
     name: 'rekick_chat_messages_queued',
     help: 'Chat messages waiting to be sent (paced or disconnected), by adapter',
@@ -131,5 +139,5 @@ export function createMetrics(o: MetricsOptions): Metrics {
     if (e.type === 'cancelled') jobsTotal.inc({ outcome: 'cancelled' });
     if (e.type === 'denied') jobsTotal.inc({ outcome: 'denied' });
   });
-  return { registry, kojiErrors, chatSent, stop: unsubscribe };
+  return { registry, kojiErrors, chatSent, chatRateLimited, stop: unsubscribe };
 }

@@ -1,8 +1,9 @@
 /**
- * rekick's one HTTP server: /healthz, /readyz, /metrics, /api/v1/*, the status page at /, and (when Slack is on)
- * Slack's receiver mounted under /slack/. A configured token guards everything but the health probes.
+ * rekick's status listener: /healthz, /readyz, /metrics, /api/v1/* and the status page at /, on `http.host`
+ * (loopback by default). Slack's receiver is never here: it has a listener of its own (src/chat/slack.ts). A
+ * configured token guards everything but the health probes, which then say only whether each part is up.
  */
-import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
@@ -12,6 +13,7 @@ import type { Config } from '../config/schema';
 import type { ExecutorApi } from '../executor/types';
 import type { KojiHostStates } from '../koji/host-states';
 import { hostViews } from './api';
+import { listen } from './listen';
 import type { Metrics } from './metrics';
 import { renderStatusPage } from './status-page';
 
@@ -26,8 +28,6 @@ export interface HttpServerOptions {
   host?: string;
   port?: number;
   token?: string;
-  /** Extra handlers by path prefix (e.g. Slack's receiver at /slack/). */
-  mounts?: Array<{ prefix: string; handler: RequestListener }>;
 }
 
 export interface HttpServer {
@@ -45,17 +45,9 @@ export async function startHttpServer(o: HttpServerOptions): Promise<HttpServer>
       else res.end();
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(o.port ?? 0, o.host ?? '127.0.0.1', () => {
-      // Listening: a later server error (an accept failing: ENFILE, ENOMEM) is logged, never left unhandled.
-      server.off('error', reject);
-      server.on('error', (err) => o.log.error({ err }, 'http server error'));
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
   const host = o.host ?? '127.0.0.1';
+  await listen(server, o.port ?? 0, host, { what: 'the status page, API and metrics', hostKey: 'http.host', portKey: 'http.port' }, o.log);
+  const { port } = server.address() as AddressInfo;
   return {
     server,
     port,
@@ -84,9 +76,6 @@ function authorized(req: IncomingMessage, token: string | undefined): boolean {
 
 async function handle(o: HttpServerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://localhost');
-  for (const m of o.mounts ?? []) {
-    if (url.pathname.startsWith(m.prefix)) return m.handler(req, res);
-  }
   if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain', 'read-only: GET only\n');
   if (url.pathname === '/healthz') {
     const ok = o.store.writable;
@@ -96,7 +85,9 @@ async function handle(o: HttpServerOptions, req: IncomingMessage, res: ServerRes
     const chats = Object.fromEntries(o.adapters().map((a) => [a.name, a.isReady()]));
     const koji = o.hostStates ? o.hostStates.reachable() : true;
     const ok = koji && Object.values(chats).every(Boolean);
-    return json(res, ok ? 200 : 503, { ok, koji: koji ? 'reachable' : `unreachable: ${o.hostStates?.lastFailure() ?? 'no answer yet'}`, chat: chats });
+    // Why the hub does not answer (paths, host names, fault text) only with the token, when there is one.
+    const why = authorized(req, o.token) ? `: ${o.hostStates?.lastFailure() ?? 'no answer yet'}` : '';
+    return json(res, ok ? 200 : 503, { ok, koji: koji ? 'reachable' : `unreachable${why}`, chat: chats });
   }
   if (!authorized(req, o.token)) {
     res.setHeader('www-authenticate', 'Bearer realm="rekick"');

@@ -8,6 +8,7 @@ import type { Config } from '../config/schema';
 import { formatDuration } from '../errors';
 import type { KojiHostStates } from '../koji/host-states';
 import { hostViews } from './api';
+import { proofSummary } from '../chat/render-proof';
 
 export function escapeHtml(s: unknown): string {
   return String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -33,7 +34,7 @@ export function renderStatusPage(o: { config: Config; store: Store; hostStates?:
     .join('\n');
   const queue = o.queue();
   const queueHtml = queue.length
-    ? `<ol id="queue">${queue.map((j) => `<li>${escapeHtml(j.host)} — waiting ${escapeHtml(formatDuration(Date.now() - Date.parse(j.updatedAt)))}: <code>!approve ${escapeHtml(j.host)}</code></li>`).join('')}</ol>`
+    ? `<ol id="queue">${queue.map((j) => `<li>${escapeHtml(j.host)} — waiting ${escapeHtml(formatDuration(Date.now() - Date.parse(j.updatedAt)))}: <code>!approve ${escapeHtml(j.host)}</code>${j.proof ? ` <small>${escapeHtml(proofSummary(j.proof))}</small>` : ''}</li>`).join('')}</ol>`
     : '<p id="queue">No host is waiting for approval.</p>';
   const failures = o.store
     .listJobs({ states: ['failed'], limit: 10 })

@@ -13,6 +13,7 @@ import { loadConfig } from '../config/load';
 import { startHubStandin } from '../koji/hub-standin';
 import { createTestCa, issueClientCert, issueServerCert } from '../pki/test-ca';
 import { labHosts, type LabHost } from './lab-hosts';
+import { describeLabFault, parseLabFaults, simFault, type LabFault } from './lab-faults';
 import { generateEd25519KeyPair } from './ssh-keys';
 import { createSimFleet, type SimFleet } from './sim-fleet';
 import type { HubStandin } from '../koji/hub-standin';
@@ -23,6 +24,8 @@ export interface LabOptions {
   fast: boolean;
   peersOnly: boolean;
   httpPort?: number;
+  /** `KIND:HOST` specs (lab-faults.ts), put on the simulated hosts at start. */
+  faults?: string[];
 }
 
 export interface LabPeers {
@@ -32,6 +35,8 @@ export interface LabPeers {
   /** The simulated builders (tests inject faults into them) and the hub stand-in (tests read its calls). */
   fleet: SimFleet;
   hub: HubStandin;
+  /** The faults put on the simulated hosts at start (--fault). */
+  faults: LabFault[];
   stop(): Promise<void>;
 }
 
@@ -40,12 +45,13 @@ function delays(fast: boolean) {
   return fast ? { rebootDelayMs: 300, installDelayMs: 600 } : { rebootDelayMs: 2_000, installDelayMs: 4_000 };
 }
 
-export async function startLabPeers(options: { hosts: number; dir?: string; fast: boolean; httpPort?: number }): Promise<LabPeers> {
+export async function startLabPeers(options: { hosts: number; dir?: string; fast: boolean; httpPort?: number; faults?: string[] }): Promise<LabPeers> {
+  const hosts = labHosts(options.hosts);
+  const faults = parseLabFaults(options.faults ?? [], hosts.map((h) => h.name)); // before anything is made
   const dir = options.dir ? path.resolve(options.dir) : mkdtempSync(path.join(tmpdir(), 'rekick-lab-'));
   mkdirSync(path.join(dir, 'pki/builders'), { recursive: true });
   mkdirSync(path.join(dir, 'templates'), { recursive: true });
   mkdirSync(path.join(dir, 'var'), { recursive: true });
-  const hosts = labHosts(options.hosts);
   const builders = hosts.filter((h) => h.kind !== 'virthost');
 
   // PKI: a CA for the hub, rekick's client certificate, one certificate per builder (post-install copies it).
@@ -72,6 +78,7 @@ export async function startLabPeers(options: { hosts: number; dir?: string; fast
   const keyPath = path.join(dir, 'pki/id_ed25519');
   writeFileSync(keyPath, key.private, { mode: 0o600 });
   const fleet = await createSimFleet({ hosts: toHostConfigs(hosts), clientPublicKey: key.public, ...delays(options.fast) });
+  for (const f of faults) fleet.get(f.host)!.inject(simFault(f));
 
   // known_hosts as an admin would have it before the first reinstall.
   const knownHosts = path.join(dir, 'var/known_hosts');
@@ -122,6 +129,7 @@ export async function startLabPeers(options: { hosts: number; dir?: string; fast
     hubUrl: hub.url,
     fleet,
     hub,
+    faults,
     async stop() {
       await fleet.stop();
       await hub.stop();
@@ -139,6 +147,7 @@ export async function runLab(options: LabOptions): Promise<number> {
   const peers = await startLabPeers(options);
   try {
     if (options.peersOnly) {
+      for (const f of peers.faults) process.stdout.write(`${describeLabFault(f)}\n`);
       process.stdout.write(`lab peers up; config: ${peers.configPath}\n`);
       await new Promise<void>((resolve) => {
         process.once('SIGTERM', resolve);
@@ -155,6 +164,7 @@ export async function runLab(options: LabOptions): Promise<number> {
       banner: (http) => [
         `rekick lab ready: ${builders.length} simulated builders (${builders.slice(0, 4).join(', ')}${builders.length > 4 ? ', …' : ''}), Koji hub ${peers.hubUrl}`,
         ...(http ? [`status page: ${http}`] : []),
+        ...peers.faults.map(describeLabFault),
         `state and config in ${peers.dir}${options.dir ? '' : ' (removed when the lab stops; --dir DIR keeps them)'}`,
         'you hold every role here; try: !hosts, !reinstall buildarm-03, !status buildarm-03, !approve buildarm-03, !help',
       ],

@@ -15,7 +15,12 @@ export type Fault =
   /** Nothing listens: connections are refused until the fault is cleared. */
   | { kind: 'refuse' }
   /** The next boot (reboot or install) never finishes; clearing the fault lets it finish then. */
-  | { kind: 'no-return' };
+  | { kind: 'no-return' }
+  /**
+   * Installs do not happen: a reboot into the installer (or a virt-install) boots the old system again, with its
+   * old host key and machine-id, as when grub does not take the one-time entry (`GRUB_DEFAULT` not `saved`).
+   */
+  | { kind: 'skip-install' };
 
 /** Clears the fault it was returned for. */
 export type ClearFault = () => void;
@@ -46,7 +51,7 @@ export class FaultSet {
     this.onChange();
   }
 
-  has(kind: 'refuse' | 'no-return'): boolean {
+  has(kind: 'refuse' | 'no-return' | 'skip-install'): boolean {
     return this.faults.some((f) => f.kind === kind);
   }
 

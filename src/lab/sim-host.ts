@@ -4,7 +4,8 @@
  *
  * `systemctl reboot` acknowledges, drops every connection and stops listening; after `rebootDelayMs` it listens
  * again on the same port. When grub2-reboot chose an entry whose args hold `inst.ks=`, the reboot is an install:
- * after `installDelayMs` it returns with a new host key and a fresh-install machine.
+ * after `installDelayMs` it returns with a new host key and a fresh-install machine (a new /etc/machine-id) — unless
+ * the `skip-install` fault is on: then the old system boots again.
  */
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
@@ -255,8 +256,12 @@ export class SimHost extends EventEmitter implements SimHostApi {
       this.record('power', 'boot hangs (fault no-return)');
       return; // stays pending; clearing the fault finishes it
     }
-    const mode = this.pendingBoot;
+    let mode = this.pendingBoot;
     this.pendingBoot = undefined;
+    if (mode === 'install' && this.faults.has('skip-install')) {
+      this.record('power', 'the installer did not run (fault skip-install): the old system boots');
+      mode = 'boot';
+    }
     if (mode === 'install') {
       this.hostKey = generateHostKey(this.name);
       this.ssh = undefined;

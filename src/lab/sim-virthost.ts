@@ -1,7 +1,8 @@
 /**
  * A simulated virthost: an SSH server whose virsh and virt-install act on its guests (SimBuilders). `virsh destroy`
  * cuts a guest's power, `virsh undefine --nvram` forgets it, `virt-install --name NAME` defines it again and starts
- * a fresh install; only the named guest is touched.
+ * a fresh install; only the named guest is touched. The virthost takes its guests with it: when it goes down they
+ * lose power (no autostart here), and a fresh install of the virthost knows none of them (a new libvirt).
  */
 import type { DomainState, SimLibvirt } from './sim-host-api';
 import { SimHost, type SimHostOptions } from './sim-host';
@@ -22,6 +23,24 @@ export class SimVirthost extends SimHost implements SimLibvirt {
   constructor(options: Omit<SimHostOptions, 'role'>) {
     super({ ...options, role: 'virthost' });
     this.libvirt = this;
+    this.on('down', () => this.guestsLosePower());
+    this.on('installed', () => this.forgetDomains());
+  }
+
+  /** The virthost went down (reboot, power cut): every guest on it is off. */
+  private guestsLosePower(): void {
+    for (const d of this.domainsByName.values()) {
+      if (d.guest && d.guest.state !== 'off') d.guest.powerOff();
+      d.running = false;
+    }
+  }
+
+  /** A fresh install of the virthost: libvirt has no domains (the guests' disks went with the old system). */
+  private forgetDomains(): void {
+    for (const d of this.domainsByName.values()) {
+      d.defined = false;
+      d.running = false;
+    }
   }
 
   /** Adds a guest, defined and running like a guest in service. */

@@ -4,6 +4,7 @@
  * (slots belong to jobs in the store, never to a lease).
  */
 import type { HostConfig } from '../config/schema';
+import type { RollingLeftOut } from '../types';
 
 /** `ceil(fraction × size)`, at least 1 (and `0.1 × 30` is 3, not 4: the product is rounded before the ceiling). */
 export function slotsFor(fraction: number, size: number): number {
@@ -32,12 +33,21 @@ export interface CapacityPick {
   inFlight: number;
 }
 
-/** Chooses the due hosts to start now, in order, within every limit. */
+/**
+ * Chooses the due hosts to start now, in order, within every limit. A virthost goes with its guests (their jobs
+ * start with its own: src/executor/virthost-guests.ts), so it counts 1 + its guests against the slots and per arch;
+ * one held only for want of free slots keeps the slots that free up for itself (the hosts after it wait), so it is
+ * not passed over for ever by smaller ones.
+ */
 export function pickHosts(input: CapacityInput): CapacityPick {
   const activeNames = new Set(input.active.map((h) => h.name));
   const perArch = new Map<string, number>();
   const perVirthost = new Map<string, number>();
   let inFlight = 0;
+  /** A virthost waiting for free slots, with what it needs: the hosts after it wait too. */
+  let reservedFor: { host: string; need: number } | undefined;
+  /** Virthosts started now: their guests' jobs start with theirs. */
+  const startedVirthosts = new Set<string>();
   const count = (h: HostConfig) => {
     activeNames.add(h.name);
     perArch.set(h.arch, (perArch.get(h.arch) ?? 0) + 1);
@@ -53,12 +63,19 @@ export function pickHosts(input: CapacityInput): CapacityPick {
     else {
       start.push(h);
       count(h);
+      if (h.kind === 'virthost') {
+        startedVirthosts.add(h.name);
+        guestsOf(input.fleet, h.name).forEach(count);
+      }
     }
   }
   return { start, held, inFlight };
 
   function holdReason(h: HostConfig): string | undefined {
+    if (h.kind === 'virt' && h.virthost && startedVirthosts.has(h.virthost)) return `reinstalled with its virthost ${h.virthost}`;
     if (activeNames.has(h.name)) return 'already in a job';
+    if (reservedFor) return `slots kept free for ${reservedFor.host} (it and its guests need ${reservedFor.need})`;
+    if (h.kind === 'virthost') return virthostHoldReason(h);
     if (inFlight >= input.slots) return `${input.slots} in flight already`;
     if (input.maxPerArch !== undefined && (perArch.get(h.arch) ?? 0) >= input.maxPerArch) {
       return `${input.maxPerArch} ${h.arch} host(s) in flight already (rolling.maxPerArch)`;
@@ -69,10 +86,65 @@ export function pickHosts(input: CapacityInput): CapacityPick {
         return `${input.maxPerVirthost} guest(s) of ${h.virthost} in flight already (rolling.maxPerVirthost)`;
       }
     }
-    if (h.kind === 'virthost') {
-      const guest = input.fleet.find((g) => g.virthost === h.name && activeNames.has(g.name));
-      if (guest) return `its guest ${guest.name} is being reinstalled`;
+    return undefined;
+  }
+
+  function virthostHoldReason(h: HostConfig): string | undefined {
+    const guests = guestsOf(input.fleet, h.name);
+    const busy = guests.find((g) => activeNames.has(g.name));
+    if (busy) return `its guest ${busy.name} is being reinstalled`;
+    const need = virthostNeed(guests, input.runHosts);
+    const free = input.slots - inFlight;
+    if (need > free) {
+      // It can fit once slots free up: they are kept for it. (One that never fits is left out of the run at start.)
+      if (need <= input.slots) reservedFor = { host: h.name, need };
+      return `it and its ${guests.length} guest(s) need ${need} slot(s), ${Math.max(0, free)} free`;
+    }
+    if (input.maxPerArch !== undefined) {
+      for (const [arch, n] of archCounts([h, ...guests])) {
+        if ((perArch.get(arch) ?? 0) + n > input.maxPerArch) {
+          return `it and its guests would put ${(perArch.get(arch) ?? 0) + n} ${arch} host(s) in flight (rolling.maxPerArch ${input.maxPerArch})`;
+        }
+      }
     }
     return undefined;
   }
+}
+
+/** The guests configured on a virthost. */
+export function guestsOf(fleet: readonly HostConfig[], virthost: string): HostConfig[] {
+  return fleet.filter((g) => g.kind === 'virt' && g.virthost === virthost);
+}
+
+/** The slots a virthost takes in a run: itself (counted as a host of the run) and each of its guests. */
+function virthostNeed(guests: readonly HostConfig[], runHosts: ReadonlySet<string>): number {
+  return 1 + guests.filter((g) => runHosts.has(g.name)).length;
+}
+
+/** How many of these hosts there are of each arch. */
+export function archCounts(hosts: readonly HostConfig[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const h of hosts) counts.set(h.arch, (counts.get(h.arch) ?? 0) + 1);
+  return counts;
+}
+
+/**
+ * Why a virthost can never be taken by a run with these limits (it and its guests need more slots than the run
+ * has, or more hosts of one arch than rolling.maxPerArch allows), if so.
+ */
+export function virthostNeverFits(
+  virthost: HostConfig,
+  fleet: readonly HostConfig[],
+  slots: number,
+  maxPerArch?: number,
+): RollingLeftOut | undefined {
+  const guests = guestsOf(fleet, virthost.name);
+  const need = 1 + guests.length;
+  if (need > slots) return { host: virthost.name, guests: guests.length, need, limit: `the run has ${slots}` };
+  if (maxPerArch !== undefined) {
+    for (const [arch, n] of archCounts([virthost, ...guests])) {
+      if (n > maxPerArch) return { host: virthost.name, guests: guests.length, need, limit: `rolling.maxPerArch allows ${maxPerArch} ${arch} host(s) at once` };
+    }
+  }
+  return undefined;
 }

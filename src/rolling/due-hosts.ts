@@ -1,14 +1,16 @@
 /**
  * Which hosts of a rolling run are due to start, in the order to take them. A one-shot run: every host not yet
  * started (nor done or failed), in the run's fixed order. A continuous run: every host whose last reinstall is a
- * cadence old (unknown: due), least recently reinstalled first; failed hosts wait for a human.
+ * cadence old (unknown: due), least recently reinstalled first; failed hosts wait for a human. A guest whose
+ * virthost is in the run is never due on its own: it goes with its virthost.
  */
 import type { Store } from '../../store/store';
 import type { RollingRun } from '../types';
 import { isDue } from './order';
 
-export function dueHosts(run: RollingRun, store: Store, cadenceMs: number | undefined, now: Date): string[] {
-  const failed = new Set(run.failed.map((f) => f.host));
+export function dueHosts(run: RollingRun, store: Store, cadenceMs: number | undefined, now: Date, withVirthost: ReadonlySet<string> = new Set()): string[] {
+  // Failed hosts wait for a human; guests whose virthost is in the run are reinstalled with it, never alone.
+  const failed = new Set([...run.failed.map((f) => f.host), ...withVirthost]); // neither is due
   if (!run.continuous || cadenceMs === undefined) {
     const done = new Set(run.done);
     return run.order.filter((h) => !run.jobs[h] && !done.has(h) && !failed.has(h));

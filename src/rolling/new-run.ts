@@ -7,8 +7,9 @@ import type { RollingStartOptions } from '../../commands/types';
 import type { Config } from '../config/schema';
 import { UserError } from '../errors';
 import type { ExecutorApi } from '../executor/types';
-import type { RollingRun } from '../types';
-import { slotsFor } from './capacity';
+import type { RollingLeftOut, RollingRun } from '../types';
+import { slotsFor, virthostNeverFits } from './capacity';
+import { describeLeftOut } from './render';
 import { orderHosts } from './order';
 
 export interface NewRun {
@@ -25,15 +26,27 @@ export function createRun(options: RollingStartOptions, deps: { executor: Execut
   const fraction = options.fraction ?? config.rolling.fraction;
   if (!(fraction > 0 && fraction <= 1)) throw new UserError(`expected a fraction in (0, 1], got ${fraction}; no run started`, 'E_USAGE');
   const hosts = options.group ? executor.resolveHosts([`group:${options.group}`]) : config.hosts;
+  const slots = slotsFor(fraction, hosts.length);
+  // A virthost goes with its guests: one that with them needs more than the run can ever have in flight is left out.
+  const leftOut = hosts
+    .filter((h) => h.kind === 'virthost')
+    .map((h) => virthostNeverFits(h, config.hosts, slots, config.rolling.maxPerArch))
+    .filter((x): x is RollingLeftOut => x !== undefined);
+  const out = new Set(leftOut.map((x) => x.host));
   // A continuous run keeps every host: one busy now is simply not due until its job ends.
   const skipped = options.continuous ? [] : hosts.filter((h) => store.activeJob(h.name)).map((h) => h.name);
   const order = orderHosts(
-    hosts.filter((h) => !skipped.includes(h.name)),
+    hosts.filter((h) => !skipped.includes(h.name) && !out.has(h.name)),
     (n) => store.getHost(n),
   );
   if (!order.length) {
-    throw new UserError(`every host of ${options.group ? `group:${options.group}` : 'the fleet'} is already in a job; no run started`, 'E_NOTHING_TO_ROLL');
+    const scope = options.group ? `group:${options.group}` : 'the fleet';
+    if (!leftOut.length) throw new UserError(`every host of ${scope} is already in a job; no run started`, 'E_NOTHING_TO_ROLL');
+    const rest = skipped.length ? '; the other hosts are already in a job' : '';
+    throw new UserError(`nothing to roll in ${scope}: ${leftOut.map(describeLeftOut).join('; ')}${rest}; no run started`, 'E_NOTHING_TO_ROLL');
   }
+  const kinds = new Map(hosts.map((h) => [h.name, h.kind]));
+  const virthosts = order.filter((h) => kinds.get(h) === 'virthost');
   const run: RollingRun = {
     id: deps.id,
     state: 'running',
@@ -47,10 +60,12 @@ export function createRun(options: RollingStartOptions, deps: { executor: Execut
     jobs: {},
     done: [],
     failed: [],
-    slots: slotsFor(fraction, hosts.length),
+    slots,
     size: hosts.length,
     acknowledgedFailures: 0,
     lastProgressAt: now.toISOString(),
+    ...(virthosts.length ? { virthosts } : {}),
+    ...(leftOut.length ? { leftOut } : {}),
   };
   return { run, skipped };
 }

@@ -3,7 +3,7 @@
  * `!rolling status` view. Pure functions of the run, its tally and estimates; no secrets ever reach them.
  */
 import type { Frozen } from '../../store/store';
-import { STEP_NAMES, type Job, type RollingRun } from '../types';
+import { STEP_NAMES, type Job, type RollingLeftOut, type RollingRun } from '../types';
 import type { HostEnding } from './reconcile';
 import type { RollingTally } from './tally';
 import { formatDuration } from './estimate';
@@ -30,14 +30,29 @@ export interface StartLineInput {
   window?: string;
 }
 
+/** `12 builders and 2 virthosts` (a run with virthosts), else `14 host(s)`. */
+function describeHostCount(run: RollingRun): string {
+  const virthosts = run.virthosts?.length ?? 0;
+  if (!virthosts) return `${run.order.length} host(s)`;
+  const builders = run.order.length - virthosts;
+  return `${builders} builder${builders === 1 ? '' : 's'} and ${virthosts} virthost${virthosts === 1 ? '' : 's'}`;
+}
+
+/** `bvmhost-x86-01 left out: it and its 4 guests need 5 slots, the run has 2; reinstall it by hand: !reinstall bvmhost-x86-01`. */
+export function describeLeftOut(x: RollingLeftOut): string {
+  return `${x.host} left out: it and its ${x.guests} guest${x.guests === 1 ? '' : 's'} need ${x.need} slots, ${x.limit}; reinstall it by hand: !reinstall ${x.host}`;
+}
+
 export function renderStart({ run, skipped, estimate, cadence, window }: StartLineInput): string {
   const parts = [
-    `rolling run ${run.id} started by ${run.startedBy.display}: ${run.order.length} host(s) of ${scope(run)}, ${run.slots} at a time (fraction ${run.fraction})`,
+    `rolling run ${run.id} started by ${run.startedBy.display}: ${describeHostCount(run)} of ${scope(run)}, ${run.slots} at a time (fraction ${run.fraction})`,
   ];
+  if (run.virthosts?.length) parts.push("a virthost's guests are drained first and reinstalled with it, each taking a slot");
   if (run.continuous) parts.push(`continuous: every host reinstalled at least every ${cadence ?? '?'}`);
   if (window) parts.push(`starts hosts only within ${window}`);
   parts.push(`least recently reinstalled first: ${listHosts(run.order)}`);
   if (skipped.length) parts.push(`left out (already in a job): ${listHosts(skipped)}`);
+  for (const x of run.leftOut ?? []) parts.push(describeLeftOut(x));
   if (!run.continuous) {
     parts.push(
       estimate
@@ -48,10 +63,18 @@ export function renderStart({ run, skipped, estimate, cadence, window }: StartLi
   return parts.join('; ');
 }
 
-/** `7/20 done, 5 in flight (2 waiting approval), 1 failed, 7 left`. */
+/** `7/20 done, 5 in flight (2 waiting approval), 1 failed, 7 left`; with virthosts `7/20 done (6/18 builders, 1/2 virthosts), …`. */
 export function renderCounts(run: RollingRun, t: RollingTally): string {
   const waiting = t.waiting.length ? ` (${t.waiting.length} waiting approval)` : '';
-  return `${t.done.length}/${run.order.length} done, ${t.inFlight.length} in flight${waiting}, ${t.failed.length} failed, ${t.left.length} left`;
+  return `${t.done.length}/${run.order.length} done${apart(run, t)}, ${t.inFlight.length} in flight${waiting}, ${t.failed.length} failed, ${t.left.length} left`;
+}
+
+/** Builders and virthosts apart, in a run that has virthosts. */
+function apart(run: RollingRun, t: RollingTally): string {
+  const virthosts = new Set(run.virthosts ?? []);
+  if (!virthosts.size) return '';
+  const vDone = t.done.filter((h) => virthosts.has(h)).length;
+  return ` (${t.done.length - vDone}/${run.order.length - virthosts.size} builders, ${vDone}/${virthosts.size} virthosts)`;
 }
 
 function renderEnding(e: HostEnding): string {
@@ -120,6 +143,7 @@ export function renderStatus(s: StatusInput): string[] {
   const failedSinceResume = run.failed.length - (run.acknowledgedFailures ?? 0);
   if (run.state === 'running') lines.push(`  failure budget: ${Math.max(0, failedSinceResume)} of ${s.budget} used`);
   if (s.waitingFor) lines.push(`  ${s.waitingFor}`);
+  for (const x of run.leftOut ?? []) lines.push(`  ${describeLeftOut(x)}`);
   if (t.left.length && (run.state === 'running' || run.state === 'paused')) lines.push(`  next: ${listHosts(t.left, 6)}`);
   if (s.nextDue) lines.push(`  ${s.nextDue}`);
   return lines;

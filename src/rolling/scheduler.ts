@@ -257,7 +257,7 @@ class Scheduler implements RollingScheduler {
   private async startDue(run: RollingRun, now: Date): Promise<boolean> {
     if (this.window && !this.window.contains(now)) return false;
     const { executor, store, config } = this.o;
-    const dueNames = dueHosts(run, store, config.rolling.cadence, now);
+    const dueNames = dueHosts(run, store, config.rolling.cadence, now, this.guestsWithVirthost(run));
     const due = dueNames.map((h) => executor.host(h)).filter((h): h is HostConfig => h !== undefined);
     if (!due.length) return false;
     const active = store
@@ -300,14 +300,16 @@ class Scheduler implements RollingScheduler {
         this.o.log.warn({ run: run.id, host: h.name, code: r.reason.code }, `rolling could not start ${h.name}: ${r.reason.message}`);
         continue;
       }
-      const [job] = r.value;
-      if (!job) continue;
-      // The run is this scheduler's own copy (saveRolling copies it again): changed in place, not rebuilt per host.
-      run.jobs[h.name] = job.id;
-      (run.hostStartedAt ??= {})[h.name] = now.toISOString();
-      const wasDone = run.done.indexOf(h.name);
-      if (wasDone >= 0) run.done.splice(wasDone, 1);
-      started = true;
+      // A virthost's request queued its guests' jobs too: those of the run's hosts are the run's.
+      for (const job of r.value) {
+        if (job.host !== h.name && !run.order.includes(job.host)) continue;
+        // The run is this scheduler's own copy (saveRolling copies it again): changed in place, not rebuilt per host.
+        run.jobs[job.host] = job.id;
+        (run.hostStartedAt ??= {})[job.host] = now.toISOString();
+        const wasDone = run.done.indexOf(job.host);
+        if (wasDone >= 0) run.done.splice(wasDone, 1);
+        started = true;
+      }
     }
     if (started) await this.save();
     return started;
@@ -389,10 +391,24 @@ class Scheduler implements RollingScheduler {
     return run;
   }
 
-  /** The hosts whose active jobs take the run's slots: its fleet or group as configured now. */
+  /**
+   * The hosts whose active jobs take the run's slots: its fleet or group as configured now, and the guests of its
+   * virthosts (they leave Koji with them, in or out of the group).
+   */
   private runHosts(run: RollingRun): Set<string> {
     const hosts = run.group ? this.o.config.hosts.filter((h) => h.groups.includes(run.group!)) : this.o.config.hosts;
-    return new Set([...hosts.map((h) => h.name), ...run.order]);
+    const virthosts = new Set(run.virthosts ?? []);
+    const guests = this.o.config.hosts.filter((g) => g.kind === 'virt' && g.virthost && virthosts.has(g.virthost));
+    return new Set([...hosts.map((h) => h.name), ...run.order, ...guests.map((g) => g.name)]);
+  }
+
+  /** The run's hosts that are guests of a virthost in the run: reinstalled with it, never alone. */
+  private guestsWithVirthost(run: RollingRun): Set<string> {
+    const virthosts = new Set(run.virthosts ?? []);
+    return new Set(run.order.filter((h) => {
+      const virthost = this.o.executor.host(h)?.virthost;
+      return virthost !== undefined && virthosts.has(virthost);
+    }));
   }
 
   private nextDueLine(run: RollingRun, t: RollingTally): string | undefined {

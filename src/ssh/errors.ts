@@ -71,6 +71,26 @@ export class HostKeyChangedError extends StepError {
   }
 }
 
+/**
+ * The host presented a key other than the one the job pinned: the key it came back with after the reinstall
+ * (accepted or found in wait-ssh). From post-install on, a job trusts that key only, whatever known_hosts says.
+ */
+export class HostKeyPinnedError extends StepError {
+  readonly pinned: string;
+  readonly presented: string;
+  constructor(host: string, pinned: string, presented: string) {
+    super(
+      'E_HOST_KEY_PINNED',
+      `${host} presented host key ${presented}, not ${pinned}, the key it came back with after the reinstall: ` +
+        `its key changed after wait-ssh, so something else may be answering at its address; nothing was sent to it. ` +
+        `Check the host; a new !reinstall ${host} starts over`,
+      { retryable: false },
+    );
+    this.pinned = pinned;
+    this.presented = presented;
+  }
+}
+
 /** The host is not in known_hosts and the policy is strict. */
 export class HostKeyUnknownError extends StepError {
   readonly presented: string;

@@ -10,11 +10,18 @@ export type KeyVerdict =
   /** The host has entries, none of them this key: accepted (and recorded) only under accept-changed. */
   | { kind: 'changed'; fingerprint: string; expected: string[]; accept: boolean }
   /** The key is marked @revoked: never accepted. */
-  | { kind: 'revoked'; fingerprint: string };
+  | { kind: 'revoked'; fingerprint: string }
+  /** A key was pinned (ConnectOptions.pin) and this is another one: never accepted. */
+  | { kind: 'not-pinned'; fingerprint: string; pinned: string };
 
-export function judgeHostKey(entries: KnownHostEntry[], key: Buffer, mode: HostKeyMode): KeyVerdict {
+/**
+ * `pin`: the one key the host may present (a SHA256 fingerprint); known_hosts and the mode then decide nothing but
+ * a revocation.
+ */
+export function judgeHostKey(entries: KnownHostEntry[], key: Buffer, mode: HostKeyMode, pin?: string): KeyVerdict {
   const fp = fingerprint(key);
   if (entries.some((e) => e.marker === '@revoked' && e.key.equals(key))) return { kind: 'revoked', fingerprint: fp };
+  if (pin !== undefined) return fp === pin ? { kind: 'known', fingerprint: fp } : { kind: 'not-pinned', fingerprint: fp, pinned: pin };
   // ssh2 cannot check host certificates, so @cert-authority lines neither allow nor forbid a key.
   const plain = entries.filter((e) => !e.marker);
   if (plain.some((e) => e.key.equals(key))) return { kind: 'known', fingerprint: fp };
@@ -43,9 +50,12 @@ const DEFAULT_HOST_KEY_ALGORITHMS = [
 
 /**
  * Host key algorithms with the types known_hosts has for this host first, as OpenSSH orders them, so a host
- * with several keys presents one rekick can check.
+ * with several keys presents one rekick can check. With a pin, the pinned key's type (when known_hosts has that
+ * key) comes first of all.
  */
-export function preferredHostKeyAlgorithms(entries: KnownHostEntry[]): string[] {
-  const known = entries.filter((e) => !e.marker).flatMap((e) => algorithmsFor(e.keyType));
+export function preferredHostKeyAlgorithms(entries: KnownHostEntry[], pin?: string): string[] {
+  const plain = entries.filter((e) => !e.marker);
+  const pinned = pin === undefined ? [] : plain.filter((e) => fingerprint(e.key) === pin);
+  const known = [...pinned, ...plain].flatMap((e) => algorithmsFor(e.keyType));
   return [...new Set([...known.filter((a) => DEFAULT_HOST_KEY_ALGORITHMS.includes(a)), ...DEFAULT_HOST_KEY_ALGORITHMS])];
 }

@@ -24,7 +24,9 @@ export class JobConnections implements RemoteConnector {
     if (kept) {
       this.kept.delete(key);
       clearTimeout(kept.timer);
-      if (kept.remote.open !== false && !options.signal?.aborted) {
+      // A pinned connect takes only a connection whose host presented that very key.
+      const keyFits = options.pin === undefined || kept.remote.hostKey === options.pin;
+      if (kept.remote.open !== false && !options.signal?.aborted && keyFits) {
         this.reused++;
         return this.handOut(kept.remote);
       }
@@ -35,6 +37,10 @@ export class JobConnections implements RemoteConnector {
 
   probe(target: HostTarget, options: ConnectOptions & { timeoutMs: number; depth?: 'tcp' | 'handshake' }): Promise<ProbeResult> {
     return this.inner.probe(target, options);
+  }
+
+  knownHostKeys(target: HostTarget): Promise<string[]> {
+    return this.inner.knownHostKeys ? this.inner.knownHostKeys(target) : Promise.resolve([]);
   }
 
   /** Closes every kept connection (the job stopped: finished, failed, cancelled or shut down). */
@@ -50,6 +56,7 @@ export class JobConnections implements RemoteConnector {
     let released = false;
     return {
       target: remote.target,
+      hostKey: remote.hostKey,
       get open() {
         return !released && remote.open !== false;
       },

@@ -15,11 +15,13 @@ export interface RebootOptions {
   onLine?: (line: string) => void;
   /** Called with the boot id the host runs now (undefined: none readable) before the reboot is issued. */
   beforeReboot?: (bootId: string | undefined) => Promise<void>;
+  /** The one key the host may present (ConnectOptions.pin), for the login that reboots it and the looks after. */
+  pin?: string;
 }
 
 export async function rebootHost(connector: RemoteConnector, target: HostTarget, options: RebootOptions): Promise<void> {
   const started = Date.now();
-  const remote = await connector.connect(target, { hostKeyMode: 'strict', signal: options.signal });
+  const remote = await connector.connect(target, { hostKeyMode: 'strict', pin: options.pin, signal: options.signal });
   let bootId: string | undefined;
   try {
     bootId = await readBootId(remote, options.signal);
@@ -42,5 +44,6 @@ export async function rebootHost(connector: RemoteConnector, target: HostTarget,
     signal: options.signal,
     onProgress: options.onProgress,
     bootId,
+    pin: options.pin,
   });
 }

@@ -14,6 +14,7 @@ import { parseClientKey } from './client-key';
 import { abortReason, CodedError, StepError } from '../errors';
 import {
   HostKeyChangedError,
+  HostKeyPinnedError,
   HostKeyRevokedError,
   HostKeyUnknownError,
   RemoteCommandError,
@@ -22,7 +23,7 @@ import {
   SshConnectError,
 } from './errors';
 import { judgeHostKey, preferredHostKeyAlgorithms, type KeyVerdict } from './host-key-check';
-import { KnownHostsFile, type KnownHostEntry } from './known-hosts';
+import { fingerprint, KnownHostsFile, type KnownHostEntry } from './known-hosts';
 import { createRedactor, OutputCollector } from './output-lines';
 import { shellQuote } from './shell-quote';
 import type {
@@ -130,7 +131,7 @@ class SshConnector implements RemoteConnector {
       client.on('error', (err: Error & { level?: string }) => settle(this.translate(target, err, verdict)));
       client.once('close', () => settle(this.translate(target, new Error('connection closed during set-up'), verdict)));
       client.connect({
-        ...this.baseConfig(target, entries, options.hostKeyMode, (v, k) => {
+        ...this.baseConfig(target, entries, options, (v, k) => {
           verdict = v;
           presented = k;
         }),
@@ -158,7 +159,12 @@ class SshConnector implements RemoteConnector {
       options.onKeyChanged?.({ previous, fingerprint: verdict.fingerprint });
     }
     log.debug('ssh connected');
-    return new SshRemoteHost(target, client, this.opts, log);
+    return new SshRemoteHost(target, client, this.opts, log, verdict?.fingerprint);
+  }
+
+  async knownHostKeys(target: HostTarget): Promise<string[]> {
+    const entries = await this.knownHosts.lookup(target);
+    return [...new Set(entries.filter((e) => !e.marker).map((e) => fingerprint(e.key)))];
   }
 
   async probe(target: HostTarget, options: ConnectOptions & { timeoutMs: number; depth?: 'tcp' | 'handshake' }): Promise<ProbeResult> {
@@ -197,7 +203,7 @@ class SshConnector implements RemoteConnector {
       client.on('error', () => done(rejected() ? 'key-mismatch' : 'port-open'));
       client.once('close', () => done(rejected() ? 'key-mismatch' : 'port-open'));
       client.connect({
-        ...this.baseConfig(target, entries, options.hostKeyMode, (v) => {
+        ...this.baseConfig(target, entries, options, (v) => {
           verdict = v;
         }),
         sock,
@@ -210,15 +216,15 @@ class SshConnector implements RemoteConnector {
   private baseConfig(
     target: HostTarget,
     entries: KnownHostEntry[],
-    mode: ConnectOptions['hostKeyMode'],
+    options: Pick<ConnectOptions, 'hostKeyMode' | 'pin'>,
     seen: (verdict: KeyVerdict, key: Buffer) => void,
   ): ConnectConfig {
     return {
       host: target.address,
       port: target.port,
-      algorithms: { serverHostKey: preferredHostKeyAlgorithms(entries) as never },
+      algorithms: { serverHostKey: preferredHostKeyAlgorithms(entries, options.pin) as never },
       hostVerifier: (key: Buffer) => {
-        const verdict = judgeHostKey(entries, key, mode);
+        const verdict = judgeHostKey(entries, key, options.hostKeyMode, options.pin);
         seen(verdict, key);
         return accepted(verdict);
       },
@@ -231,6 +237,7 @@ class SshConnector implements RemoteConnector {
       if (verdict.kind === 'changed') return new HostKeyChangedError(target.name, verdict.expected, verdict.fingerprint, kh);
       if (verdict.kind === 'new') return new HostKeyUnknownError(target.name, verdict.fingerprint, kh);
       if (verdict.kind === 'revoked') return new HostKeyRevokedError(target.name, verdict.fingerprint, kh);
+      if (verdict.kind === 'not-pinned') return new HostKeyPinnedError(target.name, verdict.pinned, verdict.fingerprint);
     }
     if (err.level === 'client-authentication') return new SshAuthError(target.name, this.opts.user);
     return new SshConnectError(target.name, err.message, { cause: err });
@@ -290,6 +297,7 @@ class SshRemoteHost implements RemoteHost {
     private readonly client: Client,
     private readonly opts: SshConnectorOptions,
     private readonly log: Logger,
+    readonly hostKey?: string,
   ) {
     client.on('error', (err) => log.warn({ err: err.message }, 'ssh connection error'));
     client.on('close', () => {

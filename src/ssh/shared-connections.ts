@@ -46,7 +46,7 @@ export class SharedConnections implements RemoteConnector {
   }
 
   async connect(target: HostTarget, options: ConnectOptions): Promise<RemoteHost> {
-    if (!options.shared || options.hostKeyMode !== 'strict') return this.inner.connect(target, options);
+    if (!options.shared || options.hostKeyMode !== 'strict' || options.pin !== undefined) return this.inner.connect(target, options);
     if (options.signal?.aborted) throw abortReason(options.signal);
     const key = keyOf(target);
     let entry = this.entries.get(key);
@@ -72,6 +72,10 @@ export class SharedConnections implements RemoteConnector {
 
   probe(target: HostTarget, options: ConnectOptions & { timeoutMs: number; depth?: 'tcp' | 'handshake' }): Promise<ProbeResult> {
     return this.inner.probe(target, options);
+  }
+
+  knownHostKeys(target: HostTarget): Promise<string[]> {
+    return this.inner.knownHostKeys ? this.inner.knownHostKeys(target) : Promise.resolve([]);
   }
 
   /** Closes every shared connection (rekick is stopping); leases still held fail their next command. */
@@ -115,6 +119,7 @@ export class SharedConnections implements RemoteConnector {
     };
     return {
       target: remote.target,
+      hostKey: remote.hostKey,
       get open() {
         return !released && remote.open !== false;
       },

@@ -45,6 +45,8 @@ export interface RemoteHost {
   readFile(path: string): Promise<Buffer>;
   /** False once the connection is closed or lost (undefined: not known). */
   readonly open?: boolean;
+  /** The SHA256 fingerprint of the host key this connection's host presented (undefined: not known). */
+  readonly hostKey?: string;
   /**
    * Ends the connection. `keep`: the caller knows the host stays up, so its job's next connect to this host may
    * reuse the connection (see JobConnections); never after issuing a reboot. Outside a job it closes as usual.
@@ -56,7 +58,7 @@ export interface RemoteHost {
  * How to treat a host key that differs from known_hosts:
  * - `strict`: fail.
  * - `accept-changed`: accept, record it in known_hosts and report it through `onKeyChanged`
- *   (only ever used between `reinstall` and `post-install` of a job that reinstalled this host).
+ *   (only ever used in `wait-ssh` of a job that reinstalled this host, before a key was accepted).
  */
 export type HostKeyMode = 'strict' | 'accept-changed';
 
@@ -69,6 +71,12 @@ export interface ConnectOptions {
    */
   shared?: boolean;
   onKeyChanged?: (change: { previous?: string; fingerprint: string }) => void;
+  /**
+   * The host must present exactly this key (a SHA256 fingerprint), whatever known_hosts says and whatever
+   * `hostKeyMode` allows: any other key fails with HostKeyPinnedError (E_HOST_KEY_PINNED), nothing is accepted or
+   * recorded. A job pins the key its host came back with after the reinstall, from post-install on.
+   */
+  pin?: string;
 }
 
 export type ProbeResult = 'down' | 'port-open' | 'handshake' | 'key-mismatch';
@@ -80,4 +88,6 @@ export interface RemoteConnector {
    * `depth: 'tcp'` it stops after the TCP connect ('down' or 'port-open'), for callers that log in next anyway.
    */
   probe(target: HostTarget, options: ConnectOptions & { timeoutMs: number; depth?: 'tcp' | 'handshake' }): Promise<ProbeResult>;
+  /** The SHA256 fingerprints known_hosts lists for the host (no connection made). Optional: not every connector has a known_hosts. */
+  knownHostKeys?(target: HostTarget): Promise<string[]>;
 }

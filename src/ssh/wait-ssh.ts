@@ -11,6 +11,8 @@ import type { ConnectOptions, HostKeyMode, HostTarget, ProbeResult, RemoteConnec
 
 export interface WaitForSshOptions {
   hostKeyMode: HostKeyMode;
+  /** The one key the host may present (ConnectOptions.pin). */
+  pin?: string;
   timeoutMs: number;
   signal?: AbortSignal;
   onProgress?: (message: string) => void;
@@ -72,7 +74,12 @@ export async function waitForSsh(connector: RemoteConnector, target: HostTarget,
       const timer = setTimeout(() => attempt.abort(new LoginAttemptTimeout()), Math.max(probeTimeoutMs, 200));
       try {
         // Records an accepted new key, or throws the typed host key error.
-        const remote = await connector.connect(target, { hostKeyMode: options.hostKeyMode, signal: attempt.signal, onKeyChanged: options.onKeyChanged });
+        const remote = await connector.connect(target, {
+          hostKeyMode: options.hostKeyMode,
+          pin: options.pin,
+          signal: attempt.signal,
+          onKeyChanged: options.onKeyChanged,
+        });
         await remote.close({ keep: options.keepConnection });
         report('handshake');
         return;
@@ -106,6 +113,8 @@ export interface WaitForSshGoneOptions {
    * even when no probe saw it down.
    */
   bootId?: string;
+  /** The one key the host may present (ConnectOptions.pin): another key counts as gone, as under strict. */
+  pin?: string;
 }
 
 /**
@@ -128,8 +137,8 @@ export async function waitForSshGone(connector: RemoteConnector, target: HostTar
     if (remaining <= 0) break;
     const timeoutMs = Math.min(remaining, 5000);
     const look: Look = options.bootId
-      ? await lookForNewBoot(connector, target, options.bootId, timeoutMs, signal)
-      : { state: await connector.probe(target, { hostKeyMode: 'strict', signal, timeoutMs }) };
+      ? await lookForNewBoot(connector, target, options.bootId, timeoutMs, signal, options.pin)
+      : { state: await connector.probe(target, { hostKeyMode: 'strict', pin: options.pin, signal, timeoutMs }) };
     if (look.state !== 'handshake') {
       // 'port-open' here is a look whose connection dropped before the login: the host is on its way down.
       const seen = look.state === 'port-open' ? `${target.name}: the connection dropped before a login` : describeWaitState(look.state, target);
@@ -154,7 +163,14 @@ interface Look {
 const NO_CONNECTION = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ETIMEDOUT']);
 
 /** One look at a rebooting host: a strict login that reads the boot id. */
-async function lookForNewBoot(connector: RemoteConnector, target: HostTarget, bootId: string, timeoutMs: number, signal?: AbortSignal): Promise<Look> {
+async function lookForNewBoot(
+  connector: RemoteConnector,
+  target: HostTarget,
+  bootId: string,
+  timeoutMs: number,
+  signal?: AbortSignal,
+  pin?: string,
+): Promise<Look> {
   const attempt = new AbortController();
   const onAbort = () => attempt.abort(signal!.reason);
   signal?.addEventListener('abort', onAbort, { once: true });
@@ -162,7 +178,7 @@ async function lookForNewBoot(connector: RemoteConnector, target: HostTarget, bo
   try {
     let remote;
     try {
-      remote = await connector.connect(target, { hostKeyMode: 'strict', signal: attempt.signal });
+      remote = await connector.connect(target, { hostKeyMode: 'strict', pin, signal: attempt.signal });
     } catch (err) {
       if (signal?.aborted) throw abortReason(signal);
       if (isHostKeyError(err)) return { state: 'key-mismatch' };

@@ -7,8 +7,15 @@ export function who(identity: Identity): string {
 }
 
 export function disableComment(job: Job): string {
+  if (job.options.virthostJobId) return guestDisableComment(job);
   const reason = job.reason ? `: ${job.reason}` : '';
   return `rekick: reinstalling, asked by ${who(job.requestedBy)} (job ${job.id})${reason}`.slice(0, 255);
+}
+
+/** A guest disabled because its virthost is reinstalled: names the virthost's job, and the guest's own. */
+export function guestDisableComment(job: Job): string {
+  const { virthost, virthostJobId } = job.options;
+  return `rekick: virthost ${virthost} is being reinstalled (job ${virthostJobId}, by ${who(job.requestedBy)}); this guest is reinstalled after it (job ${job.id})`.slice(0, 255);
 }
 
 export function failureComment(job: Job, step: StepName, message: string): string {

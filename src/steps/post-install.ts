@@ -1,11 +1,13 @@
 /**
  * Step 6: SSH in and force the post-install configuration (files, then commands), or run the site's Ansible
  * playbook limited to the host. Idempotent: a resumed step rewrites the same files and reruns the commands.
+ * The host must present the key it came back with in wait-ssh (pinned): no key is accepted here, so secrets go
+ * only to the system rekick saw come back.
  */
 import { runPlaybook } from '../ssh/ansible';
 import { runPostinstall } from '../ssh/postinstall';
 import type { Step } from './types';
-import { afterReinstallKeyMode } from './wait-ssh';
+import { pinnedKeyOptions } from './host-key-pin';
 import { postinstallConfig } from './postinstall-for';
 
 export const postInstallStep: Step = {
@@ -16,7 +18,12 @@ export const postInstallStep: Step = {
   async run(ctx) {
     const { host } = ctx;
     const config = postinstallConfig(ctx.config, host);
+    const keys = pinnedKeyOptions(ctx.job);
     if (config.postinstall.playbook) {
+      // ansible-playbook checks the key against known_hosts (where the accepted key was recorded); a login with the
+      // pin first makes sure the host still presents the key it came back with.
+      const check = await ctx.connector.connect(ctx.target, { ...keys, signal: ctx.signal });
+      await check.close();
       await runPlaybook(host, config.postinstall.playbook, {
         onLine: ctx.output,
         signal: ctx.signal,
@@ -28,11 +35,7 @@ export const postInstallStep: Step = {
       });
       return;
     }
-    const remote = await ctx.connector.connect(ctx.target, {
-      hostKeyMode: afterReinstallKeyMode(ctx),
-      onKeyChanged: ctx.hostKeyChanged,
-      signal: ctx.signal,
-    });
+    const remote = await ctx.connector.connect(ctx.target, { ...keys, signal: ctx.signal });
     try {
       await runPostinstall(remote, host, config, { onLine: ctx.output, signal: ctx.signal });
     } catch (err) {

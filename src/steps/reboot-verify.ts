@@ -1,6 +1,6 @@
 /**
- * Step 7: reboot into the configured system, wait for SSH (the key must now be the one accepted after the
- * reinstall: strict), then run `postinstall.verify`. A step resumed after a restart checks the host's boot id: a
+ * Step 7: reboot into the configured system, wait for SSH (the key must be the one the host came back with in
+ * wait-ssh: pinned), then run `postinstall.verify`. A step resumed after a restart checks the host's boot id: a
  * host still on the boot from before the recorded reboot is rebooted now, never verified as it is.
  */
 import { readBootId } from '../ssh/boot-id';
@@ -9,6 +9,7 @@ import { runVerify } from '../ssh/postinstall';
 import type { RemoteHost } from '../ssh/types';
 import { waitForSsh } from '../ssh/wait-ssh';
 import type { Step, StepContext } from './types';
+import { pinnedKeyOptions } from './host-key-pin';
 import { postinstallConfig } from './postinstall-for';
 
 const ISSUED_AT = 'reboot-verify.rebootIssuedAt';
@@ -50,6 +51,7 @@ async function reboot(ctx: StepContext): Promise<void> {
     signal: ctx.signal,
     timeoutMs: ctx.config.timeouts.step,
     onProgress: ctx.progress,
+    pin: pinnedKeyOptions(ctx.job).pin,
     beforeReboot: async (bootId) => {
       ctx.job.data[ISSUED_AT] = Date.now();
       if (bootId) ctx.job.data[BOOT_ID] = bootId;
@@ -59,15 +61,16 @@ async function reboot(ctx: StepContext): Promise<void> {
   });
 }
 
-/** Waits for SSH after the reboot and logs in (the key must be the one accepted after the reinstall: strict). */
+/** Waits for SSH after the reboot and logs in (the key must be the one the host came back with: pinned). */
 async function backUp(ctx: StepContext): Promise<RemoteHost> {
+  const keys = pinnedKeyOptions(ctx.job);
   await waitForSsh(ctx.connector, ctx.target, {
-    hostKeyMode: 'strict',
+    ...keys,
     timeoutMs: ctx.config.timeouts.sshReturn,
     signal: ctx.signal,
     onProgress: ctx.progress,
     what: `waiting for SSH on ${ctx.host.name} after the reboot`,
     keepConnection: true, // verify runs on it
   });
-  return ctx.connector.connect(ctx.target, { hostKeyMode: 'strict', signal: ctx.signal });
+  return ctx.connector.connect(ctx.target, { ...keys, signal: ctx.signal });
 }

@@ -1,5 +1,9 @@
-/** Step 3: stage the installer with the host kind's driver (grub entry on bare metal; virsh on the virthost). */
+/**
+ * Step 3: record what identifies the installed system (system-before.ts), then stage the installer with the host
+ * kind's driver (grub entry on bare metal; virsh on the virthost).
+ */
 import type { Step, StepContext } from './types';
+import { recordSystemBefore } from './system-before';
 import type { DriverContext, HostDriver } from '../drivers/types';
 
 export function driverFor(ctx: StepContext): HostDriver {
@@ -24,5 +28,8 @@ export const stageInstallerStep: Step = {
   timeoutMs: (c) => c.timeouts.step,
   retry: true,
   abortable: false,
-  run: (ctx) => driverFor(ctx).stage(driverContext(ctx)),
+  async run(ctx) {
+    await recordSystemBefore(ctx); // saved before anything is armed
+    await driverFor(ctx).stage(driverContext(ctx));
+  },
 };

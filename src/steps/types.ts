@@ -4,6 +4,7 @@ import type { Config, HostConfig } from '../config/schema';
 import type { HostDriver } from '../drivers/types';
 import type { KojiClient } from '../koji/types';
 import type { HostTarget, RemoteConnector } from '../ssh/types';
+import type { Frozen } from '../../store/store';
 import type { Job, StepName } from '../types';
 
 export interface StepDeps {
@@ -30,14 +31,16 @@ export interface StepContext extends StepDeps {
   save(): Promise<void>;
   /** Whether another job is active on this host (the virt driver refuses while the virthost is in a job). */
   hostInJob(name: string): boolean;
+  /** Another job as the store holds it now, read-only (a guest's job waits for its virthost's job, and back). */
+  jobOf(id: string): Frozen<Job> | undefined;
   /** A changed host key was accepted: recorded on the job and posted to chat. */
   hostKeyChanged(change: { previous?: string; fingerprint: string }): void;
 }
 
 export interface Step {
   name: StepName;
-  /** The step's bound, from the config. */
-  timeoutMs(config: Config): number;
+  /** The step's bound, from the config (and the job, for a step that waits for linked jobs). */
+  timeoutMs(config: Config, job?: Job): number;
   /** Whether the executor may run it again by itself after a retryable error. */
   retry: boolean;
   /** Whether a cancel may interrupt it mid-way (else it runs to its end, then the job stops). */

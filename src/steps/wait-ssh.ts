@@ -1,16 +1,13 @@
 /**
- * Step 5: wait until the freshly installed host completes an SSH handshake with an acceptable key. Under
- * `accept-new-after-reinstall` a changed key is accepted here (this job reinstalled the host), recorded and posted.
+ * Step 5: wait until the freshly installed host completes an SSH handshake with an acceptable key, then require
+ * proof that it is a new system (reinstall-proof.ts). Under `accept-new-after-reinstall` a changed key is accepted
+ * here (this job reinstalled the host), recorded and posted; the key the host came back with is pinned for the rest
+ * of the job (host-key-pin.ts).
  */
-import type { HostKeyMode } from '../ssh/types';
 import { waitForSsh } from '../ssh/wait-ssh';
-import type { Step, StepContext } from './types';
-
-/** The host key mode between `reinstall` and `post-install` of a job that reinstalled this host. */
-export function afterReinstallKeyMode(ctx: StepContext): HostKeyMode {
-  const reinstalled = ctx.job.steps.find((s) => s.name === 'reinstall')?.status === 'succeeded';
-  return ctx.config.ssh.hostKeyPolicy === 'accept-new-after-reinstall' && reinstalled ? 'accept-changed' : 'strict';
-}
+import { waitSshKeyOptions } from './host-key-pin';
+import { proveNewSystem } from './reinstall-proof';
+import type { Step } from './types';
 
 export const waitSshStep: Step = {
   name: 'wait-ssh',
@@ -19,13 +16,23 @@ export const waitSshStep: Step = {
   abortable: true,
   async run(ctx) {
     await waitForSsh(ctx.connector, ctx.target, {
-      hostKeyMode: afterReinstallKeyMode(ctx),
+      ...waitSshKeyOptions(ctx),
       onKeyChanged: ctx.hostKeyChanged,
       timeoutMs: ctx.timeoutMs,
       signal: ctx.signal,
       onProgress: ctx.progress,
       what: `wait-ssh on ${ctx.host.name}`,
-      keepConnection: true, // post-install logs in next
+      keepConnection: true,
     });
+    // The login the wait handed on (a key accepted by it is pinned now: a new login must present that key).
+    const remote = await ctx.connector.connect(ctx.target, { ...waitSshKeyOptions(ctx), onKeyChanged: ctx.hostKeyChanged, signal: ctx.signal });
+    try {
+      ctx.job.proof = await proveNewSystem(ctx, remote);
+      await ctx.save();
+    } catch (err) {
+      await remote.close();
+      throw err;
+    }
+    await remote.close({ keep: true }); // post-install logs in next
   },
 };

@@ -9,7 +9,7 @@ export function testConfig(overrides: Record<string, unknown> = {}, hosts?: unkn
     koji: { server: 'https://127.0.0.1:1/kojihub', cert: '/nonexistent.pem', pollInterval: '20ms' },
     ssh: { user: 'root', key: '/nonexistent', knownHosts: '/tmp/known_hosts-unused' },
     roles: { operator: ['irc:kevin', 'console:operator'], approver: ['irc:nirik', 'console:operator'] },
-    installer: { kernel: 'http://dl/{arch}/vmlinuz', initrd: 'http://dl/{arch}/initrd.img', kickstart: 'http://ks/{host}.ks', args: 'ip=dhcp' },
+    installer: { kernel: 'http://dl/{arch}/vmlinuz', initrd: 'http://dl/{arch}/initrd.img', kickstart: 'http://ks/{host}.ks', args: 'ip=dhcp', tree: 'http://dl/{arch}/os/' },
     postinstall: { files: [], commands: ['hostnamectl set-hostname {host}'], verify: ['systemctl is-active kojid'] },
     timeouts: { drain: '2s', sshReturn: '2s', step: '2s' },
     retry: { attempts: 3, backoff: '10ms', maxBackoff: '50ms' },

@@ -1,8 +1,9 @@
 /**
  * Slack requests at rekick's door, through the real createRekick wiring (lab peers, Slack Web API stand-in):
  * a bad signature, a stale timestamp and every kind of replay are refused (401), audited with who and why, and
- * change nothing; a Slack retry of an event already taken is acknowledged and not acted on. And one HTTP port:
- * /healthz and a signed Slack event answer on the same port, with an `http:` section and with Slack alone.
+ * change nothing; a Slack retry of an event already taken is acknowledged and not acted on; a request from
+ * another workspace than slack.teamId is acknowledged, audited and not acted on. (What listens where:
+ * http-exposure.test.ts.)
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import pino from 'pino';
@@ -10,8 +11,10 @@ import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load';
 import { startLabPeers, type LabPeers } from '../../src/lab/lab';
+import type { SlackAdapter } from '../../src/chat/slack';
+import { APPROVE_ACTION } from '../../src/chat/slack-render';
 import { createRekick, type Rekick } from '../../src/main';
-import { eventBody, postToBot, slackSignature, slashBody, startSlackApi, type SlackApiStandIn } from './helpers/slack-api';
+import { clickBody, eventBody, postToBot, slackSignature, slashBody, startSlackApi, type SlackApiStandIn } from './helpers/slack-api';
 
 const SECRET = 'authz-slack-signing-secret';
 const CHANNEL = 'C0BUILDERS';
@@ -29,13 +32,12 @@ afterAll(async () => {
   await peers?.stop();
 });
 
-/** The lab's config with a Slack section; `withHttp: false` drops the lab's `http:` section. */
-async function startRekick(name: string, withHttp: boolean): Promise<Rekick> {
+/** The lab's config with a Slack section serving one workspace. */
+async function startRekick(name: string): Promise<Rekick> {
   const doc = parse(readFileSync(peers.configPath, 'utf8')) as Record<string, unknown>;
   doc.store = `./var/${name}.json`;
-  doc.slack = { signingSecret: SECRET, token: 'xoxb-authz', port: 0, apiUrl: api.url, channels: [CHANNEL] };
+  doc.slack = { signingSecret: SECRET, token: 'xoxb-authz', host: '127.0.0.1', port: 0, teamId: 'T0REKICK', apiUrl: api.url, channels: [CHANNEL] };
   doc.roles = { operator: ['slack:U0KEVIN'], approver: ['slack:U0NIRIK'] };
-  if (!withHttp) delete doc.http;
   const file = `${peers.dir}/${name}.yaml`;
   writeFileSync(file, stringify(doc));
   const rekick = await createRekick({ config: loadConfig(file, { env: {} }), log: pino({ level: 'silent' }), chat: { irc: false } });
@@ -68,8 +70,9 @@ describe('Slack requests: refused and audited', () => {
   const ran = (action: string) => rekick.store.listAudit().filter((e) => e.action === action && e.outcome === 'ok');
 
   beforeAll(async () => {
-    rekick = await startRekick('guarded', true);
-    url = `${rekick.http!.url}slack/events`;
+    rekick = await startRekick('guarded');
+    const slack = rekick.adapters.find((a) => a.name === 'slack') as SlackAdapter;
+    url = `http://127.0.0.1:${slack.port()}/slack/events`;
   }, 30_000);
 
   it('a bad signature and a stale timestamp are refused, audited with why, and nothing runs', async () => {
@@ -147,32 +150,27 @@ describe('Slack requests: refused and audited', () => {
     expect(replay[0]).toMatchObject({ who: { source: 'slack', id: 'U0KEVIN' }, action: 'slack-request', outcome: 'refused' });
     expect(replay[0]!.detail).toMatch(/^replayed trigger_id .* \(slash_command/);
   });
-});
 
-describe('one HTTP port for Slack and rekick', () => {
-  it('with an http: section, /healthz and a signed Slack event answer on rekick\'s HTTP port', async () => {
-    const rekick = await startRekick('one-port-http', true);
-    const slack = rekick.adapters.find((a) => a.name === 'slack') as unknown as { port(): number };
-    expect(slack.port()).toBe(0); // no second listener
-    const health = await fetch(`${rekick.http!.url}healthz`);
-    expect(health.status).toBe(200);
-    const r = await postToBot(`${rekick.http!.url}slack/events`, SECRET, eventBody({ user: 'U0KEVIN', channel: CHANNEL, text: '!whoami' }), 'application/json');
-    expect(r.status).toBe(200);
-    await until(() => rekick.store.listAudit().find((e) => e.action === '!whoami' && e.outcome === 'ok'), '!whoami from Slack');
-  });
-
-  it('with Slack alone, Slack\'s port serves /healthz, /metrics, the status page and Slack\'s events', async () => {
-    const rekick = await startRekick('one-port-slack', false);
-    expect(rekick.config.http).toBeUndefined();
-    const base = `http://127.0.0.1:${rekick.http!.port}/`;
-    expect((await fetch(`${base}healthz`)).status).toBe(200);
-    expect(await (await fetch(`${base}metrics`)).text()).toContain('# TYPE');
-    expect(await (await fetch(base)).text()).toContain('buildarm-01');
-    const r = await postToBot(`${base}slack/events`, SECRET, eventBody({ user: 'U0KEVIN', channel: CHANNEL, text: '!whoami' }), 'application/json');
-    expect(r.status).toBe(200);
-    await until(() => rekick.store.listAudit().find((e) => e.action === '!whoami' && e.outcome === 'ok'), '!whoami from Slack');
-    const bad = await postToBot(`${base}slack/events`, SECRET, eventBody({ user: 'U0KEVIN', channel: CHANNEL, text: '!whoami' }), 'application/json', { secret: 'wrong' });
-    expect(bad.status).toBe(401);
-    expect(rekick.store.listAudit().filter((e) => e.action === 'slack-request')).toHaveLength(1);
+  it('a slash command, an event and a click from another workspace are acknowledged, audited and not acted on', async () => {
+    const before = refusals().length;
+    const form = 'application/x-www-form-urlencoded' as const;
+    const slash = await postToBot(url, SECRET, slashBody({ user: 'U0KEVIN', userName: 'kevin', channel: CHANNEL, text: 'reinstall buildvm-x86-01', responseUrl: api.responseUrl('other-team-1'), team: 'T0OTHER' }), form);
+    expect(slash.status).toBe(200);
+    expect(slash.text).toMatch(/does not serve this workspace; nothing was done/);
+    const event = await postToBot(url, SECRET, eventBody({ user: 'U0KEVIN', channel: CHANNEL, text: '!reinstall buildvm-x86-01', team: 'T0OTHER' }), 'application/json');
+    expect(event.status).toBe(200);
+    const click = clickBody({ user: 'U0NIRIK', channel: CHANNEL, messageTs: '1700000000.000001', actionId: APPROVE_ACTION, value: 'buildvm-x86-01', responseUrl: api.responseUrl('other-team-2'), team: 'T0OTHER' });
+    expect((await postToBot(url, SECRET, click, form)).status).toBe(200);
+    const entries = await until(() => (refusals().length >= before + 3 ? refusals().slice(before) : undefined), 'three audited refusals');
+    expect(entries.map((e) => e.detail)).toEqual([
+      expect.stringMatching(/^other workspace: team T0OTHER, rekick serves T0REKICK \(slash_command /),
+      expect.stringMatching(/^other workspace: team T0OTHER, rekick serves T0REKICK \(event_callback /),
+      expect.stringMatching(/^other workspace: team T0OTHER, rekick serves T0REKICK \(block_actions /),
+    ]);
+    expect(entries[0]).toMatchObject({ who: { source: 'slack', id: 'U0KEVIN' }, action: 'slack-request', outcome: 'refused' });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(rekick.store.listJobs({ host: 'buildvm-x86-01' })).toEqual([]);
+    expect(rekick.store.listAudit().filter((e) => e.action !== 'slack-request' && e.host === 'buildvm-x86-01')).toEqual([]);
+    expect(api.responses.filter((r) => r.id.startsWith('other-team'))).toEqual([]);
   });
 });

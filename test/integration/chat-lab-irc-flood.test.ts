@@ -52,7 +52,7 @@ describe('50 lab jobs at once in IRC', () => {
     expect(builders).toHaveLength(50);
     kevin.say(CHANNEL, '!reinstall group:buildhw-aarch64 group:buildvm-x86');
     const irc = rekick.adapters.find((a) => a.name === 'irc') as IrcAdapter;
-    const outcome = (host: string) => new RegExp(`^${host} (is ready: !approve ${host}|\\[\\d/8\\] \\S+ failed:)`);
+    const outcome = (host: string) => new RegExp(`^${host} (is ready \\(new system: [^)]*\\): !approve ${host}|\\[\\d/8\\] \\S+ failed:)`);
     const deadline = Date.now() + 150_000;
     const missing = () => builders.filter((h) => !watcher.seen.some((l) => l.nick === 'rekick' && outcome(h).test(l.message)));
     while (missing().length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));

@@ -77,7 +77,7 @@ describe('IRC against the lab', () => {
   it("kevin's !reinstall runs a lab job; the channel shows all eight steps; a nick without the account is refused; nirik's !approve enables the host", async () => {
     kevin.say(CHANNEL, '!reinstall buildarm-03');
     for (let i = 0; i < 7; i++) await watcher.waitForLine((l) => l.nick === 'rekick' && stepDone('buildarm-03', i).test(l.message), 60_000);
-    await watcher.waitForLine((l) => l.nick === 'rekick' && /buildarm-03 is ready: !approve buildarm-03/.test(l.message), 30_000);
+    await watcher.waitForLine((l) => l.nick === 'rekick' && /buildarm-03 is ready \(new system: [^)]*\): !approve buildarm-03/.test(l.message), 30_000);
     expect(await hubEnabled('buildarm-03')).toBe(false);
 
     // Someone takes nirik's nick without nirik's account.
@@ -122,7 +122,7 @@ describe('IRC against the lab', () => {
     await net.startServer();
     await Promise.all([watcher.reconnect(), kevin.reconnect()]);
     gate.open();
-    await watcher.waitForLine((l) => l.nick === 'rekick' && /buildarm-02 is ready: !approve buildarm-02/.test(l.message), 60_000);
+    await watcher.waitForLine((l) => l.nick === 'rekick' && /buildarm-02 is ready \(new system: [^)]*\): !approve buildarm-02/.test(l.message), 60_000);
     expect(irc().stats().registrations).toBeGreaterThan(before);
 
     const lines = watcher.seen.slice(mark).filter((l) => l.nick === 'rekick' && l.target === CHANNEL).map((l) => l.message);
@@ -130,7 +130,7 @@ describe('IRC against the lab', () => {
     for (let i = 0; i < 7; i++) {
       expect(about.filter((l) => stepDone('buildarm-02', i).test(l)), `[${i + 1}/8] once in ${JSON.stringify(about)}`).toHaveLength(1);
     }
-    expect(about.filter((l) => /is ready: !approve buildarm-02/.test(l))).toHaveLength(1);
+    expect(about.filter((l) => /is ready \(new system: [^)]*\): !approve buildarm-02/.test(l))).toHaveLength(1);
     expect(new Set(about).size).toBe(about.length);
   }, 120_000);
 });

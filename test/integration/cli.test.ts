@@ -47,6 +47,32 @@ describe('rekick CLI', () => {
     expect(r.stderr).toMatch(/hosts: expected at least one host/);
   });
 
+  it('check-config prints field-level and cross-field problems in one run, without a secret value', async () => {
+    const bad = path.join(dir, 'mixed.yaml');
+    writeFileSync(
+      bad,
+      [
+        'koji: { cert: ./pki/rekick-admin.pem }', // no server: a cross-field error
+        'ssh: { key: ./pki/id_ed25519, knownHosts: ./var/known_hosts, hostKeyPolicy: trusting }', // a field-level one
+        'irc: { host: irc, sasl: { account: rekick, password: 8675309123 } }',
+        'installer: { kernel: k, initrd: i, kickstart: ks }',
+        'hosts:',
+        '  - { name: buildvm-x86-09, kind: virt, virthost: bvmhost-x86-01 }',
+        '  - { name: bvmhost-x86-01, kind: virthost }',
+        '',
+      ].join('\n'),
+    );
+    const r = await rekick('check-config', bad);
+    expect(r.code).toBe(2);
+    expect(r.stderr.split('\n').filter((l) => l.startsWith('  - '))).toEqual([
+      '  - installer.tree: required by the virt host buildvm-x86-09 (step 4 runs virt-install --location with it)',
+      '  - irc.sasl.password: expected a string (value hidden: it is a secret)',
+      '  - koji.server: required (or koji.profile)',
+      '  - ssh.hostKeyPolicy: Invalid option: expected one of "strict"|"accept-new-after-reinstall" (got "trusting")',
+    ]);
+    expect(r.stderr).not.toContain('8675309123');
+  });
+
   it('reinstall --dry-run prints the eight steps and touches nothing', async () => {
     const r = await rekick('reinstall', 'buildarm-01', 'buildvm-x86-01', '--config', configPath, '--dry-run');
     expect(r.code).toBe(0);

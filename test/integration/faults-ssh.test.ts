@@ -64,7 +64,7 @@ const stepLines = (host: string, from: number, to: number) =>
 
 /** From the approval gate to the end: what the channel sees once the operator approves. */
 const approvedLines = (host: string) => [
-  `${host} is ready: !approve ${host} to enable it in Koji (or !deny ${host} REASON)`,
+  `${host} is ready (new system: host key and machine-id changed): !approve ${host} to enable it in Koji (or !deny ${host} REASON)`,
   `${host} approved by operator; enabling in Koji`,
   ...stepLines(host, 8, 8),
   `${host} is enabled in Koji — reinstall done (job JOB)`,

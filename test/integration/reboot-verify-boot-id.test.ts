@@ -93,6 +93,7 @@ function contextFor(name: string, conn: RemoteConnector, job: Job): StepContext 
     output: () => undefined,
     save: async () => void ctx.saves++,
     hostInJob: () => false,
+    jobOf: () => undefined,
     hostKeyChanged: () => undefined,
   };
   return ctx;

@@ -81,7 +81,7 @@ describe('graceful shutdown on SIGTERM', () => {
     clear();
     const second = bot();
     await second.waitFor(/rekick ready/i, 60_000);
-    await second.waitFor(new RegExp(`^${host} is ready: !approve ${host}`), 60_000);
+    await second.waitFor(new RegExp(`^${host} is ready \\(new system: [^)]*\\): !approve ${host}`), 60_000);
     second.send(`!approve ${host}`);
     await second.waitFor(new RegExp(`^${host} is enabled in Koji — reinstall done`), 30_000);
     const done = storeJobs().find((j) => j.host === host)!;

@@ -8,6 +8,7 @@ import type { ChatMessage } from '../../src/chat/chat-adapter';
 import { createSlackAdapter, type SlackAdapter } from '../../src/chat/slack';
 import { STEP_NAMES, type ExecutorEvent, type Job } from '../../src/types';
 import { clickBody, eventBody, postToBot, slashBody, startSlackApi, type SlackApiStandIn } from './helpers/slack-api';
+import { until } from '../support/until';
 
 const SECRET = 'test-signing-secret-0123456789';
 const CHANNEL = 'C0BUILDERS';
@@ -52,7 +53,7 @@ function job(state: Job['state'], current: number): Job {
 beforeAll(async () => {
   api = await startSlackApi();
   slack = createSlackAdapter({
-    config: { signingSecret: SECRET, token: 'xoxb-test-token', port: 0, apiUrl: api.url, channels: [CHANNEL, 'C0OTHER'] },
+    config: { signingSecret: SECRET, token: 'xoxb-test-token', host: '127.0.0.1', port: 0, apiUrl: api.url, channels: [CHANNEL, 'C0OTHER'] },
     log: pino({ level: 'silent' }),
     listenHost: '127.0.0.1',
     retryConfig: { retries: 2, minTimeout: 10, maxTimeout: 100 },
@@ -213,6 +214,20 @@ describe('Slack adapter: a job\'s parent message, its thread and the approval bu
     expect(post.args.text).toBe('output: &lt;!channel&gt; &amp; &lt;http://evil|click&gt;');
   });
 
+  it("forgets each job's send chain once its sends are done (the map returns to empty)", async () => {
+    const sends: Array<Promise<void>> = [];
+    for (let i = 0; i < 20; i++) {
+      const j = { ...job('running', 1), id: `j-chain-${i}`, host: `buildarm-${i}` };
+      for (const room of [CHANNEL, 'C0OTHER']) {
+        sends.push(send({ type: 'step-started', job: j, step: 'drain', index: 1 }, `buildarm-${i} [2/8] drain started`, room));
+        sends.push(send({ type: 'step-succeeded', job: j, step: 'drain', index: 1, durationMs: 1000 }, `buildarm-${i} [2/8] drain done`, room));
+      }
+    }
+    expect(slack.sendChains()).toBe(40);
+    await Promise.all(sends);
+    await until(() => slack.sendChains() === 0, 'the send chains to be forgotten', 5000);
+  });
+
   it('a rate-limited Web API call is retried after Retry-After, not lost', async () => {
     api.rateLimit('chat.postMessage', 1, 1);
     await slack.send({ adapter: 'slack', room: CHANNEL }, { kind: 'notice', text: 'rolling run paused after 2 failures' });
@@ -224,7 +239,7 @@ describe('Slack adapter: a job\'s parent message, its thread and the approval bu
 describe('Slack adapter start-up', () => {
   it('starts, and stays up, when the Web API does not answer', async () => {
     const down = createSlackAdapter({
-      config: { signingSecret: SECRET, token: 'xoxb-test-token', port: 0, apiUrl: 'http://127.0.0.1:1/api/', channels: [CHANNEL] },
+      config: { signingSecret: SECRET, token: 'xoxb-test-token', host: '127.0.0.1', port: 0, apiUrl: 'http://127.0.0.1:1/api/', channels: [CHANNEL] },
       log: pino({ level: 'silent' }),
       listenHost: '127.0.0.1',
       retryConfig: { retries: 0 },

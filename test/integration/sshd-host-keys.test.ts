@@ -5,7 +5,7 @@ import net from 'node:net';
 import pino from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { StepTimeoutError } from '../../src/errors';
-import { HostKeyChangedError, HostKeyUnknownError } from '../../src/ssh/errors';
+import { HostKeyChangedError, HostKeyPinnedError, HostKeyUnknownError } from '../../src/ssh/errors';
 import { createSshConnector } from '../../src/ssh/remote-host';
 import type { RemoteConnector } from '../../src/ssh/types';
 import { waitForSsh, waitForSshGone } from '../../src/ssh/wait-ssh';
@@ -118,6 +118,37 @@ describe('host key cases', () => {
     expect(lines.filter((l) => l.startsWith('|1|'))).toHaveLength(1); // other.example.org's hashed line stays
     expect(execFileSync('ssh-keygen', ['-F', 'other.example.org', '-f', fleet.knownHostsPath], { encoding: 'utf8' })).toContain('AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0');
     expect(lines[lines.length - 1]).toBe(`${NAME},${host().address} ${host().publicKey()}`);
+  });
+});
+
+describe('a pinned key', () => {
+  beforeEach(() => fleet.writeKnownHosts());
+
+  it('each connection names the key its host presented (as ssh-keygen -lf prints it); the connector lists known_hosts keys', async () => {
+    const remote = await connector.connect(host().target, { hostKeyMode: 'strict' });
+    expect(remote.hostKey).toBe(host().fingerprint());
+    await remote.close();
+    expect(await connector.knownHostKeys!(host().target)).toEqual([host().fingerprint()]);
+  });
+
+  it('only the pinned key is taken: another fails with E_HOST_KEY_PINNED even under accept-changed and even when known_hosts lists it; nothing is recorded', async () => {
+    const pinned = host().fingerprint();
+    await (await connector.connect(host().target, { hostKeyMode: 'strict', pin: pinned })).close();
+    await reinstallKey();
+    fleet.writeKnownHosts(); // known_hosts now has the new key too: the pin still refuses it
+    const before = knownHosts();
+    const changes: unknown[] = [];
+    const err = await connector
+      .connect(host().target, { hostKeyMode: 'accept-changed', pin: pinned, onKeyChanged: (c) => changes.push(c) })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(HostKeyPinnedError);
+    expect(err).toMatchObject({ code: 'E_HOST_KEY_PINNED', pinned, presented: host().fingerprint() });
+    expect((err as Error).message).toContain(`presented host key ${host().fingerprint()}, not ${pinned}`);
+    expect(changes).toEqual([]);
+    expect(knownHosts()).toBe(before);
+    expect(await connector.probe(host().target, { hostKeyMode: 'strict', pin: pinned, timeoutMs: 3000 })).toBe('key-mismatch');
+    // waitForSsh with the pin fails at once, as for any refused key.
+    await expect(waitForSsh(connector, host().target, { hostKeyMode: 'accept-changed', pin: pinned, timeoutMs: 5000 })).rejects.toBeInstanceOf(HostKeyPinnedError);
   });
 });
 

@@ -2,48 +2,19 @@
  * The IRC adapter with a fake client: on a server without account-tag the services account comes from WHOIS
  * (never the nick); without echo-message a written line counts as sent; its own lines are not commands.
  */
-import { EventEmitter } from 'node:events';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { ChatMessage } from '../../src/chat/chat-adapter';
-import { createIrcAdapter, type IrcClientLike } from '../../src/chat/irc';
-
-class FakeClient extends EventEmitter {
-  registeredAs = 'rekick';
-  written: string[] = [];
-  connected = false;
-  user = { nick: 'rekick', username: 'rekick' };
-  caps: string[] = [];
-  network = { cap: { isEnabled: (c: string) => this.caps.includes(c) }, options: {} };
-  whoisAnswers = new Map<string, string | undefined>();
-  connect() {
-    this.connected = true;
-    setImmediate(() => {
-      this.emit('registered', { nick: this.registeredAs });
-    });
-  }
-  raw(line: string) {
-    this.written.push(line);
-  }
-  join(channel: string) {
-    setImmediate(() => this.emit('join', { nick: this.registeredAs, channel }));
-  }
-  quit() {
-    this.connected = false;
-    setImmediate(() => this.emit('close'));
-  }
-  whois(nick: string, cb: (e: { nick: string; account?: string }) => void) {
-    setImmediate(() => cb({ nick, account: this.whoisAnswers.get(nick) }));
-  }
-}
+import { createIrcAdapter } from '../../src/chat/irc';
+import { FakeIrcClient } from '../fakes/fake-irc-client';
 
 function setup(caps: string[]) {
-  const fake = new FakeClient();
+  const fake = new FakeIrcClient();
   fake.caps = caps;
   const adapter = createIrcAdapter({
     config: { host: 'x', port: 1, tls: false, nick: 'rekick', channels: ['#b'], rejectUnauthorized: true },
     log: pino({ level: 'silent' }),
-    createClient: () => fake as unknown as IrcClientLike,
+    createClient: () => fake.asClient(),
     drainOnStopMs: 0,
   });
   return { fake, adapter };
@@ -57,11 +28,12 @@ describe('IRC adapter identity without account-tag', () => {
       got.push(m);
     });
     expect(adapter.isReady()).toBe(true);
-    fake.whoisAnswers.set('nirik', 'nirik-account');
-    fake.whoisAnswers.set('impostor', undefined);
-    fake.emit('privmsg', { nick: 'nirik', target: '#b', message: '!approve h1', tags: {} });
-    fake.emit('privmsg', { nick: 'impostor', target: '#b', message: '!approve h2', tags: {} });
-    fake.emit('privmsg', { nick: 'rekick', target: '#b', message: '!approve h3', tags: {} });
+    fake.arrive({ nick: 'nirik', ident: 'nirik', hostname: 'fedora/nirik', account: 'nirik-account' });
+    fake.arrive({ nick: 'impostor', ident: 'imp', hostname: 'evil.example' });
+    fake.arrive({ nick: 'rekick', ident: 'rekick', hostname: 'bot.example' });
+    fake.say('nirik', '#b', '!approve h1');
+    fake.say('impostor', '#b', '!approve h2');
+    fake.say('rekick', '#b', '!approve h3');
     await new Promise((r) => setTimeout(r, 50));
     expect(got.map((m) => [m.text, m.user.id, m.user.display])).toEqual([
       ['!approve h1', 'nirik-account', 'nirik'],
@@ -76,11 +48,12 @@ describe('IRC adapter identity without account-tag', () => {
     await adapter.start((m) => {
       got.push(m);
     });
-    fake.whoisAnswers.set('nirik', 'would-be-wrong');
-    fake.emit('privmsg', { nick: 'nirik', target: '#b', message: '!approve h1', tags: {} });
-    fake.emit('privmsg', { nick: 'nirik', target: '#b', message: '!approve h2', tags: {}, account: 'nirik' });
+    fake.arrive({ nick: 'nirik', ident: 'nirik', hostname: 'fedora/nirik', account: 'would-be-wrong' });
+    fake.emit('privmsg', { nick: 'nirik', ident: 'nirik', hostname: 'fedora/nirik', target: '#b', message: '!approve h1', tags: {} });
+    fake.emit('privmsg', { nick: 'nirik', ident: 'nirik', hostname: 'fedora/nirik', target: '#b', message: '!approve h2', tags: {}, account: 'nirik' });
     await new Promise((r) => setTimeout(r, 50));
     expect(got.map((m) => m.user.id)).toEqual([undefined, 'nirik']);
+    expect(fake.written.filter((l) => l.startsWith('WHOIS'))).toEqual([]);
     await adapter.stop();
   });
 

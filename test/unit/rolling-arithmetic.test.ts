@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { pickHosts, slotsFor } from '../../src/rolling/capacity';
+import { pickHosts, slotsFor, virthostNeverFits } from '../../src/rolling/capacity';
 import { estimateRunMs, formatDuration, typicalDuration } from '../../src/rolling/estimate';
 import { isDue, orderHosts } from '../../src/rolling/order';
 import type { HostConfig } from '../../src/config/schema';
@@ -60,7 +60,47 @@ describe('rolling arithmetic', () => {
     });
     pick = pickHosts({ due: [fleet[4]!, fleet[5]!], active: [], runHosts: all, slots: 10, maxPerVirthost: 1, fleet });
     expect(pick.start.map((h) => h.name)).toEqual(['vh2']);
+    expect(pick.held).toEqual([{ host: 'g4', why: 'reinstalled with its virthost vh2' }]);
+    pick = pickHosts({ due: [fleet[5]!], active: [fleet[4]!], runHosts: all, slots: 10, maxPerVirthost: 1, fleet });
     expect(pick.held).toEqual([{ host: 'g4', why: 'its virthost vh2 is being reinstalled' }]);
+  });
+
+  it('a virthost takes 1 + its guests in slots and per arch; held for slots, it keeps the slots that free up', () => {
+    const fleet = [
+      host('b1'),
+      host('b2'),
+      host('b3', { arch: 'aarch64' }),
+      host('vh', { kind: 'virthost' }),
+      host('g1', { kind: 'virt', virthost: 'vh' }),
+      host('g2', { kind: 'virt', virthost: 'vh' }),
+    ];
+    const [b1, b2, b3, vh, g1] = fleet as [HostConfig, HostConfig, HostConfig, HostConfig, HostConfig];
+    const all = new Set(fleet.map((h) => h.name));
+    // Nothing in flight: the virthost and its two guests take 3 of the 4 slots.
+    let pick = pickHosts({ due: [vh, b1, b2, g1], active: [], runHosts: all, slots: 4, maxPerVirthost: 1, fleet });
+    expect(pick.start.map((h) => h.name)).toEqual(['vh', 'b1']);
+    expect(pick.held).toEqual([
+      { host: 'b2', why: '4 in flight already' },
+      { host: 'g1', why: 'reinstalled with its virthost vh' },
+    ]);
+    // One in flight, 3 slots: 2 free is not enough; the hosts after it wait for the slots it needs.
+    pick = pickHosts({ due: [vh, b2, b3], active: [b1], runHosts: all, slots: 3, maxPerVirthost: 1, fleet });
+    expect(pick.start).toEqual([]);
+    expect(pick.held).toEqual([
+      { host: 'vh', why: 'it and its 2 guest(s) need 3 slot(s), 2 free' },
+      { host: 'b2', why: 'slots kept free for vh (it and its guests need 3)' },
+      { host: 'b3', why: 'slots kept free for vh (it and its guests need 3)' },
+    ]);
+    // One that could never fit keeps nothing back (the run leaves it out at start).
+    pick = pickHosts({ due: [vh, b2], active: [], runHosts: all, slots: 2, maxPerVirthost: 1, fleet });
+    expect(pick.start.map((h) => h.name)).toEqual(['b2']);
+    // Its guests count per arch too.
+    pick = pickHosts({ due: [vh, b3], active: [b1], runHosts: all, slots: 10, maxPerArch: 3, maxPerVirthost: 1, fleet });
+    expect(pick.held).toEqual([{ host: 'vh', why: 'it and its guests would put 4 x86_64 host(s) in flight (rolling.maxPerArch 3)' }]);
+    expect(pick.start.map((h) => h.name)).toEqual(['b3']);
+    expect(virthostNeverFits(vh, fleet, 2)).toEqual({ host: 'vh', guests: 2, need: 3, limit: 'the run has 2' });
+    expect(virthostNeverFits(vh, fleet, 3, 2)).toEqual({ host: 'vh', guests: 2, need: 3, limit: 'rolling.maxPerArch allows 2 x86_64 host(s) at once' });
+    expect(virthostNeverFits(vh, fleet, 3)).toBeUndefined();
   });
 
   it('orders least recently reinstalled first, unknown as oldest, ties in config order', () => {

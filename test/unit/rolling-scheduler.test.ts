@@ -265,7 +265,7 @@ describe('rolling scheduler', () => {
     await r.drive(finished);
   });
 
-  it('per-arch and per-virthost limits hold in a mixed fleet; a virthost never with a guest in flight', async () => {
+  it('per-arch and per-virthost limits hold in a mixed fleet; virthosts whose guests exceed maxPerArch are left out, their guests go alone', async () => {
     const hosts = [
       ...fleet(3, () => ({ arch: 'aarch64' })).map((h) => ({ ...h, name: h.name.replace('build', 'arm') })),
       ...fleet(3).map((h) => ({ ...h, name: h.name.replace('build', 'x86') })),
@@ -279,8 +279,10 @@ describe('rolling scheduler', () => {
     const byName = new Map(r.config.hosts.map((h) => [h.name, h]));
     await r.scheduler.start({ by: kevin, origin, continuous: false });
     expect(r.scheduler.current()!.slots).toBe(16);
+    // Each virthost with its x86_64 guests would put more than 2 x86_64 hosts in flight: they cannot be taken.
+    expect(r.scheduler.current()!.leftOut!.map((x) => x.host)).toEqual(['vmhost-01', 'vmhost-02']);
     const run = await r.drive(finished);
-    expect(run.done).toHaveLength(16);
+    expect(run.done).toHaveLength(14);
     let sawTwoOfAnArch = false;
     for (const s of r.samples) {
       const perArch = new Map<string, number>();
@@ -296,6 +298,53 @@ describe('rolling scheduler', () => {
       if ([...perArch.values()].includes(2)) sawTwoOfAnArch = true;
     }
     expect(sawTwoOfAnArch).toBe(true);
+  });
+
+  it('a virthost is taken with its guests: 1 + its guests in slots, only when they fit, the slots kept for it meanwhile; its guests count as done', async () => {
+    const hosts = [...fleet(5), { name: 'vmhost-01', kind: 'virthost' }, ...[1, 2].map((i) => ({ name: `vm-0${i}`, kind: 'virt', virthost: 'vmhost-01' }))];
+    const r = await createRig({ hosts, rolling: { fraction: 0.375, autoApprove: true } });
+    // build-01 never reinstalled (first), then the virthost and its guests, then the other builders.
+    const day = (d: number) => new Date(Date.UTC(2026, 0, d)).toISOString();
+    await r.store.saveHost({ name: 'vmhost-01', lastReinstalledAt: day(1) });
+    for (const g of ['vm-01', 'vm-02']) await r.store.saveHost({ name: g, lastReinstalledAt: day(2) });
+    for (const b of ['build-02', 'build-03', 'build-04', 'build-05']) await r.store.saveHost({ name: b, lastReinstalledAt: day(3) });
+    await r.scheduler.start({ by: kevin, origin, continuous: false });
+    const started = r.scheduler.current()!;
+    expect(started.slots).toBe(3);
+    expect(started.virthosts).toEqual(['vmhost-01']);
+    expect(r.notices()[0]).toMatch(/started by kevin: 7 builders and 1 virthost of the fleet, 3 at a time/);
+    const run = await r.drive(finished);
+
+    const queued = r.events.filter((e) => e.type === 'job-queued').map((e) => (e.type === 'job-queued' ? e.job : undefined)!);
+    const vhJob = queued.find((j) => j.host === 'vmhost-01')!;
+    // Taken with its guests (linked jobs), and only once nothing else was in flight: 3 slots for 3 hosts.
+    for (const g of ['vm-01', 'vm-02']) expect(queued.find((j) => j.host === g)!.options.virthostJobId).toBe(vhJob.id);
+    expect(queued.filter((j) => j.host.startsWith('vm-')).length).toBe(2);
+    const atVirthost = r.samples[r.events.findIndex((e) => e.type === 'job-queued' && e.job.id === vhJob.id)]!;
+    expect(atVirthost.active.sort()).toEqual(['vm-01', 'vm-02', 'vmhost-01']);
+    // build-02 waited for the virthost though it had a free slot (the slots were kept for it).
+    expect(queued.findIndex((j) => j.host === 'build-02')).toBeGreaterThan(queued.findIndex((j) => j.host === 'vmhost-01'));
+    expect(r.samples.every((s) => s.active.length <= 3)).toBe(true);
+    expect(run.done.sort()).toEqual(hosts.map((h) => h.name).sort());
+    expect(run.jobs['vm-01']).toBe(queued.find((j) => j.host === 'vm-01')!.id);
+    expect(r.notices().at(-1)).toMatch(/8\/8 reinstalled, none failed/);
+    expect(r.notices().some((n) => /\d+\/8 done \(\d\/7 builders, [01]\/1 virthosts\)/.test(n))).toBe(true);
+  });
+
+  it('a virthost whose guests can never fit in the slots is left out, named in the start line and the status, with the command to do it by hand', async () => {
+    const hosts = [...fleet(3), { name: 'vmhost-01', kind: 'virthost' }, ...[1, 2, 3, 4].map((i) => ({ name: `vm-0${i}`, kind: 'virt', virthost: 'vmhost-01' }))];
+    const r = await createRig({ hosts, rolling: { fraction: 0.25, autoApprove: true, maxPerVirthost: 1 } });
+    await r.scheduler.start({ by: kevin, origin, continuous: false });
+    const line = 'vmhost-01 left out: it and its 4 guests need 5 slots, the run has 2; reinstall it by hand: !reinstall vmhost-01';
+    expect(r.notices()[0]).toContain(line);
+    expect(r.notices()[0]).toMatch(/: 7 host\(s\) of the fleet, 2 at a time/);
+    expect(r.scheduler.status()).toContain(`  ${line}`);
+    const run = await r.drive(finished);
+    expect(run.order).not.toContain('vmhost-01');
+    // Its guests went on their own, rolling.maxPerVirthost at a time.
+    expect(run.done.sort()).toEqual(['build-01', 'build-02', 'build-03', 'vm-01', 'vm-02', 'vm-03', 'vm-04']);
+    expect(r.store.listJobs({ host: 'vmhost-01' })).toEqual([]);
+    expect(r.samples.every((s) => s.active.filter((h) => h.startsWith('vm-')).length <= 1)).toBe(true);
   });
 
   it('2 injected failures with failureBudget 2 pause the run naming both; failed hosts stay disabled; resume goes on', async () => {

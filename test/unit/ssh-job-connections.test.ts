@@ -11,6 +11,7 @@ const virthost: HostTarget = { name: 'virthost-01', address: '10.0.0.9', port: 2
 
 class FakeRemote implements RemoteHost {
   open = true;
+  hostKey?: string;
   closes = 0;
   constructor(readonly target: HostTarget) {}
   async exec() {
@@ -87,6 +88,22 @@ describe('a job’s SSH connections', () => {
     expect(inner.made[1]!.closes).toBe(1);
     await job.connect(virthost, { hostKeyMode: 'strict' });
     expect(inner.made).toHaveLength(3);
+  });
+
+  it('a pinned connect takes a kept connection only when its host presented the pinned key', async () => {
+    const inner = new CountingConnector();
+    const job = new JobConnections(inner);
+    const first = await job.connect(builder, { hostKeyMode: 'strict' });
+    inner.made[0]!.hostKey = 'SHA256:kept';
+    await first.close({ keep: true });
+    const other = await job.connect(builder, { hostKeyMode: 'strict', pin: 'SHA256:pinned' });
+    expect(inner.made).toHaveLength(2); // a new login, checked against the pin by the connector
+    expect(inner.made[0]!.closes).toBe(1);
+    inner.made[1]!.hostKey = 'SHA256:pinned';
+    await other.close({ keep: true });
+    const same = await job.connect(builder, { hostKeyMode: 'strict', pin: 'SHA256:pinned' });
+    expect(inner.made).toHaveLength(2);
+    expect(same.hostKey).toBe('SHA256:pinned');
   });
 
   it('a handed-out connection closed twice is released once', async () => {

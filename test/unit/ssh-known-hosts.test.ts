@@ -93,6 +93,21 @@ describe('judgeHostKey', () => {
     expect(judgeHostKey([], ed.blob, 'strict')).toEqual({ kind: 'new', fingerprint: fingerprint(ed.blob), accept: false });
     expect(judgeHostKey(entries, ecdsa.blob, 'accept-changed').kind).toBe('revoked');
   });
+  it('a pin: exactly that key, whatever known_hosts and the mode say; another is refused even under accept-changed; revoked stays revoked', () => {
+    const pin = fingerprint(ed2.blob);
+    expect(judgeHostKey(entries, ed2.blob, 'strict', pin)).toEqual({ kind: 'known', fingerprint: pin });
+    expect(judgeHostKey(entries, ed.blob, 'strict', pin)).toEqual({ kind: 'not-pinned', fingerprint: fingerprint(ed.blob), pinned: pin });
+    expect(judgeHostKey(entries, ed.blob, 'accept-changed', pin)).toMatchObject({ kind: 'not-pinned' });
+    expect(judgeHostKey([], ed.blob, 'accept-changed', pin)).toMatchObject({ kind: 'not-pinned' });
+    expect(judgeHostKey(entries, ecdsa.blob, 'strict', fingerprint(ecdsa.blob)).kind).toBe('revoked');
+  });
+
+  it('with a pin, the pinned key’s type first (when known_hosts has it)', () => {
+    const both = parseKnownHosts(`h ${ed.line}\nh ${rsa.line}\n`);
+    expect(preferredHostKeyAlgorithms(both)[0]).toBe('ssh-ed25519');
+    expect(preferredHostKeyAlgorithms(both, fingerprint(rsa.blob)).slice(0, 3)).toEqual(['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa']);
+  });
+
   it('prefers the host key algorithms known_hosts has for the host', () => {
     expect(preferredHostKeyAlgorithms(parseKnownHosts(`h ${rsa.line}\n`)).slice(0, 3)).toEqual(['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa']);
     expect(preferredHostKeyAlgorithms([])[0]).toBe('ssh-ed25519');

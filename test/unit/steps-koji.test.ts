@@ -33,6 +33,7 @@ function ctx(koji: FakeKoji, j: Job, configOverrides: Record<string, unknown> = 
     output: () => undefined,
     save: async () => undefined,
     hostInJob: () => false,
+    jobOf: () => undefined,
     hostKeyChanged: () => undefined,
   };
   return { c, progress, controller };

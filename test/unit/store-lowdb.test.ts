@@ -397,7 +397,7 @@ describe('one process per state file', () => {
     const first = new LowdbStore(file);
     await first.open();
     const second = new LowdbStore(file);
-    await expect(second.open()).rejects.toThrow(/another rekick \(pid \d+\) is using this state file/);
+    await expect(second.open()).rejects.toThrow(/this process \(pid \d+, started .*\) already holds .*rekick\.json\.lock: the state file is opened twice/);
     const reader = new LowdbStore(file, { lock: false });
     await reader.open();
     await reader.close();

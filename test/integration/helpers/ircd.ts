@@ -32,6 +32,18 @@ export interface IrcNetworkOptions {
   clientClass?: { threshold?: number; commandrate?: number };
   /** Also listen with TLS (a self-signed certificate for the address, ssl_gnutls) on `tlsPort`. */
   tls?: boolean;
+  /**
+   * The IRCv3 account capabilities offered (default: all). `accountTag` loads ircv3_accounttag (`account-tag`);
+   * `accountNotify` and `extendedJoin` are the ircv3 module's `account-notify` and `extended-join` (it also
+   * gives `away-notify`).
+   */
+  ircv3?: IrcAccountCaps;
+}
+
+export interface IrcAccountCaps {
+  accountTag?: boolean;
+  accountNotify?: boolean;
+  extendedJoin?: boolean;
 }
 
 export interface IrcNetwork {
@@ -56,7 +68,8 @@ const SERVER_NAME = 'irc.rekick.test';
 const SERVICES_NAME = 'services.rekick.test';
 const LINK_PASS = 'link-secret-for-tests';
 
-function inspircdConf(dir: string, host: string, port: number, linkPort: number, cls: { threshold?: number; commandrate?: number } = {}, tlsPort?: number): string {
+function inspircdConf(dir: string, host: string, port: number, linkPort: number, cls: { threshold?: number; commandrate?: number } = {}, tlsPort?: number, caps: IrcAccountCaps = {}): string {
+  const yesNo = (on: boolean | undefined) => (on === false ? 'no' : 'yes');
   const tls = tlsPort
     ? `
 <module name="ssl_gnutls">
@@ -83,7 +96,8 @@ function inspircdConf(dir: string, host: string, port: number, linkPort: number,
 <module name="sasl">
 <module name="cap">
 <module name="ircv3">
-<module name="ircv3_accounttag">
+<ircv3 accountnotify="${yesNo(caps.accountNotify)}" awaynotify="yes" extendedjoin="${yesNo(caps.extendedJoin)}">
+${caps.accountTag === false ? '' : '<module name="ircv3_accounttag">'}
 <module name="ircv3_echomessage">
 <module name="ircv3_servertime">
 <module name="ircv3_batch">
@@ -221,7 +235,7 @@ export async function startIrcNetwork(options: IrcNetworkOptions): Promise<IrcNe
       '-subj', `/CN=${host}`, '-addext', `subjectAltName=IP:${host}`, '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
     tlsCert = execFileSync('cat', [join(dir, 'cert.pem')]).toString();
   }
-  writeFileSync(join(dir, 'inspircd.conf'), inspircdConf(dir, host, port, linkPort, options.clientClass, tlsPort));
+  writeFileSync(join(dir, 'inspircd.conf'), inspircdConf(dir, host, port, linkPort, options.clientClass, tlsPort, options.ircv3));
   writeFileSync(join(dir, 'atheme.conf'), athemeConf(host, linkPort));
   writeFileSync(join(dir, 'services.db'), athemeDb(options.accounts));
   writeFileSync(join(dir, 'ircd.log'), '');
@@ -321,7 +335,7 @@ export interface IrcUser {
 
 export async function connectIrcUser(
   net: { host: string; port: number },
-  options: { nick: string; sasl?: IrcAccount; channels?: string[] },
+  options: { nick: string; sasl?: IrcAccount; channels?: string[]; username?: string },
 ): Promise<IrcUser> {
   const seen: SeenLine[] = [];
   const listeners = new Set<() => void>();
@@ -358,7 +372,7 @@ export async function connectIrcUser(
         host: net.host,
         port: net.port,
         nick: options.nick,
-        username: options.nick.slice(0, 9),
+        username: options.username ?? options.nick.slice(0, 9),
         gecos: options.nick,
         account: options.sasl,
         auto_reconnect: false,

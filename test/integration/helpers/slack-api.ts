@@ -158,17 +158,17 @@ export async function postToBot(
 let eventSeq = 0;
 
 /** An Events API callback for a channel message (or app_mention) from a user. */
-export function eventBody(event: { type?: 'message' | 'app_mention'; user: string; channel: string; text: string; thread_ts?: string; channelType?: 'channel' | 'im' }): string {
+export function eventBody(event: { type?: 'message' | 'app_mention'; user: string; channel: string; text: string; thread_ts?: string; channelType?: 'channel' | 'im'; team?: string }): string {
   eventSeq += 1;
   const ts = `1700001000.${String(eventSeq).padStart(6, '0')}`;
   return JSON.stringify({
     token: 'legacy-unused',
-    team_id: 'T0REKICK',
+    team_id: event.team ?? 'T0REKICK',
     api_app_id: 'A0REKICK',
     type: 'event_callback',
     event_id: `Ev${String(eventSeq).padStart(8, '0')}`,
     event_time: Math.floor(Date.now() / 1000),
-    authorizations: [{ team_id: 'T0REKICK', user_id: BOT_USER_ID, is_bot: true }],
+    authorizations: [{ team_id: event.team ?? 'T0REKICK', user_id: BOT_USER_ID, is_bot: true }],
     event: { type: event.type ?? 'message', channel_type: event.channelType ?? 'channel', user: event.user, channel: event.channel, text: event.text, ts, thread_ts: event.thread_ts, event_ts: ts },
   });
 }
@@ -178,10 +178,10 @@ let triggerSeq = 0;
 const nextTriggerId = () => `${++triggerSeq}.${Date.now()}.${Math.random().toString(36).slice(2, 10)}`;
 
 /** The form body of a `/rekick TEXT` slash command. */
-export function slashBody(cmd: { user: string; userName?: string; channel: string; text: string; responseUrl: string }): string {
+export function slashBody(cmd: { user: string; userName?: string; channel: string; text: string; responseUrl: string; team?: string }): string {
   return new URLSearchParams({
     token: 'legacy-unused',
-    team_id: 'T0REKICK',
+    team_id: cmd.team ?? 'T0REKICK',
     team_domain: 'rekick-test',
     channel_id: cmd.channel,
     channel_name: 'builders',
@@ -196,11 +196,11 @@ export function slashBody(cmd: { user: string; userName?: string; channel: strin
 }
 
 /** The `payload=` form body of a click on a block_actions button of a message. */
-export function clickBody(click: { user: string; userName?: string; channel: string; messageTs: string; actionId: string; value: string; responseUrl: string }): string {
+export function clickBody(click: { user: string; userName?: string; channel: string; messageTs: string; actionId: string; value: string; responseUrl: string; team?: string }): string {
   const payload = {
     type: 'block_actions',
-    team: { id: 'T0REKICK', domain: 'rekick-test' },
-    user: { id: click.user, username: click.userName ?? click.user.toLowerCase(), name: click.userName ?? click.user.toLowerCase(), team_id: 'T0REKICK' },
+    team: { id: click.team ?? 'T0REKICK', domain: 'rekick-test' },
+    user: { id: click.user, username: click.userName ?? click.user.toLowerCase(), name: click.userName ?? click.user.toLowerCase(), team_id: click.team ?? 'T0REKICK' },
     api_app_id: 'A0REKICK',
     token: 'legacy-unused',
     container: { type: 'message', message_ts: click.messageTs, channel_id: click.channel, is_ephemeral: false },

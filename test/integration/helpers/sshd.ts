@@ -3,8 +3,9 @@
  * own 127.A.B.x address (A, B random, port 22), with its own host key and an authorized client key. The host's
  * PATH starts with test/fixtures/host-bin, whose doubles of grubby, grub2-reboot, systemctl, virsh, virt-install,
  * curl and hostnamectl record their arguments and state under the fleet's directory. The harness reacts to their
- * events: `systemctl reboot` stops the host's sshd and brings it back (with a new host key when a one-time grub
- * entry was set: the installer ran); `virsh destroy` stops a guest; `virt-install` brings it back reinstalled.
+ * events: `systemctl reboot` stops the host's sshd and brings it back (with a new host key and machine-id when a
+ * one-time grub entry was set: the installer ran); `virsh destroy` stops a guest; `virt-install` brings it back
+ * reinstalled. A host's `install` setting makes its installs go wrong or restore its host key (SimHost.install).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -29,9 +30,18 @@ export interface SshdFleetOptions {
   installDownMs?: number;
 }
 
+/**
+ * What a simulated install does: `new` a fresh system (new host key and machine-id); `keep-host-key` a fresh system
+ * whose kickstart restores the old host key (new machine-id only); `skip` nothing: the installer does not run and
+ * the old system boots again (GRUB_DEFAULT not saved, a bad installer URL).
+ */
+export type InstallOutcome = 'new' | 'keep-host-key' | 'skip';
+
 export class SimHost {
   readonly address: string;
   readonly stateDir: string;
+  /** What the host's next installs do. */
+  install: InstallOutcome = 'new';
   private proc?: ChildProcess;
   private keyGeneration = 0;
   private readonly sshdLog: string[] = [];
@@ -73,6 +83,18 @@ export class SimHost {
   newHostKey(): void {
     this.keyGeneration++;
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `${this.name}-${this.keyGeneration}`, '-f', this.hostKeyPath]);
+  }
+
+  /** The host's /etc/machine-id as the cat double serves it (undefined until first read). */
+  machineId(): string | undefined {
+    return this.state('machine_id')?.trim();
+  }
+
+  /** A fresh system as an install leaves it: no state, a new machine-id, and a new host key unless restored. */
+  reinstalled(): void {
+    if (this.install === 'skip') return;
+    for (const f of ['grub-entries', 'enabled', 'hostname', 'machine_id']) rmSync(path.join(this.stateDir, f), { recursive: true, force: true });
+    if (this.install === 'new') this.newHostKey();
   }
 
   /** A path under the host's simulated root, where the curl double downloads to. */
@@ -263,8 +285,7 @@ export class SshdFleet {
       if (existsSync(nextBoot)) {
         // The one-time entry boots the installer: a fresh system with a new host key and no state.
         rmSync(nextBoot);
-        for (const f of ['grub-entries', 'enabled', 'hostname']) rmSync(path.join(host.stateDir, f), { recursive: true, force: true });
-        host.newHostKey();
+        host.reinstalled();
       }
       await sleep(this.options.rebootDownMs);
       await host.start();
@@ -273,8 +294,8 @@ export class SshdFleet {
     } else if (what === 'install' && arg && this.hosts.has(arg)) {
       const guest = this.host(arg);
       await guest.stop();
-      for (const f of ['enabled', 'hostname', 'boot_id']) rmSync(path.join(guest.stateDir, f), { recursive: true, force: true });
-      guest.newHostKey();
+      rmSync(path.join(guest.stateDir, 'boot_id'), { force: true });
+      guest.reinstalled();
       await sleep(this.options.installDownMs);
       await guest.start();
     }

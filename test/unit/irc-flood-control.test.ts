@@ -1,0 +1,223 @@
+/**
+ * Nobody floods rekick or, through it, the channel: the real router, commands, notifier and IRC adapter (its
+ * outbox and pacer) with a fake IRC client and a 500-host fleet. A `!hosts` from a user without a role is a
+ * summary in the channel (the list is paged in a private message), a failure right after it reaches the channel
+ * within a few lines, and the outbox stays small; 1,000 lines from one user get their burst of answers and one
+ * notice, nothing else, while an operator keeps working.
+ */
+import { EventEmitter } from 'node:events';
+import pino from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { commands } from '../../commands';
+import { createIrcAdapter, type IrcAdapter, type IrcClientLike } from '../../src/chat/irc';
+import { createNotifier, type Notifier } from '../../src/chat/notifier';
+import { createRoles } from '../../src/chat/roles';
+import { createRouter } from '../../src/chat/router';
+import type { AuditEntry, ExecutorEvent } from '../../src/types';
+import { FakeExecutor } from '../fakes/fake-executor';
+import { makeJob } from '../fakes/jobs';
+import { testConfig } from '../fakes/test-config';
+import { until } from '../support/until';
+
+/**
+ * A fake irc-framework client: registers and joins at once, records what is written, plays users' lines (with
+ * the account tag when logged in) and answers WHOIS as a server would (irc-framework's `whois` event).
+ */
+class FakeIrcClient extends EventEmitter {
+  written: string[] = [];
+  connected = false;
+  user = { nick: 'rekick', username: 'rekick' };
+  caps = ['account-tag'];
+  network = { cap: { isEnabled: (c: string) => this.caps.includes(c) }, options: {} };
+  private readonly accounts = new Map<string, string | undefined>();
+  connect() {
+    this.connected = true;
+    setImmediate(() => this.emit('registered', { nick: 'rekick' }));
+  }
+  raw(line: string) {
+    this.written.push(line);
+    const who = /^WHOIS (\S+)$/.exec(line)?.[1];
+    if (who) setImmediate(() => this.emit('whois', { nick: who, ident: who, hostname: `${who}.example`, account: this.accounts.get(who.toLowerCase()) }));
+  }
+  join(channel: string) {
+    setImmediate(() => this.emit('join', { nick: 'rekick', channel }));
+  }
+  quit() {
+    this.connected = false;
+    setImmediate(() => this.emit('close'));
+  }
+  whois(nick: string, cb: (e: { nick: string; account?: string }) => void) {
+    const answer = (e: { nick: string; account?: string }) => {
+      if (e.nick.toLowerCase() !== nick.toLowerCase()) return;
+      this.removeListener('whois', answer);
+      cb(e);
+    };
+    this.on('whois', answer);
+    this.raw(`WHOIS ${nick}`);
+  }
+  /** A PRIVMSG from `nick` (logged in as `account`, if given) to a channel or to the bot. */
+  line(nick: string, target: string, message: string, account?: string) {
+    this.accounts.set(nick.toLowerCase(), account);
+    this.emit('privmsg', { type: 'privmsg', nick, ident: nick, hostname: `${nick}.example`, target, message, tags: {}, ...(account ? { account } : {}) });
+  }
+  /** The texts rekick wrote to a target, in order. */
+  said(target: string): string[] {
+    const prefix = `PRIVMSG ${target} :`;
+    return this.written.filter((l) => l.toLowerCase().startsWith(prefix.toLowerCase())).map((l) => l.slice(prefix.length));
+  }
+  asClient(): IrcClientLike {
+    return this as unknown as IrcClientLike;
+  }
+}
+
+const CHANNEL = '#builders';
+const STATUS_URL = 'http://rekick.example.org:8080/';
+const HOSTS = Array.from({ length: 500 }, (_, i) => ({
+  name: `build-${String(i + 1).padStart(3, '0')}`,
+  arch: 'x86_64',
+  kind: 'baremetal',
+  groups: i < 3 ? ['few'] : ['many'],
+}));
+const log = pino({ level: 'silent' });
+const FROZEN = new Date('2026-12-01T12:00:00Z');
+
+interface Rig {
+  fake: FakeIrcClient;
+  irc: IrcAdapter;
+  executor: FakeExecutor;
+  notifier: Notifier;
+  audit: AuditEntry[];
+  limited: number;
+  /** The most lines the outbox held at once after any send. */
+  maxQueued: number;
+}
+
+let current: Rig | undefined;
+afterEach(async () => {
+  current?.notifier.stop();
+  await current?.irc.stop();
+  current = undefined;
+});
+
+async function setup(): Promise<Rig> {
+  const fake = new FakeIrcClient();
+  const executor = await FakeExecutor.create(testConfig({}, HOSTS));
+  const irc = createIrcAdapter({
+    config: { host: 'x', port: 1, tls: false, nick: 'rekick', channels: [CHANNEL], rejectUnauthorized: true },
+    log,
+    createClient: () => fake.asClient(),
+    drainOnStopMs: 0,
+    // Fast enough for a test, slow enough that lines wait in the outbox.
+    pace: { burst: 4, perSecond: 50 },
+  });
+  const rig: Rig = { fake, irc, executor, notifier: undefined as unknown as Notifier, audit: [], limited: 0, maxQueued: 0 };
+  // Watch the outbox's size after every send.
+  const send = irc.send.bind(irc);
+  irc.send = async (target, message) => {
+    await send(target, message);
+    rig.maxQueued = Math.max(rig.maxQueued, irc.stats().queued);
+  };
+  const router = createRouter({
+    executor,
+    commands,
+    roles: createRoles(executor.config.roles),
+    log,
+    audit: (e) => {
+      rig.audit.push(e);
+    },
+    adapters: [irc],
+    hostsInfo: (h) => (h.endsWith('7') ? { enabled: false, comment: 'rekick: reinstalling' } : { enabled: true, comment: null }),
+    statusUrl: () => STATUS_URL,
+    rateLimit: { perMinute: 10, burst: 5, privilegedPerMinute: 60, privilegedBurst: 20 },
+    onRateLimited: () => {
+      rig.limited += 1;
+    },
+    // A frozen clock: no bucket refills while the test runs, however slow the machine.
+    now: () => FROZEN,
+  });
+  rig.notifier = createNotifier({ executor, adapters: [irc], log });
+  await irc.start((m) => router.handle(m));
+  current = rig;
+  return rig;
+}
+
+const failure = (host: string): ExecutorEvent => ({
+  type: 'step-failed',
+  job: makeJob({ host, origin: { adapter: 'irc', room: CHANNEL }, steps: makeJob({ host }).steps.map((s, i) => ({ ...s, status: i === 0 ? 'succeeded' : s.status })) }),
+  step: 'stage-installer',
+  index: 2,
+  error: { code: 'E_REMOTE_COMMAND', message: 'grub2-mkconfig exited 1' },
+  outputTail: ['grub2-mkconfig: error: out of space'],
+});
+
+const drained = (rig: Rig, what: string) => until(() => rig.irc.stats().queued === 0, what, 30_000);
+
+describe('a 500-host !hosts in an IRC channel from a user without a role', () => {
+  it('is a bounded summary with the status page; a failure emitted right after reaches the channel within a few lines', async () => {
+    const rig = await setup();
+    rig.fake.line('guest42', CHANNEL, '!hosts');
+    await until(() => rig.fake.said(CHANNEL).length > 0, 'the reply to !hosts', 10_000);
+    rig.executor.emit(failure('build-042'));
+    await until(() => rig.fake.said(CHANNEL).some((l) => l.startsWith('build-042 [3/8] stage-installer failed')), 'the failure line', 30_000);
+    await drained(rig, 'the outbox to drain');
+
+    const said = rig.fake.said(CHANNEL);
+    const failedAt = said.findIndex((l) => l.startsWith('build-042 [3/8] stage-installer failed'));
+    // Ordering, not timing: the failure came within a few lines of the reply's start.
+    expect(failedAt, said.slice(0, 12).join('\n')).toBeLessThanOrEqual(3);
+    // The reply: counts, the status page and how to get the list; a handful of lines, not 500.
+    const reply = said.filter((l) => !l.startsWith('build-042'));
+    expect(reply.length).toBeLessThanOrEqual(3);
+    const text = reply.join(' ');
+    expect(text).toMatch(/^500 hosts: Koji 450 enabled, 50 disabled by rekick; none in a job/);
+    expect(text).toContain(STATUS_URL);
+    expect(text).toContain('!hosts --page 1 in a private message to rekick');
+    expect(rig.maxQueued).toBeLessThanOrEqual(10);
+  });
+
+  it('in a private message: pages of 15 lines with what comes next; a page past the last is refused', async () => {
+    const rig = await setup();
+    rig.fake.line('guest42', 'rekick', 'hosts --page 2');
+    await until(() => rig.fake.said('guest42').some((l) => l.startsWith('page 2/34')), 'page 2', 10_000);
+    const page = rig.fake.said('guest42');
+    expect(page.slice(0, 15).map((l) => l.split(' ')[0])).toEqual(HOSTS.slice(15, 30).map((h) => h.name));
+    expect(page[15]).toBe('page 2/34 of 500 hosts; !hosts --page 3 for more');
+    rig.fake.line('guest42', 'rekick', 'hosts --page 35');
+    await until(() => rig.fake.said('guest42').length > 16, 'the refusal', 10_000);
+    expect(rig.fake.said('guest42')[16]).toMatch(/there are 34 pages of hosts; no page 35/);
+  });
+
+  it('a group with few hosts is listed in the channel as before', async () => {
+    const rig = await setup();
+    rig.fake.line('guest42', CHANNEL, '!hosts group:few');
+    await until(() => rig.fake.said(CHANNEL).length === 3, 'three host lines', 10_000);
+    expect(rig.fake.said(CHANNEL).map((l) => l.split(' ')[0])).toEqual(['build-001', 'build-002', 'build-003']);
+  });
+});
+
+describe('a flood of commands from one IRC user', () => {
+  it('1,000 lines: the burst is answered, then one notice and nothing else; not audited one by one; an operator keeps working', async () => {
+    const rig = await setup();
+    for (let i = 0; i < 500; i++) rig.fake.line('flooder', CHANNEL, '!help');
+    rig.fake.line('kevin', CHANNEL, '!reinstall build-001', 'kevin');
+    for (let i = 0; i < 500; i++) rig.fake.line('flooder', CHANNEL, '!help');
+    rig.fake.line('kevin', CHANNEL, '!whoami', 'kevin');
+    await until(() => rig.fake.said(CHANNEL).some((l) => /irc:kevin/.test(l)), "the operator's !whoami answer", 30_000);
+    await drained(rig, 'the outbox to drain');
+
+    const said = rig.fake.said(CHANNEL);
+    const helps = said.filter((l) => l.startsWith('commands: '));
+    const notices = said.filter((l) => l.startsWith('slow down'));
+    expect(helps).toHaveLength(5);
+    expect(notices).toEqual([expect.stringMatching(/^slow down, flooder: at most 10 commands a minute; rekick ignores your commands for \d+s$/)]);
+    expect(rig.limited).toBe(995);
+    // The operator's command ran and was answered, the flood notwithstanding.
+    expect(rig.executor.calls.filter((c) => c.method === 'reinstall')).toHaveLength(1);
+    expect(said.some((l) => l.startsWith('build-001 queued for reinstall by kevin'))).toBe(true);
+    // Only what was handled is audited: the five !help and the operator's two commands.
+    expect(rig.audit.filter((e) => e.who.display === 'flooder')).toHaveLength(5);
+    expect(rig.audit.filter((e) => e.who.id === 'kevin').map((e) => e.action)).toEqual(['!reinstall', '!whoami']);
+    expect(said.length).toBeLessThanOrEqual(5 + 1 + 2);
+    expect(rig.maxQueued).toBeLessThanOrEqual(10);
+  });
+});

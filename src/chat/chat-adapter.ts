@@ -18,8 +18,9 @@ export interface ChatMessage {
    */
   button?: { jobId?: string };
   /**
-   * When the line reached rekick (set by the adapter; else by the router): `!approve all` approves only jobs whose
-   * "ready" line had been handed to a chat by then.
+   * When the line reached rekick, set by the adapter as it arrives (IRC: before the WHOIS that binds its sender;
+   * Slack: before the request is read and authorised; console: when typed), else by the router: `!approve all`
+   * approves only jobs whose "ready" line had been handed to a chat by then.
    */
   receivedAt?: Date;
 }

@@ -46,6 +46,9 @@ export interface SlackAdapterOptions {
 /** Where Slack sends events, slash commands and clicks. */
 export const SLACK_EVENTS_PATH = '/slack/events';
 
+/** The context key (Bolt custom property) carrying when the request reached rekick. */
+const RECEIVED_AT = 'rekickReceivedAt';
+
 export interface SlackAdapter extends ChatAdapter {
   /** The port the HTTP receiver listens on (when config.port is 0); 0 when not listening. */
   port(): number;
@@ -121,6 +124,16 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
     }
   }
 
+  /**
+   * When each request reached rekick, before its body is read and Bolt authorises it (an auth.test may go out
+   * first): `!approve all` counts only what was announced by then. Handed to the handlers as context.receivedAt.
+   */
+  const arrivals = new WeakMap<IncomingMessage, Date>();
+  const arrivedAt = (context: Record<string, unknown>): Date => {
+    const at = context[RECEIVED_AT];
+    return at instanceof Date ? at : now();
+  };
+
   const guard = createSlackRequestGuard({ signingSecret: config.signingSecret, teamId: config.teamId, log, onRejected: options.onRejected, now: () => now().getTime() });
   let receiver: HTTPReceiver | undefined;
 
@@ -130,6 +143,7 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
   }
 
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    arrivals.set(req, now());
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     // Nothing but Slack's endpoint here, and no echo of the path asked for.
     if (path !== SLACK_EVENTS_PATH) return plain(res, 404, `not found (Slack's requests go to ${SLACK_EVENTS_PATH})\n`);
@@ -154,6 +168,7 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
       endpoints: [SLACK_EVENTS_PATH],
       processBeforeResponse: options.processBeforeResponse ?? false,
       logger: boltLogger(log),
+      customPropertiesExtractor: (req) => ({ [RECEIVED_AT]: arrivals.get(req) }),
     });
     const a = new App({
       receiver,
@@ -169,28 +184,28 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
       },
     });
 
-    a.message(async ({ message }) => {
+    a.message(async ({ message, context }) => {
       const m = message as { subtype?: string; text?: string; user?: string; channel: string; channel_type?: string; thread_ts?: string; bot_id?: string };
       if (m.subtype || m.bot_id || !m.user || !m.text) return;
       const text = m.text.trim();
       // A direct message to the bot is always for it (like an IRC private message).
       if (m.channel_type === 'im') {
-        await handle({ origin: { adapter: 'slack', room: m.channel, private: true }, user: identity(m.user), text: text.startsWith('!') ? text : `!${text}` });
+        await handle({ origin: { adapter: 'slack', room: m.channel, private: true }, user: identity(m.user), text: text.startsWith('!') ? text : `!${text}`, receivedAt: arrivedAt(context) });
         return;
       }
       if (!text.startsWith('!')) return;
-      await handle({ origin: { adapter: 'slack', room: m.channel, thread: m.thread_ts }, user: identity(m.user), text });
+      await handle({ origin: { adapter: 'slack', room: m.channel, thread: m.thread_ts }, user: identity(m.user), text, receivedAt: arrivedAt(context) });
     });
 
-    a.event('app_mention', async ({ event }) => {
+    a.event('app_mention', async ({ event, context }) => {
       if (!event.user) return;
       const text = mentionCommand(event.text);
       // `!cmd @rekick` starts with `!`: the message event has it already.
       if (!text || event.text.trim().startsWith('!')) return;
-      await handle({ origin: { adapter: 'slack', room: event.channel, thread: event.thread_ts }, user: identity(event.user), text });
+      await handle({ origin: { adapter: 'slack', room: event.channel, thread: event.thread_ts }, user: identity(event.user), text, receivedAt: arrivedAt(context) });
     });
 
-    a.command('/rekick', async ({ command, ack }) => {
+    a.command('/rekick', async ({ command, ack, context }) => {
       await ack();
       const text = command.text.trim();
       await handle({
@@ -198,6 +213,7 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
         user: identity(command.user_id, command.user_name),
         text: `!${text.replace(/^!/, '') || 'help'}`,
         isSlashCommand: true,
+        receivedAt: arrivedAt(context),
       });
     });
 
@@ -205,9 +221,9 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
       [APPROVE_ACTION, 'approve'],
       [DENY_ACTION, 'deny'],
     ] as const) {
-      a.action(actionId, async ({ ack, body, action }) => {
+      a.action(actionId, async ({ ack, body, action, context }) => {
         await ack();
-        const receivedAt = now();
+        const receivedAt = arrivedAt(context);
         const b = body as { user: { id: string; username?: string; name?: string }; channel?: { id: string }; message?: { ts: string; thread_ts?: string } };
         const clicked = parseButtonValue((action as { value?: string }).value);
         if (!b.channel) return;

@@ -11,7 +11,11 @@
  *  2. an acknowledged cancel or deny is never followed by a step of that job (unless a later !retry);
  *  3. every host disabled by rekick has a job that says why (running, waiting, failed, cancelled or denied);
  *  4. the state on disk loads, with one unfinished job per host at most, and no job waits for approval with a cancel
- *     pending; no order ever fails with anything but a refusal.
+ *     pending; no order ever fails with anything but a refusal;
+ *  5. the fleet has a virthost with a guest: `!reinstall` of the virthost queues a linked guest job in the same write.
+ *     The virthost is never touched (its stage-installer) while its guest is enabled in Koji, and the guest's job
+ *     never goes past its wait for the virthost unless the virthost's job enabled it (or a person retried the guest).
+ *     A cancel of the virthost's job while the guest waits ends the guest's job failed, the guest disabled.
  *
  * CI runs a fixed seed; a failure prints the seed and path. Replay: REKICK_MODEL_SEED=… REKICK_MODEL_PATH=…
  * (and REKICK_MODEL_RUNS=… for more or fewer sequences).
@@ -39,15 +43,27 @@ vi.mock('../../src/executor/sleep', async () => {
       const s = clock.scheduler;
       const waited = s ? s.schedule(Promise.resolve(), `sleep ${ms}ms`) : new Promise<void>((r) => setTimeout(r, ms));
       if (!signal) return waited;
+      // As the real one: the listener goes once the sleep is over (a virthost wait sleeps many times on one signal).
       return new Promise<void>((resolve, reject) => {
-        signal.addEventListener('abort', () => reject(reason(signal)), { once: true });
-        waited.then(resolve, reject);
+        const onAbort = () => reject(reason(signal));
+        signal.addEventListener('abort', onAbort, { once: true });
+        waited.then(
+          () => {
+            signal.removeEventListener('abort', onAbort);
+            resolve();
+          },
+          reject,
+        );
       });
     },
   };
 });
 
-const HOSTS = ['buildarm-01', 'buildarm-02', 'buildarm-03'];
+const VIRTHOST = 'vmhost-01';
+const GUEST = 'buildvm-01';
+const HOSTS = ['buildarm-01', 'buildarm-02', VIRTHOST, GUEST];
+/** The virthost waits poll the store every koji.pollInterval (1 s here): the only sleeps of that length. */
+const POLL_LABEL = 'sleep 1000ms';
 const GATE_STEPS = STEP_NAMES.slice(0, 7);
 const origin: Origin = { adapter: 'console', room: '#lab' };
 const SEED = Number(process.env.REKICK_MODEL_SEED ?? 19_2026);
@@ -95,7 +111,7 @@ const opsArb: fc.Arbitrary<Op[]> = fc
   .map((rounds) => rounds.flatMap(([before, spell, after]) => [...before, spell, ...after]));
 
 const faultArb: fc.Arbitrary<Fault> = fc.record({
-  host: fc.nat(2),
+  host: fc.nat(HOSTS.length - 1),
   step: fc.constantFrom<StepName>(...STEP_NAMES),
   kind: fc.constantFrom('fail' as const, 'retryable' as const, 'hang' as const),
 });
@@ -110,6 +126,8 @@ type Entry =
   | { t: 'run'; k: number }
   | { t: 'step-start' | 'step-ok'; job: string; host: string; step: StepName; gen: number }
   | { t: 'disable'; job: string; host: string }
+  /** The virthost's stage-installer started (it is about to be touched) while its guest was enabled in Koji. */
+  | { t: 'virthost-touched-guest-enabled'; job: string; guest: string }
   | { t: 'enable'; job: string; host: string; approvedBy?: string }
   | { t: 'event'; type: string; job?: string; gen: number }
   | { t: 'restart'; gen: number };
@@ -120,7 +138,14 @@ type Sched = fc.Scheduler<unknown>;
 const tally = new Map<string, number>();
 const count = (what: string, n = 1) => tally.set(what, (tally.get(what) ?? 0) + n);
 
-function tallySequence(log: Entry[], ops: Op[]): void {
+function tallySequence(log: Entry[], ops: Op[], doc: ReturnType<Disk['document']>): void {
+  for (const job of doc.jobs) {
+    if (job.options.guestJobIds?.length) count('virthost jobs');
+    if (job.options.guestJobIds?.length && job.state === 'cancelled') count('virthost jobs cancelled');
+    if (job.options.virthostJobId) count('linked guest jobs');
+    if (job.options.virthostJobId && job.error?.code === 'E_VIRTHOST_FAILED') count('guest jobs failed for their virthost');
+    if (job.options.virthostJobId && job.state === 'succeeded') count('linked guest jobs enabled');
+  }
   const kindOf = (k: number) => {
     const op = ops[k]!;
     return op.kind === 'button' ? `button-${op.verb}` : op.kind;
@@ -181,6 +206,7 @@ function modelSteps(world: World, gen: number): Step[] {
       const job = ctx.job;
       const host = ctx.host.name;
       world.record({ t: 'step-start', job: job.id, host, step: name, gen });
+      if (name === 'stage-installer' && host === VIRTHOST && world.kojiEnabled.get(GUEST)) world.record({ t: 'virthost-touched-guest-enabled', job: job.id, guest: GUEST });
       const fault = world.takeFault(host, name);
       const work = fault === 'hang' ? never<void>() : world.s.schedule(Promise.resolve(), `${host} ${name} ${job.id}`);
       await Promise.race([work, new Promise<never>((_, reject) => ctx.signal.addEventListener('abort', () => reject(abortReason(ctx.signal)), { once: true }))]);
@@ -211,6 +237,18 @@ function modelKoji(world: World, gen: number): never {
       if (world.gen !== gen) return never();
       world.kojiComment.set(host, comment);
     },
+    // The virthost's wait asks these of a guest whose job ended before its drain did.
+    async getHost(host: string) {
+      if (world.gen !== gen) return never();
+      await world.s.schedule(Promise.resolve(), `koji getHost ${host}`);
+      if (world.gen !== gen) return never();
+      return { id: HOSTS.indexOf(host) + 1, name: host, arches: 'aarch64', enabled: world.kojiEnabled.get(host) ?? true, ready: true, comment: world.kojiComment.get(host) ?? null };
+    },
+    async listOpenTasks() {
+      if (world.gen !== gen) return never();
+      await world.s.schedule(Promise.resolve(), 'koji listOpenTasks');
+      return [];
+    },
   } as never;
 }
 
@@ -228,8 +266,17 @@ async function startProcess(world: World): Promise<Process> {
   const store = new ControlledStore(world.disk, (label) => world.s.schedule(Promise.resolve(), label));
   await store.open();
   const config = testConfig(
-    { timeouts: { drain: '1h', sshReturn: '1h', step: '1h' }, retry: { attempts: 2, backoff: '10ms', maxBackoff: '10ms' } },
-    HOSTS.map((name) => ({ name, arch: 'aarch64', kind: 'baremetal', groups: ['arm'] })),
+    {
+      koji: { server: 'https://127.0.0.1:1/kojihub', cert: '/nonexistent.pem', pollInterval: '1s' },
+      timeouts: { drain: '1h', sshReturn: '1h', step: '1h' },
+      retry: { attempts: 2, backoff: '10ms', maxBackoff: '10ms' },
+    },
+    [
+      { name: 'buildarm-01', arch: 'aarch64', kind: 'baremetal', groups: ['arm'] },
+      { name: 'buildarm-02', arch: 'aarch64', kind: 'baremetal', groups: ['arm'] },
+      { name: VIRTHOST, arch: 'aarch64', kind: 'virthost' },
+      { name: GUEST, arch: 'aarch64', kind: 'virt', virthost: VIRTHOST, groups: ['arm'] },
+    ],
   );
   const executor = new Executor({
     config,
@@ -395,17 +442,29 @@ async function runSequence(s: Sched, ops: Op[], faults: Fault[]): Promise<void> 
       await advance(op.gap);
     }
   }
-  // Everything that can still move moves (a hanging step stays where it is).
-  for (let i = 0; ; i++) {
+  // Everything that can still move moves (a hanging step stays where it is). A virthost wait polls for ever while
+  // what it waits for cannot come (a guest waiting for a virthost that waits for an approval, or a wait in a process
+  // that died): once only polls are left and a few rounds of them change nothing, nothing more moves.
+  const onlyPolls = () => s.report().every((t) => t.status !== 'pending' || t.label === POLL_LABEL);
+  for (let i = 0, quiet = 0; ; i++) {
     await flush();
     if (s.count() === 0) break;
     if (i > 20_000) throw new Error('the sequence never settles');
+    if (onlyPolls()) {
+      const before = world.log.length;
+      await s.waitNext(s.count());
+      await flush();
+      quiet = world.log.length === before && onlyPolls() ? quiet + 1 : 0;
+      if (quiet >= 3) break;
+      continue;
+    }
+    quiet = 0;
     await s.waitNext(1);
   }
   await flush();
   const live = p;
   world.gen = -1; // nothing of any process has an effect any more
-  tallySequence(world.log, ops);
+  tallySequence(world.log, ops, world.disk.document());
   try {
     check(world, ops, live);
   } finally {
@@ -496,6 +555,27 @@ function check(world: World, ops: Op[], live: Process): void {
       (latest!.state === 'cancelled' && latest!.cancel) ||
       (latest!.state === 'denied' && latest!.denial);
     if (!says) fail(`${host} is disabled in Koji but its job ${latest!.id} on disk is ${latest!.state} without a reason`);
+  }
+
+  // 5. A virthost and its guest: never touched while the guest is enabled; the guest waits for the virthost.
+  const touched = log.findIndex((e) => e.t === 'virthost-touched-guest-enabled');
+  if (touched >= 0) fail(`${VIRTHOST} was touched (stage-installer) while its guest ${GUEST} was enabled in Koji`, touched);
+  log.forEach((e, i) => {
+    if (e.t !== 'step-start' || e.step !== 'stage-installer') return;
+    const job = doc.jobs.find((j) => j.id === e.job);
+    const vh = job?.options.virthostJobId;
+    if (!vh) return;
+    const vhEnabled = log.slice(0, i).some((x) => x.t === 'enable' && x.job === vh);
+    const retried = log.slice(0, i).some((x) => x.t === 'ack' && x.job === e.job && opEntry(x.k)!.op.kind === 'retry');
+    if (!vhEnabled && !retried) fail(`${e.host}'s job ${e.job} went past its wait for ${VIRTHOST}'s job ${vh}, which had not enabled ${VIRTHOST}`, i);
+  });
+  for (const vhJob of doc.jobs.filter((j) => j.options.guestJobIds?.length && j.state === 'cancelled')) {
+    for (const id of vhJob.options.guestJobIds!) {
+      const guest = doc.jobs.find((j) => j.id === id);
+      if (!guest || guest.state === 'cancelled' || guest.state === 'failed' || ACTIVE_JOB_STATES.includes(guest.state)) continue;
+      const retried = log.some((x) => x.t === 'ack' && x.job === id && opEntry(x.k)!.op.kind === 'retry');
+      if (!retried) fail(`${VIRTHOST}'s job ${vhJob.id} was cancelled, yet its guest's job ${id} ended ${guest.state}`);
+    }
   }
 
   // 4. The disk loads: its shape, one unfinished job per host, each job's state consistent with its record.

@@ -37,6 +37,8 @@ export interface RouterOptions {
   /** The bot's name, for `rekick: status` addressed lines (default `rekick`). */
   nick?: string;
   now?: () => Date;
+  /** Whether a job's ready line had been handed to a chat by `at` (ApprovalPrompts.seenBefore), for `!approve all`. */
+  seenBefore?: (jobId: string, at: Date) => boolean;
   /** Per-identity command rate limits (config `chat.rateLimit`); none when absent. */
   rateLimit?: RateLimitConfig;
   /** Counts each line the rate limit refused (such lines are not audited). */
@@ -140,7 +142,8 @@ export function createRouter(options: RouterOptions): Router {
     }
   }
 
-  async function handle(message: ChatMessage, given?: Reply): Promise<void> {
+  async function handle(arrived: ChatMessage, given?: Reply): Promise<void> {
+    const message: ChatMessage = arrived.receivedAt ? arrived : { ...arrived, receivedAt: now() };
     const reply = given ?? defaultReply(message);
     const base = { who: message.user, origin: message.origin };
     let action = 'chat';
@@ -203,6 +206,7 @@ export function createRouter(options: RouterOptions): Router {
         rolling: options.rolling,
         hostsInfo: options.hostsInfo,
         now,
+        seenBefore: options.seenBefore,
         listRoom: listRoomFor(message, options.adapters, nick, options.statusUrl?.()),
       };
       try {

@@ -174,8 +174,17 @@ export class ControlledStore implements Store {
   }
 
   appendAudit(entry: AuditEntry): Promise<void> {
+    // As the real stores: a refusal goes to the refusal list, which is not worth a write of its own.
+    if (entry.outcome !== 'ok') {
+      this.noteRefusal(entry);
+      return Promise.resolve();
+    }
     const mine = cloneJson(entry);
     return this.write(['audit'], `audit ${mine.action} ${mine.host ?? ''}`.trim(), (s) => s.appendAudit(cloneJson(mine)));
+  }
+
+  noteRefusal(entry: AuditEntry): void {
+    if (!this.crashed) this.live.noteRefusal(cloneJson(entry));
   }
 
   private write(keys: string[], label: string, change: (state: StoreState) => Undo): Promise<void> {

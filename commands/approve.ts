@@ -1,5 +1,7 @@
 /** !approve HOST... | all [--override]: enable the approved hosts in Koji. */
 import { UserError } from '../src/errors';
+import { approveAll } from './approve-all';
+import { clickedJob } from './button';
 import { resolveHostWords } from './host-args';
 import { splitFlags } from './flags';
 import { defineCommand } from './types';
@@ -23,22 +25,18 @@ export const approve = defineCommand<ApproveArgs>({
   },
   async run(ctx) {
     const { override } = ctx.args;
-    if (ctx.args.hosts === 'all') {
-      const waiting = ctx.executor.queue();
-      const approved = await ctx.executor.approve('all', { ...ctx.request, override: override || undefined });
-      const skipped = waiting.filter((j) => !approved.some((a) => a.id === j.id)).map((j) => j.host);
-      if (skipped.length) {
-        await ctx.reply(
-          `${approved.length ? `approved ${approved.length}; ` : 'nothing approved; '}not approved (disabled in Koji before rekick touched them): ${skipped.join(', ')} — !approve HOST --override enables them anyway`,
-        );
-      }
-      return;
-    }
+    if (ctx.args.hosts === 'all') return approveAll(ctx);
     const hosts = resolveHostWords(ctx.executor, ctx.args.hosts, 'nothing approved');
+    // A Slack button approves the job its message was posted for, never a later job of the host.
+    const jobIds: Record<string, string> = {};
+    for (const h of hosts) {
+      const id = clickedJob(ctx.message, h.name, 'approve', 'nothing approved');
+      if (id) jobIds[h.name] = id;
+    }
     // The executor refuses the whole line when one host is not waiting; each approval is announced by the notifier.
     await ctx.executor.approve(
       hosts.map((h) => h.name),
-      { ...ctx.request, override: override || undefined },
+      { ...ctx.request, override: override || undefined, jobIds: ctx.message.button ? jobIds : undefined },
     );
   },
 });

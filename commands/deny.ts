@@ -1,5 +1,6 @@
 /** !deny HOST [REASON]: leave the host disabled, with the reason as its Koji comment. */
 import { UserError } from '../src/errors';
+import { clickedJob } from './button';
 import { resolveOneHost } from './host-args';
 import { defineCommand } from './types';
 
@@ -22,6 +23,8 @@ export const deny = defineCommand<DenyArgs>({
   },
   async run(ctx) {
     const host = resolveOneHost(ctx.executor, ctx.args.host, 'nothing denied');
-    await ctx.executor.deny(host.name, { ...ctx.request, reason: ctx.args.reason });
+    // A Slack button denies the job its message was posted for, never a later job of the host.
+    const jobId = clickedJob(ctx.message, host.name, 'deny', 'nothing denied');
+    await ctx.executor.deny(host.name, { ...ctx.request, reason: ctx.args.reason, jobId });
   },
 });

@@ -58,6 +58,11 @@ export interface CommandContext<A extends ParsedArgs = ParsedArgs> {
   hostsInfo?: HostsInfo;
   /** The clock, for "waited 12m" (tests pin it). */
   now(): Date;
+  /**
+   * Whether the job's ready line had been handed to a chat by `at` (the line's `receivedAt`): `!approve all`
+   * approves only those. Absent (no notifier): every waiting job counts as seen.
+   */
+  seenBefore?(jobId: string, at: Date): boolean;
   /** How long a list may be where the reply goes (lists that grow with the fleet); default: 10 lines, a channel. */
   listRoom?: ListRoom;
 }

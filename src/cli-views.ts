@@ -7,11 +7,11 @@ import { hostViews } from './http/api';
 import { proofDetail, proofSummary } from './chat/render-proof';
 import { disarmClause } from './chat/render-disarm';
 import { createLogger } from './log';
-import { STEP_NAMES, type Job } from './types';
+import { STEP_NAMES, type AuditEntry, type Job } from './types';
 
 async function openStore(configPath: string) {
   const config = loadConfig(configPath, { env: process.env, checkFiles: false });
-  const store = createStore(config.store, { log: createLogger({ level: 'warn' }), lock: false });
+  const store = createStore(config.store, { log: createLogger({ level: 'warn' }), lock: false, ...config.history });
   await store.open();
   return { config, store };
 }
@@ -61,7 +61,11 @@ export async function runHostsCli(configPath: string): Promise<number> {
   return 0;
 }
 
-export async function runAuditCli(configPath: string, options: { host?: string; since?: string }): Promise<number> {
+/**
+ * The audit trail, oldest first: the security actions (outcome ok) and the refusal list (outcome refused or error;
+ * a repeated refusal says how many times), interleaved by time; `actions` or `refusals` shows only that kind.
+ */
+export async function runAuditCli(configPath: string, options: { host?: string; since?: string; actions?: boolean; refusals?: boolean }): Promise<number> {
   let since: string | undefined;
   if (options.since) {
     const ms = parseDuration(options.since);
@@ -70,12 +74,16 @@ export async function runAuditCli(configPath: string, options: { host?: string; 
   }
   const { store } = await openStore(configPath);
   try {
-    for (const e of store.listAudit({ host: options.host, since })) {
-      const who = e.who.id ? `${e.who.source}:${e.who.id}` : `${e.who.source}:${e.who.display} (no account)`;
-      process.stdout.write(`${e.at} ${who} ${e.action}${e.host ? ` ${e.host}` : ''} ${e.outcome}${e.detail ? `: ${e.detail}` : ''}\n`);
-    }
+    const kind = options.actions && !options.refusals ? 'actions' : options.refusals && !options.actions ? 'refusals' : undefined;
+    for (const e of store.listAudit({ host: options.host, since, kind })) process.stdout.write(`${auditLine(e)}\n`);
   } finally {
     await store.close();
   }
   return 0;
+}
+
+function auditLine(e: AuditEntry): string {
+  const who = e.who.id ? `${e.who.source}:${e.who.id}` : `${e.who.source}:${e.who.display} (no account)`;
+  const times = e.count && e.count > 1 ? ` (${e.count} times, the last at ${e.lastAt ?? e.at})` : '';
+  return `${e.at} ${who} ${e.action}${e.host ? ` ${e.host}` : ''} ${e.outcome}${e.detail ? `: ${e.detail}` : ''}${times}`;
 }

@@ -75,10 +75,22 @@ const SUBCOMMANDS: Record<string, Subcommand> = {
     run: (v) => runHostsCli(requireOption(v, 'config')),
   },
   audit: {
-    usage: 'rekick audit --config FILE [--host HOST] [--since 7d]',
-    summary: 'who asked what, from which chat, when, and what happened',
-    options: { config: { type: 'string', short: 'c' }, host: { type: 'string' }, since: { type: 'string' } },
-    run: (v) => runAuditCli(requireOption(v, 'config'), { host: v.host as string | undefined, since: v.since as string | undefined }),
+    usage: 'rekick audit --config FILE [--host HOST] [--since 7d] [--actions | --refusals]',
+    summary: 'who asked what, from which chat, when, and what happened (security actions and refusals; --actions or --refusals: only those)',
+    options: {
+      config: { type: 'string', short: 'c' },
+      host: { type: 'string' },
+      since: { type: 'string' },
+      actions: { type: 'boolean', default: false },
+      refusals: { type: 'boolean', default: false },
+    },
+    run: (v) =>
+      runAuditCli(requireOption(v, 'config'), {
+        host: v.host as string | undefined,
+        since: v.since as string | undefined,
+        actions: Boolean(v.actions),
+        refusals: Boolean(v.refusals),
+      }),
   },
   'check-config': {
     usage: 'rekick check-config FILE',

@@ -8,6 +8,7 @@ import { createStore } from '../store';
 import type { Store } from '../store/store';
 import { commands } from '../commands';
 import type { ChatAdapter } from './chat/chat-adapter';
+import { ApprovalPrompts } from './chat/approval-prompts';
 import { createNotifier } from './chat/notifier';
 import { createRouter } from './chat/router';
 import { createRoles } from './chat/roles';
@@ -101,6 +102,7 @@ export async function createRekick(options: RekickOptions): Promise<Rekick> {
       config: config.slack,
       log: log.child({ component: 'slack' }),
       onRejected: (entry) => executor!.audit(entry),
+      jobs: (id) => executor!.store.getJob(id),
     });
     adapters.push(slack);
   }
@@ -109,6 +111,8 @@ export async function createRekick(options: RekickOptions): Promise<Rekick> {
   hostStates.follow(executor);
   const rolling = createRollingScheduler({ executor, store, config, log: log.child({ component: 'rolling' }) });
   const roles = createRoles(config.roles);
+  // `!approve all` approves only jobs whose ready line had reached a chat when it arrived (waiting at start: seen).
+  const prompts = new ApprovalPrompts({ waitingAtStart: executor.queue().map((j) => j.id) });
   const router = createRouter({
     executor,
     commands,
@@ -119,13 +123,14 @@ export async function createRekick(options: RekickOptions): Promise<Rekick> {
     hostsInfo: (host) => hostStates.get(host),
     rolling,
     nick: config.irc?.nick,
+    seenBefore: (jobId, at) => prompts.seenBefore(jobId, at),
     rateLimit: config.chat.rateLimit,
     onRateLimited: (adapter) => metrics.chatRateLimited.inc({ adapter }),
     statusUrl: () => statusPageUrl(config.chat.statusUrl, http?.url),
   });
-  const notifier = createNotifier({ executor, adapters, log: log.child({ component: 'notifier' }) });
+  const notifier = createNotifier({ executor, adapters, log: log.child({ component: 'notifier' }), prompts });
   const exec = executor;
-  const metrics = createMetrics({ config, store, executor: exec, hostStates, chatQueued: () => chatQueueDepth(adapters) });
+  const metrics = createMetrics({ config, store, executor: exec, hostStates, chatQueued: () => chatQueueDepth(adapters), outsideRefusals: exec.outsideRefusals });
   onKojiError = (method) => metrics.kojiErrors.inc({ method });
   for (const a of adapters) countChatSends(a, (name) => metrics.chatSent.inc({ adapter: name }));
   let http: HttpServer | undefined;
@@ -178,6 +183,7 @@ export async function createRekick(options: RekickOptions): Promise<Rekick> {
       await http?.stop();
       await Promise.allSettled(adapters.map((a) => a.stop(reason)));
       await koji.close().catch((err: unknown) => log.warn({ err }, 'Koji logout failed'));
+      exec.outsideRefusals.flush(); // the last minute's summaries, into the refusal list the store writes at close
       await store.close();
     },
   };

@@ -193,6 +193,13 @@ export interface AuditEntry {
   jobId?: string;
   outcome: 'ok' | 'refused' | 'error';
   detail?: string;
+  /**
+   * Entries of the refusal list only (outcome `refused` or `error`, kept apart from the security actions): the
+   * same refusal repeated is one entry, `count` times, the first at `at` and the last at `lastAt`. A summary of a
+   * minute's refusals from outside (no trustworthy identity) is one too.
+   */
+  count?: number;
+  lastAt?: string;
 }
 
 /** Per host facts that outlive jobs. */

@@ -4,6 +4,10 @@
  * while a write is in flight are coalesced into the next one. When a write fails, every change it carried is
  * rolled back (and rejects with StoreError), changes queued behind it are re-applied on the rolled-back state, and
  * `writable` is false until a write succeeds again.
+ *
+ * The refusal list is not written by changes of its own: a refusal stays in memory (rolled back by nothing) until
+ * the next write carries the whole state; one noted with `flushSoon` makes a write at most `refusalFlushMs` later
+ * if none came meanwhile, and close() writes what is left. So refusals never cost one write each.
  */
 import type pino from 'pino';
 import { StoreError } from '../src/errors';
@@ -15,6 +19,8 @@ import { DEFAULT_LIMITS, StoreState, type StoreLimits, type Undo } from './store
 
 export interface DocumentStoreOptions extends Partial<StoreLimits> {
   log?: pino.Logger;
+  /** The longest a refusal noted with `flushSoon` waits for a write to carry it (default 60 s). */
+  refusalFlushMs?: number;
 }
 
 interface Change {
@@ -39,17 +45,24 @@ export abstract class DocumentStore implements Store {
   private isOpen = false;
   private isWritable = true;
   private flushCount = 0;
+  /** The refusal list's version that the last successful write carried: it is dirty while they differ. */
+  private refusalsWritten = 0;
+  private refusalFlush?: NodeJS.Timeout;
+  private readonly refusalFlushMs: number;
 
   constructor(options: DocumentStoreOptions = {}) {
     const limits: StoreLimits = {
       keepFinishedPerHost: options.keepFinishedPerHost ?? DEFAULT_LIMITS.keepFinishedPerHost,
       maxAudit: options.maxAudit ?? DEFAULT_LIMITS.maxAudit,
+      auditMaxAge: options.auditMaxAge ?? DEFAULT_LIMITS.auditMaxAge,
+      refusalsMax: options.refusalsMax ?? DEFAULT_LIMITS.refusalsMax,
     };
-    if (!(limits.keepFinishedPerHost >= 0) || !(limits.maxAudit >= 0)) {
-      throw new StoreError('store limits keepFinishedPerHost and maxAudit must be zero or more');
+    for (const [name, value] of Object.entries(limits)) {
+      if (!(value >= 0)) throw new StoreError(`store limit ${name} must be zero or more, got ${String(value)}`);
     }
     this.state = new StoreState(limits);
     this.log = options.log;
+    this.refusalFlushMs = options.refusalFlushMs ?? 60_000;
   }
 
   /** Loads the initial document (null: start empty). */
@@ -73,11 +86,17 @@ export abstract class DocumentStore implements Store {
     if (this.isOpen) return;
     const doc = await this.load();
     if (doc) this.state.load(doc);
+    this.refusalsWritten = this.state.refusals.version;
     this.isOpen = true;
   }
 
-  /** Waits for queued writes, then refuses further changes. */
+  /** Waits for queued writes and writes the refusals no write carried yet, then refuses further changes. */
   async close(): Promise<void> {
+    clearTimeout(this.refusalFlush);
+    this.refusalFlush = undefined;
+    if (this.isOpen && this.refusalsDirty) {
+      await this.change(NO_CHANGE).catch((err: unknown) => this.log?.error({ err }, 'the refusals noted since the last write could not be written at close'));
+    }
     await this.whenIdle();
     this.isOpen = false;
   }
@@ -144,12 +163,44 @@ export abstract class DocumentStore implements Store {
   }
 
   async appendAudit(entry: AuditEntry): Promise<void> {
+    if (entry?.outcome !== 'ok') {
+      this.noteRefusal(entry, { flushSoon: true });
+      return;
+    }
     const mine = cloneJson(entry);
     return this.change(() => this.state.appendAudit(mine));
   }
 
   listAudit(filter?: AuditFilter): AuditEntry[] {
     return this.state.listAudit(filter).map((e) => cloneJson(e));
+  }
+
+  noteRefusal(entry: AuditEntry, options: { flushSoon?: boolean } = {}): void {
+    if (!this.isOpen) {
+      this.log?.warn({ refusal: entry }, 'a refusal came after the store was closed; it is only in this log');
+      return;
+    }
+    this.state.noteRefusal(cloneJson(entry));
+    if (options.flushSoon) this.scheduleRefusalFlush();
+  }
+
+  /** Refusals noted that no successful write has carried yet. */
+  private get refusalsDirty(): boolean {
+    return this.state.refusals.version !== this.refusalsWritten;
+  }
+
+  /** One write for the refusals of the next while, unless another write carries them first; retried while it fails. */
+  private scheduleRefusalFlush(): void {
+    if (this.refusalFlush || !this.isOpen) return;
+    this.refusalFlush = setTimeout(() => {
+      this.refusalFlush = undefined;
+      if (!this.isOpen || !this.refusalsDirty) return;
+      this.change(NO_CHANGE).catch((err: unknown) => {
+        this.log?.warn({ err }, 'could not write the refusal list; trying again later');
+        this.scheduleRefusalFlush();
+      });
+    }, this.refusalFlushMs);
+    this.refusalFlush.unref?.();
   }
 
   /** Resolves when no write is queued or in flight. */
@@ -191,8 +242,10 @@ export abstract class DocumentStore implements Store {
     this.queued = [];
     let failure: StoreError | undefined;
     const started = Date.now();
+    const refusals = this.state.refusals.version; // persist reads the state before its first await
     try {
       await this.persist(this.state);
+      this.refusalsWritten = refusals;
       this.lastWriteEnd = Date.now();
       this.lastWriteMs = this.lastWriteEnd - started;
       this.lastBatchSize = batch.length;
@@ -222,6 +275,9 @@ export abstract class DocumentStore implements Store {
     for (const c of this.queued) c.undo = c.apply();
   }
 }
+
+/** A change that changes nothing: a write for what is in memory but not on disk (the refusal list). */
+const NO_CHANGE = (): Undo => () => undefined;
 
 /** A write that carried this many changes or more means a busy store: the next write waits for others to join. */
 const BUSY_BATCH = 3;

@@ -8,6 +8,7 @@
  * newest audit entries. Older finished jobs and audit entries move to the history file beside it
  * (store/history-file.ts) — appended there, fsynced, before the state file is written without them — so a write
  * costs the same at the end of a fleet's run as at its start. Memory holds both; reads never see the split.
+ * The refusal list (small and bounded) lives in the state file only.
  */
 import { Low } from 'lowdb';
 import { StoreError } from '../src/errors';
@@ -29,7 +30,7 @@ export interface LowdbStoreOptions extends DocumentStoreOptions {
   lock?: boolean;
   /** Finished jobs kept in the state file before older ones move to the history file. Default 25. */
   recentFinishedJobs?: number;
-  /** Audit entries kept in the state file before older ones move to the history file. Default 100. */
+  /** Security actions kept in the state file before older ones move to the history file. Default 100. */
   recentAudit?: number;
 }
 
@@ -121,11 +122,22 @@ export class LowdbStore extends DocumentStore {
       this.archived.set(id, job);
       if (!inState.has(id)) older.push(job); // the state file's copy is the newer one
     }
-    const olderAudit: AuditEntry[] = [...history.audit.entries()]
+    const olderEntries: AuditEntry[] = [...history.audit.entries()]
       .filter(([seq]) => seq < doc.auditSeq)
       .sort((a, b) => a[0] - b[0])
       .map(([, entry]) => entry);
-    const merged: StoreDocument = { ...doc, jobs: [...older, ...doc.jobs], auditSeq: doc.auditSeq - olderAudit.length, audit: [...olderAudit, ...doc.audit] };
+    // A history file of schema version 3 holds refusals among the audit records: they join the refusal list, and
+    // the next write rewrites the history file without them (until then they are read from it again, once).
+    const olderAudit = olderEntries.filter((e) => e.outcome === 'ok');
+    const olderRefusals = olderEntries.filter((e) => e.outcome !== 'ok');
+    if (olderRefusals.length) this.historyNeedsRewrite = true;
+    const merged: StoreDocument = {
+      ...doc,
+      jobs: [...older, ...doc.jobs],
+      auditSeq: doc.auditSeq - olderAudit.length,
+      audit: [...olderAudit, ...doc.audit],
+      refusals: [...olderRefusals, ...(doc.refusals ?? [])],
+    };
     const problems = documentProblems(merged);
     if (problems.length) {
       throw new StoreError(
@@ -146,6 +158,7 @@ export class LowdbStore extends DocumentStore {
 
     let historyWrite: Promise<void> | undefined;
     let written: Job[] = []; // jobs this write puts in the history file
+    let writtenAudit: Array<{ seq: number; entry: AuditEntry }> = []; // and audit entries
     let records = this.historyRecords;
     let archived = this.archived; // copied only when this write changes it (most writes move nothing)
     if (move.length || auditTo > auditFrom || this.historyNeedsRewrite) {
@@ -155,14 +168,16 @@ export class LowdbStore extends DocumentStore {
       const liveAudit = auditTo - first;
       if (this.historyNeedsRewrite || records + move.length + (auditTo - auditFrom) > 2 * (liveJobs.length + liveAudit) + 1000) {
         // Most lines are for records no longer kept (or the last one is torn): write only the live ones.
-        const all = [...liveJobs.flatMap((j) => jobRecord(jsonBytes(j))), ...auditRecords(state, first, auditTo)];
+        writtenAudit = auditEntries(state, first, auditTo);
+        const all = [...liveJobs.flatMap((j) => jobRecord(jsonBytes(j))), ...auditRecords(writtenAudit)];
         records = liveJobs.length + liveAudit;
         const live = new Set(liveJobs);
         for (const [id, job] of archived) if (!live.has(job)) archived.delete(id);
         historyWrite = this.history.rewrite(all);
         written = liveJobs;
       } else {
-        const lines = [...move.flatMap((j) => jobRecord(jsonBytes(j))), ...auditRecords(state, auditFrom, auditTo)];
+        writtenAudit = auditEntries(state, auditFrom, auditTo);
+        const lines = [...move.flatMap((j) => jobRecord(jsonBytes(j))), ...auditRecords(writtenAudit)];
         records += move.length + (auditTo - auditFrom);
         historyWrite = this.history.append(lines);
         written = move;
@@ -177,6 +192,7 @@ export class LowdbStore extends DocumentStore {
     this.historyRecords = records;
     this.historyNeedsRewrite = false;
     for (const job of written) forgetBytes(job); // left out of the state file from now on
+    for (const { entry } of writtenAudit) forgetBytes(entry); // (a year of audit entries is kept in memory)
   }
 
   /** Once the state file holds twice the recent finished jobs it keeps, the oldest go, down to that number. */
@@ -193,9 +209,10 @@ export class LowdbStore extends DocumentStore {
   }
 }
 
-function auditRecords(state: StoreState, from: number, to: number): Buffer[] {
-  return state
-    .auditFrom(from)
-    .filter(({ seq }) => seq < to)
-    .flatMap(({ seq, entry }) => auditRecord(seq, jsonBytes(entry)));
+function auditEntries(state: StoreState, from: number, to: number): Array<{ seq: number; entry: AuditEntry }> {
+  return state.auditFrom(from).filter(({ seq }) => seq < to);
+}
+
+function auditRecords(entries: Array<{ seq: number; entry: AuditEntry }>): Buffer[] {
+  return entries.flatMap(({ seq, entry }) => auditRecord(seq, jsonBytes(entry)));
 }

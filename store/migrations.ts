@@ -34,7 +34,28 @@ export const MIGRATIONS: readonly Migration[] = [
       return { ...doc, schemaVersion: 3, auditSeq: 0 };
     },
   },
+  {
+    from: 3,
+    to: 4,
+    description: 'the audit trail splits: security actions (outcome ok) stay in "audit", refused and failed commands move to "refusals"',
+    migrate(doc) {
+      const { audit, refusals } = splitAudit(doc.audit);
+      return { ...doc, schemaVersion: 4, audit, ...(refusals.length ? { refusals } : {}) };
+    },
+  },
 ];
+
+/**
+ * Version 3 kept one audit list. Security actions are the entries whose outcome is `ok`; the others (refusals, a
+ * command's internal error) go to the refusal list, in their order. Entries that are not objects are left in
+ * `audit` (and an `audit` that is no list, as it is) for the document check to name.
+ */
+export function splitAudit(audit: unknown): { audit: unknown; refusals: unknown[] } {
+  if (!Array.isArray(audit)) return { audit, refusals: [] };
+  const all: unknown[] = audit;
+  const isRefusal = (e: unknown) => !!e && typeof e === 'object' && typeof (e as { outcome?: unknown }).outcome === 'string' && (e as { outcome: string }).outcome !== 'ok';
+  return { audit: all.filter((e) => !isRefusal(e)), refusals: all.filter(isRefusal) };
+}
 
 export interface MigrationResult {
   doc: Record<string, unknown>;

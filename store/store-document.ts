@@ -7,7 +7,7 @@ import { FINISHED_JOB_STATES, ACTIVE_JOB_STATES } from '../src/types';
 import type { AuditEntry, HostRecord, Job, RollingRun } from '../src/types';
 
 /** Bump it together with a new entry in migrations.ts. */
-export const CURRENT_SCHEMA_VERSION = 3;
+export const CURRENT_SCHEMA_VERSION = 4;
 
 export interface StoreDocument {
   schemaVersion: number;
@@ -21,8 +21,13 @@ export interface StoreDocument {
    * live in the history file beside it (store/history-file.ts), which holds the entries numbered below this.
    */
   auditSeq: number;
-  /** Oldest first. */
+  /** The security actions (outcome `ok`), oldest first. */
   audit: AuditEntry[];
+  /**
+   * Refused and failed commands, oldest first (by last occurrence); kept in the state file only, a bounded few.
+   * Absent when there are none.
+   */
+  refusals?: AuditEntry[];
 }
 
 export function emptyDocument(): StoreDocument {
@@ -31,6 +36,7 @@ export function emptyDocument(): StoreDocument {
 
 const jobState = z.enum([...ACTIVE_JOB_STATES, ...FINISHED_JOB_STATES] as [string, ...string[]]);
 const identity = z.looseObject({ source: z.string(), display: z.string() });
+const auditEntry = z.looseObject({ at: z.string(), who: identity, action: z.string(), outcome: z.string() });
 
 const jobShape = z.looseObject({
   id: z.string().min(1),
@@ -54,7 +60,8 @@ const documentShape = z.object({
     .looseObject({ id: z.string(), state: z.string(), order: z.array(z.string()), jobs: z.record(z.string(), z.string()) })
     .nullable(),
   auditSeq: z.number().int().min(0),
-  audit: z.array(z.looseObject({ at: z.string(), who: identity, action: z.string(), outcome: z.string() })),
+  audit: z.array(auditEntry),
+  refusals: z.array(auditEntry.extend({ count: z.number().int().min(1).optional(), lastAt: z.string().optional() })).optional(),
 });
 
 /** The problems of a (migrated) document, each as `path: message`; empty when it has the right shape. */

@@ -6,6 +6,7 @@
  */
 import { ACTIVE_JOB_STATES } from '../src/types';
 import type { AuditEntry, HostRecord, Job, RollingRun } from '../src/types';
+import { mergeByTime, RefusalList } from './refusal-list';
 import type { AuditFilter, JobFilter } from './store';
 import { CURRENT_SCHEMA_VERSION, type StoreDocument } from './store-document';
 
@@ -14,11 +15,18 @@ export type Undo = () => void;
 export interface StoreLimits {
   /** Finished jobs kept per host, newest first; unfinished jobs are always kept. */
   keepFinishedPerHost: number;
-  /** Audit entries kept; the oldest are dropped. */
+  /** Security actions (audit entries) kept; the oldest are dropped. */
   maxAudit: number;
+  /**
+   * Security actions older than this (ms) are dropped when an entry is appended and when the state is loaded.
+   * Infinity (the store's default; the config's is 400 days) keeps them whatever their age.
+   */
+  auditMaxAge: number;
+  /** Entries of the refusal list kept (after coalescing); the oldest are dropped. 0 keeps none. */
+  refusalsMax: number;
 }
 
-export const DEFAULT_LIMITS: StoreLimits = { keepFinishedPerHost: 20, maxAudit: 10_000 };
+export const DEFAULT_LIMITS: StoreLimits = { keepFinishedPerHost: 20, maxAudit: 100_000, auditMaxAge: Infinity, refusalsMax: 200 };
 
 const ACTIVE = new Set(ACTIVE_JOB_STATES);
 
@@ -49,8 +57,15 @@ export class StoreState {
   /** The sequence number of `audit[0]`: every audit entry ever appended has one, counting up. */
   private auditBase = 0;
   private nextSeq = 0;
+  /** Refused and failed commands, apart from the security actions above (never part of a change's undo). */
+  readonly refusals: RefusalList;
 
-  constructor(private readonly limits: StoreLimits = DEFAULT_LIMITS) {}
+  constructor(
+    private readonly limits: StoreLimits = DEFAULT_LIMITS,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.refusals = new RefusalList(limits.refusalsMax);
+  }
 
   /** Replaces the whole state by a (validated) document, compacting it to the limits. */
   load(doc: StoreDocument): void {
@@ -62,9 +77,10 @@ export class StoreState {
     this.hosts = new Map(Object.entries(doc.hosts));
     this.hostsBytes = undefined;
     this.rolling = doc.rolling ?? undefined;
-    const dropped = Math.max(0, doc.audit.length - this.limits.maxAudit);
+    const dropped = Math.max(doc.audit.length - this.limits.maxAudit, this.tooOld(doc.audit, 0));
     this.audit = doc.audit.slice(dropped);
     this.auditBase = (doc.auditSeq ?? 0) + dropped;
+    this.refusals.load(doc.refusals ?? []);
   }
 
   /** The sequence number the next audit entry gets, and that of the oldest one kept. */
@@ -113,6 +129,7 @@ export class StoreState {
       rolling: this.rolling ?? null,
       auditSeq: this.auditBase,
       audit: this.audit.slice(),
+      ...(this.refusals.all().length ? { refusals: this.refusals.all().slice() } : {}),
     };
   }
 
@@ -142,7 +159,16 @@ export class StoreState {
       if (i > 0) chunks.push(COMMA);
       chunks.push(jsonBytes(entry));
     });
-    chunks.push(Buffer.from(']}\n'));
+    chunks.push(Buffer.from(']'));
+    if (this.refusals.all().length) {
+      chunks.push(Buffer.from(',"refusals":['));
+      this.refusals.all().forEach((entry, i) => {
+        if (i > 0) chunks.push(COMMA);
+        chunks.push(jsonBytes(entry));
+      });
+      chunks.push(Buffer.from(']'));
+    }
+    chunks.push(Buffer.from('}\n'));
     return chunks;
   }
 
@@ -184,11 +210,14 @@ export class StoreState {
     return this.rolling;
   }
 
-  /** Oldest first; `limit` keeps the newest entries that match. */
+  /** Security actions and refusals by time, oldest first, or one `kind`; `limit` keeps the newest entries that match. */
   listAudit(filter: AuditFilter = {}): AuditEntry[] {
-    const matched = this.audit.filter(
-      (e) => (filter.host === undefined || e.host === filter.host) && (filter.since === undefined || e.at >= filter.since),
-    );
+    const actions =
+      filter.kind === 'refusals'
+        ? []
+        : this.audit.filter((e) => (filter.host === undefined || e.host === filter.host) && (filter.since === undefined || e.at >= filter.since));
+    const refusals = filter.kind === 'actions' ? [] : this.refusals.list(filter);
+    const matched = refusals.length ? mergeByTime(actions, refusals) : actions;
     return filter.limit !== undefined ? matched.slice(Math.max(0, matched.length - Math.max(0, filter.limit))) : matched;
   }
 
@@ -232,9 +261,10 @@ export class StoreState {
     };
   }
 
+  /** Appends a security action; the oldest beyond maxAudit, and those older than auditMaxAge, are dropped. */
   appendAudit(entry: AuditEntry): Undo {
     this.audit.push(entry);
-    const excess = this.audit.length - this.limits.maxAudit;
+    const excess = Math.max(this.audit.length - this.limits.maxAudit, this.tooOld(this.audit, 1));
     const dropped = excess > 0 ? this.audit.splice(0, excess) : [];
     this.auditBase += dropped.length;
     return () => {
@@ -244,7 +274,24 @@ export class StoreState {
     };
   }
 
+  /** Refusals are not changes with an undo: one stays in memory until a write carries it (see DocumentStore). */
+  noteRefusal(entry: AuditEntry): void {
+    this.refusals.note(entry);
+  }
+
   // ---- internals ----
+
+  /**
+   * How many entries at the front of the list are older than auditMaxAge (the list is in the order appended, so
+   * by time); the last `keep` entries are never counted (an entry just appended stays, whatever its clock said).
+   */
+  private tooOld(entries: readonly AuditEntry[], keep: number): number {
+    if (!Number.isFinite(this.limits.auditMaxAge)) return 0;
+    const cutoff = new Date(this.now() - this.limits.auditMaxAge).toISOString();
+    let n = 0;
+    while (n < entries.length - keep && entries[n]!.at < cutoff) n++;
+    return n;
+  }
 
   /** Sets or (with undefined) removes a job, keeping the host index right, including a job that changed host. */
   private setSlot(id: string, slot: Slot | undefined): void {

@@ -1,7 +1,9 @@
 /**
  * The Store: rekick's persistent state (jobs with their steps, approvals as job state, per-host records, the
  * rolling run and the audit trail). Every method that changes state resolves only once the change is durable
- * (written atomically to disk for the lowdb store), so a SIGKILL after it resolves loses nothing.
+ * (written atomically to disk for the lowdb store), so a SIGKILL after it resolves loses nothing. The one
+ * exception is the refusal list (refused and failed commands): it is kept apart from the security actions and
+ * written lazily, with the next write, never with a write of each refusal's own.
  */
 import type { AuditEntry, HostRecord, Job, JobState, RollingRun } from '../src/types';
 
@@ -17,8 +19,11 @@ export interface JobFilter {
 
 export interface AuditFilter {
   host?: string;
+  /** Entries at or after this instant (a coalesced refusal: its last occurrence). */
   since?: string;
   limit?: number;
+  /** Only the security actions, or only the refusal list; both, by time, when absent. */
+  kind?: 'actions' | 'refusals';
 }
 
 export interface Store {
@@ -51,9 +56,23 @@ export interface Store {
   getRolling(): RollingRun | undefined;
   saveRolling(run: RollingRun | undefined): Promise<void>;
 
+  /**
+   * Appends a security action (outcome `ok`), durably; the oldest beyond the size limit and those past the age
+   * limit are dropped, never because of refusals. An entry with another outcome is a refusal: it goes to
+   * `noteRefusal` (and resolves at once, before it is written).
+   */
   appendAudit(entry: AuditEntry): Promise<void>;
-  /** Oldest first (the order they were appended); `limit` keeps the newest entries that match. */
+  /**
+   * The audit trail as `rekick audit` shows it: the security actions (in the order appended) and the refusal list,
+   * by time, oldest first; `kind` for one of them; `limit` keeps the newest entries that match.
+   */
   listAudit(filter?: AuditFilter): AuditEntry[];
+  /**
+   * Keeps a refused or failed command in the refusal list (bounded, the oldest dropped, repeats coalesced). It is
+   * written with the next write of the store; with `flushSoon` at the latest a short while later (one write for all
+   * the refusals of that while); at close in any case. It never fails: a refusal is not worth refusing work for.
+   */
+  noteRefusal(entry: AuditEntry, options?: { flushSoon?: boolean }): void;
 
   /** Whether the last write succeeded; false after a failed write until one succeeds again. */
   readonly writable: boolean;

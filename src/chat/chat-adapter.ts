@@ -12,6 +12,17 @@ export interface ChatMessage {
   isSlashCommand?: boolean;
   /** A click on a button (Slack Approve/Deny): a refusal goes back privately to the clicker (ephemeralTo). */
   interactive?: boolean;
+  /**
+   * The job a clicked button was posted for: the command acts on that job only, never on a later job of the host.
+   * `jobId` is absent for a button posted before rekick bound its buttons to a job: such a click is refused.
+   */
+  button?: { jobId?: string };
+  /**
+   * When the line reached rekick, set by the adapter as it arrives (IRC: before the WHOIS that binds its sender;
+   * Slack: before the request is read and authorised; console: when typed), else by the router: `!approve all`
+   * approves only jobs whose "ready" line had been handed to a chat by then.
+   */
+  receivedAt?: Date;
 }
 
 export interface OutgoingMessage {

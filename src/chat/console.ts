@@ -46,10 +46,12 @@ export function createConsoleAdapter(options: ConsoleAdapterOptions): ChatAdapte
       rl.on('line', (line) => {
         const text = line.trim();
         if (!text) return;
+        // When it was typed, not when its turn comes: `!approve all` counts only what was announced by then.
+        const receivedAt = new Date();
         // Lines are handled one after another, in the order typed (a pipe delivers them all at once).
         handling = handling.then(async () => {
           try {
-            await onMessage({ origin, user, text });
+            await onMessage({ origin, user, text, receivedAt });
           } catch (err) {
             options.log?.error({ err }, 'console line failed');
           }

@@ -209,6 +209,8 @@ export function createIrcAdapter(options: IrcAdapterOptions): IrcAdapter {
     const text = commandFromLine(event.message, currentNick, isPrivate) ?? commandFromLine(event.message, config.nick, isPrivate);
     if (text === undefined || !onMessage) return;
     const handler = onMessage;
+    // When the line arrived, before its binding's WHOIS: `!approve all` counts only what was announced by then.
+    const receivedAt = new Date(now());
     // Bound now, as the line arrives (a WHOIS goes out at once); handled in arrival order.
     const binding = tracker && whois
       ? bindLine({ accountTag: () => c.network.cap.isEnabled('account-tag'), tracker, whois, log }, event)
@@ -220,7 +222,7 @@ export function createIrcAdapter(options: IrcAdapterOptions): IrcAdapter {
         if (bound.unconfirmed) user.unconfirmed = bound.unconfirmed;
         const origin: Origin = isPrivate ? { adapter: 'irc', room: event.nick, private: true } : { adapter: 'irc', room: event.target };
         if (isPrivate && bound.account) origin.account = bound.account;
-        const message: ChatMessage = { origin, user, text };
+        const message: ChatMessage = { origin, user, text, receivedAt };
         await handler(message);
       } catch (err) {
         log.error({ err, nick: event.nick }, 'handling an IRC line failed');

@@ -6,6 +6,7 @@
 import type { Logger } from 'pino';
 import type { ExecutorApi } from '../executor/types';
 import type { ExecutorEvent, Origin } from '../types';
+import type { ApprovalPrompts } from './approval-prompts';
 import type { ChatAdapter, OutgoingMessage } from './chat-adapter';
 import { renderEvent } from './render';
 
@@ -15,6 +16,8 @@ export interface NotifierOptions {
   log: Logger;
   /** Renders an event (default renderEvent); lines are joined with \n into one message. */
   render?: (event: ExecutorEvent) => string[];
+  /** Told when a job's ready line is handed to a chat, and when the job is decided on (for `!approve all`). */
+  prompts?: ApprovalPrompts;
 }
 
 export interface Notifier {
@@ -57,6 +60,8 @@ export function createNotifier(options: NotifierOptions): Notifier {
     const prev = chains.get(adapter.name) ?? Promise.resolve();
     const next = prev.then(async () => {
       try {
+        // Handed to a chat now: from here on someone may have seen it (before, nobody could have).
+        if (message.event?.type === 'awaiting-approval') options.prompts?.announced(message.event.job.id);
         await adapter.send(target, message);
       } catch (err) {
         log.error({ err, adapter: adapter.name, room: target.room, event: message.event?.type }, 'could not send to chat');
@@ -66,6 +71,7 @@ export function createNotifier(options: NotifierOptions): Notifier {
   };
 
   const onEvent = (event: ExecutorEvent) => {
+    if (event.type === 'approved' || event.type === 'denied' || event.type === 'cancelled') options.prompts?.forget(event.job.id);
     let lines: string[];
     try {
       lines = render(event);

@@ -2,8 +2,10 @@
  * The router: a chat line -> command and words -> role check -> parse -> run. Every refusal is one line that
  * says why and changes nothing; the router never throws. Hostile text is cleaned first: IRC formatting codes
  * are dropped, other control characters and over-long lines refuse the line, and host names must match exactly
- * (the commands check them). Every command and every refusal is audited, except lines over a sender's rate limit:
- * the first gets one notice, the rest silence; they are counted, not audited.
+ * (the commands check them). Every command that may change something, and every refusal, is audited (the
+ * audit callback sorts them: src/audit/audit-kind.ts); a command anyone may run only reads, and its success is
+ * not audited (a debug log line), so a read-only command by anyone never costs a write. Lines over a sender's
+ * rate limit are not audited either: the first gets one notice, the rest silence; they are counted.
  */
 import type { Logger } from 'pino';
 import { describeUsage, findCommand } from '../../commands/help';
@@ -35,6 +37,8 @@ export interface RouterOptions {
   /** The bot's name, for `rekick: status` addressed lines (default `rekick`). */
   nick?: string;
   now?: () => Date;
+  /** Whether a job's ready line had been handed to a chat by `at` (ApprovalPrompts.seenBefore), for `!approve all`. */
+  seenBefore?: (jobId: string, at: Date) => boolean;
   /** Per-identity command rate limits (config `chat.rateLimit`); none when absent. */
   rateLimit?: RateLimitConfig;
   /** Counts each line the rate limit refused (such lines are not audited). */
@@ -138,7 +142,8 @@ export function createRouter(options: RouterOptions): Router {
     }
   }
 
-  async function handle(message: ChatMessage, given?: Reply): Promise<void> {
+  async function handle(arrived: ChatMessage, given?: Reply): Promise<void> {
+    const message: ChatMessage = arrived.receivedAt ? arrived : { ...arrived, receivedAt: now() };
     const reply = given ?? defaultReply(message);
     const base = { who: message.user, origin: message.origin };
     let action = 'chat';
@@ -201,6 +206,7 @@ export function createRouter(options: RouterOptions): Router {
         rolling: options.rolling,
         hostsInfo: options.hostsInfo,
         now,
+        seenBefore: options.seenBefore,
         listRoom: listRoomFor(message, options.adapters, nick, options.statusUrl?.()),
       };
       try {
@@ -211,6 +217,10 @@ export function createRouter(options: RouterOptions): Router {
           return;
         }
         throw err;
+      }
+      if (role === 'anyone') {
+        log.debug({ who: message.user, origin: message.origin, action, detail: line }, 'read-only command done');
+        return;
       }
       await audit({ ...base, action, outcome: 'ok', detail: line });
     } catch (err) {

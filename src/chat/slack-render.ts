@@ -83,10 +83,32 @@ export function parentBlocks(job: Job, now: Date): SlackBlock[] {
       type: 'actions',
       block_id: APPROVAL_BLOCK,
       elements: [
-        { type: 'button', action_id: APPROVE_ACTION, style: 'primary', value: job.host, text: { type: 'plain_text', text: 'Approve' } },
-        { type: 'button', action_id: DENY_ACTION, style: 'danger', value: job.host, text: { type: 'plain_text', text: 'Deny' } },
+        { type: 'button', action_id: APPROVE_ACTION, style: 'primary', value: buttonValue(job), text: { type: 'plain_text', text: 'Approve' } },
+        { type: 'button', action_id: DENY_ACTION, style: 'danger', value: buttonValue(job), text: { type: 'plain_text', text: 'Deny' } },
       ],
     });
   }
   return blocks;
+}
+
+/** What an Approve/Deny button carries: the job its message was posted for, and the host. */
+export function buttonValue(job: Job): string {
+  return JSON.stringify({ job: job.id, host: job.host });
+}
+
+/**
+ * The host and job a clicked button names. A plain host name is a button posted before buttons named their job
+ * (no `jobId`: the command refuses it); anything else is not rekick's (undefined).
+ */
+export function parseButtonValue(value: string | undefined): { host: string; jobId?: string } | undefined {
+  if (!value) return undefined;
+  if (!value.startsWith('{')) return /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(value) ? { host: value } : undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    return undefined; // not JSON: not a value rekick wrote
+  }
+  const v = parsed as { job?: unknown; host?: unknown };
+  return typeof v.job === 'string' && typeof v.host === 'string' ? { host: v.host, jobId: v.job } : undefined;
 }

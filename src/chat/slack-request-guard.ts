@@ -5,7 +5,9 @@
  * within the window. A Slack retry (`x-slack-retry-num`) of an event already taken is acknowledged (200) and
  * not acted on. With `teamId` set, a signed request from another workspace (or naming none) is refused too,
  * but answered 200 as Slack expects (a 4xx would make Slack retry and flag the app), a slash command with a line
- * for its user. Every refused request is reported through `onRejected` (rekick audits it); the others get 401.
+ * for its user. Every refused request is reported through `onRejected`; the others get 401. rekick counts each
+ * (`rekick_outside_refusals_total`, by reason: src/audit/audit-kind.ts reads it from the detail's opening words)
+ * and logs it at a limited rate, never stores it one by one (src/audit/).
  * The buffered body is left on the request as `rawBody`, where Bolt picks it up instead of reading it again.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
@@ -21,7 +23,7 @@ export interface SlackRequestGuardOptions {
   /** The one workspace (team id) served; requests from any other are refused. */
   teamId?: string;
   log: Logger;
-  /** Called for every refused request (bad signature, stale timestamp, replay, workspace); its failure is logged. */
+  /** Called for every refused request (bad signature, stale timestamp, replay, workspace): counted, not stored; its failure is logged. */
   onRejected?: (entry: SlackRejection) => void | Promise<void>;
   /** How far a timestamp may be from now, and how long signatures and ids are remembered (default 300 s). */
   windowSec?: number;
@@ -130,7 +132,8 @@ export function createSlackRequestGuard(options: SlackRequestGuardOptions): Slac
       outcome: 'refused',
       detail: `${why} (${claims.kind}${claims.eventId ? ` ${claims.eventId}` : ''} from ${req.socket.remoteAddress ?? 'unknown address'})`,
     };
-    log.warn({ why, kind: claims.kind, user: claims.user, verified }, 'Slack request refused');
+    // Not a warning each: anyone can send these; onRejected logs them at a limited rate.
+    log.debug({ why, kind: claims.kind, user: claims.user, verified }, 'Slack request refused');
     try {
       await options.onRejected?.(entry);
     } catch (err) {

@@ -16,7 +16,7 @@ import type { Identity, Job, Origin } from '../types';
 import type { ChatAdapter, ChatMessage, MessageHandler, OutgoingMessage } from './chat-adapter';
 import { boltLogger } from './slack-logger';
 import { createSlackRequestGuard, type SlackRejection } from './slack-request-guard';
-import { APPROVE_ACTION, DENY_ACTION, escapeMrkdwn, parentBlocks, parentText } from './slack-render';
+import { APPROVE_ACTION, DENY_ACTION, escapeMrkdwn, parentBlocks, parentText, parseButtonValue } from './slack-render';
 
 type BoltApp = App;
 
@@ -34,12 +34,20 @@ export interface SlackAdapterOptions {
   /** Answer Slack only after the handler has run (deterministic tests; Slack wants an answer within 3 s). */
   processBeforeResponse?: boolean;
   now?: () => Date;
-  /** Every refused request (bad signature, stale timestamp, replay, another workspace), for the audit log. */
+  /** Every refused request (bad signature, stale timestamp, replay, another workspace): counted, not stored (src/audit/). */
   onRejected?: (entry: SlackRejection) => void | Promise<void>;
+  /**
+   * Looks a job up by id: after a click on Approve/Deny of a job no longer waiting (decided on, cancelled, or a
+   * message from before a restart), the clicked message is updated to the job's state, without buttons.
+   */
+  jobs?: (jobId: string) => Job | undefined;
 }
 
 /** Where Slack sends events, slash commands and clicks. */
 export const SLACK_EVENTS_PATH = '/slack/events';
+
+/** The context key (Bolt custom property) carrying when the request reached rekick. */
+const RECEIVED_AT = 'rekickReceivedAt';
 
 export interface SlackAdapter extends ChatAdapter {
   /** The port the HTTP receiver listens on (when config.port is 0); 0 when not listening. */
@@ -116,6 +124,16 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
     }
   }
 
+  /**
+   * When each request reached rekick, before its body is read and Bolt authorises it (an auth.test may go out
+   * first): `!approve all` counts only what was announced by then. Handed to the handlers as context.receivedAt.
+   */
+  const arrivals = new WeakMap<IncomingMessage, Date>();
+  const arrivedAt = (context: Record<string, unknown>): Date => {
+    const at = context[RECEIVED_AT];
+    return at instanceof Date ? at : now();
+  };
+
   const guard = createSlackRequestGuard({ signingSecret: config.signingSecret, teamId: config.teamId, log, onRejected: options.onRejected, now: () => now().getTime() });
   let receiver: HTTPReceiver | undefined;
 
@@ -125,6 +143,7 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
   }
 
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    arrivals.set(req, now());
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     // Nothing but Slack's endpoint here, and no echo of the path asked for.
     if (path !== SLACK_EVENTS_PATH) return plain(res, 404, `not found (Slack's requests go to ${SLACK_EVENTS_PATH})\n`);
@@ -149,6 +168,7 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
       endpoints: [SLACK_EVENTS_PATH],
       processBeforeResponse: options.processBeforeResponse ?? false,
       logger: boltLogger(log),
+      customPropertiesExtractor: (req) => ({ [RECEIVED_AT]: arrivals.get(req) }),
     });
     const a = new App({
       receiver,
@@ -164,28 +184,28 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
       },
     });
 
-    a.message(async ({ message }) => {
+    a.message(async ({ message, context }) => {
       const m = message as { subtype?: string; text?: string; user?: string; channel: string; channel_type?: string; thread_ts?: string; bot_id?: string };
       if (m.subtype || m.bot_id || !m.user || !m.text) return;
       const text = m.text.trim();
       // A direct message to the bot is always for it (like an IRC private message).
       if (m.channel_type === 'im') {
-        await handle({ origin: { adapter: 'slack', room: m.channel, private: true }, user: identity(m.user), text: text.startsWith('!') ? text : `!${text}` });
+        await handle({ origin: { adapter: 'slack', room: m.channel, private: true }, user: identity(m.user), text: text.startsWith('!') ? text : `!${text}`, receivedAt: arrivedAt(context) });
         return;
       }
       if (!text.startsWith('!')) return;
-      await handle({ origin: { adapter: 'slack', room: m.channel, thread: m.thread_ts }, user: identity(m.user), text });
+      await handle({ origin: { adapter: 'slack', room: m.channel, thread: m.thread_ts }, user: identity(m.user), text, receivedAt: arrivedAt(context) });
     });
 
-    a.event('app_mention', async ({ event }) => {
+    a.event('app_mention', async ({ event, context }) => {
       if (!event.user) return;
       const text = mentionCommand(event.text);
       // `!cmd @rekick` starts with `!`: the message event has it already.
       if (!text || event.text.trim().startsWith('!')) return;
-      await handle({ origin: { adapter: 'slack', room: event.channel, thread: event.thread_ts }, user: identity(event.user), text });
+      await handle({ origin: { adapter: 'slack', room: event.channel, thread: event.thread_ts }, user: identity(event.user), text, receivedAt: arrivedAt(context) });
     });
 
-    a.command('/rekick', async ({ command, ack }) => {
+    a.command('/rekick', async ({ command, ack, context }) => {
       await ack();
       const text = command.text.trim();
       await handle({
@@ -193,6 +213,7 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
         user: identity(command.user_id, command.user_name),
         text: `!${text.replace(/^!/, '') || 'help'}`,
         isSlashCommand: true,
+        receivedAt: arrivedAt(context),
       });
     });
 
@@ -200,14 +221,28 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
       [APPROVE_ACTION, 'approve'],
       [DENY_ACTION, 'deny'],
     ] as const) {
-      a.action(actionId, async ({ ack, body, action }) => {
+      a.action(actionId, async ({ ack, body, action, context }) => {
         await ack();
+        const receivedAt = arrivedAt(context);
         const b = body as { user: { id: string; username?: string; name?: string }; channel?: { id: string }; message?: { ts: string; thread_ts?: string } };
-        const host = (action as { value?: string }).value;
-        if (!host || !b.channel) return;
+        const clicked = parseButtonValue((action as { value?: string }).value);
+        if (!b.channel) return;
+        if (!clicked) {
+          log.warn({ action: actionId, user: b.user.id }, 'a Slack button click whose value rekick did not write; ignored');
+          return;
+        }
         const origin: Origin = { adapter: 'slack', room: b.channel.id, thread: b.message?.ts };
         clickOrigins.set(origin, b.user.id);
-        await handle({ origin, user: identity(b.user.id, b.user.username ?? b.user.name), text: `!${verb} ${host}`, interactive: true });
+        // The command acts on the job the button was posted for only (a button naming no job is refused).
+        await handle({
+          origin,
+          user: identity(b.user.id, b.user.username ?? b.user.name),
+          text: `!${verb} ${clicked.host}`,
+          interactive: true,
+          button: { jobId: clicked.jobId },
+          receivedAt,
+        });
+        if (clicked.jobId && b.message?.ts) await refreshClicked(clicked.jobId, b.channel.id, b.message.ts);
       });
     }
 
@@ -229,6 +264,26 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
       if (chains.get(key) === settled) chains.delete(key);
     });
     return next;
+  }
+
+  /**
+   * The clicked message of a job that no longer waits for approval shows the job's state now, without buttons: a
+   * message from before a restart (rekick no longer tracks it) or one whose job was decided on elsewhere.
+   */
+  async function refreshClicked(jobId: string, channel: string, ts: string): Promise<void> {
+    const job = options.jobs?.(jobId);
+    if (!job || job.state === 'awaiting-approval' || !app) return;
+    const client = app.client;
+    const key = `${job.id}\u0000${channel}`;
+    await serial(key, async () => {
+      const text = escapeMrkdwn(parentText(job));
+      const blocks = parentBlocks(job, now());
+      const rendered = JSON.stringify([text, blocks]);
+      const parent = parents.get(key);
+      if (parent?.ts === ts && parent.rendered === rendered) return;
+      await client.chat.update({ token: config.token, channel, ts, text, blocks });
+      if (parent?.ts === ts) parent.rendered = rendered;
+    }).catch((err: unknown) => log.warn({ err, job: jobId }, 'could not update the clicked Slack message'));
   }
 
   async function postJob(job: Job, channel: string, line: string): Promise<void> {

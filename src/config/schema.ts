@@ -95,7 +95,7 @@ export const slackSchema = z.strictObject({
     .string()
     .regex(/^T[A-Z0-9]{2,20}$/, 'expected a Slack workspace id like T0123ABCD')
     .optional()
-    .describe('when set, signed requests from any other workspace are refused (acknowledged, audited, not acted on)'),
+    .describe('when set, signed requests from any other workspace are refused (acknowledged, counted and logged, not acted on)'),
   apiUrl: z.string().url().optional().describe('another Web API base URL'),
   channels: z.array(z.string().min(1)).default([]).describe('channel ids where rekick posts notices'),
 });
@@ -203,10 +203,33 @@ export const retrySchema = z.strictObject({
   maxBackoff: duration('longest retry delay').prefault('60s'),
 });
 
-export const historySchema = z.strictObject({
-  keepFinishedPerHost: z.number().int().min(1).default(5).describe('finished jobs kept per host in the state file (older ones are dropped)'),
-  maxAudit: z.number().int().min(100).default(10_000).describe('audit entries kept in the state file (the oldest are dropped; pino logs keep all)'),
-});
+export const historySchema = z
+  .strictObject({
+    keepFinishedPerHost: z.number().int().min(1).default(5).describe('finished jobs kept per host in the state file (older ones are dropped)'),
+    // The audit trail (docs/operator-guide.md, "The audit trail"): security actions, and apart from them refusals.
+    auditMaxEntries: z
+      .number()
+      .int()
+      .min(100)
+      .optional()
+      .describe('security actions (reinstall, approve, deny, cancel, retry, rolling…) kept in the audit trail, state and history files together; the oldest beyond it are dropped. Default 100000 (each takes about 0.5 KB of memory)'),
+    maxAudit: z.number().int().min(100).optional().describe('the old name of auditMaxEntries, still accepted (setting both is an error)'),
+    auditMaxAge: duration('security actions older than this are dropped from the audit trail (pino logs keep all)')
+      .refine((ms) => ms >= 86_400_000, 'expected at least 1d')
+      .prefault('400d'),
+    refusalsMax: z
+      .number()
+      .int()
+      .min(0)
+      .default(200)
+      .describe('refused and failed commands of identified users kept, apart from the security actions (repeats coalesced, the oldest dropped; 0: logs only). Refusals without a trustworthy identity are counted, not kept'),
+  })
+  .refine((h) => h.maxAudit === undefined || h.auditMaxEntries === undefined, {
+    message: 'maxAudit is the old name of auditMaxEntries: set only auditMaxEntries',
+    path: ['maxAudit'],
+  })
+  // The store's names: maxAudit is the security actions kept.
+  .transform(({ auditMaxEntries, maxAudit, ...rest }) => ({ ...rest, maxAudit: auditMaxEntries ?? maxAudit ?? 100_000 }));
 
 // A virt host's virthost (present, and naming a virthost) is checked with the other hosts in cross-check.ts.
 export const hostSchema = z
@@ -238,7 +261,7 @@ export const configSchema = z.strictObject({
   timeouts: timeoutsSchema.prefault({}),
   retry: retrySchema.prefault({}).describe('retries of steps that are safe to retry, after a retryable error'),
   rolling: rollingSchema.prefault({}),
-  history: historySchema.prefault({}).describe('how much finished history the state file keeps, so writes stay fast'),
+  history: historySchema.prefault({}).describe('how much finished history the state file keeps, so writes stay fast, and for how long the audit trail keeps what'),
   hosts: z.array(hostSchema).min(1, 'expected at least one host'),
 });
 

@@ -20,11 +20,14 @@ import {
   type Job,
   type Origin,
 } from '../types';
-import type { ExecutorApi, ExecutorListener, ReinstallRequest, RequestContext } from './types';
+import type { ApproveOptions, DenyOptions, ExecutorApi, ExecutorListener, ReinstallRequest, RequestContext } from './types';
 import { JobRunner, markStepStarted } from './run-job';
+import { approvedJob, cancellableJob, cancelledJob, decidableJob, deniedJob, describeJobPosition, retriedJob } from './job-states';
 import { SharedConnections } from '../ssh/shared-connections';
 import { admitReinstall, linkVirthostJobs } from './virthost-guests';
 import { withVirthostWaits } from './virthost-waits';
+import { outsideRefusal } from '../audit/audit-kind';
+import { OutsideRefusals } from '../audit/outside-refusals';
 
 export interface ExecutorOptions extends StepDeps {
   store: Store;
@@ -60,6 +63,8 @@ export class Executor implements ExecutorApi {
   private storeProbe?: NodeJS.Timeout;
   /** Audit entries that could not be written while the store was broken, appended once it works again. */
   private readonly pendingAudit: AuditEntry[] = [];
+  /** Refusals from outside (no identity rekick can trust): counted and summed up, never stored one by one. */
+  readonly outsideRefusals: OutsideRefusals;
 
   constructor(options: ExecutorOptions) {
     this.config = options.config;
@@ -74,6 +79,7 @@ export class Executor implements ExecutorApi {
     this.hostsByName = new Map(options.config.hosts.map((h) => [h.name, h]));
     this.checkpoint = options.checkpoint;
     this.storeRetryMs = options.storeRetryMs ?? 5_000;
+    this.outsideRefusals = new OutsideRefusals({ log: options.log, note: (summary) => this.store.noteRefusal(summary) });
   }
 
   on(listener: ExecutorListener): () => void {
@@ -165,30 +171,29 @@ export class Executor implements ExecutorApi {
       // The job is durable; its audit entry goes into the next write, while the first step works, not before it.
       audited.push(this.audit({ who: request.by, origin: request.origin, action: 'reinstall', host: job.host, jobId: job.id, outcome: 'ok', detail: request.reason }));
       this.emit({ type: 'job-queued', job });
-      this.launch(job, { startSaved: job.state === 'running' });
+      // From the job as the store holds it now: a !cancel during the write above has ended it, and it stays so.
+      this.launch(job.id, { startSaved: job.state === 'running' });
     }
     await Promise.all(audited);
     return jobs.map((j) => cloneJson(j));
   }
 
-  async approve(hosts: string[] | 'all', ctx: RequestContext & { override?: boolean; auto?: boolean }): Promise<Job[]> {
+  async approve(hosts: string[] | 'all', ctx: RequestContext & ApproveOptions): Promise<Job[]> {
     this.assertStoreWritable();
     let jobs: Job[];
     if (hosts === 'all') {
       jobs = this.queue();
       if (!jobs.length) throw new UserError('no host is waiting for approval', 'E_NOTHING_WAITING');
-      // `all` skips hosts that need --override rather than refusing the lot.
-      if (!ctx.override) jobs = jobs.filter((j) => !(j.kojiBefore && !j.kojiBefore.enabled));
+      // `all` skips hosts that need --override rather than refusing the lot, and jobs being cancelled.
+      jobs = jobs.filter((j) => !j.cancel && (ctx.override || !(j.kojiBefore && !j.kojiBefore.enabled)));
     } else {
       if (!hosts.length) throw new UserError('name at least one host, or all', 'E_USAGE');
       this.resolveHosts(hosts.filter((h) => h.startsWith('group:')));
       jobs = [];
       for (const name of hosts) {
         for (const h of this.resolveHosts([name])) {
-          const job = this.store.activeJob(h.name);
-          if (!job || job.state !== 'awaiting-approval') {
-            throw new UserError(`${h.name} is not waiting for approval${job ? ` (job ${job.id} is ${describeJobPosition(job)})` : ''}; nothing approved`, 'E_NOT_WAITING');
-          }
+          const target = { current: this.store.activeJob(h.name), jobId: ctx.jobIds?.[h.name], find: (id: string) => this.store.getJob(id) };
+          const job = decidableJob(h.name, target, 'nothing approved');
           if (job.kojiBefore && !job.kojiBefore.enabled && !ctx.override) {
             throw new UserError(
               `${h.name} was already disabled in Koji before rekick touched it (comment: "${job.kojiBefore.comment ?? ''}"); !approve ${h.name} --override enables it anyway; nothing approved`,
@@ -200,11 +205,7 @@ export class Executor implements ExecutorApi {
       }
     }
     const at = new Date().toISOString();
-    for (const job of jobs) {
-      job.approval = { by: ctx.by, at, override: ctx.override || undefined, auto: ctx.auto || undefined };
-      job.state = 'enabling';
-      job.updatedAt = at;
-    }
+    jobs = jobs.map((job) => approvedJob(job, { by: ctx.by, at, override: ctx.override || undefined, auto: ctx.auto || undefined }));
     await this.store.saveJobs(jobs);
     for (const job of jobs) this.checkpoint?.('approved', job);
     for (const job of jobs) {
@@ -217,27 +218,19 @@ export class Executor implements ExecutorApi {
         outcome: 'ok',
       });
       this.emit({ type: 'approved', job, by: ctx.by, override: Boolean(ctx.override), auto: Boolean(ctx.auto) });
-      this.launch(job);
+      this.launch(job.id);
     }
     return jobs.map((j) => cloneJson(j));
   }
 
-  async deny(host: string, ctx: RequestContext & { reason?: string }): Promise<Job> {
+  async deny(host: string, ctx: RequestContext & DenyOptions): Promise<Job> {
     this.assertStoreWritable();
     const [h] = this.resolveHosts([host]);
-    const job = this.store.activeJob(h!.name);
-    if (!job || job.state !== 'awaiting-approval') {
-      throw new UserError(`${h!.name} is not waiting for approval; nothing denied`, 'E_NOT_WAITING');
-    }
-    const at = new Date().toISOString();
-    job.denial = { by: ctx.by, at, reason: ctx.reason };
-    job.state = 'denied';
-    job.updatedAt = at;
-    job.endedAt = at;
-    const enable = job.steps[job.steps.length - 1]!;
-    enable.status = 'skipped';
+    const target = { current: this.store.activeJob(h!.name), jobId: ctx.jobId, find: (id: string) => this.store.getJob(id) };
+    const job = deniedJob(decidableJob(h!.name, target, 'nothing denied'), { by: ctx.by, at: new Date().toISOString(), reason: ctx.reason });
     await this.store.saveJob(job);
     await this.audit({ who: ctx.by, origin: ctx.origin, action: 'deny', host: job.host, jobId: job.id, outcome: 'ok', detail: ctx.reason });
+    // The job is finished: nothing else changes it, so this copy is still the store's.
     await this.trySetComment(job, denyComment(job, ctx.by, ctx.reason));
     await this.store.saveJob(job);
     this.emit({ type: 'denied', job, by: ctx.by, reason: ctx.reason });
@@ -247,60 +240,64 @@ export class Executor implements ExecutorApi {
   async cancel(host: string, ctx: RequestContext): Promise<Job> {
     this.assertStoreWritable();
     const [h] = this.resolveHosts([host]);
-    const job = this.store.activeJob(h!.name);
-    if (!job) throw new UserError(`${h!.name} has no job to cancel`, 'E_NO_JOB');
-    if (job.cancel) throw new UserError(`${h!.name}'s job ${job.id} is already being cancelled`, 'E_CANCELLING');
-    if (job.state === 'enabling') throw new UserError(`${h!.name} was approved and is being enabled; too late to cancel`, 'E_TOO_LATE');
+    const job = cancellableJob(h!.name, this.store.activeJob(h!.name));
     const decision = { by: ctx.by, at: new Date().toISOString() };
+    // A runner still working the job holds it: it records the cancel and stops at the next safe point (including
+    // its approval gate). A job without one (waiting for approval, or not started yet) ends cancelled now.
     const runner = this.runners.get(job.id);
-    if (runner) {
-      // The runner holds the live job: it records the cancel and stops at the next safe point.
-      await runner.requestCancel(decision);
-    } else {
-      job.cancel = decision;
-      await this.finishCancelled(job);
-    }
+    if (runner?.takesCancel) await runner.requestCancel(decision);
+    else await this.finishCancelled({ ...job, cancel: decision, updatedAt: decision.at });
     await this.audit({ who: ctx.by, origin: ctx.origin, action: 'cancel', host: job.host, jobId: job.id, outcome: 'ok' });
     return cloneJson(this.store.getJob(job.id) ?? job);
   }
 
-  /** Ends a job as cancelled: the host stays disabled, with a comment saying who cancelled and where. */
+  /**
+   * Ends a job as cancelled: the host stays disabled, with a comment saying who cancelled and where. Called with
+   * the job as its runner holds it (or as the store holds it, without a runner); a job the store has finished
+   * meanwhile is left as it is.
+   */
   async finishCancelled(job: Job): Promise<void> {
-    const at = new Date().toISOString();
+    const stored = this.store.peekJob(job.id);
+    if (stored && !ACTIVE_JOB_STATES.includes(stored.state)) {
+      this.log.warn({ job: job.id, state: stored.state }, 'cancel of a job already finished: left as it is');
+      return;
+    }
     const step = STEP_NAMES[Math.min(job.current, STEP_NAMES.length - 1)]!;
-    job.state = 'cancelled';
-    job.endedAt = at;
-    job.updatedAt = at;
-    for (const s of job.steps) if (s.status === 'pending' || s.status === 'running') s.status = 'skipped';
-    await this.store.saveJob(job);
-    if (job.steps[0]!.status === 'succeeded') await this.trySetComment(job, cancelComment(job, job.cancel!.by, step));
-    await this.store.saveJob(job);
-    this.emit({ type: 'cancelled', job, by: job.cancel!.by });
+    const done = cancelledJob(job, new Date().toISOString());
+    await this.store.saveJob(done);
+    if (done.steps[0]!.status === 'succeeded') await this.trySetComment(done, cancelComment(done, done.cancel!.by, step));
+    await this.store.saveJob(done);
+    this.emit({ type: 'cancelled', job: done, by: done.cancel!.by });
   }
 
   async retry(host: string, ctx: RequestContext): Promise<Job> {
     this.assertStoreWritable();
     const [h] = this.resolveHosts([host]);
-    if (this.store.activeJob(h!.name)) throw new UserError(`${h!.name} is in a job that has not failed; nothing to retry`, 'E_NOT_FAILED');
-    const [last] = this.store.listJobs({ host: h!.name, limit: 1 });
-    if (!last || last.state !== 'failed') {
-      throw new UserError(`${h!.name} has no failed job to retry${last ? ` (its last job ${last.id} ${last.state})` : ''}`, 'E_NOT_FAILED');
+    let last = this.retryableJob(h!.name);
+    // The runner that failed may still be recording the failure (its Koji comment, its last write): let it finish,
+    // then decide on the job as the store holds it then, so that runner cannot write the failure over the retry.
+    const winding = this.runners.get(last.id);
+    if (winding) {
+      await winding.done;
+      last = this.retryableJob(h!.name);
     }
-    const step = last.steps[last.current]!;
-    step.status = 'pending';
-    step.error = undefined;
-    // A failed enable was approved already: it resumes enabling on that approval, not at the approval gate.
-    last.state = step.name === 'enable' && last.approval ? 'enabling' : 'running';
-    last.error = undefined;
-    last.endedAt = undefined;
-    last.updatedAt = new Date().toISOString();
-    // Step-scoped scratch data (`STEP.key`) belongs to the failed attempt: a retry starts that step afresh.
-    for (const key of Object.keys(last.data)) if (key.startsWith(`${step.name}.`)) delete last.data[key];
-    last.data.retriedBy = ctx.by;
-    await this.store.saveJob(last);
-    await this.audit({ who: ctx.by, origin: ctx.origin, action: 'retry', host: last.host, jobId: last.id, outcome: 'ok', detail: `from ${step.name}` });
-    this.launch(last);
-    return cloneJson(last);
+    const job = retriedJob(last, ctx.by, new Date().toISOString());
+    const step = job.steps[job.current]!;
+    await this.store.saveJob(job);
+    await this.audit({ who: ctx.by, origin: ctx.origin, action: 'retry', host: job.host, jobId: job.id, outcome: 'ok', detail: `from ${step.name}` });
+    // From the job as the store holds it now: a !cancel since the write above has ended it, and it stays so.
+    this.launch(job.id);
+    return cloneJson(this.store.getJob(job.id) ?? job);
+  }
+
+  /** The host's failed job that `!retry` resumes, or a refusal. */
+  private retryableJob(host: string): Job {
+    if (this.store.activeJob(host)) throw new UserError(`${host} is in a job that has not failed; nothing to retry`, 'E_NOT_FAILED');
+    const [last] = this.store.listJobs({ host, limit: 1 });
+    if (!last || last.state !== 'failed') {
+      throw new UserError(`${host} has no failed job to retry${last ? ` (its last job ${last.id} ${last.state})` : ''}`, 'E_NOT_FAILED');
+    }
+    return last;
   }
 
   jobs(options: { host?: string; limit?: number } = {}): Job[] {
@@ -314,15 +311,27 @@ export class Executor implements ExecutorApi {
   }
 
   async start(): Promise<void> {
-    const unfinished = this.store.listJobs({ states: ACTIVE_JOB_STATES });
-    for (const job of unfinished.reverse()) {
-      if (job.state === 'awaiting-approval') continue;
-      if (job.cancel) {
+    await this.resumeJobs('resuming job');
+  }
+
+  /**
+   * Resumes the unfinished jobs that have no runner, oldest first, each as the store holds it at its turn (an order
+   * may come while an earlier one is being finished). A pending cancel ends its job cancelled, one waiting for
+   * approval included; a job waiting for approval otherwise waits on.
+   */
+  private async resumeJobs(why: string): Promise<void> {
+    const ids = this.store.listJobs({ states: ACTIVE_JOB_STATES }).reverse().map((j) => j.id);
+    for (const id of ids) {
+      if (this.stopping) return;
+      const job = this.store.getJob(id);
+      if (!job || !ACTIVE_JOB_STATES.includes(job.state) || this.runners.has(id)) continue;
+      if (job.cancel && job.state !== 'enabling') {
         await this.finishCancelled(job);
         continue;
       }
-      this.log.info({ job: job.id, host: job.host, step: STEP_NAMES[job.current] }, 'resuming job');
-      this.launch(job);
+      if (job.state === 'awaiting-approval') continue;
+      this.log.info({ job: job.id, host: job.host, step: STEP_NAMES[job.current] }, why);
+      this.launch(job.id);
     }
   }
 
@@ -341,10 +350,24 @@ export class Executor implements ExecutorApi {
     while (this.runners.size) await Promise.allSettled([...this.runners.values()].map((r) => r.done));
   }
 
-  /** Records an audit entry; a refused command is audited too (by the router). */
+  /**
+   * Records an audit entry (see src/audit/audit-kind.ts). A security action (outcome `ok`) is durable when this
+   * resolves, and kept apart from refusals. A refusal of someone rekick can tell goes to the store's refusal list,
+   * written with a later write; a refusal from outside (no trustworthy identity) is only counted and logged at a
+   * limited rate. Neither kind costs a write of its own.
+   */
   async audit(entry: Omit<AuditEntry, 'at'>): Promise<void> {
     const full: AuditEntry = { at: new Date().toISOString(), ...entry };
+    const outside = outsideRefusal(full);
+    if (outside) {
+      this.outsideRefusals.record(full, outside);
+      return;
+    }
     this.log.info({ audit: full }, `audit: ${entry.action} ${entry.outcome}`);
+    if (full.outcome !== 'ok') {
+      this.store.noteRefusal(full, { flushSoon: true });
+      return;
+    }
     try {
       await this.store.appendAudit(full);
     } catch (err) {
@@ -395,12 +418,7 @@ export class Executor implements ExecutorApi {
     for (const entry of this.pendingAudit.splice(0)) await this.audit(entry);
     if (this.stopping || this.storeBroken) return;
     // Jobs whose runner stopped on a failed write are still active in the store, at their last durable step.
-    for (const job of this.store.listJobs({ states: ACTIVE_JOB_STATES }).reverse()) {
-      if (job.state === 'awaiting-approval' || this.runners.has(job.id)) continue;
-      this.log.info({ job: job.id, host: job.host, step: STEP_NAMES[job.current] }, 'resuming job after the state file became writable');
-      if (job.cancel) await this.finishCancelled(job).catch((err) => this.onStoreFailure(err));
-      else this.launch(job);
-    }
+    await this.resumeJobs('resuming job after the state file became writable').catch((err) => this.onStoreFailure(err));
   }
 
   private assertStoreWritable(): void {
@@ -419,15 +437,19 @@ export class Executor implements ExecutorApi {
     }
   }
 
-  private launch(job: Job, options: { startSaved?: boolean } = {}): void {
+  /**
+   * Starts a runner for the job as the store holds it now: a job finished, cancelled or waiting for approval
+   * meanwhile is not started (a pending cancel is acted on by the runner's first check).
+   */
+  private launch(jobId: string, options: { startSaved?: boolean } = {}): void {
+    if (this.stopping) return;
+    const job = this.store.getJob(jobId);
+    if (!job || !RUNNABLE.has(job.state)) return;
     const previous = this.runners.get(job.id);
     if (previous) {
       // Its last runner is still winding down (e.g. it just reached the approval gate and an auto-approval came at
-      // once): go on once it has, not never.
-      void previous.done.then(() => {
-        const now = this.store.getJob(job.id); // as it is then: it may have finished or been cancelled meanwhile
-        if (now && RUNNABLE.has(now.state)) this.launch(now);
-      });
+      // once): go on once it has, not never, from the job as it is then.
+      void previous.done.then(() => this.launch(job.id));
       return;
     }
     const host = this.hostsByName.get(job.host);
@@ -459,11 +481,6 @@ function waitingSince(job: Job): string {
   return job.steps[STEP_NAMES.indexOf('reboot-verify')]?.endedAt ?? job.updatedAt;
 }
 
-export function describeJobPosition(job: Job): string {
-  if (job.state === 'awaiting-approval') return 'waiting for approval';
-  if (job.state === 'enabling') return 'being enabled';
-  const step = STEP_NAMES[job.current];
-  return `${job.state} at [${job.current + 1}/8] ${step}`;
-}
+export { describeJobPosition };
 
 export type { Identity };

@@ -70,6 +70,10 @@ export class JobRunner {
   private controller?: AbortController;
   private currentAbortable = false;
   private shutdown = false;
+  /** Aborts the wait before a step's next attempt (a cancel or a shutdown ends it at once). */
+  private backoff?: AbortController;
+  /** run() has returned: a cancel asked now would never be acted on by this runner. */
+  private settled = false;
   /** The job's SSH connections: one step hands a connection to the next instead of a new login. */
   private readonly connections: JobConnections;
 
@@ -99,9 +103,20 @@ export class JobRunner {
       .finally(() => this.resolveDone());
   }
 
+  /** Whether a cancel asked now is acted on by this runner (false once its run is over: it is winding down). */
+  get takesCancel(): boolean {
+    return !this.settled;
+  }
+
+  /**
+   * Records a cancel in the job this runner holds; it stops at the next safe point: before any further step or
+   * attempt, at the approval gate, or at once in an abortable step. Only while `takesCancel`.
+   */
   async requestCancel(decision: Decision): Promise<void> {
+    if (this.settled) throw new Error('requestCancel on a runner whose run is over');
     this.job.cancel = decision;
     this.job.updatedAt = decision.at;
+    this.backoff?.abort(new CancelledError());
     await this.save();
     if (this.currentAbortable) this.controller?.abort(new CancelledError());
   }
@@ -109,36 +124,49 @@ export class JobRunner {
   abortForShutdown(): void {
     this.shutdown = true;
     this.controller?.abort(new ShutdownError());
+    this.backoff?.abort(new ShutdownError());
   }
 
   private async run(): Promise<void> {
-    const { job, steps } = this.o;
-    if (job.state === 'enabling') {
-      const outcome = await this.runStep(steps.length - 1);
-      if (outcome === 'ok') await this.finish();
-      return;
-    }
-    // Saved with the first step's start (a crash before that resumes a queued job, which is the same thing).
-    if (job.state !== 'running') job.state = 'running';
-    for (let i = job.current; i < steps.length - 1; i++) {
+    // `settled` is set as the last statement that looks at `job.cancel` returns (no await in between): a cancel
+    // asked later goes to the executor, which ends the job itself.
+    try {
+      const { job, steps } = this.o;
+      if (job.state === 'enabling') {
+        const outcome = await this.runStep(steps.length - 1);
+        if (outcome === 'ok') await this.finish();
+        return;
+      }
+      // Saved with the first step's start (a crash before that resumes a queued job, which is the same thing).
+      if (job.state !== 'running') job.state = 'running';
+      for (let i = job.current; i < steps.length - 1; i++) {
+        if (job.cancel) return this.o.finishCancelled(job);
+        if (this.shutdown) return;
+        job.current = i;
+        if (job.steps[i]!.status === 'skipped') continue;
+        const outcome = await this.runStep(i);
+        if (outcome === 'cancelled') return this.o.finishCancelled(job);
+        if (outcome !== 'ok') return;
+      }
       if (job.cancel) return this.o.finishCancelled(job);
-      if (this.shutdown) return;
-      job.current = i;
-      if (job.steps[i]!.status === 'skipped') continue;
-      const outcome = await this.runStep(i);
-      if (outcome === 'cancelled') return this.o.finishCancelled(job);
-      if (outcome !== 'ok') return;
+      job.current = steps.length - 1;
+      const now = new Date().toISOString();
+      await this.o.store.saveHost({ ...(this.o.store.getHost(job.host) ?? { name: job.host }), lastReinstalledAt: now, lastJobId: job.id });
+      if (job.cancel) return this.o.finishCancelled(job);
+      if (job.steps[job.current]!.status === 'skipped') return this.finish();
+      job.state = 'awaiting-approval';
+      job.updatedAt = now;
+      await this.save();
+      this.o.checkpoint?.('awaiting-approval', job);
+      // The gate honours a cancel that came during its write: a job being cancelled never waits for an approval.
+      if (job.cancel) return this.o.finishCancelled(job);
+      // An approval or a denial may have come during the write (the job was waiting in memory already): chat is told
+      // the job is ready only while it still is.
+      if (this.o.store.peekJob(job.id)?.state !== 'awaiting-approval') return;
+      this.o.emit({ type: 'awaiting-approval', job });
+    } finally {
+      this.settled = true;
     }
-    if (job.cancel) return this.o.finishCancelled(job);
-    job.current = steps.length - 1;
-    const now = new Date().toISOString();
-    await this.o.store.saveHost({ ...(this.o.store.getHost(job.host) ?? { name: job.host }), lastReinstalledAt: now, lastJobId: job.id });
-    if (job.steps[job.current]!.status === 'skipped') return this.finish();
-    job.state = 'awaiting-approval';
-    job.updatedAt = now;
-    await this.save();
-    this.o.checkpoint?.('awaiting-approval', job);
-    this.o.emit({ type: 'awaiting-approval', job });
   }
 
   private async finish(): Promise<void> {
@@ -173,6 +201,12 @@ export class JobRunner {
       }
       if (attempt > 1 || !startSaved) await this.save(); // the first attempt's start: markStepStarted
       this.o.checkpoint?.(`started:${step.name}`, job);
+      if (job.cancel && !job.approval) {
+        // A cancel that came during the write above: the step does not start (a safe point).
+        record.status = 'skipped';
+        record.endedAt = new Date().toISOString();
+        return 'cancelled';
+      }
       try {
         await this.attempt(step, index, timeoutMs);
         const end = Date.now();
@@ -208,10 +242,15 @@ export class JobRunner {
         if (step.retry && isRetryable(e) && attempt < retry.attempts && !job.cancel) {
           const delayMs = Math.min(retry.maxBackoff, retry.backoff * 2 ** (attempt - 1)) * (0.8 + Math.random() * 0.4);
           this.o.emit({ type: 'step-retrying', job, step: step.name, attempt, delayMs, error: { code: e.code, message: e.message } });
-          try {
-            await abortableSleep(delayMs, this.controller?.signal);
-          } catch {
-            return this.shutdown ? 'stopped' : 'cancelled';
+          // A cancel or a shutdown ends the wait at once; the next attempt starts only if neither came.
+          const backoff = (this.backoff = new AbortController());
+          await abortableSleep(delayMs, backoff.signal).catch(() => undefined); // aborted: the checks below say why
+          this.backoff = undefined;
+          if (this.shutdown) return 'stopped';
+          if (job.cancel) {
+            record.status = 'skipped';
+            record.endedAt = new Date().toISOString();
+            return 'cancelled';
           }
           continue;
         }

@@ -20,6 +20,25 @@ export interface ReinstallRequest extends RequestContext {
   rollingRunId?: string;
 }
 
+/** How an approval is given. */
+export interface ApproveOptions {
+  /** Also hosts that were disabled in Koji before rekick touched them. */
+  override?: boolean;
+  /** Given by the rolling scheduler (rolling.autoApprove), not a person. */
+  auto?: boolean;
+  /**
+   * host -> the job the approver meant (a Slack button, `!approve all` after its check of what was announced):
+   * a host whose waiting job is another one is refused, never approved in its place.
+   */
+  jobIds?: Readonly<Record<string, string>>;
+}
+
+export interface DenyOptions {
+  reason?: string;
+  /** The job the approver meant (a Slack button): refused when the host's waiting job is another one. */
+  jobId?: string;
+}
+
 export type ExecutorListener = (event: ExecutorEvent) => void;
 
 export interface ExecutorApi {
@@ -42,9 +61,12 @@ export interface ExecutorApi {
    * with one linked job per configured guest (src/executor/virthost-guests.ts), returned after its own.
    */
   reinstall(request: ReinstallRequest): Promise<Job[]>;
-  /** Approves hosts awaiting approval (`all`: every waiting one); returns the jobs approved. */
-  approve(hosts: string[] | 'all', ctx: RequestContext & { override?: boolean; auto?: boolean }): Promise<Job[]>;
-  deny(host: string, ctx: RequestContext & { reason?: string }): Promise<Job>;
+  /**
+   * Approves hosts awaiting approval (`all`: every one waiting at this instant, except those needing --override or
+   * being cancelled); returns the jobs approved. A job whose cancel is pending is never approved.
+   */
+  approve(hosts: string[] | 'all', ctx: RequestContext & ApproveOptions): Promise<Job[]>;
+  deny(host: string, ctx: RequestContext & DenyOptions): Promise<Job>;
   /** Stops the job at its next safe point; the host stays disabled. */
   cancel(host: string, ctx: RequestContext): Promise<Job>;
   /** Resumes a failed job from the step that failed. */

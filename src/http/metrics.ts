@@ -1,7 +1,8 @@
 /**
  * Prometheus metrics (prom-client): per host the last successful reinstall and the Koji enabled state, jobs by
  * outcome, step durations by step, jobs in flight, approvals waiting and their age, the rolling run's counts, Koji
- * call errors, chat messages sent and queued. Gauges read the store when scraped, so they cannot drift.
+ * call errors, chat messages sent and queued, refusals from outside. Gauges read the store when scraped, so they
+ * cannot drift.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Store } from '../../store/store';
@@ -9,6 +10,8 @@ import type { Config } from '../config/schema';
 import type { ExecutorApi } from '../executor/types';
 import type { KojiHostStates } from '../koji/host-states';
 import { ACTIVE_JOB_STATES, FINISHED_JOB_STATES } from '../types';
+import { CHAT_LINE_REASONS, OUTSIDE_REASONS } from '../audit/audit-kind';
+import type { OutsideRefusalTotal } from '../audit/outside-refusals';
 
 export interface MetricsOptions {
   config: Config;
@@ -17,6 +20,8 @@ export interface MetricsOptions {
   hostStates?: KojiHostStates;
   /** Chat adapters' queue depth, by adapter name. */
   chatQueued?: () => Record<string, number>;
+  /** Refusals from outside, counted (the executor's outsideRefusals). */
+  outsideRefusals?: { counts(): OutsideRefusalTotal[] };
 }
 
 export interface Metrics {
@@ -129,6 +134,23 @@ export function createMetrics(o: MetricsOptions): Metrics {
     collect() {
       this.reset();
       for (const [adapter, n] of Object.entries(o.chatQueued?.() ?? {})) this.set({ adapter }, n);
+    },
+  });
+
+  // Shown at 0 from the start for the sources configured, so that a rate() alert has a series to work on.
+  const zeroes = [
+    ...(o.config.slack ? OUTSIDE_REASONS.filter((r) => !CHAT_LINE_REASONS.includes(r)).map((reason) => ({ source: 'slack', reason })) : []),
+    ...(o.config.irc ? CHAT_LINE_REASONS.map((reason) => ({ source: 'irc', reason })) : []),
+  ];
+  new Counter({
+    name: 'rekick_outside_refusals_total',
+    help: 'Requests and chat lines refused without an identity rekick can trust (counted, not stored one by one), by source and reason',
+    labelNames: ['source', 'reason'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const z of zeroes) this.inc(z, 0);
+      for (const t of o.outsideRefusals?.counts() ?? []) this.inc({ source: t.source, reason: t.reason }, t.count);
     },
   });
 

@@ -342,8 +342,11 @@ class Scheduler implements RollingScheduler {
     }
     // Side by side: their durable writes share the store's group commit instead of waiting one after another
     // (one host at a time held every other host of the pass in awaiting-approval for seconds under a busy store).
+    // Each by the job seen waiting: a later job of the host (say a person's !reinstall) is refused, never approved.
     const results = await Promise.allSettled(
-      waiting.map(({ host }) => this.o.executor.approve([host], { by: ROLLING_IDENTITY, origin: run.origin, auto: true })),
+      waiting.map(({ host, jobId }) =>
+        this.o.executor.approve([host], { by: ROLLING_IDENTITY, origin: run.origin, auto: true, jobIds: { [host]: jobId } }),
+      ),
     );
     for (const [i, r] of results.entries()) {
       if (r.status === 'fulfilled') continue;

@@ -6,7 +6,7 @@
  */
 import type { Config, HostConfig } from '../../src/config/schema';
 import { UserError } from '../../src/errors';
-import type { ExecutorApi, ExecutorListener, ReinstallRequest, RequestContext } from '../../src/executor/types';
+import type { ApproveOptions, DenyOptions, ExecutorApi, ExecutorListener, ReinstallRequest, RequestContext } from '../../src/executor/types';
 import { MemoryStore } from '../../store/memory-store';
 import { STEP_NAMES, type ExecutorEvent, type Identity, type Job, type JobState, type StepRecord } from '../../src/types';
 import { testConfig } from './test-config';
@@ -124,7 +124,7 @@ export class FakeExecutor implements ExecutorApi {
     return jobs;
   }
 
-  async approve(hosts: string[] | 'all', ctx: RequestContext & { override?: boolean; auto?: boolean }): Promise<Job[]> {
+  async approve(hosts: string[] | 'all', ctx: RequestContext & ApproveOptions): Promise<Job[]> {
     this.record('approve', hosts, ctx);
     let jobs: Job[];
     if (hosts === 'all') {
@@ -135,6 +135,8 @@ export class FakeExecutor implements ExecutorApi {
       jobs = this.resolveHosts(hosts).map((h) => {
         const job = this.store.activeJob(h.name);
         if (!job || job.state !== 'awaiting-approval') throw new UserError(`${h.name} is not waiting for approval; nothing approved`, 'E_NOT_WAITING');
+        const meant = ctx.jobIds?.[h.name];
+        if (meant !== undefined && meant !== job.id) throw new UserError(`${h.name}'s job ${meant} is no longer waiting for approval; nothing approved`, 'E_NOT_WAITING');
         return job;
       });
     }
@@ -147,10 +149,11 @@ export class FakeExecutor implements ExecutorApi {
     return jobs;
   }
 
-  async deny(host: string, ctx: RequestContext & { reason?: string }): Promise<Job> {
+  async deny(host: string, ctx: RequestContext & DenyOptions): Promise<Job> {
     this.record('deny', host, ctx);
     const job = this.store.activeJob(host);
     if (!job || job.state !== 'awaiting-approval') throw new UserError(`${host} is not waiting for approval; nothing denied`, 'E_NOT_WAITING');
+    if (ctx.jobId !== undefined && ctx.jobId !== job.id) throw new UserError(`${host}'s job ${ctx.jobId} is no longer waiting for approval; nothing denied`, 'E_NOT_WAITING');
     job.state = 'denied';
     job.denial = { by: ctx.by, at: new Date().toISOString(), reason: ctx.reason };
     await this.store.saveJob(job);

@@ -1,6 +1,6 @@
 /** The command line: check-config, reinstall --dry-run, the read-only views, and --help on each subcommand. */
 import { execFile } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -118,6 +118,35 @@ describe('rekick CLI', () => {
     expect(audit.stdout).toMatch(/irc:nirik \(no account\) !approve buildarm-01 refused: not logged in to services/);
     const badSince = await rekick('audit', '--config', configPath, '--since', 'forever');
     expect(badSince.code).toBe(2);
+  });
+
+  it('audit shows security actions and refusals by time; --actions and --refusals show one kind; old actions are gone', async () => {
+    // A state file of its own: the oldest entry first, as entries are appended in time order.
+    const config = path.join(dir, 'audit-kinds.yaml');
+    writeFileSync(config, readFileSync(configPath, 'utf8').replace(/^store: \S+/m, 'store: ./var/audit-kinds.json'));
+    const store = new LowdbStore(path.join(dir, 'var/audit-kinds.json'));
+    await store.open();
+    const t = Date.now();
+    const at = (minutesAgo: number) => new Date(t - minutesAgo * 60_000).toISOString();
+    const eve = { source: 'irc' as const, id: 'eve', display: 'eve' };
+    // Older than the config's default auditMaxAge (400 days): not shown.
+    await store.appendAudit({ at: new Date(t - 500 * 86_400_000).toISOString(), who: { source: 'irc', id: 'kevin', display: 'kevin' }, action: 'cancel', host: 'buildarm-02', outcome: 'ok' });
+    for (const m of [30, 20, 10]) store.noteRefusal({ at: at(m), who: eve, origin: { adapter: 'irc', room: '#builders' }, action: '!approve', host: 'buildarm-02', outcome: 'refused', detail: 'needs the approver role' });
+    await store.appendAudit({ at: at(15), who: { source: 'irc', id: 'nirik', display: 'nirik' }, action: 'approve', host: 'buildarm-02', outcome: 'ok' });
+    await store.close();
+
+    const both = await rekick('audit', '--config', config);
+    expect(both.code).toBe(0);
+    expect(both.stdout.trim().split('\n')).toEqual([
+      `${at(30)} irc:eve !approve buildarm-02 refused: needs the approver role (3 times, the last at ${at(10)})`,
+      `${at(15)} irc:nirik approve buildarm-02 ok`,
+    ]);
+    const actions = await rekick('audit', '--config', config, '--actions');
+    expect(actions.stdout.trim().split('\n')).toEqual([`${at(15)} irc:nirik approve buildarm-02 ok`]);
+    const refusals = await rekick('audit', '--config', config, '--refusals', '--since', '12m', '--host', 'buildarm-02');
+    expect(refusals.stdout.trim().split('\n')).toEqual([expect.stringMatching(/irc:eve !approve buildarm-02 refused: needs the approver role \(3 times/)]);
+    const none = await rekick('audit', '--config', config, '--refusals', '--host', 'buildarm-01');
+    expect(none.stdout).toBe('');
   });
 
   it('has --help for every subcommand and refuses an unknown one', async () => {

@@ -154,14 +154,14 @@ describe('Slack adapter: a job\'s parent message, its thread and the approval bu
     expect(table).not.toContain('rekick_approve');
   });
 
-  it('shows Approve and Deny buttons with the host while awaiting approval, and removes them after', async () => {
+  it('shows Approve and Deny buttons bound to the job (its id and host) while awaiting approval, and removes them after', async () => {
     await send({ type: 'awaiting-approval', job: job('awaiting-approval', 7) }, 'buildarm-03 is ready: !approve buildarm-03');
     const parent = slack.parentOf('j-0042', CHANNEL)!;
     const last = api.callsOf('chat.update').filter((c) => c.args.ts === parent.ts).pop()!;
     const actions = (last.args.blocks as Array<{ type: string; elements?: Array<{ action_id: string; value: string }> }>).find((b) => b.type === 'actions')!;
-    expect(actions.elements!.map((e) => [e.action_id, e.value])).toEqual([
-      ['rekick_approve', 'buildarm-03'],
-      ['rekick_deny', 'buildarm-03'],
+    expect(actions.elements!.map((e) => [e.action_id, JSON.parse(e.value)])).toEqual([
+      ['rekick_approve', { job: 'j-0042', host: 'buildarm-03' }],
+      ['rekick_deny', { job: 'j-0042', host: 'buildarm-03' }],
     ]);
     expect(last.args.text).toContain('!approve buildarm-03');
 
@@ -171,24 +171,41 @@ describe('Slack adapter: a job\'s parent message, its thread and the approval bu
     expect(JSON.stringify(after.args.blocks)).not.toContain('rekick_approve');
   });
 
-  it('a click becomes !approve HOST from the clicker; a reply to it is ephemeral; two clicks do not crash', async () => {
+  it('a click becomes !approve HOST bound to the button\'s job, from the clicker; a reply to it is ephemeral; two clicks do not crash', async () => {
     const parent = slack.parentOf('j-0042', CHANNEL)!;
+    const value = JSON.stringify({ job: 'j-0042', host: 'buildarm-03' });
     const click = () =>
-      postToBot(url, SECRET, clickBody({ user: 'U0RANDO', userName: 'rando', channel: CHANNEL, messageTs: parent.ts, actionId: 'rekick_approve', value: 'buildarm-03', responseUrl: api.responseUrl('c1') }), 'application/x-www-form-urlencoded');
+      postToBot(url, SECRET, clickBody({ user: 'U0RANDO', userName: 'rando', channel: CHANNEL, messageTs: parent.ts, actionId: 'rekick_approve', value, responseUrl: api.responseUrl('c1') }), 'application/x-www-form-urlencoded');
     expect((await click()).status).toBe(200);
     expect((await click()).status).toBe(200);
     const clicks = received.filter((m) => m.text === '!approve buildarm-03');
     expect(clicks.length).toBe(2);
-    expect(clicks[0]).toMatchObject({ interactive: true, user: { source: 'slack', id: 'U0RANDO', display: 'rando' }, origin: { adapter: 'slack', room: CHANNEL, thread: parent.ts } });
+    expect(clicks[0]).toMatchObject({
+      interactive: true,
+      button: { jobId: 'j-0042' },
+      user: { source: 'slack', id: 'U0RANDO', display: 'rando' },
+      origin: { adapter: 'slack', room: CHANNEL, thread: parent.ts },
+    });
+    expect(clicks[0]!.receivedAt).toBeInstanceOf(Date);
     // The router replies to the click's origin: the refusal goes privately to the clicker only.
     await slack.send(clicks[0]!.origin, { kind: 'reply', text: 'refused: rando is not an approver' });
     const eph = await api.waitFor((c) => c.method === 'chat.postEphemeral' && c.args.text === 'refused: rando is not an approver');
     expect(eph.args).toMatchObject({ channel: CHANNEL, user: 'U0RANDO' });
     expect(api.callsOf('chat.postMessage').some((c) => c.args.text === 'refused: rando is not an approver')).toBe(false);
 
-    const deny = await postToBot(url, SECRET, clickBody({ user: 'U0NIRIK', channel: CHANNEL, messageTs: parent.ts, actionId: 'rekick_deny', value: 'buildarm-03', responseUrl: api.responseUrl('c2') }), 'application/x-www-form-urlencoded');
+    const deny = await postToBot(url, SECRET, clickBody({ user: 'U0NIRIK', channel: CHANNEL, messageTs: parent.ts, actionId: 'rekick_deny', value, responseUrl: api.responseUrl('c2') }), 'application/x-www-form-urlencoded');
     expect(deny.status).toBe(200);
-    await waitForMessage((m) => m.text === '!deny buildarm-03' && m.user.id === 'U0NIRIK');
+    const denied = await waitForMessage((m) => m.text === '!deny buildarm-03' && m.user.id === 'U0NIRIK');
+    expect(denied.button).toEqual({ jobId: 'j-0042' });
+
+    // A button posted before buttons named their job carries the host only: the click says so (no job), and the
+    // command refuses it; a value rekick did not write is ignored.
+    await postToBot(url, SECRET, clickBody({ user: 'U0NIRIK', channel: CHANNEL, messageTs: parent.ts, actionId: 'rekick_approve', value: 'buildarm-01', responseUrl: api.responseUrl('c3') }), 'application/x-www-form-urlencoded');
+    const old = await waitForMessage((m) => m.text === '!approve buildarm-01');
+    expect(old.button).toEqual({ jobId: undefined });
+    const before = received.length;
+    await postToBot(url, SECRET, clickBody({ user: 'U0NIRIK', channel: CHANNEL, messageTs: parent.ts, actionId: 'rekick_approve', value: '{"host":"buildarm-01; !reinstall all"}', responseUrl: api.responseUrl('c4') }), 'application/x-www-form-urlencoded');
+    expect(received.length).toBe(before);
   });
 
   it('escapes <, > and & so text from hosts cannot mention @channel or forge links', async () => {

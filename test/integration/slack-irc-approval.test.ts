@@ -2,7 +2,8 @@
  * One executor, two real chats: a job started from Slack (/rekick) runs, both Slack (parent message, thread,
  * buttons) and IRC (channel lines through a real inspircd + atheme) see each step; a nick taken without the
  * account and a Slack non-approver's click are refused; the real approver's !approve in IRC enables the host;
- * a Slack approver's two clicks on another job make one enable.
+ * a Slack approver's two clicks on another job make one enable; a click on an earlier job's message (or on a
+ * button that names no job) is refused and never approves the host's later job.
  *
  * The executor runs scripted steps against a fake Koji (test/fakes), so the test is about the chat side.
  * The IRC client class is raised (routing is tested here; flood limits in irc-flood.test.ts).
@@ -54,6 +55,18 @@ async function settle(): Promise<void> {
   }
 }
 
+/** The value of a button (Approve or Deny) in the last version of a job's parent message in the Slack channel. */
+function buttonValue(jobId: string, actionId: 'rekick_approve' | 'rekick_deny'): string {
+  const parent = slack.parentOf(jobId, SLACK_CHANNEL)!;
+  const last = [...api.callsOf('chat.postMessage'), ...api.callsOf('chat.update')].filter((c) => c.args.ts === parent.ts || (c.method === 'chat.postMessage' && !c.args.thread_ts && c.args.channel === SLACK_CHANNEL && JSON.stringify(c.args.blocks ?? '').includes(jobId)));
+  for (const call of last.reverse()) {
+    const blocks = (call.args.blocks ?? []) as Array<{ type: string; elements?: Array<{ action_id: string; value: string }> }>;
+    const button = blocks.find((b) => b.type === 'actions')?.elements?.find((e) => e.action_id === actionId);
+    if (button) return button.value;
+  }
+  throw new Error(`no ${actionId} button for job ${jobId}`);
+}
+
 const ircFromBot = () => watcher.seen.filter((l) => l.nick === 'rekick' && l.target === IRC_CHANNEL).map((l) => l.message);
 
 beforeAll(async () => {
@@ -76,7 +89,14 @@ beforeAll(async () => {
   for (const h of config.hosts) koji.addHost(h.name, h.arch);
   executor = new Executor({ config, store, koji, connector: {} as never, drivers: {} as never, log, steps: new ScriptedSteps().steps() });
   irc = createIrcAdapter({ config: config.irc!, log, pace: { burst: 10, perSecond: 20 }, window: 8, backlogThreshold: 200 });
-  slack = createSlackAdapter({ config: config.slack!, log, listenHost: '127.0.0.1', retryConfig: { retries: 1, minTimeout: 10, maxTimeout: 50 }, processBeforeResponse: true });
+  slack = createSlackAdapter({
+    config: config.slack!,
+    log,
+    listenHost: '127.0.0.1',
+    retryConfig: { retries: 1, minTimeout: 10, maxTimeout: 50 },
+    processBeforeResponse: true,
+    jobs: (id) => executor.store.getJob(id),
+  });
   const adapters: ChatAdapter[] = [irc, slack];
   const router = createRouter({ executor, commands, roles: createRoles(config.roles), log, audit: (e) => executor.audit(e), adapters, nick: 'rekick' });
   notifier = createNotifier({ executor, adapters, log });
@@ -176,7 +196,9 @@ describe('a job started from Slack, approved from IRC', () => {
     const job = executor.jobs({ host: 'buildarm-02' })[0]!;
     expect(job.state).toBe('awaiting-approval');
     const parent = slack.parentOf(job.id, SLACK_CHANNEL)!;
-    const click = () => postToBot(slackUrl, SECRET, clickBody({ user: 'U0NIRIK', userName: 'nirik-slack', channel: SLACK_CHANNEL, messageTs: parent.ts, actionId: 'rekick_approve', value: 'buildarm-02', responseUrl: api.responseUrl('c2') }), 'application/x-www-form-urlencoded');
+    const value = buttonValue(job.id, 'rekick_approve');
+    expect(JSON.parse(value)).toEqual({ job: job.id, host: 'buildarm-02' });
+    const click = () => postToBot(slackUrl, SECRET, clickBody({ user: 'U0NIRIK', userName: 'nirik-slack', channel: SLACK_CHANNEL, messageTs: parent.ts, actionId: 'rekick_approve', value, responseUrl: api.responseUrl('c2') }), 'application/x-www-form-urlencoded');
     const [a, b] = await Promise.all([click(), click()]);
     expect([a.status, b.status]).toEqual([200, 200]);
     await settle();
@@ -185,5 +207,57 @@ describe('a job started from Slack, approved from IRC', () => {
     expect(api.callsOf('chat.postEphemeral').filter((c) => c.args.user === 'U0NIRIK').length).toBeGreaterThanOrEqual(1);
     expect(executor.jobs({ host: 'buildarm-02' })[0]!.state).toBe('succeeded');
     await watcher.waitForLine((l) => l.nick === 'rekick' && /buildarm-02 is enabled in Koji/.test(l.message));
+  });
+
+  it('a click on an earlier job\'s message never approves the host\'s later job: refused privately, saying what became of it; the old message loses its buttons', async () => {
+    const slash = (text: string, user = 'U0KEVIN', userName = 'kevin') =>
+      postToBot(slackUrl, SECRET, slashBody({ user, userName, channel: SLACK_CHANNEL, text, responseUrl: api.responseUrl('s') }), 'application/x-www-form-urlencoded');
+    await slash('reinstall buildarm-01');
+    await settle();
+    const first = executor.jobs({ host: 'buildarm-01' })[0]!;
+    expect(first.state).toBe('awaiting-approval');
+    const firstApprove = buttonValue(first.id, 'rekick_approve');
+    const firstDeny = buttonValue(first.id, 'rekick_deny');
+    await slash('cancel buildarm-01');
+    await settle();
+    await slash('reinstall buildarm-01');
+    await settle();
+    const second = executor.jobs({ host: 'buildarm-01' })[0]!;
+    expect(second.id).not.toBe(first.id);
+    expect(second.state).toBe('awaiting-approval');
+
+    // The first job's message as rekick posted it before a restart: rekick no longer tracks it (another ts).
+    const oldTs = '1700000000.000777';
+    const before = api.callsOf('chat.postEphemeral').length;
+    for (const [actionId, value] of [['rekick_approve', firstApprove], ['rekick_deny', firstDeny]] as const) {
+      const r = await postToBot(slackUrl, SECRET, clickBody({ user: 'U0NIRIK', userName: 'nirik-slack', channel: SLACK_CHANNEL, messageTs: oldTs, actionId, value, responseUrl: api.responseUrl('c3') }), 'application/x-www-form-urlencoded');
+      expect(r.status).toBe(200);
+    }
+    await settle();
+    const refusals = api.callsOf('chat.postEphemeral').slice(before).filter((c) => c.args.user === 'U0NIRIK').map((c) => String(c.args.text));
+    expect(refusals).toEqual([
+      expect.stringMatching(new RegExp(`buildarm-01's job ${first.id} is no longer waiting for approval \\(it was cancelled by kevin\\); buildarm-01 is now in job ${second.id} \\(waiting for approval\\); nothing approved`)),
+      expect.stringMatching(new RegExp(`buildarm-01's job ${first.id} is no longer waiting for approval \\(it was cancelled by kevin\\).*nothing denied`)),
+    ]);
+    expect(executor.jobs({ host: 'buildarm-01' })[0]).toMatchObject({ id: second.id, state: 'awaiting-approval' });
+    expect(enabled).not.toContain('buildarm-01');
+    const updated = api.callsOf('chat.update').filter((c) => c.args.ts === oldTs);
+    expect(updated.length).toBeGreaterThanOrEqual(1);
+    expect(JSON.stringify(updated.at(-1)!.args.blocks)).not.toContain('rekick_approve');
+    expect(String(updated.at(-1)!.args.text)).toMatch(/buildarm-01: cancelled/);
+
+    // A button posted before buttons named their job (value: the host only) is refused, never acted on.
+    const r = await postToBot(slackUrl, SECRET, clickBody({ user: 'U0NIRIK', userName: 'nirik-slack', channel: SLACK_CHANNEL, messageTs: oldTs, actionId: 'rekick_approve', value: 'buildarm-01', responseUrl: api.responseUrl('c4') }), 'application/x-www-form-urlencoded');
+    expect(r.status).toBe(200);
+    await settle();
+    const stale = api.callsOf('chat.postEphemeral').filter((c) => c.args.user === 'U0NIRIK').at(-1)!;
+    expect(String(stale.args.text)).toMatch(/posted before rekick's buttons named their job.*nothing approved/);
+    expect(executor.jobs({ host: 'buildarm-01' })[0]).toMatchObject({ id: second.id, state: 'awaiting-approval' });
+
+    // The second job's own button approves it.
+    await postToBot(slackUrl, SECRET, clickBody({ user: 'U0NIRIK', userName: 'nirik-slack', channel: SLACK_CHANNEL, messageTs: slack.parentOf(second.id, SLACK_CHANNEL)!.ts, actionId: 'rekick_approve', value: buttonValue(second.id, 'rekick_approve'), responseUrl: api.responseUrl('c5') }), 'application/x-www-form-urlencoded');
+    await settle();
+    expect(executor.jobs({ host: 'buildarm-01' })[0]).toMatchObject({ id: second.id, state: 'succeeded' });
+    expect(enabled).toContain('buildarm-01');
   });
 });

@@ -2,8 +2,9 @@
  * Authorization through the real router and the real executor (scripted steps, FakeKoji, the memory store as
  * the audit trail): a spoofed IRC nick (no services account), the same id from another source, an operator
  * trying to approve or deny, and an approver of another site's config are all refused in one line; nothing
- * changes (the host stays at the approval gate, disabled in Koji); and each refusal is in the store's audit
- * trail saying refused, who and why.
+ * changes (the host stays at the approval gate, disabled in Koji); and each refusal of an identified user is in
+ * the store's refusal list saying refused, who and why, while one without an account (no trustworthy identity) is
+ * counted, and only summed up there.
  */
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
@@ -83,9 +84,20 @@ describe('who may approve, deny and reinstall', () => {
     ]);
     expect(executor.queue().map((j) => j.host).sort()).toEqual(['buildarm-01', 'buildarm-02']);
     const refused = store.listAudit().filter((e) => e.outcome === 'refused');
+    if (!user.id) {
+      // No account: counted and logged, not stored one by one; the minute's summary names no one.
+      expect(refused).toEqual([]);
+      expect(executor.outsideRefusals.counts()).toEqual([{ source: 'irc', reason: 'no-account', count: 1 }]);
+      executor.outsideRefusals.flush();
+      expect(store.listAudit({ kind: 'refusals' })).toEqual([
+        expect.objectContaining({ who: { source: 'irc', display: 'unidentified' }, action: 'chat', outcome: 'refused', count: 1 }),
+      ]);
+      return;
+    }
     expect(refused).toEqual([
       expect.objectContaining({ who: user, origin: expect.objectContaining({ adapter: 'irc', room: '#builders' }), action: `!${text.slice(1).split(' ')[0]}`, detail: expect.stringMatching(why) }),
     ]);
+    expect(executor.outsideRefusals.counts()).toEqual([]);
   });
 
   it('the same lines from the right identities do act (so the refusals above are about who, not what)', async () => {

@@ -46,7 +46,7 @@ describe('!approve and !deny', () => {
     await rig.executor.seed('buildarm-01', 'awaiting-approval');
     await rig.executor.seed('buildarm-02', 'awaiting-approval', { kojiBefore: { enabled: false, comment: 'broken fan' } });
     const replies = await rig.line(nirik, '!approve all');
-    expect(replies).toEqual([expect.stringMatching(/^approved 1; not approved .*: buildarm-02 — !approve HOST --override/)]);
+    expect(replies).toEqual([expect.stringMatching(/^approved 1: buildarm-01; not approved .*: buildarm-02 — !approve HOST --override/)]);
     expect(rig.executor.store.activeJob('buildarm-02')?.state).toBe('awaiting-approval');
     await rig.line(nirik, '!approve buildarm-02 --override');
     expect(rig.executor.calls.at(-1)!.args[1]).toMatchObject({ override: true });

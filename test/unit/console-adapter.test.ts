@@ -8,6 +8,7 @@ import { createRoles } from '../../src/chat/roles';
 import { createRouter } from '../../src/chat/router';
 import type { ChatMessage } from '../../src/chat/chat-adapter';
 import { FakeExecutor } from '../fakes/fake-executor';
+import { until } from '../support/until';
 
 function collect(stream: PassThrough): () => string[] {
   let buf = '';
@@ -41,7 +42,28 @@ describe('console adapter', () => {
     await done;
     expect(ended).toBe(true);
     expect(seen.map((m) => m.text)).toEqual(['!first', '!second', '!third']);
-    expect(seen[0]).toEqual({ origin: { adapter: 'console', room: '#lab' }, user: { source: 'console', id: 'operator', display: 'alice' }, text: '!first' });
+    expect(seen[0]).toEqual({ origin: { adapter: 'console', room: '#lab' }, user: { source: 'console', id: 'operator', display: 'alice' }, text: '!first', receivedAt: expect.any(Date) });
+  });
+
+  it('a line waiting behind a slow one carries the time it was typed, not when its turn came (!approve all counts from then)', async () => {
+    const input = new PassThrough();
+    const seen: ChatMessage[] = [];
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const adapter = createConsoleAdapter({ input, output: new PassThrough() });
+    await adapter.start(async (m) => {
+      if (m.text === '!first') await held;
+      seen.push(m);
+    });
+    input.write('!first\n!approve all\n');
+    await new Promise((r) => setImmediate(r)); // both lines read
+    const typedBy = Date.now();
+    await until(() => Date.now() > typedBy, 'the clock to move on', 5000);
+    release();
+    await until(() => seen.length === 2, 'both lines handled', 5000);
+    expect(seen[1]!.text).toBe('!approve all');
+    expect(seen[1]!.receivedAt!.getTime()).toBeLessThanOrEqual(typedBy);
+    await adapter.stop();
   });
 
   it('prints what the channel would see, one line per line', async () => {

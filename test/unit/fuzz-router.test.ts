@@ -315,6 +315,7 @@ describe(`fuzzing the chat router with ${LINES} lines (seed ${SEED})`, () => {
       const callsBefore = rig.executor.calls.length;
       const auditBefore = rig.audit.length;
       const jobsBefore = JSON.stringify(rig.executor.store.listJobs());
+      const waitingBefore = rig.executor.queue();
       try {
         await rig.router.handle(
           { origin: { adapter: c.slash ? 'slack' : 'irc', room: '#builders' }, user: c.user, text: c.line, isSlashCommand: c.slash },
@@ -337,7 +338,11 @@ describe(`fuzzing the chat router with ${LINES} lines (seed ${SEED})`, () => {
           const req = call.args[0] as { hosts: string[]; reason?: string; by: Identity };
           if (!same(req.hosts, exp.hosts) || req.reason !== exp.reason || !same(req.by, c.user)) fail(`reinstall asked ${JSON.stringify(req)}`);
         } else if (call.method === 'approve') {
-          if (!same(call.args[0], exp.hosts) || (call.args[1] as { override?: boolean }).override) fail(`approve asked ${JSON.stringify(call.args)}`);
+          // `!approve all` asks for exactly the jobs waiting (and announced: every one here), each by its id.
+          const waiting = Object.fromEntries(waitingBefore.map((j) => [j.host, j.id]));
+          const asked = call.args[0] as string[] | 'all';
+          const all = exp.hosts === 'all' && Array.isArray(asked) && same([...asked].sort(), Object.keys(waiting).sort()) && same(Object.entries((call.args[1] as { jobIds?: Record<string, string> }).jobIds ?? {}).sort(), Object.entries(waiting).sort());
+          if ((!all && !same(asked, exp.hosts)) || (call.args[1] as { override?: boolean }).override) fail(`approve asked ${JSON.stringify(call.args)}`);
         } else {
           if (!same([call.args[0]], exp.hosts)) fail(`${call.method} asked for ${JSON.stringify(call.args[0])}`);
           if (call.method === 'deny' && (call.args[1] as { reason?: string }).reason !== exp.reason) fail(`deny reason ${JSON.stringify(call.args[1])}`);

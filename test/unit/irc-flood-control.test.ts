@@ -214,9 +214,9 @@ describe('a flood of commands from one IRC user', () => {
     // The operator's command ran and was answered, the flood notwithstanding.
     expect(rig.executor.calls.filter((c) => c.method === 'reinstall')).toHaveLength(1);
     expect(said.some((l) => l.startsWith('build-001 queued for reinstall by kevin'))).toBe(true);
-    // Only what was handled is audited: the five !help and the operator's two commands.
-    expect(rig.audit.filter((e) => e.who.display === 'flooder')).toHaveLength(5);
-    expect(rig.audit.filter((e) => e.who.id === 'kevin').map((e) => e.action)).toEqual(['!reinstall', '!whoami']);
+    // Nothing of the flood is audited (!help only reads); of the operator's two commands, the one that acts is.
+    expect(rig.audit.filter((e) => e.who.display === 'flooder')).toEqual([]);
+    expect(rig.audit.filter((e) => e.who.id === 'kevin').map((e) => e.action)).toEqual(['!reinstall']);
     expect(said.length).toBeLessThanOrEqual(5 + 1 + 2);
     expect(rig.maxQueued).toBeLessThanOrEqual(10);
   });

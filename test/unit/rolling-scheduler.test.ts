@@ -207,6 +207,43 @@ describe('rolling scheduler', () => {
     expect(r.store.listAudit().filter((a) => a.action === 'auto-approve')).toHaveLength(5);
   });
 
+  it("auto-approves the job it saw waiting, by its id: a later job of the same host (a person's !reinstall) is not approved by that pass", async () => {
+    const r = await createRig({ hosts: fleet(1), rolling: { fraction: 1, autoApprove: false } });
+    await r.scheduler.start({ by: kevin, origin, continuous: false });
+    for (let i = 0; i < 3000 && r.executor.queue().length < 1; i++) await sleep(3);
+    const seen = r.executor.queue()[0]!;
+    expect(seen.options.rollingRunId).toBeDefined();
+    // The pass's approval is held between its look at the waiting jobs and the executor's decision; meanwhile the
+    // host's job is cancelled and a person starts another one, which waits for approval in its turn.
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let asked = 0;
+    const approve = r.executor.approve.bind(r.executor);
+    r.executor.approve = async (names, ctx) => {
+      if (ctx.auto) {
+        asked += 1;
+        await gate;
+      }
+      return approve(names, ctx);
+    };
+    r.config.rolling.autoApprove = true;
+    const pass = r.scheduler.tick();
+    for (let i = 0; i < 3000 && asked < 1; i++) await sleep(3);
+    expect(asked).toBe(1);
+    await r.executor.cancel('build-01', { by: kevin, origin });
+    const [later] = await r.executor.reinstall({ hosts: ['build-01'], by: kevin, origin });
+    for (let i = 0; i < 3000 && !r.executor.queue().some((j) => j.id === later!.id); i++) await sleep(3);
+    expect(r.executor.queue().map((j) => j.id)).toEqual([later!.id]);
+    release();
+    await pass;
+    await r.executor.idle();
+    await r.scheduler.settled();
+    expect(r.store.getJob(seen.id)!.state).toBe('cancelled');
+    expect(r.store.getJob(later!.id)!.state).toBe('awaiting-approval');
+    expect(r.store.getJob(later!.id)!.approval).toBeUndefined();
+    expect(r.notices()).toContainEqual(expect.stringMatching(new RegExp(`build-01 was not approved automatically: build-01's job ${seen.id} is no longer waiting for approval \\(it was cancelled by kevin\\); build-01 is now in job ${later!.id}`)));
+  });
+
   it('starts the due hosts of a pass side by side, records them in one save, and a host refused does not hold back the others', async () => {
     const hosts = fleet(5);
     const r = await createRig({ hosts, rolling: { fraction: 1, autoApprove: true } });

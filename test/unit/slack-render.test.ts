@@ -1,6 +1,6 @@
 /** Slack rendering of a job: the step table, the parent text, buttons only while awaiting approval, escaping. */
 import { describe, expect, it } from 'vitest';
-import { escapeMrkdwn, parentBlocks, parentText, stepTable } from '../../src/chat/slack-render';
+import { escapeMrkdwn, parentBlocks, parentText, parseButtonValue, stepTable } from '../../src/chat/slack-render';
 import { STEP_NAMES, type Job } from '../../src/types';
 
 const NOW = new Date('2026-01-01T12:00:00Z');
@@ -44,13 +44,16 @@ describe('parent message', () => {
     expect(parentText(job('awaiting-approval', 7))).toBe('reinstall of buildarm-03: ready, awaiting approval — approvers: !approve buildarm-03');
   });
 
-  it('carries Approve and Deny buttons (value: the host) only while awaiting approval', () => {
+  it('carries Approve and Deny buttons (value: the job and its host) only while awaiting approval', () => {
     const waiting = parentBlocks(job('awaiting-approval', 7), NOW);
     const actions = waiting.find((b) => b.type === 'actions') as unknown as { elements: Array<{ action_id: string; value: string; style: string }> };
-    expect(actions.elements.map((e) => [e.action_id, e.value, e.style])).toEqual([
-      ['rekick_approve', 'buildarm-03', 'primary'],
-      ['rekick_deny', 'buildarm-03', 'danger'],
+    expect(actions.elements.map((e) => [e.action_id, parseButtonValue(e.value), e.style])).toEqual([
+      ['rekick_approve', { jobId: 'j-1', host: 'buildarm-03' }, 'primary'],
+      ['rekick_deny', { jobId: 'j-1', host: 'buildarm-03' }, 'danger'],
     ]);
+    // A button posted before buttons named their job carried the host only: read as such (no job), and refused later.
+    expect(parseButtonValue('buildarm-03')).toEqual({ host: 'buildarm-03' });
+    for (const odd of [undefined, '', '{', '{"host":"buildarm-03"}', 'buildarm-03; rm', '{"job":1,"host":"x"}']) expect(parseButtonValue(odd), odd).toBeUndefined();
     for (const state of ['running', 'succeeded', 'denied', 'failed'] as const) {
       expect(parentBlocks(job(state, 7), NOW).some((b) => b.type === 'actions'), state).toBe(false);
     }

@@ -5,9 +5,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import type { DocumentStore } from '../../store/document-store';
 import { LowdbStore } from '../../store/lowdb-store';
 import { MemoryStore } from '../../store/memory-store';
 import type { Store } from '../../store/store';
+import type { StoreLimits } from '../../store/store-state';
 import { StoreError } from '../../src/errors';
 import { type AuditEntry, type Job, type JobState, type RollingRun } from '../../src/types';
 import { makeJob } from '../fakes/jobs';
@@ -49,7 +51,7 @@ function rolling(): RollingRun {
   };
 }
 
-type Factory = (limits?: { keepFinishedPerHost?: number; maxAudit?: number }) => Promise<Store>;
+type Factory = (limits?: Partial<StoreLimits>) => Promise<Store>;
 
 const factories: Array<[string, Factory]> = [
   ['MemoryStore', async (limits = {}) => new MemoryStore(limits)],
@@ -260,6 +262,63 @@ describe.each(factories)('Store contract: %s', (_name, make) => {
     await store.open();
     for (let i = 0; i < 12; i++) await store.appendAudit(audit(`a${i}`));
     expect(store.listAudit().map((e) => e.action)).toEqual(['a7', 'a8', 'a9', 'a10', 'a11']);
+  });
+
+  it('keeps security actions apart: no number of refusals pushes one out, and none costs a write', async () => {
+    store = await make({ maxAudit: 5, refusalsMax: 10 });
+    await store.open();
+    const actions = [audit('reinstall', 'buildarm-01'), audit('approve', 'buildarm-01'), audit('rolling-start')];
+    for (const e of actions) await store.appendAudit(e);
+    const writes = (store as DocumentStore).documentWrites;
+    for (let i = 0; i < 300; i++) {
+      const refusal: AuditEntry = { ...audit(`!approve`, 'buildarm-01'), who: { source: 'irc', id: `user${i}`, display: `user${i}` }, outcome: 'refused', detail: `no role (${i})` };
+      // Both ways in: a refusal given to appendAudit goes to the refusal list too.
+      if (i % 2) store.noteRefusal(refusal, { flushSoon: i % 4 === 1 });
+      else await store.appendAudit(refusal);
+    }
+    expect(store.listAudit({ kind: 'actions' })).toEqual(actions);
+    const refusals = store.listAudit({ kind: 'refusals' });
+    expect(refusals.map((e) => e.detail)).toEqual(Array.from({ length: 10 }, (_, i) => `no role (${290 + i})`));
+    expect(store.listAudit()).toHaveLength(13);
+    expect((store as DocumentStore).documentWrites).toBe(writes);
+  });
+
+  it('coalesces a repeated refusal into one entry with its count and last time, and lists both kinds by time', async () => {
+    const t = (m: number) => new Date(Date.parse('2026-11-01T10:00:00.000Z') + m * 60_000).toISOString();
+    const bob = { source: 'irc' as const, id: 'bob', display: 'bob' };
+    const refused = (m: number, detail: string, host?: string): AuditEntry => ({ at: t(m), who: bob, origin: { adapter: 'irc', room: '#builders' }, action: '!cancel', host, outcome: 'refused', detail });
+    await store.appendAudit({ ...audit('reinstall', 'buildarm-01', t(0)) });
+    store.noteRefusal(refused(1, 'needs the operator role'));
+    store.noteRefusal(refused(2, 'unknown host', 'nope'));
+    await store.appendAudit({ ...audit('approve', 'buildarm-01', t(3)) });
+    store.noteRefusal(refused(4, 'needs the operator role'));
+    store.noteRefusal(refused(5, 'needs the operator role'));
+    expect(store.listAudit().map((e) => [e.at, e.action, e.outcome, e.count ?? 1, e.lastAt ?? null])).toEqual([
+      [t(0), 'reinstall', 'ok', 1, null],
+      [t(1), '!cancel', 'refused', 3, t(5)],
+      [t(2), '!cancel', 'refused', 1, null],
+      [t(3), 'approve', 'ok', 1, null],
+    ]);
+    expect(store.listAudit({ kind: 'refusals', host: 'nope' }).map((e) => e.detail)).toEqual(['unknown host']);
+    // since: a coalesced refusal counts by its last time; limit keeps the newest.
+    expect(store.listAudit({ since: t(4) }).map((e) => e.action)).toEqual(['!cancel']);
+    expect(store.listAudit({ limit: 2 }).map((e) => e.at)).toEqual([t(2), t(3)]);
+    expect(store.listAudit({ kind: 'actions', since: t(1) }).map((e) => e.action)).toEqual(['approve']);
+    store.listAudit({ kind: 'refusals' })[0]!.count = 99;
+    expect(store.listAudit({ kind: 'refusals' })[0]!.count).toBe(3);
+  });
+
+  it('drops security actions older than auditMaxAge', async () => {
+    store = await make({ auditMaxAge: 86_400_000 });
+    await store.open();
+    const ago = (days: number) => new Date(Date.now() - days * 86_400_000).toISOString();
+    await store.appendAudit(audit('reinstall', 'buildarm-01', ago(3)));
+    await store.appendAudit(audit('approve', 'buildarm-01', ago(2)));
+    // An entry is appended whatever its own time says; the older ones past the age go.
+    expect(store.listAudit().map((e) => e.action)).toEqual(['approve']);
+    await store.appendAudit(audit('deny', 'buildarm-02', ago(0.5)));
+    await store.appendAudit(audit('cancel', 'buildarm-03', ago(0)));
+    expect(store.listAudit().map((e) => e.action)).toEqual(['deny', 'cancel']);
   });
 
   it('coalesces changes made together, and each resolves once written', async () => {

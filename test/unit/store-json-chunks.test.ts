@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { STEP_NAMES, type AuditEntry, type Job } from '../../src/types';
-import { jsonBytes, StoreState } from '../../store/store-state';
+import { DEFAULT_LIMITS, jsonBytes, StoreState } from '../../store/store-state';
 import { makeJob } from '../fakes/jobs';
 
 const text = (state: StoreState) => Buffer.concat(state.toJsonChunks()).toString('utf8');
@@ -23,19 +23,22 @@ function audit(action: string, host?: string): AuditEntry {
 
 describe('the state file from reused serialized pieces', () => {
   it('is byte for byte JSON.stringify of the document, empty and full', () => {
-    const state = new StoreState({ keepFinishedPerHost: 2, maxAudit: 3 });
+    const state = new StoreState({ ...DEFAULT_LIMITS, keepFinishedPerHost: 2, maxAudit: 3 });
     expect(text(state)).toBe(expected(state));
     state.putJob(job('buildarm-01'));
     state.putHost({ name: 'buildarm-01', lastReinstalledAt: '2026-01-01T00:00:00.000Z' });
     state.putHost({ name: 'quote"and\\back\u2028slash ü', lastReinstalledAt: '2026-01-01T00:00:00.000Z' });
     state.setRolling({ id: 'r-1', state: 'running', order: ['buildarm-01'], jobs: {} } as never);
     state.appendAudit(audit('reinstall', 'buildarm-01'));
+    state.noteRefusal({ ...audit('!approve'), outcome: 'refused', detail: 'needs the approver role' });
+    state.noteRefusal({ ...audit('!approve'), outcome: 'refused', detail: 'needs the approver role' }); // coalesced
     expect(text(state)).toBe(expected(state));
     expect(JSON.parse(text(state))).toEqual(state.toDocument());
+    expect(state.toDocument().refusals).toEqual([expect.objectContaining({ action: '!approve', count: 2 })]);
   });
 
   it('follows replacements, compaction, the audit limit and undone changes', () => {
-    const state = new StoreState({ keepFinishedPerHost: 1, maxAudit: 2 });
+    const state = new StoreState({ ...DEFAULT_LIMITS, keepFinishedPerHost: 1, maxAudit: 2 });
     const first = job('buildarm-02', { state: 'running' });
     state.putJob(first);
     text(state); // serialized and cached now
@@ -72,7 +75,7 @@ describe('the state file from reused serialized pieces', () => {
   });
 
   it('keeps each cached piece in memory of its own, not in a shared pool slab that a finished job would pin', () => {
-    const state = new StoreState({ keepFinishedPerHost: 2, maxAudit: 3 });
+    const state = new StoreState({ ...DEFAULT_LIMITS, keepFinishedPerHost: 2, maxAudit: 3 });
     state.putJob(job('buildarm-01'));
     const cached = jsonBytes(state.getJob(`j-${n}`)!);
     expect(cached.length).toBeLessThan(4096); // small enough that Buffer.from would have pooled it

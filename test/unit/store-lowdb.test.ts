@@ -176,9 +176,10 @@ describe('LowdbStore on disk', () => {
     const migrations = [
       { from: 1, to: 2, description: 'one', migrate: (d: Record<string, unknown>) => (trail.push('1->2'), { ...d, hosts: {}, rolling: null }) },
       { from: 2, to: 3, description: 'two', migrate: (d: Record<string, unknown>) => (trail.push('2->3'), { ...d, auditSeq: 0 }) },
+      { from: 3, to: 4, description: 'three', migrate: (d: Record<string, unknown>) => (trail.push('3->4'), d) },
     ];
     await opened({ migrations });
-    expect(trail).toEqual(['1->2', '2->3']);
+    expect(trail).toEqual(['1->2', '2->3', '3->4']);
 
     const other = path.join(dir, 'gap.json');
     await writeFile(other, JSON.stringify({ schemaVersion: 1, jobs: [], hosts: [], audit: [] }));

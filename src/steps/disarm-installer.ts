@@ -27,11 +27,14 @@ const COMMANDS_MS = 30_000;
 /**
  * What a job ending now (cancelled or failed) leaves behind: `installer` (bare metal or a virthost: an entry may be
  * armed), `vm-gone` (a virt guest whose VM stage-installer destroyed, not re-created by virt-install), or nothing:
- * stage-installer never started, or the host proved a new system (the installer ran; nothing is armed any more).
+ * stage-installer's work never started, or the host proved a new system (the installer ran; nothing is armed any
+ * more). Its work has started once it recorded the old system (job.before, saved before anything is armed), or
+ * when it succeeded; a stage-installer that failed or was cancelled while it waited for linked jobs (a guest for its
+ * virthost, a virthost for its guests' drain) touched nothing.
  */
 export function disarmNeeded(job: Job, host: HostConfig): 'installer' | 'vm-gone' | undefined {
   const stage = job.steps[STAGE];
-  if (!stage || (stage.attempts === 0 && !stage.startedAt)) return undefined;
+  if (!stage || (!job.before && stage.status !== 'succeeded')) return undefined;
   if (job.proof || job.steps[WAIT_SSH]?.status === 'succeeded') return undefined;
   if (host.kind === 'virt') return job.steps[REINSTALL]?.status === 'succeeded' ? undefined : 'vm-gone';
   return 'installer';

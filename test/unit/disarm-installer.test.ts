@@ -16,6 +16,8 @@ const bm = config.hosts.find((h) => h.name === 'buildarm-01')!;
 const guest = config.hosts.find((h) => h.name === 'buildvm-01')!;
 const vh = config.hosts.find((h) => h.name === 'vmhost-01')!;
 
+const before = { at: 'T', hostKeys: ['SHA256:old'], from: 'host' as const };
+
 /** A job whose steps up to `upTo` have the given statuses (the rest pending). */
 function jobAt(host: string, statuses: StepStatus[], extra: Partial<Job> = {}): Job {
   const job = makeJob({ host, ...extra });
@@ -35,8 +37,12 @@ function deps(disarm: HostDriver['disarm']): DisarmDeps {
 describe('when a job needs disarming', () => {
   it('bare metal: from stage-installer started until a new system is proven', () => {
     expect(disarmNeeded(jobAt('buildarm-01', ['succeeded', 'failed']), bm)).toBeUndefined(); // drain: nothing staged
-    expect(disarmNeeded(jobAt('buildarm-01', ['succeeded', 'succeeded', 'running']), bm)).toBe('installer');
-    expect(disarmNeeded(jobAt('buildarm-01', ['succeeded', 'succeeded', 'failed']), bm)).toBe('installer');
+    // stage-installer's work started once it recorded the old system (before arming anything)
+    expect(disarmNeeded(jobAt('buildarm-01', ['succeeded', 'succeeded', 'running'], { before }), bm)).toBe('installer');
+    expect(disarmNeeded(jobAt('buildarm-01', ['succeeded', 'succeeded', 'failed'], { before }), bm)).toBe('installer');
+    // failed or cancelled while it waited for linked jobs (or before it could log in): nothing was touched
+    expect(disarmNeeded(jobAt('buildarm-01', ['succeeded', 'succeeded', 'failed']), bm)).toBeUndefined();
+    expect(disarmNeeded(jobAt('buildvm-01', ['succeeded', 'succeeded', 'failed']), guest)).toBeUndefined();
     expect(disarmNeeded(jobAt('buildarm-01', ['succeeded', 'succeeded', 'succeeded', 'failed']), bm)).toBe('installer');
     // E_NOT_REINSTALLED: wait-ssh failed, no proof: the old system is back with the stale entry
     expect(disarmNeeded(jobAt('buildarm-01', ['succeeded', 'succeeded', 'succeeded', 'succeeded', 'failed']), bm)).toBe('installer');

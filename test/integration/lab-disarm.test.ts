@@ -58,8 +58,9 @@ describe('disarming in the lab', () => {
     expect(done.state).toBe('cancelled');
     expect(done.steps[2]!.status).toBe('succeeded');
     expect(done.disarm).toMatchObject({ outcome: 'disarmed', detail: expect.stringContaining('next_entry rekick-installer unset') });
-    expect(sim.commands).toEqual(expect.arrayContaining(['grub2-editenv - unset next_entry', `grubby --remove-kernel='${K}'`]));
-    expect(sim.commands.some((c) => c.startsWith('systemctl reboot'))).toBe(false);
+    const ran = (text: string) => sim.commands.some((c) => c.includes(text));
+    expect(ran('grub2-editenv - unset next_entry') && ran(`grubby --remove-kernel='${K}'`)).toBe(true);
+    expect(ran('systemctl reboot')).toBe(false);
     expect(sim.machine.nextEntry).toBeUndefined();
     expect(sim.machine.grubEntries.some((e) => e.kernel === K)).toBe(false);
     expect(sim.machine.fs.isFile(K)).toBe(false);

@@ -6,6 +6,11 @@ import { DISARM_BY_HAND } from '../drivers/installer-paths';
 import { STEP_NAMES, type Job } from '../types';
 
 const STAGE = STEP_NAMES.indexOf('stage-installer');
+const REINSTALL = STEP_NAMES.indexOf('reinstall');
+
+function rebootIssued(job: Job): boolean {
+  return job.steps[REINSTALL]?.status === 'succeeded';
+}
 
 /** One clause for the cancel or failure line, or undefined when the job has no disarm record. */
 export function disarmClause(job: Job): string | undefined {
@@ -18,8 +23,13 @@ export function disarmClause(job: Job): string | undefined {
       return 'installer disarmed: the next reboot boots the old system';
     case 'nothing-armed':
       return 'no installer was armed (checked): the next reboot boots the old system';
-    case 'failed':
-      return `COULD NOT DISARM the installer${d.detail ? ` (${flat(d.detail)})` : ''}: the next reboot reinstalls it — run on the host: ${DISARM_BY_HAND}`;
+    case 'failed': {
+      const why = d.detail ? ` (${flat(d.detail)})` : '';
+      // Once the reboot into the installer was issued, grub has used the one-time entry: the host is installing, or
+      // its old system came back with a stale entry (not the default).
+      if (rebootIssued(job)) return `COULD NOT DISARM the installer${why}: the host was rebooted into it at [4/8] and may be installing; if its old system comes back, run on the host: ${DISARM_BY_HAND}`;
+      return `COULD NOT DISARM the installer${why}: the next reboot reinstalls it — run on the host: ${DISARM_BY_HAND}`;
+    }
     case 'vm-gone': {
       const again = job.state === 'failed' ? `!retry ${job.host}` : `!reinstall ${job.host}`;
       return job.steps[STAGE]?.status === 'succeeded'
@@ -35,10 +45,13 @@ export function disarmCommentSuffix(job: Job): string {
     case 'pending':
       return '; disarming the installer';
     case 'disarmed':
-    case 'nothing-armed':
       return '; installer disarmed';
+    case 'nothing-armed':
+      return '; no installer armed';
     case 'failed':
-      return `; COULD NOT DISARM the installer: the next reboot reinstalls it — run on the host: ${DISARM_BY_HAND}`;
+      return rebootIssued(job)
+        ? '; COULD NOT DISARM the installer (the host was rebooted into it: it may be installing)'
+        : `; COULD NOT DISARM the installer: the next reboot reinstalls it — run on the host: ${DISARM_BY_HAND}`;
     case 'vm-gone':
       return '; its VM was destroyed: down until reinstalled';
     default:

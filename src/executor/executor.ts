@@ -288,6 +288,8 @@ export class Executor implements ExecutorApi {
   async retry(host: string, ctx: RequestContext): Promise<Job> {
     this.assertStoreWritable();
     const [h] = this.resolveHosts([host]);
+    // A disarm resumed at start: the retry goes on from its outcome (no await otherwise: orders keep their order).
+    if (this.disarms.busy(h!.name)) await this.disarms.settled(h!.name);
     let last = this.retryableJob(h!.name);
     // The runner that failed may still be recording the failure (its Koji comment, its last write): let it finish,
     // then decide on the job as the store holds it then, so that runner cannot write the failure over the retry.

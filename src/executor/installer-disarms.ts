@@ -25,16 +25,23 @@ export interface InstallerDisarmsOptions {
 }
 
 export class InstallerDisarms {
-  /** host -> the finished job whose installer is being disarmed now. */
-  private readonly running = new Map<string, Job>();
+  /** host -> the finished job whose installer is being disarmed now, and when that is done. */
+  private readonly running = new Map<string, { job: Job; done: Promise<unknown> }>();
   private readonly stopper = new AbortController();
-  private readonly resumed = new Set<Promise<void>>();
+  /** host -> a disarm resumed at start, until its job is saved and its line posted. */
+  private readonly resumed = new Map<string, { job: Job; work: Promise<void> }>();
 
   constructor(private readonly o: InstallerDisarmsOptions) {}
 
   /** The job whose installer is being disarmed on this host now, if any: the host is not free for another job. */
   busy(host: string): Job | undefined {
-    return this.running.get(host);
+    return this.running.get(host)?.job ?? this.resumed.get(host)?.job;
+  }
+
+  /** Resolves when the host's disarm under way (if any) is done, and, one resumed at start, its job saved. */
+  async settled(host: string): Promise<void> {
+    await this.running.get(host)?.done.catch(() => undefined);
+    await this.resumed.get(host)?.work;
   }
 
   /**
@@ -47,10 +54,11 @@ export class InstallerDisarms {
     if (!host) {
       job.disarm = { outcome: 'failed', at: new Date().toISOString(), detail: `${job.host} is no longer in the config` };
     } else {
-      this.running.set(job.host, job);
+      const activity = this.o.activity ?? disarmInstaller;
+      const done = activity(job, host, this.o.deps, { signal: this.stopper.signal });
+      this.running.set(job.host, { job, done });
       try {
-        const activity = this.o.activity ?? disarmInstaller;
-        const record = await activity(job, host, this.o.deps, { signal: this.stopper.signal });
+        const record = await done;
         if (record) job.disarm = record;
       } finally {
         this.running.delete(job.host);
@@ -67,11 +75,11 @@ export class InstallerDisarms {
     const pending = this.o.store.peekJobs({ states: ['cancelled', 'failed'] }).filter((j) => j.disarm?.outcome === 'pending');
     for (const frozen of pending) {
       const job = this.o.store.getJob(frozen.id);
-      if (!job || this.running.has(job.host)) continue;
+      if (!job || this.running.has(job.host) || this.resumed.has(job.host)) continue;
       // Marked busy (finish) before this call's first await: the host is not free for a new job from now on.
       const work = this.resume(job).catch((err: unknown) => this.o.onStoreFailure(err));
-      this.resumed.add(work);
-      void work.finally(() => this.resumed.delete(work));
+      this.resumed.set(job.host, { job, work });
+      void work.finally(() => this.resumed.delete(job.host));
     }
   }
 
@@ -94,7 +102,7 @@ export class InstallerDisarms {
 
   /** Resolves when the disarms resumed at start are done. */
   async idle(): Promise<void> {
-    while (this.resumed.size) await Promise.allSettled([...this.resumed]);
+    while (this.resumed.size) await Promise.allSettled([...this.resumed.values()].map((r) => r.work));
   }
 
   /** Shutdown: a disarm under way stops at once and stays pending (the next start finishes it). */

@@ -124,13 +124,14 @@ function oneLine(text: string): string {
 }
 
 /**
- * `!retry` of a failed job whose installer was disarmed (or may have been: a failed or pending disarm) resumes from
- * stage-installer, which arms it again: resuming at reinstall or wait-ssh would reboot into the old system. The
- * steps from there to the failed one start afresh (their scratch data dropped); the disarm record is cleared.
+ * `!retry` of a failed job whose installer was disarmed (or found not armed: either way rekick reached the old system
+ * and left it unarmed) resumes from stage-installer, which arms it again: resuming at reinstall or wait-ssh would
+ * reboot into the old system, or wait for an install that never comes. The steps from there to the failed one start
+ * afresh (their scratch data dropped). After a failed disarm the host's state is not known (it may be installing):
+ * the retry resumes from the failed step, as always. The disarm record is cleared: it described the job's end.
  */
 export function rearmOnRetry(job: Job): void {
-  const rearm = job.disarm && job.disarm.outcome !== 'vm-gone' && job.current > STAGE;
-  if (rearm) {
+  if (rearms(job)) {
     const rewound = new Set<StepName>();
     for (let i = STAGE; i <= job.current; i++) {
       const s = job.steps[i]!;
@@ -147,6 +148,11 @@ export function rearmOnRetry(job: Job): void {
 
 /** The step `!retry` of this failed job resumes from (`failed`: the step that failed, when the caller knows it). */
 export function retryStep(job: Job, failed?: StepName): StepName {
-  if (job.disarm && job.disarm.outcome !== 'vm-gone' && job.current > STAGE) return 'stage-installer';
+  if (rearms(job)) return 'stage-installer';
   return failed ?? job.error?.step ?? STEP_NAMES[Math.min(job.current, STEP_NAMES.length - 1)]!;
+}
+
+function rearms(job: Job): boolean {
+  const outcome = job.disarm?.outcome;
+  return (outcome === 'disarmed' || outcome === 'nothing-armed') && job.current > STAGE;
 }

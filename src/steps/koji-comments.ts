@@ -22,19 +22,28 @@ export function guestDisableComment(job: Job): string {
   return `rekick: virthost ${virthost} is being reinstalled (job ${virthostJobId}, by ${who(job.requestedBy)}); this guest is reinstalled after it (job ${job.id})`.slice(0, 255);
 }
 
-/** A failure names the step, the job and the cause; what became of the installer (job.disarm) is kept whole. */
+/**
+ * A failure names the step, the job and the cause. What became of the installer (job.disarm) is kept whole: a
+ * failed disarm's warning takes the room of the cause (chat and !status have it) rather than be cut.
+ */
 export function failureComment(job: Job, step: StepName, message: string): string {
   const suffix = disarmCommentSuffix(job);
-  const head = `rekick: reinstall failed at ${step} (job ${job.id}): `;
-  const tail = `; left disabled${suffix}`;
-  if (!suffix) return `${head}${oneLine(message)}${tail}`.slice(0, MAX);
-  return `${head}${fit(oneLine(message), MAX - head.length - tail.length)}${tail}`;
+  if (!suffix) return `rekick: reinstall failed at ${step} (job ${job.id}): ${oneLine(message)}; left disabled`.slice(0, MAX);
+  const head = `rekick: reinstall failed at ${step} (job ${job.id})`;
+  const left = '; left disabled';
+  const room = MAX - head.length - 2 - left.length - suffix.length;
+  if (room >= 12) return `${head}: ${fit(oneLine(message), room)}${left}${suffix}`;
+  if (head.length + left.length + suffix.length <= MAX) return `${head}${left}${suffix}`;
+  return `${head}${suffix}`.slice(0, MAX);
 }
 
 export function cancelComment(job: Job, by: Identity, step: StepName): string {
   const suffix = disarmCommentSuffix(job);
   const base = `rekick: reinstall cancelled by ${who(by)} at ${step} (job ${job.id}); left disabled`;
-  return suffix ? `${fit(base, MAX - suffix.length)}${suffix}` : base.slice(0, MAX);
+  if (base.length + suffix.length <= MAX) return `${base}${suffix}`;
+  // Within Koji's 255 characters: the disarm part whole, then the step and the job, then who (by name only).
+  const short = `rekick: reinstall cancelled at ${step} (job ${job.id}) by `;
+  return `${short}${fit(by.display || by.id || by.source, MAX - short.length - suffix.length)}${suffix}`.slice(0, MAX);
 }
 
 /** `text` in at most `room` characters (an ellipsis where it was cut). */

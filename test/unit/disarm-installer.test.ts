@@ -134,6 +134,18 @@ describe('retry after a disarm', () => {
     expect(job.disarm).toBeUndefined();
   });
 
+  it('after a failed disarm (the host may be installing) a retry resumes from the failed step', () => {
+    const job = jobAt('buildarm-01', ['succeeded', 'succeeded', 'succeeded', 'succeeded', 'failed'], {
+      data: { 'wait-ssh.since': 2 },
+      disarm: { outcome: 'failed', at: 'T', detail: 'connect ECONNREFUSED' },
+    });
+    expect(retryStep(job, 'wait-ssh')).toBe('wait-ssh');
+    rearmOnRetry(job);
+    expect(job.current).toBe(4);
+    expect(job.data).toEqual({ 'wait-ssh.since': 2 });
+    expect(job.disarm).toBeUndefined();
+  });
+
   it('a virt guest (VM gone) and a job without a disarm resume from the failed step', () => {
     const vm = jobAt('buildvm-01', ['succeeded', 'succeeded', 'succeeded', 'failed'], { disarm: { outcome: 'vm-gone', at: 'T' } });
     expect(retryStep(vm)).toBe('reinstall');

@@ -193,6 +193,31 @@ describe('disarming a cancelled or failed job', () => {
     expect(second.scripted.runs).toEqual([]); // a finished job is not resumed
   });
 
+  it('a crash after a failure, before its disarm: start() disarms it, and a !retry meanwhile waits for that, then re-arms', async () => {
+    const store = new MemoryStore();
+    const first = await setup(store);
+    first.fake.behaviour = () => new Promise<never>(() => undefined); // the process "dies" here
+    first.scripted.behaviour.set('reinstall', { kind: 'fail', message: 'boom' });
+    const [job] = await first.executor.reinstall({ hosts: ['buildarm-03'], by: kevin, origin });
+    await until(() => first.fake.disarms.length === 1, 'the first disarm');
+    expect(store.getJob(job!.id)).toMatchObject({ state: 'failed', disarm: { outcome: 'pending' } });
+
+    const second = await setup(store, { koji: first.koji, scripted: new ScriptedSteps(), fake: new FakeDrivers() });
+    let release!: () => void;
+    second.fake.behaviour = () => new Promise((resolve) => (release = () => resolve({ armed: true, detail: 'done' })));
+    await second.executor.start();
+    await until(() => second.fake.disarms.length === 1, 'the resumed disarm');
+    const retried = second.executor.retry('buildarm-03', { by: kevin, origin });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(second.scripted.runs).toEqual([]); // the retry waits for the disarm
+    release();
+    await retried;
+    await second.executor.idle();
+    expect(lineOf(second.events, 'step-failed')).toMatch(/^buildarm-03 \[4\/8\] reinstall failed: boom — .*; installer disarmed: the next reboot boots the old system; !retry buildarm-03 resumes from stage-installer$/);
+    expect(second.scripted.runs.map((r) => r.step)).toEqual(['stage-installer', 'reinstall', 'wait-ssh', 'post-install', 'reboot-verify']);
+    expect(store.getJob(job!.id)!.state).toBe('awaiting-approval');
+  });
+
   it('a new reinstall of the host is refused while its installer is being disarmed, and taken once it is', async () => {
     const { executor, scripted, fake } = await setup();
     let release!: () => void;

@@ -34,12 +34,12 @@ describe('the cancel and failure lines', () => {
     ]);
   });
 
-  it('failed at reinstall, disarm failed: COULD NOT DISARM, what to run, and !retry re-arms from stage-installer; the comment’s cause is cut for it', () => {
+  it('failed at reinstall, disarm failed: COULD NOT DISARM, what to run; !retry resumes from the failed step (the host state is not known)', () => {
     const job = ended('failed', 3, { outcome: 'failed', at: 'T', detail: 'connect ECONNREFUSED (2 tries in 4s)' });
     const [line] = renderEvent({ type: 'step-failed', job, step: 'reinstall', index: 3, error: job.error!, outputTail: [] });
     expect(line).toBe(
       'buildarm-03 [4/8] reinstall failed: systemctl reboot exited 1 — host left disabled in Koji ("rekick: reinstall failed at reinstall (job j1): systemctl reboot exit…; left disabled"); ' +
-        `COULD NOT DISARM the installer (connect ECONNREFUSED (2 tries in 4s)): the next reboot reinstalls it — run on the host: ${BY_HAND}; !retry buildarm-03 resumes from stage-installer`,
+        `COULD NOT DISARM the installer (connect ECONNREFUSED (2 tries in 4s)): the next reboot reinstalls it — run on the host: ${BY_HAND}; !retry buildarm-03 resumes from reinstall`,
     );
   });
 
@@ -52,12 +52,32 @@ describe('the cancel and failure lines', () => {
 });
 
 describe('the Koji comment', () => {
-  it('a long failure is cut in its cause; the disarm part is whole and within 255 characters', () => {
-    const job = ended('failed', 4, { outcome: 'failed', at: 'T' });
-    const comment = failureComment(job, 'wait-ssh', 'x'.repeat(400));
+  const longId = 'j-mxcneyhc-859fdb';
+  it('a failed disarm is kept whole within 255 characters: the cause is cut for it, or left to chat', () => {
+    const job = ended('failed', 3, { outcome: 'failed', at: 'T' });
+    const comment = failureComment(job, 'reinstall', 'x'.repeat(400));
     expect(comment.length).toBeLessThanOrEqual(255);
-    expect(comment).toMatch(/^rekick: reinstall failed at wait-ssh \(job j1\): x+…; left disabled; COULD NOT DISARM the installer: the next reboot reinstalls it — run on the host: /);
+    expect(comment).toMatch(/^rekick: reinstall failed at reinstall \(job j1\): x+…; left disabled; COULD NOT DISARM the installer: the next reboot reinstalls it — run on the host: /);
     expect(comment.endsWith(BY_HAND)).toBe(true);
+    const real = { ...job, id: longId };
+    expect(failureComment(real, 'stage-installer', 'curl failed')).toBe(
+      `rekick: reinstall failed at stage-installer (job ${longId}); left disabled; COULD NOT DISARM the installer: the next reboot reinstalls it — run on the host: ${BY_HAND}`,
+    );
+  });
+
+  it('after the reboot into the installer was issued, a failed disarm says so (grub has used the one-time entry), in short', () => {
+    const job = { ...ended('failed', 4, { outcome: 'failed', at: 'T' }), id: longId };
+    const comment = failureComment(job, 'wait-ssh', 'did not come back');
+    expect(comment).toBe(`rekick: reinstall failed at wait-ssh (job ${longId}): did not come back; left disabled; COULD NOT DISARM the installer (the host was rebooted into it: it may be installing)`);
+    expect(comment.length).toBeLessThanOrEqual(255);
+  });
+
+  it('a cancel with a failed disarm: step, job and the warning whole, who by name', () => {
+    const job = { ...ended('cancelled', 2, { outcome: 'failed', at: 'T' }), id: longId };
+    const by = { source: 'console' as const, id: 'operator', display: 'operator' };
+    const comment = cancelComment(job, by, 'stage-installer');
+    expect(comment.length).toBeLessThanOrEqual(255);
+    expect(comment).toBe(`rekick: reinstall cancelled at stage-installer (job ${longId}) by operator; COULD NOT DISARM the installer: the next reboot reinstalls it — run on the host: ${BY_HAND}`);
   });
 });
 

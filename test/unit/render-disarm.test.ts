@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { renderEvent, renderJob, renderStatus } from '../../src/chat/render';
+import { parentBlocks } from '../../src/chat/slack-render';
 import { cancelComment, failureComment } from '../../src/steps/koji-comments';
 import type { DisarmRecord, Job } from '../../src/types';
 import { makeJob } from '../fakes/jobs';
@@ -90,5 +91,7 @@ describe('!status', () => {
     expect(lines.at(-1)).toMatch(/!retry buildarm-03 resumes from stage-installer$/);
     const failed = ended('cancelled', 2, { outcome: 'failed', at: 'T', detail: 'host key mismatch' });
     expect(renderJob(failed, NOW).join('\n')).toContain(`COULD NOT DISARM the installer (host key mismatch): the next reboot reinstalls it — run on the host: ${BY_HAND}`);
+    // and the job's Slack message
+    expect(JSON.stringify(parentBlocks(failed, NOW))).toContain('COULD NOT DISARM the installer (host key mismatch)');
   });
 });

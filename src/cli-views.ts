@@ -5,6 +5,7 @@ import { parseDuration } from './config/duration';
 import { CodedError, formatDuration } from './errors';
 import { hostViews } from './http/api';
 import { proofDetail, proofSummary } from './chat/render-proof';
+import { disarmClause } from './chat/render-disarm';
 import { createLogger } from './log';
 import { STEP_NAMES, type AuditEntry, type Job } from './types';
 
@@ -27,6 +28,8 @@ export function describeJob(job: Job): string[] {
     lines.push(`  [${i + 1}/8] ${STEP_NAMES[i]} ${s.status}${time}${extra}`);
   });
   if (job.proof) lines.push(`  ${proofSummary(job.proof)} (${proofDetail(job.proof)})`);
+  const disarm = disarmClause(job);
+  if (disarm) lines.push(`  ${disarm}`);
   return lines;
 }
 

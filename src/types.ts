@@ -118,6 +118,12 @@ export interface Job {
   before?: SystemBefore;
   /** What showed, in wait-ssh, that the host came back as a new system; its `hostKey.after` is pinned from then on. */
   proof?: ReinstallProof;
+  /**
+   * A job cancelled or failed after stage-installer started and before a new system was proven: what became of the
+   * installer it may have armed (src/steps/disarm-installer.ts). `pending` is written with the cancel or failure and
+   * replaced by the outcome; a restart finishes a pending one.
+   */
+  disarm?: DisarmRecord;
   /** Scratch data a step keeps across a restart (e.g. when drain started waiting). */
   data: Record<string, unknown>;
   error?: StepError & { step: StepName };
@@ -162,6 +168,20 @@ export interface ReinstallProof {
    * virt-install, with no record of its old system (it was down, not in known_hosts, or its machine-id unread).
    */
   basis?: 'virt-install';
+}
+
+/**
+ * What became of the installer a cancelled or failed job may have armed. Bare metal: `pending` (to be done, written
+ * with the cancel or failure), `disarmed` (next_entry unset and/or rekick's grub entry removed), `nothing-armed`
+ * (checked: neither was there), `failed` (the host did not answer, or a command failed: its next reboot may run the
+ * installer). A virt guest has nothing to disarm: `vm-gone` (stage-installer destroyed and undefined its VM).
+ */
+export interface DisarmRecord {
+  outcome: 'pending' | 'disarmed' | 'nothing-armed' | 'failed' | 'vm-gone';
+  /** When the outcome was recorded. */
+  at: string;
+  /** What was done or seen, or why it failed, in one line. */
+  detail?: string;
 }
 
 export interface AuditEntry {

@@ -6,6 +6,8 @@
 import { formatDuration } from '../errors';
 import { STEP_NAMES, type ExecutorEvent, type Identity, type Job, type StepName, type StepRecord } from '../types';
 import { proofDetail, proofSummary } from './render-proof';
+import { commentWithoutDisarm, disarmClause, disarmShort } from './render-disarm';
+import { retryStep } from '../steps/disarm-installer';
 
 const TOTAL = STEP_NAMES.length;
 const TAIL_SHOWN = 5;
@@ -30,7 +32,13 @@ export function oneLine(text: string, max = 300): string {
 export function leftState(job: Job): string {
   const disabled = job.steps[0]?.status === 'succeeded';
   if (!disabled) return 'host not touched in Koji';
-  return `host left disabled in Koji${job.kojiComment ? ` ("${oneLine(job.kojiComment, 200)}")` : ''}`;
+  return `host left disabled in Koji${job.kojiComment ? ` ("${oneLine(commentWithoutDisarm(job, job.kojiComment), 200)}")` : ''}`;
+}
+
+/** leftState, then what became of the installer the job may have armed (src/chat/render-disarm.ts). */
+function leftStateAndDisarm(job: Job): string {
+  const disarm = disarmClause(job);
+  return disarm ? `${leftState(job)}; ${disarm}` : leftState(job);
 }
 
 /** A virthost's job and its guests' jobs say how they go together (src/executor/virthost-guests.ts). */
@@ -63,7 +71,7 @@ export function renderEvent(event: ExecutorEvent): string[] {
         `${event.job.host} ${stepTag(event.step)} attempt ${event.attempt} failed: ${oneLine(event.error.message)} — retrying in ${formatDuration(event.delayMs)}`,
       ];
     case 'step-failed': {
-      const head = `${event.job.host} ${stepTag(event.step, event.index)} failed: ${oneLine(event.error.message)} — ${leftState(event.job)}; !retry ${event.job.host} resumes from ${event.step}`;
+      const head = `${event.job.host} ${stepTag(event.step, event.index)} failed: ${oneLine(event.error.message)} — ${leftStateAndDisarm(event.job)}; !retry ${event.job.host} resumes from ${retryStep(event.job, event.step)}`;
       const tail = event.outputTail.slice(-TAIL_SHOWN).map((l) => `  | ${oneLine(l, 200)}`);
       return tail.length ? [head, `${event.job.host} last output:`, ...tail] : [head];
     }
@@ -87,7 +95,7 @@ export function renderEvent(event: ExecutorEvent): string[] {
       ];
     case 'cancelled': {
       const step = STEP_NAMES[Math.min(event.job.current, TOTAL - 1)]!;
-      return [`${event.job.host} cancelled by ${who(event.by)} at ${stepTag(step)} — ${leftState(event.job)}`];
+      return [`${event.job.host} cancelled by ${who(event.by)} at ${stepTag(step)} — ${leftStateAndDisarm(event.job)}`];
     }
     case 'notice': {
       const prefix = event.level === 'error' ? 'error: ' : event.level === 'warn' ? 'warning: ' : '';
@@ -121,14 +129,19 @@ export function describeJob(job: Job, now: Date): string {
     case 'enabling':
       return `approved, enabling ${tag}`;
     case 'failed':
-      return `failed at ${job.error ? stepTag(job.error.step) : tag} ${age(job.endedAt, now)} ago${job.error ? `: ${oneLine(job.error.message, 120)}` : ''}`;
+      return `failed at ${job.error ? stepTag(job.error.step) : tag} ${age(job.endedAt, now)} ago${job.error ? `: ${oneLine(job.error.message, 120)}` : ''}${disarmed(job)}`;
     case 'succeeded':
       return `reinstalled ${age(job.endedAt, now)} ago`;
     case 'cancelled':
-      return `cancelled ${age(job.endedAt, now)} ago${job.cancel ? ` by ${who(job.cancel.by)}` : ''}`;
+      return `cancelled ${age(job.endedAt, now)} ago${job.cancel ? ` by ${who(job.cancel.by)}` : ''}${disarmed(job)}`;
     case 'denied':
       return `denied ${age(job.endedAt, now)} ago${job.denial ? ` by ${who(job.denial.by)}` : ''}`;
   }
+}
+
+function disarmed(job: Job): string {
+  const short = disarmShort(job);
+  return short ? `; ${short}` : '';
 }
 
 /** When a job started waiting for approval: reboot-verify's end, else its last change. */
@@ -172,7 +185,9 @@ export function renderJob(job: Job, now: Date): string[] {
   if (job.hostKey) lines.push(`  host key: ${job.hostKey.accepted}`);
   if (job.proof) lines.push(`  ${proofSummary(job.proof)} (${proofDetail(job.proof)})`);
   if (job.state === 'awaiting-approval') lines.push(`  !approve ${job.host} to enable it in Koji`);
-  if (job.state === 'failed') lines.push(`  ${leftState(job)}; !retry ${job.host} resumes from ${job.error?.step ?? 'the failed step'}`);
+  const disarm = disarmClause(job);
+  if (disarm) lines.push(`  ${disarm}${job.disarm?.detail && job.disarm.outcome !== 'failed' && job.disarm.outcome !== 'vm-gone' ? ` (${oneLine(job.disarm.detail, 160)})` : ''}`);
+  if (job.state === 'failed') lines.push(`  ${leftState(job)}; !retry ${job.host} resumes from ${retryStep(job)}`);
   return lines;
 }
 

@@ -5,6 +5,7 @@
 import { formatDuration } from '../errors';
 import type { Job, StepRecord } from '../types';
 import { proofSummary } from './render-proof';
+import { disarmClause } from './render-disarm';
 
 export const APPROVE_ACTION = 'rekick_approve';
 export const DENY_ACTION = 'rekick_deny';
@@ -78,6 +79,8 @@ export function parentBlocks(job: Job, now: Date): SlackBlock[] {
     blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `failed at ${escapeMrkdwn(job.error.step)}: ${escapeMrkdwn(job.error.message.slice(0, 300))}` }] });
   }
   if (job.proof) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: escapeMrkdwn(proofSummary(job.proof)) }] });
+  const disarm = disarmClause(job);
+  if (disarm) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: escapeMrkdwn(disarm) }] });
   if (job.state === 'awaiting-approval') {
     blocks.push({
       type: 'actions',

@@ -25,6 +25,8 @@ import { JobRunner, markStepStarted } from './run-job';
 import { approvedJob, cancellableJob, cancelledJob, decidableJob, deniedJob, describeJobPosition, retriedJob } from './job-states';
 import { SharedConnections } from '../ssh/shared-connections';
 import { admitReinstall, linkVirthostJobs } from './virthost-guests';
+import { InstallerDisarms } from './installer-disarms';
+import { markDisarm, rearmOnRetry } from '../steps/disarm-installer';
 import { withVirthostWaits } from './virthost-waits';
 import { outsideRefusal } from '../audit/audit-kind';
 import { OutsideRefusals } from '../audit/outside-refusals';
@@ -65,6 +67,8 @@ export class Executor implements ExecutorApi {
   private readonly pendingAudit: AuditEntry[] = [];
   /** Refusals from outside (no identity rekick can trust): counted and summed up, never stored one by one. */
   readonly outsideRefusals: OutsideRefusals;
+  /** Disarming the installer of jobs ended cancelled or failed before a new system was proven (issue 19). */
+  private readonly disarms: InstallerDisarms;
 
   constructor(options: ExecutorOptions) {
     this.config = options.config;
@@ -80,6 +84,15 @@ export class Executor implements ExecutorApi {
     this.checkpoint = options.checkpoint;
     this.storeRetryMs = options.storeRetryMs ?? 5_000;
     this.outsideRefusals = new OutsideRefusals({ log: options.log, note: (summary) => this.store.noteRefusal(summary) });
+    this.disarms = new InstallerDisarms({
+      deps: this.deps,
+      store: this.store,
+      host: (name) => this.hostsByName.get(name),
+      emit: (e) => this.emit(e),
+      notify: (level, text, origin) => this.notify(level, text, origin),
+      setComment: (j, c) => this.trySetComment(j, c),
+      onStoreFailure: (err) => this.onStoreFailure(err),
+    });
   }
 
   on(listener: ExecutorListener): () => void {
@@ -134,7 +147,7 @@ export class Executor implements ExecutorApi {
     this.assertStoreWritable();
     if (!request.hosts.length) throw new UserError('name at least one host', 'E_USAGE');
     // A virthost comes with its guests (one linked job each); a busy host among them refuses the whole request.
-    const admitted = admitReinstall(this.resolveHosts(request.hosts), this.config, (n) => this.store.activeJob(n), describeJobPosition);
+    const admitted = admitReinstall(this.resolveHosts(request.hosts), this.config, (n) => this.store.activeJob(n) ?? this.disarms.busy(n), describeJobPosition);
     const hosts = admitted.map((a) => a.host);
     const now = new Date().toISOString();
     const jobs: Job[] = hosts.map((h) => ({
@@ -264,7 +277,9 @@ export class Executor implements ExecutorApi {
     }
     const step = STEP_NAMES[Math.min(job.current, STEP_NAMES.length - 1)]!;
     const done = cancelledJob(job, new Date().toISOString());
+    markDisarm(done, this.hostsByName.get(done.host)); // pending, written with the cancel; then the disarm
     await this.store.saveJob(done);
+    await this.disarms.finish(done);
     if (done.steps[0]!.status === 'succeeded') await this.trySetComment(done, cancelComment(done, done.cancel!.by, step));
     await this.store.saveJob(done);
     this.emit({ type: 'cancelled', job: done, by: done.cancel!.by });
@@ -273,6 +288,8 @@ export class Executor implements ExecutorApi {
   async retry(host: string, ctx: RequestContext): Promise<Job> {
     this.assertStoreWritable();
     const [h] = this.resolveHosts([host]);
+    // A disarm resumed at start: the retry goes on from its outcome (no await otherwise: orders keep their order).
+    if (this.disarms.busy(h!.name)) await this.disarms.settled(h!.name);
     let last = this.retryableJob(h!.name);
     // The runner that failed may still be recording the failure (its Koji comment, its last write): let it finish,
     // then decide on the job as the store holds it then, so that runner cannot write the failure over the retry.
@@ -282,6 +299,7 @@ export class Executor implements ExecutorApi {
       last = this.retryableJob(h!.name);
     }
     const job = retriedJob(last, ctx.by, new Date().toISOString());
+    rearmOnRetry(job); // a disarmed installer is armed again: from stage-installer
     const step = job.steps[job.current]!;
     await this.store.saveJob(job);
     await this.audit({ who: ctx.by, origin: ctx.origin, action: 'retry', host: job.host, jobId: job.id, outcome: 'ok', detail: `from ${step.name}` });
@@ -311,6 +329,7 @@ export class Executor implements ExecutorApi {
   }
 
   async start(): Promise<void> {
+    this.disarms.resumePending();
     await this.resumeJobs('resuming job');
   }
 
@@ -340,14 +359,19 @@ export class Executor implements ExecutorApi {
     clearTimeout(this.storeProbe);
     this.storeProbe = undefined;
     const running = [...this.runners.values()];
-    const timer = setTimeout(() => running.forEach((r) => r.abortForShutdown()), graceMs);
+    const timer = setTimeout(() => {
+      running.forEach((r) => r.abortForShutdown());
+      this.disarms.stop(); // a disarm under way stays pending: the next start finishes it
+    }, graceMs);
     await Promise.allSettled(running.map((r) => r.done));
+    await this.disarms.idle();
     clearTimeout(timer);
     await this.shared.closeAll();
   }
 
   async idle(): Promise<void> {
     while (this.runners.size) await Promise.allSettled([...this.runners.values()].map((r) => r.done));
+    await this.disarms.idle();
   }
 
   /**
@@ -467,6 +491,7 @@ export class Executor implements ExecutorApi {
       onStoreFailure: (err) => this.onStoreFailure(err),
       onStoreRecovered: () => this.onStoreRecovered(),
       finishCancelled: (j) => this.finishCancelled(j),
+      disarm: (j) => this.disarms.finish(j),
       startSaved: options.startSaved,
       setComment: (j, c) => this.trySetComment(j, c),
       checkpoint: this.checkpoint,

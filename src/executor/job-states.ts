@@ -13,7 +13,7 @@ export function describeJobPosition(job: Job): string {
   if (job.state === 'awaiting-approval') return 'waiting for approval';
   if (job.state === 'enabling') return 'being enabled';
   const step = STEP_NAMES[job.current];
-  return `${job.state} at [${job.current + 1}/8] ${step}`;
+  return `${job.state} at [${job.current + 1}/8] ${step}${job.disarm?.outcome === 'pending' ? ', disarming its installer' : ''}`;
 }
 
 /** What became of a job, for a refusal that names it: `it was cancelled by kevin`. */

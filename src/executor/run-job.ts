@@ -8,6 +8,7 @@ import type { Store } from '../../store/store';
 import type { HostConfig } from '../config/schema';
 import { CancelledError, CodedError, StepError, StepTimeoutError, isRetryable, toCodedError } from '../errors';
 import { failureComment } from '../steps/koji-comments';
+import { markDisarm } from '../steps/disarm-installer';
 import { hostTarget } from '../steps/host-target';
 import type { Step, StepContext, StepDeps } from '../steps/types';
 import type { Decision, ExecutorEvent, Job } from '../types';
@@ -32,6 +33,8 @@ export interface JobRunnerOptions {
   onStoreFailure(err: unknown): void;
   onStoreRecovered(): void;
   finishCancelled(job: Job): Promise<void>;
+  /** Finishes the pending disarm of a job just failed (src/executor/installer-disarms.ts). */
+  disarm(job: Job): Promise<void>;
   setComment(job: Job, comment: string): Promise<void>;
   /**
    * The job was saved with its current step already marked started (markStepStarted): the runner's first step
@@ -346,7 +349,9 @@ export class JobRunner {
     job.error = { code: e.code, message: e.message, step: step.name };
     job.endedAt = now;
     job.updatedAt = now;
+    markDisarm(job, this.o.host, now); // pending, written with the failure; then the disarm
     await this.save();
+    await this.o.disarm(job);
     await this.o.setComment(job, failureComment(job, step.name, e.message));
     await this.save();
     const rec = this.o.store.getHost(job.host) ?? { name: job.host };

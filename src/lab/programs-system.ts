@@ -1,4 +1,4 @@
-/** systemctl, hostnamectl, grubby and grub2-reboot on a simulated host, acting on its SimMachine. */
+/** systemctl, hostnamectl, grubby, grub2-reboot and grub2-editenv on a simulated host, acting on its SimMachine. */
 import type { SimHostApi } from './sim-host-api';
 import type { Program, ProgramContext } from './shell-run';
 
@@ -201,6 +201,25 @@ export function systemPrograms(host: SimHostApi): Map<string, Program> {
     // Like the real one, it records the name without checking it; an unknown entry boots the default.
     m.nextEntry = entry;
     return 0;
+  });
+
+  // The grub environment block: `next_entry` is the machine's one-time entry (what grub2-reboot set).
+  programs.set('grub2-editenv', (ctx) => {
+    const [file, verb, ...names] = ctx.argv.slice(1);
+    if (file !== '-' && file !== '/boot/grub2/grubenv') {
+      ctx.stderr.write(`grub2-editenv: error: cannot open \`${file ?? ''}': No such file or directory.\n`);
+      return 1;
+    }
+    if (verb === 'list') {
+      ctx.stdout.write(`saved_entry=${m.defaultKernel}\n${m.nextEntry !== undefined ? `next_entry=${m.nextEntry}\n` : ''}`);
+      return 0;
+    }
+    if (verb === 'unset') {
+      if (names.includes('next_entry')) m.nextEntry = undefined;
+      return 0;
+    }
+    ctx.stderr.write(`grub2-editenv: error: unrecognized command \`${verb ?? ''}'.\n`);
+    return 1;
   });
 
   return programs;

@@ -34,7 +34,7 @@ export class SimMachine {
   readonly enabled = new Set<string>();
   readonly active = new Set<string>();
   grubEntries: GrubEntry[] = [];
-  /** Set by grub2-reboot: the entry (title or index) booted once at the next reboot. */
+  /** Set by grub2-reboot (unset by `grub2-editenv - unset next_entry`): the entry (title or index) booted once at the next reboot. */
   nextEntry: string | undefined;
   readonly defaultKernel: string;
 

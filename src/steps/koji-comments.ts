@@ -1,5 +1,9 @@
 /** The comments rekick sets on a host in Koji: they say why, who asked and which job, so admins can act. */
+import { disarmCommentSuffix } from '../chat/render-disarm';
 import type { Identity, Job, StepName } from '../types';
+
+/** Koji keeps a host comment of at most this many characters. */
+const MAX = 255;
 
 export function who(identity: Identity): string {
   const id = identity.id ? `${identity.source}:${identity.id}` : `${identity.source}:${identity.display}`;
@@ -18,12 +22,34 @@ export function guestDisableComment(job: Job): string {
   return `rekick: virthost ${virthost} is being reinstalled (job ${virthostJobId}, by ${who(job.requestedBy)}); this guest is reinstalled after it (job ${job.id})`.slice(0, 255);
 }
 
+/**
+ * A failure names the step, the job and the cause. What became of the installer (job.disarm) is kept whole: a
+ * failed disarm's warning takes the room of the cause (chat and !status have it) rather than be cut.
+ */
 export function failureComment(job: Job, step: StepName, message: string): string {
-  return `rekick: reinstall failed at ${step} (job ${job.id}): ${oneLine(message)}; left disabled`.slice(0, 255);
+  const suffix = disarmCommentSuffix(job);
+  if (!suffix) return `rekick: reinstall failed at ${step} (job ${job.id}): ${oneLine(message)}; left disabled`.slice(0, MAX);
+  const head = `rekick: reinstall failed at ${step} (job ${job.id})`;
+  const left = '; left disabled';
+  const room = MAX - head.length - 2 - left.length - suffix.length;
+  if (room >= 12) return `${head}: ${fit(oneLine(message), room)}${left}${suffix}`;
+  if (head.length + left.length + suffix.length <= MAX) return `${head}${left}${suffix}`;
+  return `${head}${suffix}`.slice(0, MAX);
 }
 
 export function cancelComment(job: Job, by: Identity, step: StepName): string {
-  return `rekick: reinstall cancelled by ${who(by)} at ${step} (job ${job.id}); left disabled`.slice(0, 255);
+  const suffix = disarmCommentSuffix(job);
+  const base = `rekick: reinstall cancelled by ${who(by)} at ${step} (job ${job.id}); left disabled`;
+  if (base.length + suffix.length <= MAX) return `${base}${suffix}`;
+  // Within Koji's 255 characters: the disarm part whole, then the step and the job, then who (by name only).
+  const short = `rekick: reinstall cancelled at ${step} (job ${job.id}) by `;
+  return `${short}${fit(by.display || by.id || by.source, MAX - short.length - suffix.length)}${suffix}`.slice(0, MAX);
+}
+
+/** `text` in at most `room` characters (an ellipsis where it was cut). */
+function fit(text: string, room: number): string {
+  if (text.length <= room) return text;
+  return room <= 1 ? '' : `${text.slice(0, room - 1)}…`;
 }
 
 export function denyComment(job: Job, by: Identity, reason?: string): string {

@@ -108,14 +108,20 @@ describe('SSH faults through the executor on the lab fleet', () => {
     expect(waitSsh.status).toBe('failed');
     expect(waitSsh.durationMs).toBeGreaterThanOrEqual(SSH_RETURN_MS - 50);
     const failure = seen(host).find((l) => l.startsWith(`${host} [5/8] wait-ssh failed`))!;
-    // names the timeout and the last state seen, says the host is left disabled and how to resume
+    // names the timeout and the last state seen, says the host is left disabled, that its installer could not be
+    // disarmed (it does not answer; rebooted into the installer, it may be installing), and how to resume
     expect(failure).toMatch(
-      new RegExp(`^${host} \\[5/8\\] wait-ssh failed: wait-ssh on ${host} did not finish within 2\\.5s; last state: down \\(no TCP connection\\) — host left disabled in Koji \\(.*\\); !retry ${host} resumes from wait-ssh$`),
+      new RegExp(
+        `^${host} \\[5/8\\] wait-ssh failed: wait-ssh on ${host} did not finish within 2\\.5s; last state: down \\(no TCP connection\\) — host left disabled in Koji \\(.*\\); ` +
+          `COULD NOT DISARM the installer \\(.*2 tries.*\\): the host was rebooted into it at \\[4/8\\] and may be installing; if its old system comes back, run on the host: grub2-editenv - unset next_entry; grubby --remove-kernel=/boot/vmlinuz-rekick-installer; !retry ${host} resumes from wait-ssh$`,
+      ),
     );
+    expect(failed.disarm).toMatchObject({ outcome: 'failed' });
     expect(failed.error!.message).toContain('last state: down (no TCP connection)');
     const hubHost = peers.hub.host(host)!;
     expect(hubHost.enabled).toBe(false);
     expect(hubHost.comment).toMatch(/^rekick: reinstall failed at wait-ssh \(job j-[a-z0-9]+-[0-9a-f]+\): wait-ssh on buildarm-02 did not finish within 2\.5s; last state: down/);
+    expect(hubHost.comment).toMatch(/; left disabled; COULD NOT DISARM the installer \(the host was rebooted into it: it may be installing\)$/);
 
     clear(); // the boot finishes now
     await until(() => builder(host).state === 'up', 'the host to come back', 10_000);
@@ -152,8 +158,10 @@ describe('SSH faults through the executor on the lab fleet', () => {
     expect(job.error!.message).toBe(`${curl} on ${host} exited with code 22: curl: (22) The requested URL returned error: 404`);
     expect(job.steps[2]).toMatchObject({ name: 'stage-installer', status: 'failed', attempts: 1, outputTail: ['curl: (22) The requested URL returned error: 404'] });
     expect(peers.hub.host(host)).toMatchObject({ enabled: false, comment: expect.stringMatching(/^rekick: reinstall failed at stage-installer/) });
-    // the installer was never staged nor booted: no initrd download, no boot entry, no reboot
-    expect(builder(host).commands.some((c) => /initrd|grub2-reboot|grubby|reboot/.test(c))).toBe(false);
+    // the installer was never staged nor booted: no initrd download, no boot entry, no reboot; the disarm found nothing
+    expect(builder(host).commands.some((c) => /curl.*initrd|grub2-reboot|grubby --add-kernel|systemctl reboot/.test(c))).toBe(false);
+    expect(builder(host).commands.some((c) => c.includes('grub2-editenv - unset next_entry'))).toBe(true);
+    expect(job.disarm).toMatchObject({ outcome: 'nothing-armed' });
     expect(lines).toEqual([
       `${host} queued for reinstall by operator (job JOB)`,
       ...stepLines(host, 1, 2),
@@ -164,7 +172,7 @@ describe('SSH faults through the executor on the lab fleet', () => {
     // then the output tail
     const [first, ...tail] = lines.at(-1)!.split('\n');
     expect(first).toBe(
-      `${host} [3/8] stage-installer failed: ${curl} on ${host} exited with code 22: curl: (22) The requested URL returned error: 404 — host left disabled in Koji ("rekick: reinstall failed at stage-installer (job JOB): ${curl} on ${host} exited…"); !retry ${host} resumes from stage-installer`,
+      `${host} [3/8] stage-installer failed: ${curl} on ${host} exited with code 22: curl: (22) The requested URL returned error: 404 — host left disabled in Koji ("rekick: reinstall failed at stage-installer (job JOB): ${curl} on ${host} exited…"); no installer was armed (checked): the next reboot boots the old system; !retry ${host} resumes from stage-installer`,
     );
     expect(tail).toEqual([`${host} last output:`, '  | curl: (22) The requested URL returned error: 404']);
   }, 60_000);

@@ -1,7 +1,8 @@
 /**
  * A failure injected at each step in turn, on the lab (simulated builders over real SSH, the hub stand-in over
  * HTTPS): the failure is reported with its cause, the host stays disabled in the hub with a comment naming the
- * failure, the job ends `failed` in the store, and `!retry` resumes from that very step and finishes.
+ * failure, the job ends `failed` in the store, and `!retry` resumes from that very step and finishes (a failed
+ * reinstall from stage-installer: its installer was disarmed, and the retry arms it again).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import pino from 'pino';
@@ -36,7 +37,7 @@ afterAll(async () => {
   await peers?.stop();
 });
 
-type Case = { step: StepName; host: string; inject(): () => void; cause: RegExp };
+type Case = { step: StepName; host: string; inject(): () => void; cause: RegExp; resumes?: StepName };
 
 const cases = (): Case[] => [
   {
@@ -62,7 +63,7 @@ const cases = (): Case[] => [
     cause: /still open after 1\.0s: \d+ buildArch/,
   },
   { step: 'stage-installer', host: 'buildarm-03', inject: () => peers.fleet.get('buildarm-03')!.inject({ kind: 'curl-fail', url: 'vmlinuz', code: 22 }), cause: /curl/ },
-  { step: 'reinstall', host: 'buildarm-04', inject: () => peers.fleet.get('buildarm-04')!.inject({ kind: 'fail', match: 'systemctl reboot', stderr: 'Failed to reboot: access denied' }), cause: /systemctl reboot|access denied/ },
+  { step: 'reinstall', host: 'buildarm-04', inject: () => peers.fleet.get('buildarm-04')!.inject({ kind: 'fail', match: 'systemctl reboot', stderr: 'Failed to reboot: access denied' }), cause: /systemctl reboot|access denied/, resumes: 'stage-installer' },
   { step: 'wait-ssh', host: 'buildvm-x86-01', inject: () => peers.fleet.get('buildvm-x86-01')!.inject({ kind: 'no-return' }), cause: /did not finish within|down/ },
   { step: 'post-install', host: 'buildvm-x86-02', inject: () => peers.fleet.get('buildvm-x86-02')!.inject({ kind: 'fail', match: 'hostnamectl', code: 3, stderr: 'Could not set hostname' }), cause: /hostnamectl.*exited with code 3/ },
   { step: 'reboot-verify', host: 'buildvm-x86-03', inject: () => peers.fleet.get('buildvm-x86-03')!.inject({ kind: 'fail', match: 'is-active', code: 3, stderr: 'inactive' }), cause: /is-active/ },
@@ -91,13 +92,18 @@ describe('a failure at each step', () => {
       expect(hub.comment).toMatch(new RegExp(`rekick: reinstall failed at ${c.step}`));
       expect(lines).toContain('left disabled');
     }
+    if (c.step === 'reinstall') {
+      expect(failed.disarm?.outcome).toBe('disarmed');
+      expect(lines).toContain('installer disarmed: the next reboot boots the old system');
+      expect(lines).toContain(`!retry ${c.host} resumes from stage-installer`);
+    }
 
     clear();
     const before = events.length;
     await rekick.executor.retry(c.host, { by, origin });
     await rekick.executor.idle();
     const firstStarted = events.slice(before).find((e) => e.type === 'step-started' && e.job.id === job!.id);
-    expect(firstStarted && firstStarted.type === 'step-started' && firstStarted.step).toBe(c.step);
+    expect(firstStarted && firstStarted.type === 'step-started' && firstStarted.step).toBe(c.resumes ?? c.step);
     expect(rekick.store.getJob(job!.id)!.state).toBe('awaiting-approval');
     await rekick.executor.approve([c.host], { by, origin });
     await rekick.executor.idle();

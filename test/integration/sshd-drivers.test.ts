@@ -1,7 +1,8 @@
 /**
  * The grub and libvirt drivers against real sshd with the host-program doubles: exactly the expected
  * invocations, a rerun replaces rather than adds, and full bare-metal and virt reinstalls pass through
- * (stage, reinstall, wait-ssh with the new key, post-install, reboot, verify).
+ * (stage, reinstall, wait-ssh with the new key, post-install, reboot, verify); a disarm after a stage leaves the host
+ * booting its old system.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -165,6 +166,32 @@ describe('bare metal (grub)', () => {
       'systemctl is-active kojid',
       'hostnamectl',
     ]);
+  });
+  it('disarm after stage: next_entry unset, the entry and the downloads removed; an ordinary reboot then boots the old system', async () => {
+    const h = 'buildarm-01';
+    await drivers.baremetal.stage(ctxFor(h));
+    expect(fleet.host(h).state('next-boot')).toBe('rekick-installer\n');
+    const old = fleet.host(h).fingerprint();
+    fleet.clearCalls();
+    const result = await drivers.baremetal.disarm!(ctxFor(h));
+    expect(result.armed).toBe(true);
+    expect(fleet.calls(h)).toEqual([
+      [h, 'grub2-editenv', '-', 'list'],
+      [h, 'grub2-editenv', '-', 'unset', 'next_entry'],
+      [h, 'grubby', `--info=${K}`],
+      [h, 'grubby', `--remove-kernel=${K}`],
+      [h, 'rm', '-f', K, I],
+    ]);
+    expect(fleet.host(h).state('next-boot')).toBeUndefined();
+    expect(fleet.host(h).state('grub-entries')!.trim()).toBe('');
+    expect(existsSync(fleet.host(h).simRoot(K)) || existsSync(fleet.host(h).simRoot(I))).toBe(false);
+    // again: nothing armed, nothing removed, no error
+    expect(await drivers.baremetal.disarm!(ctxFor(h))).toMatchObject({ armed: false });
+
+    await rebootHost(connector, targetOf(h), { timeoutMs: 20_000 });
+    await waitForSsh(connector, targetOf(h), { hostKeyMode: 'strict', timeoutMs: 20_000 });
+    await fleet.settled();
+    expect(fleet.host(h).fingerprint()).toBe(old); // the old system, not an install
   });
 });
 

@@ -5,7 +5,8 @@
  * `ssh-keygen -lf` fingerprint posted, post-install files and modes, verify, enabled after approval); host-key
  * refusals (a key changed without a reinstall, any change under `strict`); a post-install step stopped mid-way and
  * resumed by a new executor on the same lowdb file; a hung command killed at its timeout; a non-zero exit with
- * its output tail; and no private key material in logs, the store or chat.
+ * its output tail; a cancel after stage-installer disarms the installer on the host; and no private key material in
+ * logs, the store or chat.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,7 +21,9 @@ import { Executor } from '../../src/executor/executor';
 import { createKojiClient } from '../../src/koji/client';
 import { startHubStandin, type HubStandin } from '../../src/koji/hub-standin';
 import { createKojiTestPki, type KojiTestPki } from '../../src/pki/koji-pki';
+import { rebootHost } from '../../src/ssh/reboot';
 import { sshConnectorFor } from '../../src/ssh/remote-host';
+import { waitForSsh } from '../../src/ssh/wait-ssh';
 import { createSteps } from '../../src/steps';
 import type { ExecutorEvent, Job } from '../../src/types';
 import { LowdbStore } from '../../store/lowdb-store';
@@ -37,7 +40,8 @@ const KEYED = 'buildarm-42';
 const STRICT = 'buildarm-43';
 const RESUME = 'buildarm-44';
 const FAIL = 'buildarm-45';
-const BUILDERS = [BM, G, G2, KEYED, STRICT, RESUME, FAIL];
+const CANCEL = 'buildarm-46';
+const BUILDERS = [BM, G, G2, KEYED, STRICT, RESUME, FAIL, CANCEL];
 
 const kevin = { source: 'irc' as const, id: 'kevin', display: 'kevin' };
 const nirik = { source: 'irc' as const, id: 'nirik', display: 'nirik' };
@@ -68,6 +72,7 @@ beforeAll(async () => {
     { name: STRICT, kind: 'baremetal' },
     { name: RESUME, kind: 'baremetal' },
     { name: FAIL, kind: 'baremetal' },
+    { name: CANCEL, kind: 'baremetal' },
   ]);
   fleet.writeKnownHosts();
   local = path.join(fleet.dir, 'local');
@@ -144,7 +149,7 @@ function makeConfig(options: ConfigOptions = {}): Config {
       { name: VH, kind: 'virthost', address: addr(VH) },
       { name: G, arch: 'x86_64', kind: 'virt', virthost: VH, address: addr(G) },
       { name: G2, arch: 'x86_64', kind: 'virt', virthost: VH, address: addr(G2) },
-      ...[KEYED, STRICT, RESUME, FAIL].map((name) => ({ name, arch: 'aarch64', kind: 'baremetal', address: addr(name) })),
+      ...[KEYED, STRICT, RESUME, FAIL, CANCEL].map((name) => ({ name, arch: 'aarch64', kind: 'baremetal', address: addr(name) })),
     ],
   );
 }
@@ -380,7 +385,7 @@ describe('two reinstalls at once', () => {
       expect(r.events.filter((e) => e.type === 'host-key-changed' && e.job.host === name)).toMatchObject([{ previous: before[name], fingerprint: fp }]);
       expect(knownFingerprints(fleet.host(name).address)).toEqual([fp]);
     }
-    expect(readFileSync(fleet.knownHostsPath, 'utf8').trim().split('\n')).toHaveLength(8); // one line per host
+    expect(readFileSync(fleet.knownHostsPath, 'utf8').trim().split('\n')).toHaveLength(9); // one line per host
     expect(callsOf(VH).map((c) => c.split(' ').slice(0, 3).join(' '))).toEqual([`virsh destroy ${G}`, `virsh undefine ${G}`, `virt-install --name ${G}`]);
     expect(callsOf(BM).filter((c) => c === 'systemctl reboot')).toHaveLength(2);
     await r.executor.approve([BM, G], { by: nirik, origin });
@@ -536,6 +541,49 @@ describe('remote command failures through the executor', () => {
     expect(renderEvent(ev!).join('\n')).toContain('| kojid: unknown user builder');
     expect(exit.events.some((e) => e.type === 'step-started' && e.step !== 'post-install')).toBe(false);
     await exit.close();
+  }, 60_000);
+});
+
+describe('a cancel after stage-installer', () => {
+  it('disarms the installer on the host: next_entry unset, the entry and its files removed; an ordinary reboot boots the old system', async () => {
+    const h = fleet.host(CANCEL);
+    const oldFp = h.fingerprint();
+    const r = await rig(storePath('cancel'));
+    fleet.clearCalls();
+    // !cancel as soon as the installer is armed, before the reboot into it
+    const off = r.executor.on((e) => {
+      if (e.type === 'step-succeeded' && e.step === 'stage-installer') void r.executor.cancel(CANCEL, { by: kevin, origin });
+    });
+    const [job] = await r.executor.reinstall({ hosts: [CANCEL], by: kevin, origin });
+    await r.executor.idle();
+    off();
+    const done = r.store.getJob(job!.id)!;
+    expect(done.state).toBe('cancelled');
+    expect(done.disarm).toMatchObject({ outcome: 'disarmed' });
+    const calls = callsOf(CANCEL);
+    expect(calls.slice(calls.indexOf('grub2-reboot rekick-installer'))).toEqual([
+      'grub2-reboot rekick-installer',
+      'grub2-editenv - list',
+      'grub2-editenv - unset next_entry',
+      `grubby --info=${INSTALLER_KERNEL}`,
+      `grubby --remove-kernel=${INSTALLER_KERNEL}`,
+      `rm -f ${INSTALLER_KERNEL} ${INSTALLER_INITRD}`,
+    ]);
+    expect(h.state('next-boot')).toBeUndefined();
+    expect(h.state('grub-entries')!.trim()).toBe('');
+    expect(existsSync(h.simRoot(INSTALLER_KERNEL)) || existsSync(h.simRoot(INSTALLER_INITRD))).toBe(false);
+    expect(hub.host(CANCEL)!.comment).toBe(`rekick: reinstall cancelled by irc:kevin at reinstall (job ${job!.id}); left disabled; installer disarmed`);
+    const line = r.events.filter((e) => e.type === 'cancelled').flatMap(renderEvent)[0];
+    expect(line).toMatch(/; installer disarmed: the next reboot boots the old system$/);
+    expect(storedJob(storePath('cancel'), job!.id).disarm).toMatchObject({ outcome: 'disarmed' });
+    await r.close();
+
+    // an admin reboots it: the old system comes back (same host key), not the installer
+    const connector = sshConnectorFor(makeConfig().ssh, log.child({ component: 'ssh' }));
+    await rebootHost(connector, h.target, { timeoutMs: 20_000 });
+    await waitForSsh(connector, h.target, { hostKeyMode: 'strict', timeoutMs: 20_000 });
+    await fleet.settled();
+    expect(h.fingerprint()).toBe(oldFp);
   }, 60_000);
 });
 

@@ -120,3 +120,38 @@ describe('bare-metal driver', () => {
     expect(stale.commands.map(([, c]) => c)).toContain("grubby --remove-kernel='/boot/vmlinuz-rekick-installer'");
   });
 });
+
+describe('bare-metal driver: disarm', () => {
+  const K = "'/boot/vmlinuz-rekick-installer'";
+  it('unsets next_entry, removes the installer entry grubby knows, deletes its kernel and initrd: armed', async () => {
+    const armed = new RecordingConnector((_h, cmd) => (cmd === 'grub2-editenv - list' ? { stdout: 'saved_entry=0\nnext_entry=rekick-installer\n' } : {}));
+    const result = await createBaremetalGrubDriver().disarm!(ctx('buildarm-01', armed));
+    expect(armed.commands.map(([, c]) => c)).toEqual([
+      'grub2-editenv - list',
+      'grub2-editenv - unset next_entry',
+      `grubby --info=${K}`,
+      `grubby --remove-kernel=${K}`,
+      `rm -f ${K} '/boot/initrd-rekick-installer.img'`,
+    ]);
+    expect(result).toEqual({ armed: true, detail: expect.stringContaining('next_entry rekick-installer unset, installer entry removed') });
+  });
+
+  it('idempotent: nothing armed is said so, and no entry is removed', async () => {
+    const clean = new RecordingConnector((_h, cmd) => (cmd === 'grub2-editenv - list' ? { stdout: 'saved_entry=0\n' } : cmd.startsWith('grubby --info') ? { code: 1 } : {}));
+    const result = await createBaremetalGrubDriver().disarm!(ctx('buildarm-01', clean));
+    expect(clean.commands.map(([, c]) => c.split(' ').slice(0, 2).join(' '))).toEqual(['grub2-editenv -', 'grub2-editenv -', `grubby --info=${K}`, `rm -f`]);
+    expect(result.armed).toBe(false);
+  });
+
+  it('logs in with the known host key, strictly (the old system)', async () => {
+    const seen: unknown[] = [];
+    const inner = new RecordingConnector();
+    const connector: RemoteConnector = { probe: () => inner.probe(), connect: (t, o) => (seen.push(o.hostKeyMode), inner.connect(t)) };
+    await createBaremetalGrubDriver().disarm!(ctx('buildarm-01', connector));
+    expect(seen).toEqual(['strict']);
+  });
+
+  it('the virt driver has nothing to disarm', () => {
+    expect(createVirtLibvirtDriver().disarm).toBeUndefined();
+  });
+});

@@ -1,6 +1,6 @@
 /**
  * The simulated hosts' shell without SSH: parsing (quotes, escapes, operators, redirections), errexit semantics,
- * pipes, stdin, and the programs' behaviour on a SimMachine (systemctl, grubby, mkdir/rm/mv, printf).
+ * pipes, stdin, and the programs' behaviour on a SimMachine (systemctl, grubby, grub2-editenv, mkdir/rm/mv, printf).
  */
 import { describe, expect, it } from 'vitest';
 import { parseScript, wordText, type SimpleCommand } from '../../src/lab/shell-parse';
@@ -149,6 +149,17 @@ describe('programs on the machine', () => {
     expect(host.machine.grubEntries).toHaveLength(1);
     await sh('grub2-reboot t', { host });
     expect(host.machine.nextEntry).toBe('t');
+  });
+
+  it('grub2-editenv lists next_entry while grub2-reboot’s one-time entry is set, and unsets it', async () => {
+    const { host } = fakeHost();
+    expect((await sh('grub2-editenv - list', { host })).stdout).not.toContain('next_entry');
+    await sh('grub2-reboot rekick-installer', { host });
+    expect((await sh('grub2-editenv - list', { host })).stdout).toContain('next_entry=rekick-installer\n');
+    expect(await sh('grub2-editenv - unset next_entry', { host })).toMatchObject({ code: 0 });
+    expect(host.machine.nextEntry).toBeUndefined();
+    expect(await sh('grub2-editenv - unset next_entry', { host })).toMatchObject({ code: 0 }); // idempotent
+    expect(await sh('grub2-editenv /nowhere list', { host })).toMatchObject({ code: 1 });
   });
 
   it('curl without -f succeeds on HTTP errors, with -f fails with 22, and cannot write into a missing directory', async () => {

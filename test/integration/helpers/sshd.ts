@@ -1,11 +1,12 @@
 /**
  * A fleet of simulated builders for integration tests: one real OpenSSH sshd per host, in the foreground, on its
  * own 127.A.B.x address (A, B random, port 22), with its own host key and an authorized client key. The host's
- * PATH starts with test/fixtures/host-bin, whose doubles of grubby, grub2-reboot, systemctl, virsh, virt-install,
- * curl and hostnamectl record their arguments and state under the fleet's directory. The harness reacts to their
- * events: `systemctl reboot` stops the host's sshd and brings it back (with a new host key and machine-id when a
- * one-time grub entry was set: the installer ran); `virsh destroy` stops a guest; `virt-install` brings it back
- * reinstalled. A host's `install` setting makes its installs go wrong or restore its host key (SimHost.install).
+ * PATH starts with test/fixtures/host-bin, whose doubles of grubby, grub2-reboot, grub2-editenv, systemctl, virsh,
+ * virt-install, curl, hostnamectl (and rm of files under /boot) record their arguments and state under the fleet's
+ * directory. The harness reacts to their events: `systemctl reboot` stops the host's sshd and brings it back (with a
+ * new host key and machine-id when a one-time grub entry was set: the installer ran); `virsh destroy` stops a guest;
+ * `virt-install` brings it back reinstalled. A host's `install` setting makes its installs go wrong or restore its
+ * host key (SimHost.install).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

@@ -1,0 +1,158 @@
+/**
+ * Disarming: a job that ends cancelled or failed after stage-installer started and before the host proved a new
+ * system may have left rekick's one-time installer entry armed on a bare-metal host, so that the next ordinary
+ * reboot (an admin's, a kernel update's, a power cut's) would run the installer and wipe a host rekick calls
+ * cancelled or failed. The driver's `disarm` undoes it (HOSTS.md); this module decides when, bounds the time it
+ * may take (the host may be rebooting, or down), and returns the outcome, which is recorded on the job
+ * (Job.disarm) and shown with the cancel or failure. A virt guest has nothing to disarm: its stage destroyed and
+ * undefined the VM, and the record says so.
+ *
+ * Durability: the executor writes `{ outcome: 'pending' }` with the cancelled or failed state (markDisarm), runs
+ * the disarm after that write, and a restart finishes a pending one.
+ */
+import type { Config, HostConfig } from '../config/schema';
+import type { DriverContext, HostDriver } from '../drivers/types';
+import { abortableSleep } from '../executor/sleep';
+import { toCodedError } from '../errors';
+import type { StepDeps } from './types';
+import { STEP_NAMES, type DisarmRecord, type Job, type StepName } from '../types';
+
+const STAGE = STEP_NAMES.indexOf('stage-installer');
+const REINSTALL = STEP_NAMES.indexOf('reinstall');
+const WAIT_SSH = STEP_NAMES.indexOf('wait-ssh');
+
+/** How long the disarm's commands may take once connected (they are a handful of quick ones). */
+const COMMANDS_MS = 30_000;
+
+/**
+ * What a job ending now (cancelled or failed) leaves behind: `installer` (bare metal or a virthost: an entry may be
+ * armed), `vm-gone` (a virt guest whose VM stage-installer destroyed, not re-created by virt-install), or nothing:
+ * stage-installer's work never started, or the host proved a new system (the installer ran; nothing is armed any
+ * more). Its work has started once it recorded the old system (job.before, saved before anything is armed), or
+ * when it succeeded; a stage-installer that failed or was cancelled while it waited for linked jobs (a guest for its
+ * virthost, a virthost for its guests' drain) touched nothing.
+ */
+export function disarmNeeded(job: Job, host: HostConfig): 'installer' | 'vm-gone' | undefined {
+  const stage = job.steps[STAGE];
+  if (!stage || (!job.before && stage.status !== 'succeeded')) return undefined;
+  if (job.proof || job.steps[WAIT_SSH]?.status === 'succeeded') return undefined;
+  if (host.kind === 'virt') return job.steps[REINSTALL]?.status === 'succeeded' ? undefined : 'vm-gone';
+  return 'installer';
+}
+
+/**
+ * Records, on a job being ended as cancelled or failed, what disarming it needs: `pending` (to be written with that
+ * state, then finished by finishDisarm), or a virt guest's `vm-gone` at once. Returns whether a disarm is pending.
+ * Called before the transition (a cancelled job's steps that were running are marked skipped by it).
+ */
+export function markDisarm(job: Job, host: HostConfig | undefined, at = new Date().toISOString()): boolean {
+  const needed = host ? disarmNeeded(job, host) : undefined;
+  if (needed === 'installer') {
+    job.disarm = { outcome: 'pending', at };
+    return true;
+  }
+  if (needed === 'vm-gone') {
+    const finished = job.steps[STAGE]!.status === 'succeeded';
+    job.disarm = { outcome: 'vm-gone', at, detail: finished ? 'destroyed and undefined at [3/8] stage-installer' : 'stage-installer did not finish' };
+  }
+  return false;
+}
+
+export interface DisarmOptions {
+  /** Connection attempts before giving up (default 2). */
+  attempts?: number;
+  /** The pause between attempts (default a fifth of ssh.connectTimeout, at most 3 s). */
+  pauseMs?: number;
+  /** Aborted at shutdown: the disarm stops and stays pending (the next start finishes it). */
+  signal?: AbortSignal;
+}
+
+export type DisarmDeps = Pick<StepDeps, 'config' | 'connector' | 'drivers' | 'log'>;
+
+/** The activity: disarms the job's host and returns the outcome, or undefined when shutdown stopped it. Never throws. */
+export type DisarmActivity = (job: Job, host: HostConfig, deps: DisarmDeps, options?: DisarmOptions) => Promise<DisarmRecord | undefined>;
+
+/**
+ * Disarms the installer on the job's host: a few bounded tries (each the connect timeout plus the commands' time),
+ * since a host that does not answer may be rebooting; then the outcome, `failed` with the reason when it never did.
+ */
+export const disarmInstaller: DisarmActivity = async (job, host, deps, options = {}) => {
+  const { config, log } = deps;
+  const driver: HostDriver | undefined = host.kind === 'virt' ? deps.drivers?.virt : deps.drivers?.baremetal;
+  const at = () => new Date().toISOString();
+  if (!driver?.disarm) return { outcome: 'failed', at: at(), detail: `the ${host.kind} driver cannot disarm` };
+  const attempts = Math.max(1, options.attempts ?? 2);
+  const pauseMs = options.pauseMs ?? Math.min(3_000, Math.floor(config.ssh.connectTimeout / 5));
+  const boundMs = config.ssh.connectTimeout + Math.min(COMMANDS_MS, config.ssh.commandTimeout);
+  const started = Date.now();
+  const jobLog = log.child({ job: job.id, host: host.name, activity: 'disarm' });
+  let last = '';
+  for (let attempt = 1; ; attempt++) {
+    const signal = options.signal ? AbortSignal.any([options.signal, AbortSignal.timeout(boundMs)]) : AbortSignal.timeout(boundMs);
+    try {
+      const result = await driver.disarm(driverContext(config, host, deps, signal, boundMs, jobLog));
+      jobLog.info({ armed: result.armed, detail: result.detail }, 'installer disarmed');
+      return { outcome: result.armed ? 'disarmed' : 'nothing-armed', at: at(), detail: result.detail };
+    } catch (err) {
+      if (options.signal?.aborted) return undefined;
+      last = signal.aborted ? `${host.name} did not finish within ${Math.round(boundMs / 1000)}s` : toCodedError(err).message;
+      jobLog.warn({ err, attempt }, 'could not disarm the installer');
+    }
+    if (attempt >= attempts) break;
+    await abortableSleep(pauseMs, options.signal).catch(() => undefined);
+    if (options.signal?.aborted) return undefined;
+  }
+  const seconds = Math.max(1, Math.round((Date.now() - started) / 1000));
+  return { outcome: 'failed', at: at(), detail: `${oneLine(last)} (${attempts} ${attempts === 1 ? 'try' : 'tries'} in ${seconds}s)` };
+};
+
+function driverContext(config: Config, host: HostConfig, deps: DisarmDeps, signal: AbortSignal, timeoutMs: number, log: DisarmDeps['log']): DriverContext {
+  return {
+    host,
+    config,
+    connector: deps.connector,
+    signal,
+    timeoutMs,
+    progress: (message) => log.info(message),
+    output: (line) => log.debug({ line }, 'remote output'),
+  };
+}
+
+function oneLine(text: string): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > 200 ? `${flat.slice(0, 199)}…` : flat;
+}
+
+/**
+ * `!retry` of a failed job whose installer was disarmed (or found not armed: either way rekick reached the old system
+ * and left it unarmed) resumes from stage-installer, which arms it again: resuming at reinstall or wait-ssh would
+ * reboot into the old system, or wait for an install that never comes. The steps from there to the failed one start
+ * afresh (their scratch data dropped). After a failed disarm the host's state is not known (it may be installing):
+ * the retry resumes from the failed step, as always. The disarm record is cleared: it described the job's end.
+ */
+export function rearmOnRetry(job: Job): void {
+  if (rearms(job)) {
+    const rewound = new Set<StepName>();
+    for (let i = STAGE; i <= job.current; i++) {
+      const s = job.steps[i]!;
+      if (s.status === 'skipped') continue;
+      s.status = 'pending';
+      s.error = undefined;
+      rewound.add(s.name);
+    }
+    for (const key of Object.keys(job.data)) if (rewound.has(key.split('.')[0] as StepName)) delete job.data[key];
+    job.current = STAGE;
+  }
+  job.disarm = undefined;
+}
+
+/** The step `!retry` of this failed job resumes from (`failed`: the step that failed, when the caller knows it). */
+export function retryStep(job: Job, failed?: StepName): StepName {
+  if (rearms(job)) return 'stage-installer';
+  return failed ?? job.error?.step ?? STEP_NAMES[Math.min(job.current, STEP_NAMES.length - 1)]!;
+}
+
+function rearms(job: Job): boolean {
+  const outcome = job.disarm?.outcome;
+  return (outcome === 'disarmed' || outcome === 'nothing-armed') && job.current > STAGE;
+}

@@ -3,7 +3,7 @@
  * line arrived), and says exactly which hosts it approved and which it left waiting and why.
  */
 import { UserError } from '../src/errors';
-import { age } from '../src/chat/render';
+import { age, waitingSince } from '../src/chat/render';
 import type { Job } from '../src/types';
 import type { CommandContext } from './types';
 
@@ -27,7 +27,7 @@ export async function approveAll(ctx: CommandContext<{ override: boolean }>): Pr
   if (unseen.length) {
     const names = unseen.map((j) => j.host);
     left.push(
-      `left waiting (ready after your command could have seen it): ${unseen.map((j) => `${j.host} (ready ${age(j.updatedAt, ctx.now())} ago)`).join(', ')} — !approve ${names.join(' ')}`,
+      `left waiting (ready after your command could have seen it): ${unseen.map((j) => `${j.host} (ready ${age(waitingSince(j), ctx.now())} ago)`).join(', ')} — !approve ${names.join(' ')}`,
     );
   }
   if (cancelling.length) left.push(`not approved (being cancelled): ${cancelling.map((j) => j.host).join(', ')}`);

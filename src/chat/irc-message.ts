@@ -3,8 +3,8 @@
  * handed on (and as which text), and which outgoing lines are progress that a backlog may summarise.
  */
 import { formatDuration } from '../errors';
-import { STEP_NAMES } from '../types';
 import type { OutgoingMessage } from './chat-adapter';
+import { stepTag } from './render';
 
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
@@ -26,8 +26,6 @@ export function commandFromLine(text: string, botNick: string, isPrivate: boolea
   return undefined;
 }
 
-const stepTag = (index: number) => `[${index + 1}/${STEP_NAMES.length}]`;
-
 /**
  * For a progress line a backlog may fold: the host and its short state. Failures, approvals, enables, denials,
  * cancels, host key changes, notices and replies return undefined: they are always sent verbatim.
@@ -39,13 +37,13 @@ export function progressState(message: OutgoingMessage): { host: string; state: 
     case 'job-queued':
       return { host: e.job.host, state: 'queued' };
     case 'step-started':
-      return { host: e.job.host, state: `${stepTag(e.index)} ${e.step} started` };
+      return { host: e.job.host, state: `${stepTag(e.step, e.index)} started` };
     case 'step-succeeded':
-      return { host: e.job.host, state: `${stepTag(e.index)} ${e.step} ok ${formatDuration(e.durationMs)}` };
+      return { host: e.job.host, state: `${stepTag(e.step, e.index)} ok ${formatDuration(e.durationMs)}` };
     case 'step-progress':
-      return { host: e.job.host, state: `${stepTag(STEP_NAMES.indexOf(e.step))} ${e.step} waiting` };
+      return { host: e.job.host, state: `${stepTag(e.step)} waiting` };
     case 'step-retrying':
-      return { host: e.job.host, state: `${stepTag(STEP_NAMES.indexOf(e.step))} ${e.step} retry ${e.attempt}` };
+      return { host: e.job.host, state: `${stepTag(e.step)} retry ${e.attempt}` };
     default:
       return undefined;
   }
@@ -68,7 +66,7 @@ export function outboxKind(message: OutgoingMessage): OutboxKind {
   if (e?.type === 'notice') return e.level === 'info' ? { kind: 'event' } : { kind: 'urgent' };
   if (message.kind === 'notice' && !e) return { kind: 'urgent' };
   if (!e || !URGENT_EVENTS.has(e.type) || !('job' in e)) return { kind: 'event' };
-  if (e.type === 'step-failed') return { kind: 'urgent', host: e.job.host, state: `${stepTag(e.index)} ${e.step} failed` };
+  if (e.type === 'step-failed') return { kind: 'urgent', host: e.job.host, state: `${stepTag(e.step, e.index)} failed` };
   if (e.type === 'awaiting-approval') return { kind: 'urgent', host: e.job.host, state: 'ready, waiting for approval' };
   return { kind: 'urgent', host: e.job.host };
 }

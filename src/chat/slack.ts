@@ -16,7 +16,7 @@ import type { Identity, Job, Origin } from '../types';
 import type { ChatAdapter, ChatMessage, MessageHandler, OutgoingMessage } from './chat-adapter';
 import { boltLogger } from './slack-logger';
 import { createSlackRequestGuard, type SlackRejection } from './slack-request-guard';
-import { APPROVE_ACTION, DENY_ACTION, escapeMrkdwn, parentBlocks, parentText, parseButtonValue } from './slack-render';
+import { APPROVE_ACTION, DENY_ACTION, escapeMrkdwn, parentBlocks, parentText, parseButtonValue, type SlackBlock } from './slack-render';
 
 type BoltApp = App;
 
@@ -266,6 +266,13 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
     return next;
   }
 
+  /** A job's parent message as it reads now, and the same as one string (to skip an update that changes nothing). */
+  function renderParent(job: Job): { text: string; blocks: SlackBlock[]; rendered: string } {
+    const text = escapeMrkdwn(parentText(job));
+    const blocks = parentBlocks(job, now());
+    return { text, blocks, rendered: JSON.stringify([text, blocks]) };
+  }
+
   /**
    * The clicked message of a job that no longer waits for approval shows the job's state now, without buttons: a
    * message from before a restart (rekick no longer tracks it) or one whose job was decided on elsewhere.
@@ -276,9 +283,7 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
     const client = app.client;
     const key = `${job.id}\u0000${channel}`;
     await serial(key, async () => {
-      const text = escapeMrkdwn(parentText(job));
-      const blocks = parentBlocks(job, now());
-      const rendered = JSON.stringify([text, blocks]);
+      const { text, blocks, rendered } = renderParent(job);
       const parent = parents.get(key);
       if (parent?.ts === ts && parent.rendered === rendered) return;
       await client.chat.update({ token: config.token, channel, ts, text, blocks });
@@ -290,9 +295,7 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
     const client = app!.client;
     const key = `${job.id}\u0000${channel}`;
     await serial(key, async () => {
-      const text = escapeMrkdwn(parentText(job));
-      const blocks = parentBlocks(job, now());
-      const rendered = JSON.stringify([text, blocks]);
+      const { text, blocks, rendered } = renderParent(job);
       let parent = parents.get(key);
       if (!parent) {
         const r = await client.chat.postMessage({ token: config.token, channel, text, blocks });

@@ -8,7 +8,7 @@ import pino from 'pino';
 import { commands } from '../../commands';
 import type { HostsInfo, RollingApi } from '../../commands/types';
 import { createRoles } from '../../src/chat/roles';
-import { createRouter, type Router } from '../../src/chat/router';
+import { createRouter, type Router, type RouterOptions } from '../../src/chat/router';
 import type { AuditEntry } from '../../src/types';
 import { FakeExecutor } from './fake-executor';
 
@@ -71,9 +71,20 @@ export interface ChatRig {
   line(user: Identity, text: string, room?: string): Promise<string[]>;
 }
 
-export async function createChatRig(options: { rolling?: RollingApi; hostsInfo?: HostsInfo; now?: () => Date } = {}): Promise<ChatRig> {
+export interface ChatRigOptions {
+  rolling?: RollingApi;
+  hostsInfo?: HostsInfo;
+  now?: () => Date;
+  /** More adapters beside the `irc` FakeChat, wired to the same router (e.g. a `slack` one). */
+  adapters?: FakeChat[];
+  /** Further router options (rate limits, …). */
+  router?: Partial<Omit<RouterOptions, 'executor' | 'commands' | 'roles' | 'log' | 'audit' | 'adapters'>>;
+}
+
+export async function createChatRig(options: ChatRigOptions = {}): Promise<ChatRig> {
   const executor = await FakeExecutor.create();
   const chat = new FakeChat('irc');
+  const adapters = [chat, ...(options.adapters ?? [])];
   const audit: AuditEntry[] = [];
   const router = createRouter({
     executor,
@@ -83,12 +94,13 @@ export async function createChatRig(options: { rolling?: RollingApi; hostsInfo?:
     audit: (e) => {
       audit.push(e);
     },
-    adapters: [chat],
+    adapters,
     rolling: options.rolling,
     hostsInfo: options.hostsInfo,
     now: options.now,
+    ...options.router,
   });
-  await chat.start((m) => router.handle(m));
+  for (const a of adapters) await a.start((m) => router.handle(m));
   return {
     executor,
     chat,

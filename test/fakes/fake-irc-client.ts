@@ -2,11 +2,11 @@
  * A fake irc-framework client for the IRC adapter's unit tests: registers and joins at once, records what is
  * written, and plays a server's users. WHOIS is answered from `users` as it is when the answer is given (as a
  * server does: it answers for whoever holds the nick when it reads the WHOIS), at once (`auto`), when the test
- * says (`manual`: answerWhois/answerAllWhois), or never (`silent`). Its `whois(nick, cb)` is irc-framework's: one
- * listener per call, removed only when an answer for that nick comes.
+ * says (`manual`: answerWhois/answerAllWhois), or never (`silent`). fakeIrcAdapter() is the adapter over it.
  */
 import { EventEmitter } from 'node:events';
-import type { IrcClientLike } from '../../src/chat/irc';
+import pino from 'pino';
+import { createIrcAdapter, type IrcAdapter, type IrcAdapterOptions, type IrcClientLike } from '../../src/chat/irc';
 
 export interface FakeIrcUser {
   nick: string;
@@ -53,18 +53,6 @@ export class FakeIrcClient extends EventEmitter {
   quit() {
     this.connected = false;
     setImmediate(() => this.emit('close'));
-  }
-
-  /** irc-framework 4.14's whois(): a listener per call, removed only when the answer comes. */
-  whois(nick: string, cb: (e: unknown) => void) {
-    const onWhois = (e: { nick: string }) => {
-      if (e.nick.toLowerCase() === nick.toLowerCase()) {
-        this.removeListener('whois', onWhois);
-        cb(e);
-      }
-    };
-    this.on('whois', onWhois);
-    this.raw(`WHOIS ${nick}`);
   }
 
   /** Answers a WHOIS of `nick` with whoever holds the nick now (irc-framework's `whois` event). */
@@ -120,4 +108,19 @@ export class FakeIrcClient extends EventEmitter {
     const prefix = `PRIVMSG ${target} :`;
     return this.written.filter((l) => l.startsWith(prefix)).map((l) => l.slice(prefix.length));
   }
+}
+
+/**
+ * The IRC adapter over `fake`, as the unit tests use it: nick rekick, `channels` (default #builders), a silent log,
+ * no drain at stop; `options` add to or override that.
+ */
+export function fakeIrcAdapter(fake: FakeIrcClient, options: Partial<Omit<IrcAdapterOptions, 'config' | 'createClient'>> & { channels?: string[] } = {}): IrcAdapter {
+  const { channels = ['#builders'], ...rest } = options;
+  return createIrcAdapter({
+    config: { host: 'x', port: 1, tls: false, nick: 'rekick', channels, rejectUnauthorized: true },
+    log: pino({ level: 'silent' }),
+    createClient: () => fake.asClient(),
+    drainOnStopMs: 0,
+    ...rest,
+  });
 }

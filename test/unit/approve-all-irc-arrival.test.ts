@@ -8,14 +8,13 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { commands } from '../../commands';
 import { ApprovalPrompts } from '../../src/chat/approval-prompts';
-import { createIrcAdapter } from '../../src/chat/irc';
 import { createNotifier } from '../../src/chat/notifier';
 import { createRoles } from '../../src/chat/roles';
 import { createRouter } from '../../src/chat/router';
 import { Executor } from '../../src/executor/executor';
 import type { Identity } from '../../src/types';
 import { MemoryStore } from '../../store/memory-store';
-import { FakeIrcClient } from '../fakes/fake-irc-client';
+import { FakeIrcClient, fakeIrcAdapter } from '../fakes/fake-irc-client';
 import { FakeKoji } from '../fakes/fake-koji';
 import { ScriptedSteps } from '../fakes/fake-steps';
 import { testConfig } from '../fakes/test-config';
@@ -34,13 +33,7 @@ describe('!approve all over IRC', () => {
     const executor = new Executor({ config, store, koji: new FakeKoji(), connector: {} as never, drivers: {} as never, log, steps: new ScriptedSteps().steps() });
     const prompts = new ApprovalPrompts({ waitingAtStart: executor.queue().map((j) => j.id) });
     const fake = new FakeIrcClient();
-    const irc = createIrcAdapter({
-      config: { host: 'x', port: 1, tls: false, nick: 'rekick', channels: [CHANNEL], rejectUnauthorized: true },
-      log,
-      createClient: () => fake.asClient(),
-      drainOnStopMs: 0,
-      pace: { burst: 1000, perSecond: 1000 },
-    });
+    const irc = fakeIrcAdapter(fake, { channels: [CHANNEL], pace: { burst: 1000, perSecond: 1000 } });
     const router = createRouter({ executor, commands, roles: createRoles(config.roles), log, audit: () => undefined, adapters: [irc], seenBefore: (id, at) => prompts.seenBefore(id, at) });
     const notifier = createNotifier({ executor, adapters: [irc], log, prompts });
     await irc.start((m) => router.handle(m));

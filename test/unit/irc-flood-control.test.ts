@@ -5,70 +5,19 @@
  * within a few lines, and the outbox stays small; 1,000 lines from one user get their burst of answers and one
  * notice, nothing else, while an operator keeps working.
  */
-import { EventEmitter } from 'node:events';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { commands } from '../../commands';
-import { createIrcAdapter, type IrcAdapter, type IrcClientLike } from '../../src/chat/irc';
+import type { IrcAdapter } from '../../src/chat/irc';
 import { createNotifier, type Notifier } from '../../src/chat/notifier';
 import { createRoles } from '../../src/chat/roles';
 import { createRouter } from '../../src/chat/router';
 import type { AuditEntry, ExecutorEvent } from '../../src/types';
 import { FakeExecutor } from '../fakes/fake-executor';
+import { FakeIrcClient, fakeIrcAdapter } from '../fakes/fake-irc-client';
 import { makeJob } from '../fakes/jobs';
 import { testConfig } from '../fakes/test-config';
 import { until } from '../support/until';
-
-/**
- * A fake irc-framework client: registers and joins at once, records what is written, plays users' lines (with
- * the account tag when logged in) and answers WHOIS as a server would (irc-framework's `whois` event).
- */
-class FakeIrcClient extends EventEmitter {
-  written: string[] = [];
-  connected = false;
-  user = { nick: 'rekick', username: 'rekick' };
-  caps = ['account-tag'];
-  network = { cap: { isEnabled: (c: string) => this.caps.includes(c) }, options: {} };
-  private readonly accounts = new Map<string, string | undefined>();
-  connect() {
-    this.connected = true;
-    setImmediate(() => this.emit('registered', { nick: 'rekick' }));
-  }
-  raw(line: string) {
-    this.written.push(line);
-    const who = /^WHOIS (\S+)$/.exec(line)?.[1];
-    if (who) setImmediate(() => this.emit('whois', { nick: who, ident: who, hostname: `${who}.example`, account: this.accounts.get(who.toLowerCase()) }));
-  }
-  join(channel: string) {
-    setImmediate(() => this.emit('join', { nick: 'rekick', channel }));
-  }
-  quit() {
-    this.connected = false;
-    setImmediate(() => this.emit('close'));
-  }
-  whois(nick: string, cb: (e: { nick: string; account?: string }) => void) {
-    const answer = (e: { nick: string; account?: string }) => {
-      if (e.nick.toLowerCase() !== nick.toLowerCase()) return;
-      this.removeListener('whois', answer);
-      cb(e);
-    };
-    this.on('whois', answer);
-    this.raw(`WHOIS ${nick}`);
-  }
-  /** A PRIVMSG from `nick` (logged in as `account`, if given) to a channel or to the bot. */
-  line(nick: string, target: string, message: string, account?: string) {
-    this.accounts.set(nick.toLowerCase(), account);
-    this.emit('privmsg', { type: 'privmsg', nick, ident: nick, hostname: `${nick}.example`, target, message, tags: {}, ...(account ? { account } : {}) });
-  }
-  /** The texts rekick wrote to a target, in order. */
-  said(target: string): string[] {
-    const prefix = `PRIVMSG ${target} :`;
-    return this.written.filter((l) => l.toLowerCase().startsWith(prefix.toLowerCase())).map((l) => l.slice(prefix.length));
-  }
-  asClient(): IrcClientLike {
-    return this as unknown as IrcClientLike;
-  }
-}
 
 const CHANNEL = '#builders';
 const STATUS_URL = 'http://rekick.example.org:8080/';
@@ -101,15 +50,11 @@ afterEach(async () => {
 
 async function setup(): Promise<Rig> {
   const fake = new FakeIrcClient();
+  // The server tags each line of a logged-in user with the account: no WHOIS here.
+  fake.caps = ['account-tag'];
   const executor = await FakeExecutor.create(testConfig({}, HOSTS));
-  const irc = createIrcAdapter({
-    config: { host: 'x', port: 1, tls: false, nick: 'rekick', channels: [CHANNEL], rejectUnauthorized: true },
-    log,
-    createClient: () => fake.asClient(),
-    drainOnStopMs: 0,
-    // Fast enough for a test, slow enough that lines wait in the outbox.
-    pace: { burst: 4, perSecond: 50 },
-  });
+  // Fast enough for a test, slow enough that lines wait in the outbox.
+  const irc = fakeIrcAdapter(fake, { channels: [CHANNEL], pace: { burst: 4, perSecond: 50 } });
   const rig: Rig = { fake, irc, executor, notifier: undefined as unknown as Notifier, audit: [], limited: 0, maxQueued: 0 };
   // Watch the outbox's size after every send.
   const send = irc.send.bind(irc);
@@ -141,6 +86,12 @@ async function setup(): Promise<Rig> {
   return rig;
 }
 
+/** A line from `nick` (logged in as `account`, if given), who connects first if the server does not know them. */
+function line(rig: Rig, nick: string, target: string, message: string, account?: string): void {
+  if (!rig.fake.users.has(nick.toLowerCase())) rig.fake.arrive({ nick, ident: nick, hostname: `${nick}.example`, account });
+  rig.fake.say(nick, target, message);
+}
+
 const failure = (host: string): ExecutorEvent => ({
   type: 'step-failed',
   job: makeJob({ host, origin: { adapter: 'irc', room: CHANNEL }, steps: makeJob({ host }).steps.map((s, i) => ({ ...s, status: i === 0 ? 'succeeded' : s.status })) }),
@@ -155,13 +106,13 @@ const drained = (rig: Rig, what: string) => until(() => rig.irc.stats().queued =
 describe('a 500-host !hosts in an IRC channel from a user without a role', () => {
   it('is a bounded summary with the status page; a failure emitted right after reaches the channel within a few lines', async () => {
     const rig = await setup();
-    rig.fake.line('guest42', CHANNEL, '!hosts');
-    await until(() => rig.fake.said(CHANNEL).length > 0, 'the reply to !hosts', 10_000);
+    line(rig, 'guest42', CHANNEL, '!hosts');
+    await until(() => rig.fake.linesTo(CHANNEL).length > 0, 'the reply to !hosts', 10_000);
     rig.executor.emit(failure('build-042'));
-    await until(() => rig.fake.said(CHANNEL).some((l) => l.startsWith('build-042 [3/8] stage-installer failed')), 'the failure line', 30_000);
+    await until(() => rig.fake.linesTo(CHANNEL).some((l) => l.startsWith('build-042 [3/8] stage-installer failed')), 'the failure line', 30_000);
     await drained(rig, 'the outbox to drain');
 
-    const said = rig.fake.said(CHANNEL);
+    const said = rig.fake.linesTo(CHANNEL);
     const failedAt = said.findIndex((l) => l.startsWith('build-042 [3/8] stage-installer failed'));
     // Ordering, not timing: the failure came within a few lines of the reply's start.
     expect(failedAt, said.slice(0, 12).join('\n')).toBeLessThanOrEqual(3);
@@ -177,35 +128,35 @@ describe('a 500-host !hosts in an IRC channel from a user without a role', () =>
 
   it('in a private message: pages of 15 lines with what comes next; a page past the last is refused', async () => {
     const rig = await setup();
-    rig.fake.line('guest42', 'rekick', 'hosts --page 2');
-    await until(() => rig.fake.said('guest42').some((l) => l.startsWith('page 2/34')), 'page 2', 10_000);
-    const page = rig.fake.said('guest42');
+    line(rig, 'guest42', 'rekick', 'hosts --page 2');
+    await until(() => rig.fake.linesTo('guest42').some((l) => l.startsWith('page 2/34')), 'page 2', 10_000);
+    const page = rig.fake.linesTo('guest42');
     expect(page.slice(0, 15).map((l) => l.split(' ')[0])).toEqual(HOSTS.slice(15, 30).map((h) => h.name));
     expect(page[15]).toBe('page 2/34 of 500 hosts; !hosts --page 3 for more');
-    rig.fake.line('guest42', 'rekick', 'hosts --page 35');
-    await until(() => rig.fake.said('guest42').length > 16, 'the refusal', 10_000);
-    expect(rig.fake.said('guest42')[16]).toMatch(/there are 34 pages of hosts; no page 35/);
+    line(rig, 'guest42', 'rekick', 'hosts --page 35');
+    await until(() => rig.fake.linesTo('guest42').length > 16, 'the refusal', 10_000);
+    expect(rig.fake.linesTo('guest42')[16]).toMatch(/there are 34 pages of hosts; no page 35/);
   });
 
   it('a group with few hosts is listed in the channel as before', async () => {
     const rig = await setup();
-    rig.fake.line('guest42', CHANNEL, '!hosts group:few');
-    await until(() => rig.fake.said(CHANNEL).length === 3, 'three host lines', 10_000);
-    expect(rig.fake.said(CHANNEL).map((l) => l.split(' ')[0])).toEqual(['build-001', 'build-002', 'build-003']);
+    line(rig, 'guest42', CHANNEL, '!hosts group:few');
+    await until(() => rig.fake.linesTo(CHANNEL).length === 3, 'three host lines', 10_000);
+    expect(rig.fake.linesTo(CHANNEL).map((l) => l.split(' ')[0])).toEqual(['build-001', 'build-002', 'build-003']);
   });
 });
 
 describe('a flood of commands from one IRC user', () => {
   it('1,000 lines: the burst is answered, then one notice and nothing else; not audited one by one; an operator keeps working', async () => {
     const rig = await setup();
-    for (let i = 0; i < 500; i++) rig.fake.line('flooder', CHANNEL, '!help');
-    rig.fake.line('kevin', CHANNEL, '!reinstall build-001', 'kevin');
-    for (let i = 0; i < 500; i++) rig.fake.line('flooder', CHANNEL, '!help');
-    rig.fake.line('kevin', CHANNEL, '!whoami', 'kevin');
-    await until(() => rig.fake.said(CHANNEL).some((l) => /irc:kevin/.test(l)), "the operator's !whoami answer", 30_000);
+    for (let i = 0; i < 500; i++) line(rig, 'flooder', CHANNEL, '!help');
+    line(rig, 'kevin', CHANNEL, '!reinstall build-001', 'kevin');
+    for (let i = 0; i < 500; i++) line(rig, 'flooder', CHANNEL, '!help');
+    line(rig, 'kevin', CHANNEL, '!whoami', 'kevin');
+    await until(() => rig.fake.linesTo(CHANNEL).some((l) => /irc:kevin/.test(l)), "the operator's !whoami answer", 30_000);
     await drained(rig, 'the outbox to drain');
 
-    const said = rig.fake.said(CHANNEL);
+    const said = rig.fake.linesTo(CHANNEL);
     const helps = said.filter((l) => l.startsWith('commands: '));
     const notices = said.filter((l) => l.startsWith('slow down'));
     expect(helps).toHaveLength(5);

@@ -10,11 +10,11 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { commands } from '../../commands';
 import type { ChatMessage, MessageHandler } from '../../src/chat/chat-adapter';
-import { createIrcAdapter, type IrcAdapter } from '../../src/chat/irc';
+import type { IrcAdapter } from '../../src/chat/irc';
 import { createRoles } from '../../src/chat/roles';
 import { createRouter } from '../../src/chat/router';
 import { FakeExecutor } from '../fakes/fake-executor';
-import { FakeIrcClient } from '../fakes/fake-irc-client';
+import { FakeIrcClient, fakeIrcAdapter } from '../fakes/fake-irc-client';
 import { until } from '../support/until';
 
 const CHANNEL = '#builders';
@@ -25,13 +25,7 @@ const KEVIN = { nick: 'kevin', ident: 'kevin', hostname: 'fedora/staff/kevin', a
 async function setup(caps: string[] = [], whoisTimeoutMs = 5000, makeHandler?: (adapter: IrcAdapter) => MessageHandler) {
   const fake = new FakeIrcClient();
   fake.caps = caps;
-  const adapter = createIrcAdapter({
-    config: { host: 'x', port: 1, tls: false, nick: 'rekick', channels: [CHANNEL], rejectUnauthorized: true },
-    log: pino({ level: 'silent' }),
-    createClient: () => fake.asClient(),
-    drainOnStopMs: 0,
-    whoisTimeoutMs,
-  });
+  const adapter = fakeIrcAdapter(fake, { channels: [CHANNEL], whoisTimeoutMs });
   const got: ChatMessage[] = [];
   await adapter.start(
     makeHandler?.(adapter) ??

@@ -2,21 +2,14 @@
  * The IRC adapter with a fake client: on a server without account-tag the services account comes from WHOIS
  * (never the nick); without echo-message a written line counts as sent; its own lines are not commands.
  */
-import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { ChatMessage } from '../../src/chat/chat-adapter';
-import { createIrcAdapter } from '../../src/chat/irc';
-import { FakeIrcClient } from '../fakes/fake-irc-client';
+import { FakeIrcClient, fakeIrcAdapter } from '../fakes/fake-irc-client';
 
 function setup(caps: string[]) {
   const fake = new FakeIrcClient();
   fake.caps = caps;
-  const adapter = createIrcAdapter({
-    config: { host: 'x', port: 1, tls: false, nick: 'rekick', channels: ['#b'], rejectUnauthorized: true },
-    log: pino({ level: 'silent' }),
-    createClient: () => fake.asClient(),
-    drainOnStopMs: 0,
-  });
+  const adapter = fakeIrcAdapter(fake, { channels: ['#b'] });
   return { fake, adapter };
 }
 

@@ -7,11 +7,10 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { ChatMessage } from '../../src/chat/chat-adapter';
-import { createIrcAdapter } from '../../src/chat/irc';
 import { createNotifier } from '../../src/chat/notifier';
 import type { Origin } from '../../src/types';
 import { FakeExecutor } from '../fakes/fake-executor';
-import { FakeIrcClient } from '../fakes/fake-irc-client';
+import { FakeIrcClient, fakeIrcAdapter } from '../fakes/fake-irc-client';
 import { until } from '../support/until';
 
 const CHANNEL = '#builders';
@@ -21,12 +20,7 @@ const TAKER = { nick: 'nirik', ident: 'taker', hostname: 'elsewhere.example' };
 async function setup(caps: string[]) {
   const fake = new FakeIrcClient();
   fake.caps = caps;
-  const adapter = createIrcAdapter({
-    config: { host: 'x', port: 1, tls: false, nick: 'rekick', channels: [CHANNEL], rejectUnauthorized: true },
-    log: pino({ level: 'silent' }),
-    createClient: () => fake.asClient(),
-    drainOnStopMs: 0,
-  });
+  const adapter = fakeIrcAdapter(fake, { channels: [CHANNEL] });
   const got: ChatMessage[] = [];
   await adapter.start((m) => {
     got.push(m);

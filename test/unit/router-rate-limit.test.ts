@@ -3,50 +3,31 @@
  * refills; limited lines are counted and not audited; operators and approvers get more room and keep working
  * while someone floods; the lab console is not limited; chatter does not count; the bucket map is bounded.
  */
-import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { commands } from '../../commands';
 import { RateLimiter } from '../../src/chat/rate-limit';
-import { createRoles } from '../../src/chat/roles';
-import { createRouter } from '../../src/chat/router';
-import type { AuditEntry, Identity } from '../../src/types';
-import { FakeChat } from '../fakes/fake-chat';
-import { FakeExecutor, anonymous, kevin, stranger } from '../fakes/fake-executor';
+import type { Identity } from '../../src/types';
+import { FakeChat, createChatRig } from '../fakes/fake-chat';
+import { anonymous, kevin, stranger } from '../fakes/fake-executor';
 
 const LIMITS = { perMinute: 10, burst: 5, privilegedPerMinute: 60, privilegedBurst: 20 };
 
 async function rig() {
-  const executor = await FakeExecutor.create();
-  const chat = new FakeChat('irc');
   const slack = new FakeChat('slack', []);
-  const audit: AuditEntry[] = [];
   const limited: string[] = [];
   let t = Date.parse('2026-12-01T12:00:00Z');
-  const router = createRouter({
-    executor,
-    commands,
-    roles: createRoles(executor.config.roles),
-    log: pino({ level: 'silent' }),
-    audit: (e) => {
-      audit.push(e);
-    },
-    adapters: [chat, slack],
-    rateLimit: LIMITS,
-    onRateLimited: (adapter) => limited.push(adapter),
+  const r = await createChatRig({
+    adapters: [slack],
+    router: { rateLimit: LIMITS, onRateLimited: (adapter) => limited.push(adapter) },
     now: () => new Date(t),
   });
-  await chat.start((m) => router.handle(m));
-  await slack.start((m) => router.handle(m));
   return {
-    executor,
-    chat,
+    ...r,
     slack,
-    audit,
     limited,
     advance: (ms: number) => {
       t += ms;
     },
-    say: (user: Identity, text: string) => chat.say(user, text),
+    say: (user: Identity, text: string) => r.chat.say(user, text),
   };
 }
 

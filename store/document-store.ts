@@ -12,7 +12,7 @@
 import type pino from 'pino';
 import { StoreError } from '../src/errors';
 import type { AuditEntry, HostRecord, Job, RollingRun } from '../src/types';
-import type { AuditFilter, Frozen, JobFilter, Store } from './store';
+import type { AuditFilter, Frozen, JobFilter, RefusalOptions, Store } from './store';
 import type { StoreDocument } from './store-document';
 import { cloneJson } from './clone-json';
 import { DEFAULT_LIMITS, StoreState, type StoreLimits, type Undo } from './store-state';
@@ -48,6 +48,8 @@ export abstract class DocumentStore implements Store {
   /** The refusal list's version that the last successful write carried: it is dirty while they differ. */
   private refusalsWritten = 0;
   private refusalFlush?: NodeJS.Timeout;
+  /** Told when a write made for the refusal list fails (see RefusalOptions). */
+  private refusalFlushError?: (err: unknown) => void;
   private readonly refusalFlushMs: number;
 
   constructor(options: DocumentStoreOptions = {}) {
@@ -175,12 +177,13 @@ export abstract class DocumentStore implements Store {
     return this.state.listAudit(filter).map((e) => cloneJson(e));
   }
 
-  noteRefusal(entry: AuditEntry, options: { flushSoon?: boolean } = {}): void {
+  noteRefusal(entry: AuditEntry, options: RefusalOptions = {}): void {
     if (!this.isOpen) {
       this.log?.warn({ refusal: entry }, 'a refusal came after the store was closed; it is only in this log');
       return;
     }
     this.state.noteRefusal(cloneJson(entry));
+    if (options.onFlushError) this.refusalFlushError = options.onFlushError;
     if (options.flushSoon) this.scheduleRefusalFlush();
   }
 
@@ -198,6 +201,7 @@ export abstract class DocumentStore implements Store {
       this.change(NO_CHANGE).catch((err: unknown) => {
         this.log?.warn({ err }, 'could not write the refusal list; trying again later');
         this.scheduleRefusalFlush();
+        this.refusalFlushError?.(err);
       });
     }, this.refusalFlushMs);
     this.refusalFlush.unref?.();

@@ -14,7 +14,7 @@ import { Low } from 'lowdb';
 import { StoreError } from '../src/errors';
 import { AtomicJsonFile, JsonChunks, type AtomicFs } from './atomic-json-file';
 import { DocumentStore, type DocumentStoreOptions } from './document-store';
-import { MIGRATIONS, migrateDocument, type Migration } from './migrations';
+import { MIGRATIONS, migrateDocument, splitAudit, type Migration } from './migrations';
 import { ProcessLock } from './process-lock';
 import { auditRecord, HistoryFile, historyPathFor, jobRecord, type HistoryContents } from './history-file';
 import { documentProblems, emptyDocument, type StoreDocument } from './store-document';
@@ -128,8 +128,7 @@ export class LowdbStore extends DocumentStore {
       .map(([, entry]) => entry);
     // A history file of schema version 3 holds refusals among the audit records: they join the refusal list, and
     // the next write rewrites the history file without them (until then they are read from it again, once).
-    const olderAudit = olderEntries.filter((e) => e.outcome === 'ok');
-    const olderRefusals = olderEntries.filter((e) => e.outcome !== 'ok');
+    const { audit: olderAudit, refusals: olderRefusals } = splitAudit(olderEntries);
     if (olderRefusals.length) this.historyNeedsRewrite = true;
     const merged: StoreDocument = {
       ...doc,

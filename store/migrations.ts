@@ -39,22 +39,24 @@ export const MIGRATIONS: readonly Migration[] = [
     to: 4,
     description: 'the audit trail splits: security actions (outcome ok) stay in "audit", refused and failed commands move to "refusals"',
     migrate(doc) {
-      const { audit, refusals } = splitAudit(doc.audit);
+      if (!Array.isArray(doc.audit)) return { ...doc, schemaVersion: 4 }; // for the document check to name
+      const { audit, refusals } = splitAudit(doc.audit as unknown[]);
       return { ...doc, schemaVersion: 4, audit, ...(refusals.length ? { refusals } : {}) };
     },
   },
 ];
 
 /**
- * Version 3 kept one audit list. Security actions are the entries whose outcome is `ok`; the others (refusals, a
- * command's internal error) go to the refusal list, in their order. Entries that are not objects are left in
- * `audit` (and an `audit` that is no list, as it is) for the document check to name.
+ * Version 3 kept one audit list (in the state file and in the history file). Security actions are the entries whose
+ * outcome is `ok`; the others (refusals, a command's internal error) go to the refusal list, in their order. Entries
+ * that are not objects are left in `audit` for the document check to name.
  */
-export function splitAudit(audit: unknown): { audit: unknown; refusals: unknown[] } {
-  if (!Array.isArray(audit)) return { audit, refusals: [] };
-  const all: unknown[] = audit;
-  const isRefusal = (e: unknown) => !!e && typeof e === 'object' && typeof (e as { outcome?: unknown }).outcome === 'string' && (e as { outcome: string }).outcome !== 'ok';
-  return { audit: all.filter((e) => !isRefusal(e)), refusals: all.filter(isRefusal) };
+export function splitAudit<T>(entries: readonly T[]): { audit: T[]; refusals: T[] } {
+  const isRefusal = (e: T) => {
+    const outcome = e && typeof e === 'object' ? (e as { outcome?: unknown }).outcome : undefined;
+    return typeof outcome === 'string' && outcome !== 'ok';
+  };
+  return { audit: entries.filter((e) => !isRefusal(e)), refusals: entries.filter(isRefusal) };
 }
 
 export interface MigrationResult {

@@ -33,8 +33,8 @@ export class RefusalList {
 
   /** Adds a refusal (taking ownership of it), or counts it into a recent one like it; drops the oldest beyond max. */
   note(entry: AuditEntry): void {
+    if (this.max === 0) return; // kept nowhere: nothing changes, nothing to write
     this.changes++;
-    if (this.max === 0) return;
     const key = keyOf(entry);
     const from = Math.max(0, this.entries.length - COALESCE_WINDOW);
     for (let i = this.entries.length - 1; i >= from; i--) {

@@ -155,17 +155,11 @@ export class StoreState {
       this.rolling ? jsonBytes(this.rolling) : NULL,
       Buffer.from(`,"auditSeq":${auditFrom},"audit":[`),
     );
-    this.audit.slice(auditFrom - this.auditBase).forEach((entry, i) => {
-      if (i > 0) chunks.push(COMMA);
-      chunks.push(jsonBytes(entry));
-    });
+    pushList(chunks, this.audit.slice(auditFrom - this.auditBase));
     chunks.push(Buffer.from(']'));
     if (this.refusals.all().length) {
       chunks.push(Buffer.from(',"refusals":['));
-      this.refusals.all().forEach((entry, i) => {
-        if (i > 0) chunks.push(COMMA);
-        chunks.push(jsonBytes(entry));
-      });
+      pushList(chunks, this.refusals.all());
       chunks.push(Buffer.from(']'));
     }
     chunks.push(Buffer.from('}\n'));
@@ -330,6 +324,14 @@ export function jsonBytes(value: object): Buffer {
   let bytes = serialized.get(value);
   if (!bytes) serialized.set(value, (bytes = ownBytes(JSON.stringify(value))));
   return bytes;
+}
+
+/** The members of a JSON array of stored objects, comma-separated (their cached bytes). */
+function pushList(chunks: Buffer[], entries: readonly object[]): void {
+  entries.forEach((entry, i) => {
+    if (i > 0) chunks.push(COMMA);
+    chunks.push(jsonBytes(entry));
+  });
 }
 
 /**

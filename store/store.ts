@@ -26,6 +26,13 @@ export interface AuditFilter {
   kind?: 'actions' | 'refusals';
 }
 
+export interface RefusalOptions {
+  /** Write the refusal list a short while later, unless another write carries it first. */
+  flushSoon?: boolean;
+  /** Told when that write fails (the store is then not writable until a write succeeds). */
+  onFlushError?: (err: unknown) => void;
+}
+
 export interface Store {
   /** Reads the file (creating it when absent). Refuses a file it cannot read or parse: never overwrites it. */
   open(): Promise<void>;
@@ -71,8 +78,9 @@ export interface Store {
    * Keeps a refused or failed command in the refusal list (bounded, the oldest dropped, repeats coalesced). It is
    * written with the next write of the store; with `flushSoon` at the latest a short while later (one write for all
    * the refusals of that while); at close in any case. It never fails: a refusal is not worth refusing work for.
+   * A write made for `flushSoon` that fails (it is tried again later) is told to `onFlushError`, as nobody awaits it.
    */
-  noteRefusal(entry: AuditEntry, options?: { flushSoon?: boolean }): void;
+  noteRefusal(entry: AuditEntry, options?: RefusalOptions): void;
 
   /** Whether the last write succeeded; false after a failed write until one succeeds again. */
   readonly writable: boolean;

@@ -83,9 +83,7 @@ function checkHttpExposure(view: View, problems: Problem[], abs: (p: string) => 
   if (!has(http) || !valid(slack) || Object.values(http).some((v) => !valid(v))) return;
   if (slack && Object.values(slack).some((v) => !valid(v))) return;
   const resolved = { ...(http as Config['http']), tokenFile: has(http.tokenFile) ? abs(http.tokenFile) : undefined };
-  for (const text of httpExposureProblems({ http: resolved, slack: slack as Config['slack'] } as Config, checkFiles)) {
-    problems.push({ at: ['http', ...text.slice(0, text.indexOf(':')).split(', ')[0]!.split('.').slice(1)], text });
-  }
+  problems.push(...httpExposureProblems({ http: resolved, slack: slack as Config['slack'] } as Config, checkFiles));
 }
 
 type Add = (at: PropertyKey[], message: string) => void;

@@ -61,24 +61,33 @@ function readTokenFile(file: string): { token: string } | { problem: string } {
   return bad.length ? { problem: bad[0]! } : { token };
 }
 
+/** A problem of the HTTP exposure: its text, and the key it is about (for sorting with the others). */
+export interface ExposureProblem {
+  at: string[];
+  text: string;
+}
+
 /** Load-time problems of the HTTP exposure; `checkFiles: false` skips reading the token file. */
-export function httpExposureProblems(config: Config, checkFiles: boolean): string[] {
+export function httpExposureProblems(config: Config, checkFiles: boolean): ExposureProblem[] {
   const { http, slack } = config;
-  const problems: string[] = [];
-  if (http.token !== undefined && http.tokenFile !== undefined) problems.push('http.token, http.tokenFile: set one of them, not both');
-  if (http.token !== undefined) problems.push(...tokenProblems('http.token', http.token));
+  const problems: ExposureProblem[] = [];
+  const add = (key: keyof Config['http'], ...texts: string[]) => problems.push(...texts.map((text) => ({ at: ['http', key], text })));
+  if (http.token !== undefined && http.tokenFile !== undefined) add('token', 'http.token, http.tokenFile: set one of them, not both');
+  if (http.token !== undefined) add('token', ...tokenProblems('http.token', http.token));
   if (http.tokenFile !== undefined && checkFiles) {
     const read = readTokenFile(http.tokenFile);
-    if ('problem' in read) problems.push(read.problem);
+    if ('problem' in read) add('tokenFile', read.problem);
   }
   if (!http.enabled) return problems;
   if (!isLoopback(http.host) && http.token === undefined && http.tokenFile === undefined) {
-    problems.push(
+    add(
+      'host',
       `http.host: ${http.host} is not a loopback address, and the status page, API and metrics show who asked for what, their reasons, Koji comments and command output: set http.token or http.tokenFile (or keep http.host: 127.0.0.1)`,
     );
   }
   if (slack && http.port !== 0 && http.port === slack.port && overlap(http.host, slack.host)) {
-    problems.push(
+    add(
+      'port',
       `http.port: ${http.port} is also slack.port (on ${slack.host}): Slack's public receiver and the status page need a port each; set http.port to another port (default 8080)`,
     );
   }

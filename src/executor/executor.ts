@@ -389,13 +389,14 @@ export class Executor implements ExecutorApi {
     }
     this.log.info({ audit: full }, `audit: ${entry.action} ${entry.outcome}`);
     if (full.outcome !== 'ok') {
-      this.store.noteRefusal(full, { flushSoon: true });
+      // Its write is nobody's to await: a failure of it is a store failure all the same.
+      this.store.noteRefusal(full, { flushSoon: true, onFlushError: (err) => this.onStoreFailure(err) });
       return;
     }
     try {
       await this.store.appendAudit(full);
     } catch (err) {
-      // Kept, and appended once the store works again: a refusal during a full disk is still audited.
+      // Kept, and appended once the store works again: a security action during a full disk is still audited.
       this.pendingAudit.push(full);
       this.onStoreFailure(err);
     }

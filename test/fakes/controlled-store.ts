@@ -174,7 +174,8 @@ export class ControlledStore implements Store {
   }
 
   appendAudit(entry: AuditEntry): Promise<void> {
-    // As the real stores: a refusal goes to the refusal list, which is not worth a write of its own.
+    // As the real stores: a refusal goes to the refusal list, which is not worth a write of its own (the next write
+    // carries it to the disk).
     if (entry.outcome !== 'ok') {
       this.noteRefusal(entry);
       return Promise.resolve();
@@ -197,6 +198,8 @@ export class ControlledStore implements Store {
       .then(() => {
         if (this.crashed) return new Promise<void>(() => undefined);
         change(this.disk.state);
+        // As in the real stores, a write carries the refusal list as it is (refusals cost no write of their own).
+        this.disk.state.refusals.load(this.live.refusals.all());
         this.disk.writes++;
         this.inFlight--;
       });

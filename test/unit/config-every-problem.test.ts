@@ -9,19 +9,10 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load';
 import { ConfigError } from '../../src/errors';
+import { problemsOf } from '../support/config-problems';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'rekick-config-all-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-function problemsOf(fn: () => unknown): string[] {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as ConfigError).problems;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 const base = `
 ssh: { key: /k, knownHosts: /kh }

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load';
-import { ConfigError } from '../../src/errors';
+import { problemsOf } from '../support/config-problems';
 
 const DAY = 86_400_000;
 
@@ -21,13 +21,7 @@ hosts:
 }
 
 function problems(keys: string): string {
-  try {
-    history(keys);
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as ConfigError).problems.join('\n');
-  }
-  throw new Error('expected a ConfigError');
+  return problemsOf(() => history(keys)).join('\n');
 }
 
 describe('history: the audit trail', () => {

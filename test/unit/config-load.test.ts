@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig, parseConfig } from '../../src/config/load';
 import { parseDuration } from '../../src/config/duration';
-import { ConfigError } from '../../src/errors';
+import { problemsOf } from '../support/config-problems';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'rekick-config-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -19,16 +19,6 @@ function exampleWithFiles(): string {
     writeFileSync(path.join(dir, f), 'x');
   }
   return file;
-}
-
-function problemsOf(fn: () => unknown): string[] {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as ConfigError).problems;
-  }
-  throw new Error('expected a ConfigError');
 }
 
 describe('config', () => {

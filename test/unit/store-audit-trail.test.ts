@@ -97,6 +97,16 @@ describe('refusals cost no write of their own', () => {
     expect(store.listAudit().map((e) => e.outcome)).toEqual(['ok']);
     expect((await onDisk()).refusals).toBeUndefined();
   });
+
+  it('a refusal list of 0 costs no write, even asked to be written soon, nor one at close', async () => {
+    const store = await opened({ refusalsMax: 0, refusalFlushMs: 20 });
+    const writes = store.documentWrites;
+    for (let i = 0; i < 10; i++) store.noteRefusal(refused('!approve'), { flushSoon: true });
+    await new Promise((r) => setTimeout(r, 120)); // several flush periods
+    expect(store.documentWrites).toBe(writes);
+    await store.close();
+    expect(store.documentWrites).toBe(writes);
+  });
 });
 
 describe('a state file of the previous version (one audit list)', () => {

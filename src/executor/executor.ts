@@ -26,7 +26,7 @@ import { approvedJob, cancellableJob, cancelledJob, decidableJob, deniedJob, des
 import { SharedConnections } from '../ssh/shared-connections';
 import { admitReinstall, linkVirthostJobs } from './virthost-guests';
 import { InstallerDisarms } from './installer-disarms';
-import { markDisarm, rearmOnRetry } from '../steps/disarm-installer';
+import { markDisarm } from '../steps/disarm-installer';
 import { withVirthostWaits } from './virthost-waits';
 import { outsideRefusal } from '../audit/audit-kind';
 import { OutsideRefusals } from '../audit/outside-refusals';
@@ -299,7 +299,6 @@ export class Executor implements ExecutorApi {
       last = this.retryableJob(h!.name);
     }
     const job = retriedJob(last, ctx.by, new Date().toISOString());
-    rearmOnRetry(job); // a disarmed installer is armed again: from stage-installer
     const step = job.steps[job.current]!;
     await this.store.saveJob(job);
     await this.audit({ who: ctx.by, origin: ctx.origin, action: 'retry', host: job.host, jobId: job.id, outcome: 'ok', detail: `from ${step.name}` });

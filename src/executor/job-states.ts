@@ -6,6 +6,7 @@
  */
 import { cloneJson } from '../../store/clone-json';
 import { UserError } from '../errors';
+import { rearmOnRetry } from '../steps/disarm-installer';
 import { STEP_NAMES, type Decision, type Identity, type Job } from '../types';
 
 /** Where a job is, in a few words: `waiting for approval`, `running at [3/8] stage-installer`. */
@@ -110,11 +111,13 @@ export function cancelledJob(job: Job, at: string): Job {
 }
 
 /**
- * A failed job resumed from the step that failed. A cancel asked before the failure belonged to the attempt that
- * failed: the retry is a later order, and is not undone by it.
+ * A failed job resumed from the step that failed, or from stage-installer when its installer was disarmed (it is
+ * armed again: rearmOnRetry). A cancel asked before the failure belonged to the attempt that failed: the retry is a
+ * later order, and is not undone by it.
  */
 export function retriedJob(job: Job, by: Identity, at: string): Job {
   const next = cloneJson(job);
+  rearmOnRetry(next);
   const step = next.steps[next.current]!;
   step.status = 'pending';
   step.error = undefined;

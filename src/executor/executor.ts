@@ -26,7 +26,6 @@ import { approvedJob, cancellableJob, cancelledJob, decidableJob, deniedJob, des
 import { SharedConnections } from '../ssh/shared-connections';
 import { admitReinstall, linkVirthostJobs } from './virthost-guests';
 import { InstallerDisarms } from './installer-disarms';
-import { markDisarm } from '../steps/disarm-installer';
 import { withVirthostWaits } from './virthost-waits';
 import { outsideRefusal } from '../audit/audit-kind';
 import { OutsideRefusals } from '../audit/outside-refusals';
@@ -276,8 +275,7 @@ export class Executor implements ExecutorApi {
       return;
     }
     const step = STEP_NAMES[Math.min(job.current, STEP_NAMES.length - 1)]!;
-    const done = cancelledJob(job, new Date().toISOString());
-    markDisarm(done, this.hostsByName.get(done.host)); // pending, written with the cancel; then the disarm
+    const done = cancelledJob(job, new Date().toISOString(), this.hostsByName.get(job.host)); // a disarm pending
     await this.store.saveJob(done);
     await this.disarms.finish(done);
     if (done.steps[0]!.status === 'succeeded') await this.trySetComment(done, cancelComment(done, done.cancel!.by, step));

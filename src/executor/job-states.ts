@@ -6,7 +6,8 @@
  */
 import { cloneJson } from '../../store/clone-json';
 import { UserError } from '../errors';
-import { rearmOnRetry } from '../steps/disarm-installer';
+import { markDisarm, rearmOnRetry } from '../steps/disarm-installer';
+import type { HostConfig } from '../config/schema';
 import { STEP_NAMES, type Decision, type Identity, type Job } from '../types';
 
 /** Where a job is, in a few words: `waiting for approval`, `running at [3/8] stage-installer`. */
@@ -100,13 +101,18 @@ export function cancellableJob(host: string, current: Job | undefined): Job {
   return current;
 }
 
-/** Ended as cancelled at `at`: the steps that did not run are skipped. The job must carry its `cancel` decision. */
-export function cancelledJob(job: Job, at: string): Job {
+/**
+ * Ended as cancelled at `at`: the steps that did not run are skipped, and a disarm of the installer the job may have
+ * armed on `host` is pending (markDisarm; the caller saves the job, then finishes it). The job must carry its
+ * `cancel` decision.
+ */
+export function cancelledJob(job: Job, at: string, host: HostConfig | undefined): Job {
   const next = cloneJson(job);
   next.state = 'cancelled';
   next.endedAt = at;
   next.updatedAt = at;
   for (const s of next.steps) if (s.status === 'pending' || s.status === 'running') s.status = 'skipped';
+  markDisarm(next, host, at);
   return next;
 }
 

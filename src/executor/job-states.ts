@@ -5,6 +5,7 @@
  * and saves what these return: an order is never decided on a copy read before an await.
  */
 import { cloneJson } from '../../store/clone-json';
+import { stepTag } from '../chat/render';
 import { UserError } from '../errors';
 import { markDisarm, rearmOnRetry } from '../steps/disarm-installer';
 import type { HostConfig } from '../config/schema';
@@ -14,8 +15,7 @@ import { STEP_NAMES, type Decision, type Identity, type Job } from '../types';
 export function describeJobPosition(job: Job): string {
   if (job.state === 'awaiting-approval') return 'waiting for approval';
   if (job.state === 'enabling') return 'being enabled';
-  const step = STEP_NAMES[job.current];
-  return `${job.state} at [${job.current + 1}/8] ${step}${job.disarm?.outcome === 'pending' ? ', disarming its installer' : ''}`;
+  return `${job.state} at ${stepTag(STEP_NAMES[job.current]!, job.current)}${job.disarm?.outcome === 'pending' ? ', disarming its installer' : ''}`;
 }
 
 /** What became of a job, for a refusal that names it: `it was cancelled by kevin`. */
@@ -33,7 +33,7 @@ export function describeJobOutcome(job: Job): string {
     case 'cancelled':
       return `it was cancelled${by(job.cancel)}`;
     case 'failed':
-      return `it failed at [${job.current + 1}/8] ${STEP_NAMES[job.current]}`;
+      return `it failed at ${stepTag(STEP_NAMES[job.current]!, job.current)}`;
     default:
       return `it is ${describeJobPosition(job)}`;
   }

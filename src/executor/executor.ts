@@ -266,9 +266,10 @@ export class Executor implements ExecutorApi {
   /**
    * Ends a job as cancelled: the host stays disabled, with a comment saying who cancelled and where. Called with
    * the job as its runner holds it (or as the store holds it, without a runner); a job the store has finished
-   * meanwhile is left as it is.
+   * meanwhile is left as it is. `background`: a disarm of its installer is finished without waiting for it (the host
+   * busy meanwhile; the comment and the line come after it), as at start for a cancel a crash left pending.
    */
-  async finishCancelled(job: Job): Promise<void> {
+  async finishCancelled(job: Job, options: { background?: boolean } = {}): Promise<void> {
     const stored = this.store.peekJob(job.id);
     if (stored && !ACTIVE_JOB_STATES.includes(stored.state)) {
       this.log.warn({ job: job.id, state: stored.state }, 'cancel of a job already finished: left as it is');
@@ -277,6 +278,7 @@ export class Executor implements ExecutorApi {
     const step = STEP_NAMES[Math.min(job.current, STEP_NAMES.length - 1)]!;
     const done = cancelledJob(job, new Date().toISOString(), this.hostsByName.get(job.host)); // a disarm pending
     await this.store.saveJob(done);
+    if (options.background && done.disarm?.outcome === 'pending') return this.disarms.finishInBackground(done);
     await this.disarms.finish(done);
     if (done.steps[0]!.status === 'succeeded') await this.trySetComment(done, cancelComment(done, done.cancel!.by, step));
     await this.store.saveJob(done);
@@ -333,7 +335,8 @@ export class Executor implements ExecutorApi {
   /**
    * Resumes the unfinished jobs that have no runner, oldest first, each as the store holds it at its turn (an order
    * may come while an earlier one is being finished). A pending cancel ends its job cancelled, one waiting for
-   * approval included; a job waiting for approval otherwise waits on.
+   * approval included (a disarm it needs goes on in the background: a host that does not answer holds up neither
+   * the other jobs nor the start); a job waiting for approval otherwise waits on.
    */
   private async resumeJobs(why: string): Promise<void> {
     const ids = this.store.listJobs({ states: ACTIVE_JOB_STATES }).reverse().map((j) => j.id);
@@ -342,7 +345,7 @@ export class Executor implements ExecutorApi {
       const job = this.store.getJob(id);
       if (!job || !ACTIVE_JOB_STATES.includes(job.state) || this.runners.has(id)) continue;
       if (job.cancel && job.state !== 'enabling') {
-        await this.finishCancelled(job);
+        await this.finishCancelled(job, { background: true });
         continue;
       }
       if (job.state === 'awaiting-approval') continue;

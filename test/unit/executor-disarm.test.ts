@@ -244,6 +244,32 @@ describe('disarming a cancelled or failed job', () => {
     expect(store.getJob(job!.id)!.state).toBe('awaiting-approval');
   });
 
+  it('a cancel a crash left pending is finished at start with its disarm in the background: start() and the other jobs do not wait for it', async () => {
+    const store = new MemoryStore();
+    const first = await setup(store);
+    first.scripted.behaviour.set('reinstall', { kind: 'hang' }); // not abortable: the cancel waits for its end
+    const [job] = await first.executor.reinstall({ hosts: ['buildarm-01'], by: kevin, origin });
+    const [other] = await first.executor.reinstall({ hosts: ['buildarm-02'], by: kevin, origin });
+    await until(() => first.scripted.runs.filter((r) => r.step === 'reinstall').length === 2, 'both reinstalls');
+    await first.executor.cancel('buildarm-01', { by: kevin, origin });
+    expect(store.getJob(job!.id)).toMatchObject({ state: 'running', cancel: { by: kevin } }); // the process "dies" here
+
+    const second = await setup(store, { koji: first.koji, scripted: new ScriptedSteps(), fake: new FakeDrivers() });
+    let release!: () => void;
+    second.fake.behaviour = () => new Promise((resolve) => (release = () => resolve({ armed: true, detail: 'done' })));
+    const started = second.executor.start().then(() => 'started');
+    await until(() => second.fake.disarms.length === 1, 'the disarm');
+    expect(await Promise.race([started, new Promise((r) => setTimeout(() => r('waiting for the disarm'), 300))])).toBe('started');
+    expect(store.getJob(job!.id)).toMatchObject({ state: 'cancelled', disarm: { outcome: 'pending' } });
+    await until(() => second.scripted.runs.some((r) => r.host === 'buildarm-02'), 'the other job resumed');
+    await expect(second.executor.reinstall({ hosts: ['buildarm-01'], by: kevin, origin })).rejects.toMatchObject({ code: 'E_BUSY' });
+    release();
+    await second.executor.idle();
+    expect(store.getJob(job!.id)!.disarm?.outcome).toBe('disarmed');
+    expect(lineOf(second.events, 'cancelled')).toMatch(/^buildarm-01 cancelled by kevin at \[4\/8\] reinstall — .*; installer disarmed: the next reboot boots the old system$/);
+    expect(store.getJob(other!.id)!.state).toBe('awaiting-approval');
+  });
+
   it('a new reinstall of the host is refused while its installer is being disarmed, and taken once it is', async () => {
     const { executor, scripted, fake } = await setup();
     let release!: () => void;

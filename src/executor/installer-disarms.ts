@@ -101,6 +101,9 @@ export class InstallerDisarms {
     if (cancelled) {
       this.o.emit({ type: 'cancelled', job, by: job.cancel!.by });
     } else {
+      // What the runner records of a failure once its disarm is done (a crash stopped it before that).
+      const rec = this.o.store.getHost(job.host) ?? { name: job.host };
+      await this.o.store.saveHost({ ...rec, lastJobId: job.id, lastOutcome: 'failed' });
       const index = STEP_NAMES.indexOf(step);
       const record = job.steps[index]!;
       const error = record.error ?? { code: job.error?.code ?? 'E_INTERNAL', message: job.error?.message ?? 'failed' };

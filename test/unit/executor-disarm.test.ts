@@ -219,6 +219,23 @@ describe('disarming a cancelled or failed job', () => {
     expect(second.scripted.runs).toEqual([]); // a finished job is not resumed
   });
 
+  it('a crash after a failure, before its disarm: start() disarms it and records the failure on the host, as the runner would have', async () => {
+    const store = new MemoryStore();
+    const first = await setup(store);
+    first.fake.behaviour = () => new Promise<never>(() => undefined); // the process "dies" here
+    first.scripted.behaviour.set('reinstall', { kind: 'fail', message: 'boom' });
+    const [job] = await first.executor.reinstall({ hosts: ['buildarm-02'], by: kevin, origin });
+    await until(() => first.fake.disarms.length === 1, 'the first disarm');
+    expect(store.getHost('buildarm-02')?.lastOutcome).toBeUndefined();
+
+    const second = await setup(store, { koji: first.koji, scripted: new ScriptedSteps(), fake: new FakeDrivers() });
+    await second.executor.start();
+    await second.executor.idle();
+    expect(store.getJob(job!.id)!.disarm?.outcome).toBe('disarmed');
+    expect(store.getHost('buildarm-02')).toMatchObject({ lastJobId: job!.id, lastOutcome: 'failed' });
+    expect(second.events.filter((e) => e.type === 'step-failed')).toHaveLength(1);
+  });
+
   it('a crash after a failure, before its disarm: start() disarms it, and a !retry meanwhile waits for that, then re-arms', async () => {
     const store = new MemoryStore();
     const first = await setup(store);

@@ -26,10 +26,10 @@ export function planReinstall(config: Config, names: string[], options: { forceD
   const virthosts = new Set(requested.filter((h) => h.kind === 'virthost').map((h) => h.name));
   const hosts = requested
     .filter((h) => !(h.kind === 'virt' && h.virthost && virthosts.has(h.virthost)))
-    .flatMap((h) => (h.kind === 'virthost' ? [h, ...guestsOf(config, h.name)] : [h]));
+    .flatMap((h) => (h.kind === 'virthost' ? [h, ...guestsOf(config.hosts, h.name)] : [h]));
   for (const host of hosts) {
     const i = config.installer;
-    const guests = host.kind === 'virthost' ? guestsOf(config, host.name).map((g) => g.name) : [];
+    const guests = host.kind === 'virthost' ? guestsOf(config.hosts, host.name).map((g) => g.name) : [];
     const withVirthost = host.kind === 'virt' && host.virthost && virthosts.has(host.virthost);
     // Steps 6 and 7 as they run for this host (a virthost takes virthostPostinstall).
     const post = postinstallConfig(config, host).postinstall;

@@ -26,7 +26,6 @@ import { approvedJob, cancellableJob, cancelledJob, decidableJob, deniedJob, des
 import { SharedConnections } from '../ssh/shared-connections';
 import { admitReinstall, linkVirthostJobs } from './virthost-guests';
 import { InstallerDisarms } from './installer-disarms';
-import { markDisarm, rearmOnRetry } from '../steps/disarm-installer';
 import { withVirthostWaits } from './virthost-waits';
 import { outsideRefusal } from '../audit/audit-kind';
 import { OutsideRefusals } from '../audit/outside-refusals';
@@ -267,18 +266,19 @@ export class Executor implements ExecutorApi {
   /**
    * Ends a job as cancelled: the host stays disabled, with a comment saying who cancelled and where. Called with
    * the job as its runner holds it (or as the store holds it, without a runner); a job the store has finished
-   * meanwhile is left as it is.
+   * meanwhile is left as it is. `background`: a disarm of its installer is finished without waiting for it (the host
+   * busy meanwhile; the comment and the line come after it), as at start for a cancel a crash left pending.
    */
-  async finishCancelled(job: Job): Promise<void> {
+  async finishCancelled(job: Job, options: { background?: boolean } = {}): Promise<void> {
     const stored = this.store.peekJob(job.id);
     if (stored && !ACTIVE_JOB_STATES.includes(stored.state)) {
       this.log.warn({ job: job.id, state: stored.state }, 'cancel of a job already finished: left as it is');
       return;
     }
     const step = STEP_NAMES[Math.min(job.current, STEP_NAMES.length - 1)]!;
-    const done = cancelledJob(job, new Date().toISOString());
-    markDisarm(done, this.hostsByName.get(done.host)); // pending, written with the cancel; then the disarm
+    const done = cancelledJob(job, new Date().toISOString(), this.hostsByName.get(job.host)); // a disarm pending
     await this.store.saveJob(done);
+    if (options.background && done.disarm?.outcome === 'pending') return this.disarms.finishInBackground(done);
     await this.disarms.finish(done);
     if (done.steps[0]!.status === 'succeeded') await this.trySetComment(done, cancelComment(done, done.cancel!.by, step));
     await this.store.saveJob(done);
@@ -299,7 +299,6 @@ export class Executor implements ExecutorApi {
       last = this.retryableJob(h!.name);
     }
     const job = retriedJob(last, ctx.by, new Date().toISOString());
-    rearmOnRetry(job); // a disarmed installer is armed again: from stage-installer
     const step = job.steps[job.current]!;
     await this.store.saveJob(job);
     await this.audit({ who: ctx.by, origin: ctx.origin, action: 'retry', host: job.host, jobId: job.id, outcome: 'ok', detail: `from ${step.name}` });
@@ -336,7 +335,8 @@ export class Executor implements ExecutorApi {
   /**
    * Resumes the unfinished jobs that have no runner, oldest first, each as the store holds it at its turn (an order
    * may come while an earlier one is being finished). A pending cancel ends its job cancelled, one waiting for
-   * approval included; a job waiting for approval otherwise waits on.
+   * approval included (a disarm it needs goes on in the background: a host that does not answer holds up neither
+   * the other jobs nor the start); a job waiting for approval otherwise waits on.
    */
   private async resumeJobs(why: string): Promise<void> {
     const ids = this.store.listJobs({ states: ACTIVE_JOB_STATES }).reverse().map((j) => j.id);
@@ -345,7 +345,7 @@ export class Executor implements ExecutorApi {
       const job = this.store.getJob(id);
       if (!job || !ACTIVE_JOB_STATES.includes(job.state) || this.runners.has(id)) continue;
       if (job.cancel && job.state !== 'enabling') {
-        await this.finishCancelled(job);
+        await this.finishCancelled(job, { background: true });
         continue;
       }
       if (job.state === 'awaiting-approval') continue;

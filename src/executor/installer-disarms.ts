@@ -75,12 +75,20 @@ export class InstallerDisarms {
     const pending = this.o.store.peekJobs({ states: ['cancelled', 'failed'] }).filter((j) => j.disarm?.outcome === 'pending');
     for (const frozen of pending) {
       const job = this.o.store.getJob(frozen.id);
-      if (!job || this.running.has(job.host) || this.resumed.has(job.host)) continue;
-      // Marked busy (finish) before this call's first await: the host is not free for a new job from now on.
-      const work = this.resume(job).catch((err: unknown) => this.o.onStoreFailure(err));
-      this.resumed.set(job.host, { job, work });
-      void work.finally(() => this.resumed.delete(job.host));
+      if (job) this.finishInBackground(job);
     }
+  }
+
+  /**
+   * Finishes the pending disarm of a job whose cancelled or failed state (with the pending disarm) is saved, with no
+   * one waiting for it: then its Koji comment and its cancel or failure line. The host is busy until then.
+   */
+  finishInBackground(job: Job): void {
+    if (this.running.has(job.host) || this.resumed.has(job.host)) return;
+    // Marked busy (finish) before this call's first await: the host is not free for a new job from now on.
+    const work = this.resume(job).catch((err: unknown) => this.o.onStoreFailure(err));
+    this.resumed.set(job.host, { job, work });
+    void work.finally(() => this.resumed.delete(job.host));
   }
 
   private async resume(job: Job): Promise<void> {
@@ -93,6 +101,9 @@ export class InstallerDisarms {
     if (cancelled) {
       this.o.emit({ type: 'cancelled', job, by: job.cancel!.by });
     } else {
+      // What the runner records of a failure once its disarm is done (a crash stopped it before that).
+      const rec = this.o.store.getHost(job.host) ?? { name: job.host };
+      await this.o.store.saveHost({ ...rec, lastJobId: job.id, lastOutcome: 'failed' });
       const index = STEP_NAMES.indexOf(step);
       const record = job.steps[index]!;
       const error = record.error ?? { code: job.error?.code ?? 'E_INTERNAL', message: job.error?.message ?? 'failed' };

@@ -5,15 +5,17 @@
  * and saves what these return: an order is never decided on a copy read before an await.
  */
 import { cloneJson } from '../../store/clone-json';
+import { stepTag } from '../chat/render';
 import { UserError } from '../errors';
+import { markDisarm, rearmOnRetry } from '../steps/disarm-installer';
+import type { HostConfig } from '../config/schema';
 import { STEP_NAMES, type Decision, type Identity, type Job } from '../types';
 
 /** Where a job is, in a few words: `waiting for approval`, `running at [3/8] stage-installer`. */
 export function describeJobPosition(job: Job): string {
   if (job.state === 'awaiting-approval') return 'waiting for approval';
   if (job.state === 'enabling') return 'being enabled';
-  const step = STEP_NAMES[job.current];
-  return `${job.state} at [${job.current + 1}/8] ${step}${job.disarm?.outcome === 'pending' ? ', disarming its installer' : ''}`;
+  return `${job.state} at ${stepTag(STEP_NAMES[job.current]!, job.current)}${job.disarm?.outcome === 'pending' ? ', disarming its installer' : ''}`;
 }
 
 /** What became of a job, for a refusal that names it: `it was cancelled by kevin`. */
@@ -31,7 +33,7 @@ export function describeJobOutcome(job: Job): string {
     case 'cancelled':
       return `it was cancelled${by(job.cancel)}`;
     case 'failed':
-      return `it failed at [${job.current + 1}/8] ${STEP_NAMES[job.current]}`;
+      return `it failed at ${stepTag(STEP_NAMES[job.current]!, job.current)}`;
     default:
       return `it is ${describeJobPosition(job)}`;
   }
@@ -99,22 +101,29 @@ export function cancellableJob(host: string, current: Job | undefined): Job {
   return current;
 }
 
-/** Ended as cancelled at `at`: the steps that did not run are skipped. The job must carry its `cancel` decision. */
-export function cancelledJob(job: Job, at: string): Job {
+/**
+ * Ended as cancelled at `at`: the steps that did not run are skipped, and a disarm of the installer the job may have
+ * armed on `host` is pending (markDisarm; the caller saves the job, then finishes it). The job must carry its
+ * `cancel` decision.
+ */
+export function cancelledJob(job: Job, at: string, host: HostConfig | undefined): Job {
   const next = cloneJson(job);
   next.state = 'cancelled';
   next.endedAt = at;
   next.updatedAt = at;
   for (const s of next.steps) if (s.status === 'pending' || s.status === 'running') s.status = 'skipped';
+  markDisarm(next, host, at);
   return next;
 }
 
 /**
- * A failed job resumed from the step that failed. A cancel asked before the failure belonged to the attempt that
- * failed: the retry is a later order, and is not undone by it.
+ * A failed job resumed from the step that failed, or from stage-installer when its installer was disarmed (it is
+ * armed again: rearmOnRetry). A cancel asked before the failure belonged to the attempt that failed: the retry is a
+ * later order, and is not undone by it.
  */
 export function retriedJob(job: Job, by: Identity, at: string): Job {
   const next = cloneJson(job);
+  rearmOnRetry(next);
   const step = next.steps[next.current]!;
   step.status = 'pending';
   step.error = undefined;

@@ -2,7 +2,7 @@
 import type { Config, HostConfig } from '../config/schema';
 import { UserError } from '../errors';
 import { STEP_NAMES } from '../types';
-import { guestsOf } from './virthost-guests';
+import { admitReinstall, guestsOf } from './virthost-guests';
 import { postinstallConfig } from '../steps/postinstall-for';
 
 export function substitute(text: string, host: HostConfig): string {
@@ -21,16 +21,11 @@ export function resolvePlanHosts(config: Config, names: string[]): HostConfig[] 
 
 export function planReinstall(config: Config, names: string[], options: { forceDrain?: boolean } = {}): string[] {
   const lines: string[] = ['dry run: nothing will be changed'];
-  const requested = resolvePlanHosts(config, names);
-  // As reinstall() queues them: a virthost followed by its guests, each guest once.
-  const virthosts = new Set(requested.filter((h) => h.kind === 'virthost').map((h) => h.name));
-  const hosts = requested
-    .filter((h) => !(h.kind === 'virt' && h.virthost && virthosts.has(h.virthost)))
-    .flatMap((h) => (h.kind === 'virthost' ? [h, ...guestsOf(config, h.name)] : [h]));
-  for (const host of hosts) {
+  // As reinstall() queues them: a virthost followed by its guests, each guest once (no host is busy in a plan).
+  const admitted = admitReinstall(resolvePlanHosts(config, names), config, () => undefined, () => '');
+  for (const { host, virthost: withVirthost } of admitted) {
     const i = config.installer;
-    const guests = host.kind === 'virthost' ? guestsOf(config, host.name).map((g) => g.name) : [];
-    const withVirthost = host.kind === 'virt' && host.virthost && virthosts.has(host.virthost);
+    const guests = host.kind === 'virthost' ? guestsOf(config.hosts, host.name).map((g) => g.name) : [];
     // Steps 6 and 7 as they run for this host (a virthost takes virthostPostinstall).
     const post = postinstallConfig(config, host).postinstall;
     const before = guests.length

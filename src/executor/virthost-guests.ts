@@ -10,9 +10,9 @@ import type { Config, HostConfig } from '../config/schema';
 import { UserError } from '../errors';
 import type { Job } from '../types';
 
-/** The guests configured on a virthost, in config order. */
-export function guestsOf(config: Config, virthost: string): HostConfig[] {
-  return config.hosts.filter((h) => h.kind === 'virt' && h.virthost === virthost);
+/** The guests configured on a virthost, in config order (`hosts`: the config's, or a rolling run's fleet). */
+export function guestsOf(hosts: readonly HostConfig[], virthost: string): HostConfig[] {
+  return hosts.filter((h) => h.kind === 'virt' && h.virthost === virthost);
 }
 
 export interface AdmittedHost {
@@ -49,7 +49,7 @@ export function admitReinstall(
     out.push({ host: h });
     seen.add(h.name);
     if (h.kind !== 'virthost') continue;
-    for (const g of guestsOf(config, h.name)) {
+    for (const g of guestsOf(config.hosts, h.name)) {
       const guestJob = activeJob(g.name);
       if (guestJob) {
         throw new UserError(

@@ -13,6 +13,7 @@ import { CancelledError, StepError, formatDuration } from '../errors';
 import type { Step, StepContext } from '../steps/types';
 import { ACTIVE_JOB_STATES, STEP_NAMES, type Job } from '../types';
 import { abortableSleep } from './sleep';
+import { stepTag } from '../chat/render';
 
 const DRAIN = STEP_NAMES.indexOf('drain');
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -66,22 +67,18 @@ function pollMs(config: Config): number {
   return Math.max(10, Math.min(config.koji.pollInterval, 1_000));
 }
 
-function stepTag(index: number): string {
-  return `[${index + 1}/${STEP_NAMES.length}] ${STEP_NAMES[index]}`;
-}
-
 /** Where a job stands, for a waiting line: `at [4/8] reinstall`, `waiting for approval`, `queued`. */
 function where(job: Frozen<Job>): string {
   if (job.state === 'awaiting-approval') return 'waiting for approval';
   if (job.state === 'enabling') return 'being enabled';
   if (job.state === 'queued') return 'queued';
-  return `at ${stepTag(job.current)}`;
+  return `at ${stepTag(STEP_NAMES[job.current]!, job.current)}`;
 }
 
 /** How a job ended without success: `failed at [5/8] wait-ssh`, `was cancelled by kevin at [3/8] stage-installer`. */
 function howEnded(job: Frozen<Job> | undefined): string {
   if (!job) return 'is no longer in the state file';
-  const at = job.error ? STEP_NAMES.indexOf(job.error.step) : Math.min(job.current, STEP_NAMES.length - 1);
+  const at = job.error?.step ?? STEP_NAMES[Math.min(job.current, STEP_NAMES.length - 1)]!;
   if (job.state === 'cancelled') return `was cancelled by ${job.cancel?.by.display ?? 'an operator'} at ${stepTag(at)}`;
   if (job.state === 'failed') return `failed at ${stepTag(at)}`;
   return `ended ${job.state}`;

@@ -4,6 +4,7 @@
  * (slots belong to jobs in the store, never to a lease).
  */
 import type { HostConfig } from '../config/schema';
+import { guestsOf } from '../executor/virthost-guests';
 import type { RollingLeftOut } from '../types';
 
 /** `ceil(fraction × size)`, at least 1 (and `0.1 × 30` is 3, not 4: the product is rounded before the ceiling). */
@@ -109,11 +110,6 @@ export function pickHosts(input: CapacityInput): CapacityPick {
     }
     return undefined;
   }
-}
-
-/** The guests configured on a virthost. */
-export function guestsOf(fleet: readonly HostConfig[], virthost: string): HostConfig[] {
-  return fleet.filter((g) => g.kind === 'virt' && g.virthost === virthost);
 }
 
 /** The slots a virthost takes in a run: itself (counted as a host of the run) and each of its guests. */

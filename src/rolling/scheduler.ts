@@ -11,6 +11,7 @@ import type { RequestContext } from '../executor/types';
 import type { HostConfig } from '../config/schema';
 import type { RollingStartOptions } from '../../commands/types';
 import { ACTIVE_JOB_STATES, type AuditEntry, type ExecutorEvent, type Identity, type Job, type RollingRun } from '../types';
+import { guestsOf } from '../executor/virthost-guests';
 import { pickHosts, slotsFor } from './capacity';
 import { dueHosts } from './due-hosts';
 import { estimateRunMs, formatDuration, runEtaMs, runTypicalDuration } from './estimate';
@@ -400,8 +401,7 @@ class Scheduler implements RollingScheduler {
    */
   private runHosts(run: RollingRun): Set<string> {
     const hosts = run.group ? this.o.config.hosts.filter((h) => h.groups.includes(run.group!)) : this.o.config.hosts;
-    const virthosts = new Set(run.virthosts ?? []);
-    const guests = this.o.config.hosts.filter((g) => g.kind === 'virt' && g.virthost && virthosts.has(g.virthost));
+    const guests = (run.virthosts ?? []).flatMap((v) => guestsOf(this.o.config.hosts, v));
     return new Set([...hosts.map((h) => h.name), ...run.order, ...guests.map((g) => g.name)]);
   }
 

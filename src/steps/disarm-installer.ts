@@ -42,8 +42,8 @@ export function disarmNeeded(job: Job, host: HostConfig): 'installer' | 'vm-gone
 
 /**
  * Records, on a job being ended as cancelled or failed, what disarming it needs: `pending` (to be written with that
- * state, then finished by finishDisarm), or a virt guest's `vm-gone` at once. Returns whether a disarm is pending.
- * Called before the transition (a cancelled job's steps that were running are marked skipped by it).
+ * state, then finished by InstallerDisarms.finish), or a virt guest's `vm-gone` at once. Returns whether a disarm is pending.
+ * Called by the transition (cancelledJob, the runner's failure), with the job's other changes.
  */
 export function markDisarm(job: Job, host: HostConfig | undefined, at = new Date().toISOString()): boolean {
   const needed = host ? disarmNeeded(job, host) : undefined;
@@ -127,8 +127,10 @@ function oneLine(text: string): string {
  * `!retry` of a failed job whose installer was disarmed (or found not armed: either way rekick reached the old system
  * and left it unarmed) resumes from stage-installer, which arms it again: resuming at reinstall or wait-ssh would
  * reboot into the old system, or wait for an install that never comes. The steps from there to the failed one start
- * afresh (their scratch data dropped). After a failed disarm the host's state is not known (it may be installing):
- * the retry resumes from the failed step, as always. The disarm record is cleared: it described the job's end.
+ * afresh (their scratch data dropped), and so does what wait-ssh recorded of a host that came back (a key accepted,
+ * a proof): the re-staged install brings a new key, which a pin of the attempt before would refuse. The old system
+ * (job.before) stays recorded. After a failed disarm the host's state is not known (it may be installing): the retry
+ * resumes from the failed step, as always. The disarm record is cleared: it described the job's end.
  */
 export function rearmOnRetry(job: Job): void {
   if (rearms(job)) {
@@ -141,6 +143,8 @@ export function rearmOnRetry(job: Job): void {
       rewound.add(s.name);
     }
     for (const key of Object.keys(job.data)) if (rewound.has(key.split('.')[0] as StepName)) delete job.data[key];
+    job.hostKey = undefined;
+    job.proof = undefined;
     job.current = STAGE;
   }
   job.disarm = undefined;

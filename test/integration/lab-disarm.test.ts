@@ -5,41 +5,31 @@
  * installer was disarmed. A builder that does not answer when its job fails is reported: COULD NOT DISARM, with
  * what to run, also as an error notice.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import pino from 'pino';
-import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { renderEvent } from '../../src/chat/render';
-import { loadConfig } from '../../src/config/load';
-import { startLabPeers, type LabPeers } from '../../src/lab/lab';
-import { createRekick, type Rekick } from '../../src/main';
+import type { LabPeers } from '../../src/lab/lab';
+import type { Rekick } from '../../src/main';
 import type { ExecutorEvent } from '../../src/types';
+import { by, jobLines, origin, startLabRekick, stopLabRekick } from './helpers/lab-rekick';
 
 let peers: LabPeers;
 let rekick: Rekick;
 const events: ExecutorEvent[] = [];
-const by = { source: 'console' as const, id: 'operator', display: 'operator' };
-const origin = { adapter: 'console', room: '#lab' };
 const K = '/boot/vmlinuz-rekick-installer';
 
 beforeAll(async () => {
-  peers = await startLabPeers({ hosts: 4, fast: true });
-  const raw = parse(readFileSync(peers.configPath, 'utf8'));
-  raw.timeouts = { drain: '1s', sshReturn: '4s', step: '15s' };
-  raw.retry = { attempts: 1, backoff: '100ms', maxBackoff: '100ms' };
-  raw.ssh = { ...raw.ssh, connectTimeout: '2s' };
-  writeFileSync(peers.configPath, stringify(raw));
-  rekick = await createRekick({ config: loadConfig(peers.configPath, { env: {} }), log: pino({ level: 'silent' }), chat: { irc: false, slack: false } });
-  rekick.executor.on((e) => events.push(e));
-  await rekick.start();
+  ({ peers, rekick } = await startLabRekick({ hosts: 4, fast: true }, {
+    events,
+    edit: (raw) => {
+      raw.timeouts = { drain: '1s', sshReturn: '4s', step: '15s' };
+      raw.retry = { attempts: 1, backoff: '100ms', maxBackoff: '100ms' };
+      raw.ssh = { ...(raw.ssh as object), connectTimeout: '2s' };
+    },
+  }));
 }, 90_000);
 
-afterAll(async () => {
-  await rekick?.stop();
-  await peers?.stop();
-});
+afterAll(() => stopLabRekick({ peers, rekick }));
 
-const lines = (jobId: string) => events.filter((e) => 'job' in e && e.job.id === jobId).flatMap(renderEvent);
+const lines = (jobId: string) => jobLines(events, jobId);
 
 describe('disarming in the lab', () => {
   it('!cancel after stage-installer: the installer is disarmed, and an ordinary reboot boots the old system', async () => {

@@ -4,38 +4,28 @@
  * failure, the job ends `failed` in the store, and `!retry` resumes from that very step and finishes (a failed
  * reinstall from stage-installer: its installer was disarmed, and the retry arms it again).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import pino from 'pino';
-import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderEvent } from '../../src/chat/render';
-import { loadConfig } from '../../src/config/load';
-import { startLabPeers, type LabPeers } from '../../src/lab/lab';
-import { createRekick, type Rekick } from '../../src/main';
+import type { LabPeers } from '../../src/lab/lab';
+import type { Rekick } from '../../src/main';
 import type { ExecutorEvent, StepName } from '../../src/types';
+import { by, origin, startLabRekick, stopLabRekick } from './helpers/lab-rekick';
 
 let peers: LabPeers;
 let rekick: Rekick;
 const events: ExecutorEvent[] = [];
-const by = { source: 'console' as const, id: 'operator', display: 'operator' };
-const origin = { adapter: 'console', room: '#lab' };
 
 beforeAll(async () => {
-  peers = await startLabPeers({ hosts: 8, fast: true });
-  const raw = parse(readFileSync(peers.configPath, 'utf8'));
-  raw.timeouts = { drain: '1s', sshReturn: '4s', step: '15s' };
-  raw.retry = { attempts: 1, backoff: '100ms', maxBackoff: '100ms' };
-  writeFileSync(peers.configPath, stringify(raw));
-  const config = loadConfig(peers.configPath, { env: {} });
-  rekick = await createRekick({ config, log: pino({ level: 'silent' }), chat: { irc: false, slack: false } });
-  rekick.executor.on((e) => events.push(e));
-  await rekick.start();
+  ({ peers, rekick } = await startLabRekick({ hosts: 8, fast: true }, {
+    events,
+    edit: (raw) => {
+      raw.timeouts = { drain: '1s', sshReturn: '4s', step: '15s' };
+      raw.retry = { attempts: 1, backoff: '100ms', maxBackoff: '100ms' };
+    },
+  }));
 }, 90_000);
 
-afterAll(async () => {
-  await rekick?.stop();
-  await peers?.stop();
-});
+afterAll(() => stopLabRekick({ peers, rekick }));
 
 type Case = { step: StepName; host: string; inject(): () => void; cause: RegExp; resumes?: StepName };
 

@@ -5,19 +5,13 @@
  * builder beside it is reinstalled and its approval prompt names the proof. Then the same through the `rekick lab`
  * command, as a person at the lab terminal sees it.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import pino from 'pino';
-import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { renderEvent, renderJob } from '../../src/chat/render';
-import { loadConfig } from '../../src/config/load';
+import { renderJob } from '../../src/chat/render';
 import { startLabPeers, type LabPeers } from '../../src/lab/lab';
-import { createRekick, type Rekick } from '../../src/main';
+import type { Rekick } from '../../src/main';
 import type { ExecutorEvent } from '../../src/types';
 import { RekickProcess } from './helpers/lab-process';
-
-const by = { source: 'console' as const, id: 'operator', display: 'operator' };
-const origin = { adapter: 'console', room: '#lab' };
+import { by, jobLines, origin, startLabRekick, stopLabRekick } from './helpers/lab-rekick';
 
 describe('skip-install in the lab (in process)', () => {
   let peers: LabPeers;
@@ -25,21 +19,15 @@ describe('skip-install in the lab (in process)', () => {
   const events: ExecutorEvent[] = [];
 
   beforeAll(async () => {
-    peers = await startLabPeers({ hosts: 4, fast: true, faults: ['skip-install:buildarm-02', 'skip-install:buildvm-x86-01'] });
-    const raw = parse(readFileSync(peers.configPath, 'utf8'));
-    raw.timeouts = { drain: '1s', sshReturn: '15s', step: '15s' };
-    writeFileSync(peers.configPath, stringify(raw));
-    rekick = await createRekick({ config: loadConfig(peers.configPath, { env: {} }), log: pino({ level: 'silent' }), chat: { irc: false, slack: false } });
-    rekick.executor.on((e) => events.push(e));
-    await rekick.start();
+    ({ peers, rekick } = await startLabRekick(
+      { hosts: 4, fast: true, faults: ['skip-install:buildarm-02', 'skip-install:buildvm-x86-01'] },
+      { events, edit: (raw) => void (raw.timeouts = { drain: '1s', sshReturn: '15s', step: '15s' }) },
+    ));
   }, 90_000);
 
-  afterAll(async () => {
-    await rekick?.stop();
-    await peers?.stop();
-  });
+  afterAll(() => stopLabRekick({ peers, rekick }));
 
-  const lines = (jobId: string) => events.filter((e) => 'job' in e && e.job.id === jobId).flatMap(renderEvent);
+  const lines = (jobId: string) => jobLines(events, jobId);
 
   it.each([
     ['buildarm-02', 'check the grub default / the installer URLs'],

@@ -4,35 +4,25 @@
  * before the virthost is touched; the virthost is reinstalled (and its fresh libvirt knows no guests); then each
  * guest is virt-installed anew on it and goes through post-install and verify to the approval gate.
  */
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderEvent } from '../../src/chat/render';
-import { loadConfig } from '../../src/config/load';
-import { startLabPeers, type LabPeers } from '../../src/lab/lab';
-import { createRekick, type Rekick } from '../../src/main';
+import type { LabPeers } from '../../src/lab/lab';
+import type { Rekick } from '../../src/main';
 import type { ExecutorEvent } from '../../src/types';
 import { until } from '../support/until';
+import { by, origin, startLabRekick, stopLabRekick } from './helpers/lab-rekick';
 
 let peers: LabPeers;
 let rekick: Rekick;
 const events: ExecutorEvent[] = [];
-const by = { source: 'console' as const, id: 'operator', display: 'operator' };
-const origin = { adapter: 'console', room: '#lab' };
 const VH = 'bvmhost-x86-01';
 const GUESTS = ['buildvm-x86-01', 'buildvm-x86-02', 'buildvm-x86-03'];
 
 beforeAll(async () => {
-  peers = await startLabPeers({ hosts: 6, fast: true }); // 3 bare metal, 3 guests on one virthost
-  const config = loadConfig(peers.configPath, { env: {} });
-  rekick = await createRekick({ config, log: pino({ level: 'silent' }), chat: { irc: false, slack: false } });
-  rekick.executor.on((e) => events.push(e));
-  await rekick.start();
+  ({ peers, rekick } = await startLabRekick({ hosts: 6, fast: true }, { events })); // 3 bare metal, 3 guests on one virthost
 }, 90_000);
 
-afterAll(async () => {
-  await rekick?.stop();
-  await peers?.stop();
-});
+afterAll(() => stopLabRekick({ peers, rekick }));
 
 describe("the lab's virthost", () => {
   it('!reinstall of the virthost disables and drains its guests first, reinstalls it, then reinstalls each guest up to the approval gate', async () => {

@@ -11,6 +11,7 @@ import { MemoryStore } from '../../store/memory-store';
 import { renderEvent } from '../../src/chat/render';
 import type { DisarmResult, DriverContext, HostDriver } from '../../src/drivers/types';
 import { Executor } from '../../src/executor/executor';
+import { pinnedHostKey } from '../../src/steps/host-key-pin';
 import type { Step, StepContext } from '../../src/steps/types';
 import type { ExecutorEvent, Identity, Job, Origin } from '../../src/types';
 import { FakeKoji } from '../fakes/fake-koji';
@@ -50,12 +51,15 @@ async function setup(store = new MemoryStore(), shared?: { koji: FakeKoji; scrip
   const scripted = shared?.scripted ?? new ScriptedSteps();
   const fake = shared?.fake ?? new FakeDrivers();
   const events: ExecutorEvent[] = [];
+  /** Called as wait-ssh starts (a test sees the job as the step does, or accepts a key as the real step may). */
+  const hooks: { waitSsh?: (ctx: StepContext) => void } = {};
   // wait-ssh records the proof of a new system, as the real step does
   const steps: Step[] = scripted.steps().map((s) =>
     s.name === 'wait-ssh'
       ? {
           ...s,
           run: async (ctx: StepContext) => {
+            hooks.waitSsh?.(ctx);
             await s.run(ctx);
             ctx.job.proof = { at: new Date().toISOString(), hostKey: { before: 'SHA256:old', after: 'SHA256:new' }, machineId: {}, changed: ['host key'] };
           },
@@ -64,7 +68,7 @@ async function setup(store = new MemoryStore(), shared?: { koji: FakeKoji; scrip
   );
   const executor = new Executor({ config, store, koji, connector: {} as never, drivers: fake.drivers(), log: pino({ level: 'silent' }), steps });
   executor.on((e) => events.push(e));
-  return { executor, store, koji, scripted, fake, events };
+  return { executor, store, koji, scripted, fake, events, hooks };
 }
 
 async function until(cond: () => boolean, what: string): Promise<void> {
@@ -125,6 +129,28 @@ describe('disarming a cancelled or failed job', () => {
     const after = store.getJob(job!.id)!;
     expect(after.state).toBe('awaiting-approval');
     expect(after.disarm).toBeUndefined();
+  });
+
+  it('failure at wait-ssh after a key was accepted, found not armed: !retry re-stages and does not pin the key of the attempt before', async () => {
+    const { executor, store, scripted, fake, hooks } = await setup();
+    fake.behaviour = async () => ({ armed: false, detail: 'next_entry was not set, no installer entry' });
+    // the host came back with a new key (accepted, recorded), then the step failed before its proof
+    scripted.behaviour.set('wait-ssh', { kind: 'fail', message: 'cat /etc/machine-id: timed out', retryable: false, times: 1 });
+    const pins: Array<string | undefined> = [];
+    hooks.waitSsh = (ctx) => {
+      pins.push(pinnedHostKey(ctx.job));
+      if (pins.length === 1) ctx.hostKeyChanged({ previous: 'SHA256:old', fingerprint: 'SHA256:first' });
+    };
+    const [job] = await executor.reinstall({ hosts: ['buildarm-02'], by: kevin, origin });
+    await executor.idle();
+    expect(store.getJob(job!.id)).toMatchObject({ state: 'failed', hostKey: { accepted: 'SHA256:first' }, disarm: { outcome: 'nothing-armed' } });
+    const retried = await executor.retry('buildarm-02', { by: kevin, origin });
+    expect(retried.current).toBe(2);
+    expect(retried.hostKey).toBeUndefined();
+    await executor.idle();
+    // the re-staged install brings yet another key: wait-ssh may accept it, not insist on the one before
+    expect(pins).toEqual([undefined, undefined]);
+    expect(store.getJob(job!.id)!.state).toBe('awaiting-approval');
   });
 
   it('failure after the proof (post-install on the new system): nothing to disarm, nothing said of it', async () => {
@@ -193,6 +219,23 @@ describe('disarming a cancelled or failed job', () => {
     expect(second.scripted.runs).toEqual([]); // a finished job is not resumed
   });
 
+  it('a crash after a failure, before its disarm: start() disarms it and records the failure on the host, as the runner would have', async () => {
+    const store = new MemoryStore();
+    const first = await setup(store);
+    first.fake.behaviour = () => new Promise<never>(() => undefined); // the process "dies" here
+    first.scripted.behaviour.set('reinstall', { kind: 'fail', message: 'boom' });
+    const [job] = await first.executor.reinstall({ hosts: ['buildarm-02'], by: kevin, origin });
+    await until(() => first.fake.disarms.length === 1, 'the first disarm');
+    expect(store.getHost('buildarm-02')?.lastOutcome).toBeUndefined();
+
+    const second = await setup(store, { koji: first.koji, scripted: new ScriptedSteps(), fake: new FakeDrivers() });
+    await second.executor.start();
+    await second.executor.idle();
+    expect(store.getJob(job!.id)!.disarm?.outcome).toBe('disarmed');
+    expect(store.getHost('buildarm-02')).toMatchObject({ lastJobId: job!.id, lastOutcome: 'failed' });
+    expect(second.events.filter((e) => e.type === 'step-failed')).toHaveLength(1);
+  });
+
   it('a crash after a failure, before its disarm: start() disarms it, and a !retry meanwhile waits for that, then re-arms', async () => {
     const store = new MemoryStore();
     const first = await setup(store);
@@ -216,6 +259,32 @@ describe('disarming a cancelled or failed job', () => {
     expect(lineOf(second.events, 'step-failed')).toMatch(/^buildarm-03 \[4\/8\] reinstall failed: boom — .*; installer disarmed: the next reboot boots the old system; !retry buildarm-03 resumes from stage-installer$/);
     expect(second.scripted.runs.map((r) => r.step)).toEqual(['stage-installer', 'reinstall', 'wait-ssh', 'post-install', 'reboot-verify']);
     expect(store.getJob(job!.id)!.state).toBe('awaiting-approval');
+  });
+
+  it('a cancel a crash left pending is finished at start with its disarm in the background: start() and the other jobs do not wait for it', async () => {
+    const store = new MemoryStore();
+    const first = await setup(store);
+    first.scripted.behaviour.set('reinstall', { kind: 'hang' }); // not abortable: the cancel waits for its end
+    const [job] = await first.executor.reinstall({ hosts: ['buildarm-01'], by: kevin, origin });
+    const [other] = await first.executor.reinstall({ hosts: ['buildarm-02'], by: kevin, origin });
+    await until(() => first.scripted.runs.filter((r) => r.step === 'reinstall').length === 2, 'both reinstalls');
+    await first.executor.cancel('buildarm-01', { by: kevin, origin });
+    expect(store.getJob(job!.id)).toMatchObject({ state: 'running', cancel: { by: kevin } }); // the process "dies" here
+
+    const second = await setup(store, { koji: first.koji, scripted: new ScriptedSteps(), fake: new FakeDrivers() });
+    let release!: () => void;
+    second.fake.behaviour = () => new Promise((resolve) => (release = () => resolve({ armed: true, detail: 'done' })));
+    const started = second.executor.start().then(() => 'started');
+    await until(() => second.fake.disarms.length === 1, 'the disarm');
+    expect(await Promise.race([started, new Promise((r) => setTimeout(() => r('waiting for the disarm'), 300))])).toBe('started');
+    expect(store.getJob(job!.id)).toMatchObject({ state: 'cancelled', disarm: { outcome: 'pending' } });
+    await until(() => second.scripted.runs.some((r) => r.host === 'buildarm-02'), 'the other job resumed');
+    await expect(second.executor.reinstall({ hosts: ['buildarm-01'], by: kevin, origin })).rejects.toMatchObject({ code: 'E_BUSY' });
+    release();
+    await second.executor.idle();
+    expect(store.getJob(job!.id)!.disarm?.outcome).toBe('disarmed');
+    expect(lineOf(second.events, 'cancelled')).toMatch(/^buildarm-01 cancelled by kevin at \[4\/8\] reinstall — .*; installer disarmed: the next reboot boots the old system$/);
+    expect(store.getJob(other!.id)!.state).toBe('awaiting-approval');
   });
 
   it('a new reinstall of the host is refused while its installer is being disarmed, and taken once it is', async () => {

@@ -5,10 +5,11 @@
  *    tag means no account;
  * 2. the account map (`account-notify`, `extended-join`): the nick shares a channel with rekick and the map's
  *    user@host is the line's;
- * 3. WHOIS, asked at once: its answer counts only if it is for the line's nick!user@host and nothing happened to
- *    the nick (seen by rekick) between the line and the answer.
+ * 3. WHOIS, asked at once (written when rekick's pace allows, shared with other lines of the nick that arrived
+ *    before it was written: irc-whois.ts): its answer counts only if it is for the line's nick!user@host and
+ *    nothing happened to the nick (seen by rekick) between the line and the answer.
  * When WHOIS cannot confirm who sent the line (no answer in time, an answer for another user, nobody of that nick
- * any more, connection lost) the line is unbound: `unconfirmed` says why, and roles refuse it.
+ * any more, connection lost, too many WHOIS waiting) the line is unbound: `unconfirmed` says why, and roles refuse it.
  */
 import type { Logger } from 'pino';
 import type { AccountTracker } from './irc-accounts';
@@ -42,6 +43,7 @@ export const UNCONFIRMED = {
   gone: 'WHOIS found nobody of that nick any more',
   closed: 'the IRC connection closed before WHOIS answered',
   noMask: 'the server did not say who sent the line',
+  busy: 'too many WHOIS waiting (rekick is being flooded)',
 } as const;
 
 /** The binding of a line from `sender`, now (synchronous) when the tag or the map knows it, else via WHOIS. */
@@ -62,6 +64,9 @@ export function bindLine(deps: IdentityBinderDeps, sender: LineSender): LineBind
         return { unconfirmed: UNCONFIRMED.timeout };
       case 'closed':
         return { unconfirmed: UNCONFIRMED.closed };
+      case 'busy':
+        deps.log.debug(fields, 'too many nicks wait for a WHOIS; the line is unconfirmed, its role commands are refused');
+        return { unconfirmed: UNCONFIRMED.busy };
       case 'not-found':
         deps.log.warn(fields, 'WHOIS found nobody of the nick that sent a line; its role commands are refused');
         return { unconfirmed: UNCONFIRMED.gone };

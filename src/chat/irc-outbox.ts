@@ -82,6 +82,11 @@ export class IrcOutbox {
     return this.urgent.length + this.pending.length;
   }
 
+  /** Urgent lines waiting (they go ahead of WHOIS; other lines go after it). */
+  get urgentWaiting(): number {
+    return this.urgent.length;
+  }
+
   get unconfirmed(): number {
     return this.inFlight.length;
   }

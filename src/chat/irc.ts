@@ -4,7 +4,9 @@
  * else the account map kept from extended-join and account-notify; else WHOIS asked at once and matched to the
  * line's nick!user@host; never the nick: see irc-identity.ts), and says what the router and notifier send,
  * through an outbox that is paced under the server's flood limits, confirmed by echo-message, summarised when a
- * backlog builds, and delivered after a reconnect. A job started by a private message has its lines follow the
+ * backlog builds, and delivered after a reconnect. Its WHOIS are written within the same pace (after urgent
+ * lines, before the others) and shared per nick while queued (irc-whois.ts): whatever anyone types, rekick's
+ * lines to the server stay within its pace. A job started by a private message has its lines follow the
  * account that started it (irc-follow-account.ts).
  */
 import IRC, { type Client, type ClientOptions, type MessageEvent } from 'irc-framework';
@@ -19,7 +21,7 @@ import { bindLine } from './irc-identity';
 import { commandFromLine, outboxKind, progressState } from './irc-message';
 import { IrcOutbox, type OutboxLine } from './irc-outbox';
 import { ircLines } from './irc-text';
-import { WhoisRequests } from './irc-whois';
+import { WhoisRequests, type WhoisCounters } from './irc-whois';
 import { LinePacer } from './line-pacer';
 
 export type IrcConfig = NonNullable<Config['irc']>;
@@ -51,6 +53,8 @@ export interface IrcAdapterOptions {
   drainOnStopMs?: number;
   /** How long a WHOIS for an account may take (default 5 s); a line whose WHOIS does not answer in time is unbound. */
   whoisTimeoutMs?: number;
+  /** Nicks that may wait for their WHOIS to be written (default 10), WHOIS written and unanswered (default 10). */
+  whoisLimits?: { queuedNicks?: number; inFlight?: number };
   now?: () => number;
 }
 
@@ -71,6 +75,12 @@ export interface IrcStats {
   queued: number;
   /** Lines of jobs started by a private message dropped because no nick held the job's account any more. */
   privateDropped: number;
+  /** WHOIS written to the server (paced with rekick's own lines). */
+  whoisSent: number;
+  /** Lines whose WHOIS could not be written before their WHOIS timeout (the pace was taken): unconfirmed. */
+  whoisTimedOutUnsent: number;
+  /** Lines unconfirmed at once because too many nicks were waiting for a WHOIS (a flood). */
+  whoisQueueFull: number;
   /** Last reason the server gave for closing (e.g. "Excess Flood"), if any. */
   lastError?: string;
 }
@@ -117,7 +127,8 @@ export function createIrcAdapter(options: IrcAdapterOptions): IrcAdapter {
   let pumpTimer: NodeJS.Timeout | undefined;
   let readyWaiters: Array<() => void> = [];
   let handling: Promise<void> = Promise.resolve();
-  const stats: IrcStats = { registrations: 0, disconnects: 0, failedAttempts: 0, delivered: 0, summarised: 0, dropped: 0, queued: 0, privateDropped: 0 };
+  const stats: IrcStats = { registrations: 0, disconnects: 0, failedAttempts: 0, delivered: 0, summarised: 0, dropped: 0, queued: 0, privateDropped: 0, whoisSent: 0, whoisTimedOutUnsent: 0, whoisQueueFull: 0 };
+  const whoisCounters: WhoisCounters = { sent: 0, timedOutUnsent: 0, queueFull: 0 };
 
   const later = (ms: number, fn: () => void) => {
     const t = setTimeout(() => {
@@ -138,20 +149,33 @@ export function createIrcAdapter(options: IrcAdapterOptions): IrcAdapter {
     pump();
   };
 
+  /**
+   * Writes what waits, within the pace: urgent lines first, then WHOIS (a line's binding waits for it), then the
+   * other lines. WHOIS go once registered; rekick's own lines once ready.
+   */
   function pump(): void {
     if (pumpTimer) {
       clearTimeout(pumpTimer);
       timers.delete(pumpTimer);
       pumpTimer = undefined;
     }
-    if (!ready || !client) return;
-    for (const line of outbox.expire(now(), UNCONFIRMED_EXPIRY_MS)) {
-      log.warn({ target: line.target }, 'IRC server did not echo a line within 30s; counted as sent (is rekick allowed to speak there?)');
+    if (!registered || !client) return;
+    if (ready) {
+      for (const line of outbox.expire(now(), UNCONFIRMED_EXPIRY_MS)) {
+        log.warn({ target: line.target }, 'IRC server did not echo a line within 30s; counted as sent (is rekick allowed to speak there?)');
+      }
     }
-    while (outbox.waiting > 0 && outbox.unconfirmed < window) {
+    for (;;) {
+      const lines = ready && outbox.waiting > 0 && outbox.unconfirmed < window;
+      const asks = whois?.sendable() ?? false;
+      if (!lines && !asks) break;
       if (!pacer.tryTake()) {
         pumpTimer = later(Math.max(pacer.waitMs(), 10), pump);
         return;
+      }
+      if (asks && !(lines && outbox.urgentWaiting > 0)) {
+        whois!.sendNext();
+        continue;
       }
       const line = outbox.take(now())!;
       client.raw(`PRIVMSG ${line.target} :${line.text}`);
@@ -251,7 +275,17 @@ export function createIrcAdapter(options: IrcAdapterOptions): IrcAdapter {
     whois?.close();
     const fold = () => caseFold(c.network.options.CASEMAPPING);
     const connTracker = new AccountTracker(() => currentNick, fold, () => c.network.cap.isEnabled('account-notify'));
-    const connWhois = new WhoisRequests(c, options.whoisTimeoutMs ?? 5000, fold);
+    const connWhois = new WhoisRequests(c, {
+      timeoutMs: options.whoisTimeoutMs ?? 5000,
+      fold,
+      // Written by the pump, within the pace (the same budget as rekick's own lines).
+      wake: () => {
+        if (gen === generation) pump();
+      },
+      maxQueued: options.whoisLimits?.queuedNicks,
+      maxInFlight: options.whoisLimits?.inFlight,
+      counters: whoisCounters,
+    });
     tracker = connTracker;
     whois = connWhois;
     const mine = <A extends unknown[]>(fn: (...args: A) => void) => (...args: A) => {
@@ -416,7 +450,15 @@ export function createIrcAdapter(options: IrcAdapterOptions): IrcAdapter {
       return ready && Boolean(client?.connected);
     },
     stats() {
-      return { ...stats, summarised: outbox.summarised, dropped: outbox.dropped, queued: outbox.all().length };
+      return {
+        ...stats,
+        summarised: outbox.summarised,
+        dropped: outbox.dropped,
+        queued: outbox.all().length,
+        whoisSent: whoisCounters.sent,
+        whoisTimedOutUnsent: whoisCounters.timedOutUnsent,
+        whoisQueueFull: whoisCounters.queueFull,
+      };
     },
     nick() {
       return currentNick;

@@ -12,6 +12,10 @@
  * account-notify + extended-join (no account-tag): lines are bound from the account map without any WHOIS; an
  * impostor is known as not logged in; a PM-started job's lines follow the account to its new nick, not to who
  * took the old one.
+ *
+ * WHOIS only, the bot in inspircd's default flood class: an outsider (in a roomy class of their own) floods the bot
+ * with 100 private lines; the bot's WHOIS are paced and shared, so it is not disconnected and the approver who
+ * speaks next is bound to their account.
  */
 import IRC from 'irc-framework';
 import pino from 'pino';
@@ -20,7 +24,7 @@ import type { ChatMessage, OutgoingMessage } from '../../src/chat/chat-adapter';
 import { createIrcAdapter, type IrcAdapter, type IrcClientLike } from '../../src/chat/irc';
 import { until } from '../support/until';
 import { startHoldGate, type HoldGate } from './helpers/irc-hold-gate';
-import { connectIrcUser, startIrcNetwork, type IrcAccountCaps, type IrcNetwork, type IrcUser } from './helpers/ircd';
+import { connectIrcUser, startIrcNetwork, type IrcAccountCaps, type IrcNetwork, type IrcNetworkOptions, type IrcUser } from './helpers/ircd';
 
 const CHANNEL = '#builders';
 const BOT = { account: 'rekick', password: 'bot-pw-3' };
@@ -36,19 +40,22 @@ interface World {
   waitFor(pred: (m: ChatMessage) => boolean, what: string): Promise<ChatMessage>;
 }
 
-/** One network per describe block: inspircd + atheme with these caps, the bot behind a hold gate. */
-function useWorld(caps: IrcAccountCaps): World {
+/**
+ * One network per describe block: inspircd + atheme with these caps, the bot behind a hold gate. `network`
+ * overrides the network's options (default: a roomy client class), `whoisTimeoutMs` the bot's (default 3 s).
+ */
+function useWorld(caps: IrcAccountCaps, more: { network?: Partial<IrcNetworkOptions>; whoisTimeoutMs?: number } = {}): World {
   const world = { received: [] as ChatMessage[], users: [] as IrcUser[] } as unknown as World;
   let client: InstanceType<typeof IRC.Client> | undefined;
   beforeAll(async () => {
     // Flood control is not the subject here: a roomy class, so fakelag never delays the bot's WHOIS.
-    world.net = await startIrcNetwork({ accounts: [BOT, NIRIK], ircv3: caps, clientClass: { threshold: 100, commandrate: 100_000 } });
+    world.net = await startIrcNetwork({ accounts: [BOT, NIRIK], ircv3: caps, clientClass: { threshold: 100, commandrate: 100_000 }, ...more.network });
     world.gate = await startHoldGate(world.net);
     world.bot = createIrcAdapter({
       config: { host: world.net.host, port: world.gate.port, tls: false, nick: 'rekick', sasl: BOT, channels: [CHANNEL], rejectUnauthorized: true },
       log: pino({ level: 'silent' }),
       createClient: () => (client = new IRC.Client()) as IrcClientLike,
-      whoisTimeoutMs: 3000,
+      whoisTimeoutMs: more.whoisTimeoutMs ?? 3000,
     });
     world.botClient = () => client!;
     await world.bot.start(async (m) => {
@@ -195,5 +202,37 @@ describe('no account-tag, with account-notify and extended-join: the account map
     await w.bot.send({ adapter: 'irc', room: 'nirik' }, { kind: 'reply', text: 'marker' });
     await taker.waitForLine((l) => l.message === 'marker');
     expect(taker.seen.filter((l) => l.target === 'nirik').map((l) => l.message)).toEqual(['marker']);
+  });
+});
+
+describe('no account-tag, WHOIS only, the bot in the default flood class: an outsider floods it', () => {
+  // The outsider connects from this address, which has a roomy class: their flood reaches the bot at once.
+  const FLOODER_ADDRESS = '127.0.0.77';
+  const w = useWorld({ accountTag: false, accountNotify: false, extendedJoin: false }, {
+    network: { clientClass: undefined, roomyClassFor: FLOODER_ADDRESS },
+    whoisTimeoutMs: 5000,
+  });
+
+  it("100 private lines from an outsider: rekick is not disconnected, and the approver's !whoami and !approve afterwards are bound to their account", async () => {
+    const flooder = await connect(w, { nick: 'flooder', localAddress: FLOODER_ADDRESS });
+    const nirik = await connect(w, { nick: 'nirik', sasl: NIRIK });
+    for (let i = 0; i < 100; i++) flooder.say('rekick', `status buildarm-${i}`);
+    const fromFlooder = () => w.received.filter((m) => m.user.display === 'flooder');
+    await until(() => fromFlooder().length === 100, 'the 100 lines handed on', 30_000, () => `${fromFlooder().length} so far`);
+    expect(fromFlooder().every((m) => m.user.id === undefined)).toBe(true);
+
+    nirik.say('rekick', 'whoami');
+    nirik.say('rekick', 'approve buildarm-01');
+    const whoami = await w.waitFor((x) => x.text === '!whoami' && x.user.display === 'nirik', "the approver's !whoami");
+    const approve = await w.waitFor((x) => x.text === '!approve buildarm-01', "the approver's !approve");
+    expect(whoami.user).toEqual({ source: 'irc', id: 'nirik', display: 'nirik' });
+    expect(approve.user).toEqual({ source: 'irc', id: 'nirik', display: 'nirik' });
+    // One WHOIS per few lines, not one per line.
+    expect(w.bot.stats().whoisSent).toBeLessThan(20);
+    // Still the same connection, and the server has not complained.
+    await w.bot.send({ adapter: 'irc', room: 'nirik' }, { kind: 'reply', text: 'still here' });
+    await nirik.waitForLine((l) => l.message === 'still here');
+    expect(w.bot.stats()).toMatchObject({ registrations: 1, disconnects: 0 });
+    expect(w.bot.stats().lastError).toBeUndefined();
   });
 });

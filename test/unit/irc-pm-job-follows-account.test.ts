@@ -87,6 +87,8 @@ describe('a job started by a private message follows the account', () => {
     await until(() => fake.linesTo('nirik').length === 2, 'line 4', 5000, () => JSON.stringify(fake.written));
     // A reply to a line answers the nick that just sent it (no WHOIS).
     await adapter.send(origin, { kind: 'reply', text: 'queued' });
+    // Its WHOIS took the pace's burst: the reply goes out a second later.
+    await until(() => fake.linesTo('nirik').length === 3, 'the reply', 5000, () => JSON.stringify(fake.written));
     await adapter.stop();
     expect(fake.linesTo('nirik')).toEqual(['buildarm-01 line 1', 'buildarm-01 line 4', 'queued']);
   });

@@ -38,6 +38,11 @@ export interface IrcNetworkOptions {
    * gives `away-notify`).
    */
   ircv3?: IrcAccountCaps;
+  /**
+   * A source address whose clients get a roomy class (no fakelag, large recvq): a test user who floods on purpose
+   * (connectIrcUser's `localAddress`) while everyone else, the bot too, stays in the class above.
+   */
+  roomyClassFor?: string;
 }
 
 export interface IrcAccountCaps {
@@ -68,7 +73,7 @@ const SERVER_NAME = 'irc.rekick.test';
 const SERVICES_NAME = 'services.rekick.test';
 const LINK_PASS = 'link-secret-for-tests';
 
-function inspircdConf(dir: string, host: string, port: number, linkPort: number, cls: { threshold?: number; commandrate?: number } = {}, tlsPort?: number, caps: IrcAccountCaps = {}): string {
+function inspircdConf(dir: string, host: string, port: number, linkPort: number, cls: { threshold?: number; commandrate?: number } = {}, tlsPort?: number, caps: IrcAccountCaps = {}, roomyFor?: string): string {
   const yesNo = (on: boolean | undefined) => (on === false ? 'no' : 'yes');
   const tls = tlsPort
     ? `
@@ -80,7 +85,10 @@ function inspircdConf(dir: string, host: string, port: number, linkPort: number,
 <server name="${SERVER_NAME}" description="rekick test network" network="RekickTest" id="0AA">
 <admin name="tests" nick="tests" email="tests@rekick.test">
 <bind address="${host}" port="${port}" type="clients">
-<bind address="${host}" port="${linkPort}" type="servers">
+<bind address="${host}" port="${linkPort}" type="servers">${roomyFor ? `
+<connect name="roomy" allow="${roomyFor}" resolvehostnames="no" useident="no" localmax="200" globalmax="200" limit="1000"
+         timeout="20" pingfreq="120" hardsendq="1M" softsendq="1M" recvq="1M" threshold="100000"
+         commandrate="1000000" fakelag="no" maxchans="20">` : ''}
 <connect name="main" allow="*" resolvehostnames="no" useident="no" localmax="200" globalmax="200" limit="1000"
          timeout="20" pingfreq="120" hardsendq="1M" softsendq="10240" recvq="10240" threshold="${cls.threshold ?? 10}"
          commandrate="${cls.commandrate ?? 1000}" fakelag="yes" maxchans="20">
@@ -235,7 +243,7 @@ export async function startIrcNetwork(options: IrcNetworkOptions): Promise<IrcNe
       '-subj', `/CN=${host}`, '-addext', `subjectAltName=IP:${host}`, '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
     tlsCert = execFileSync('cat', [join(dir, 'cert.pem')]).toString();
   }
-  writeFileSync(join(dir, 'inspircd.conf'), inspircdConf(dir, host, port, linkPort, options.clientClass, tlsPort, options.ircv3));
+  writeFileSync(join(dir, 'inspircd.conf'), inspircdConf(dir, host, port, linkPort, options.clientClass, tlsPort, options.ircv3, options.roomyClassFor));
   writeFileSync(join(dir, 'atheme.conf'), athemeConf(host, linkPort));
   writeFileSync(join(dir, 'services.db'), athemeDb(options.accounts));
   writeFileSync(join(dir, 'ircd.log'), '');
@@ -335,7 +343,8 @@ export interface IrcUser {
 
 export async function connectIrcUser(
   net: { host: string; port: number },
-  options: { nick: string; sasl?: IrcAccount; channels?: string[]; username?: string },
+  /** localAddress: the source address to connect from (e.g. the network's roomyClassFor). */
+  options: { nick: string; sasl?: IrcAccount; channels?: string[]; username?: string; localAddress?: string },
 ): Promise<IrcUser> {
   const seen: SeenLine[] = [];
   const listeners = new Set<() => void>();
@@ -376,6 +385,7 @@ export async function connectIrcUser(
         gecos: options.nick,
         account: options.sasl,
         auto_reconnect: false,
+        ...(options.localAddress ? { outgoing_addr: options.localAddress } : {}),
       });
     });
 

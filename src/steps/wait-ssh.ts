@@ -27,8 +27,8 @@ export const waitSshStep: Step = {
     // The login the wait handed on (a key accepted by it is pinned now: a new login must present that key).
     const remote = await ctx.connector.connect(ctx.target, { ...waitSshKeyOptions(ctx), onKeyChanged: ctx.hostKeyChanged, signal: ctx.signal });
     try {
+      // Saved with the step's end (the same write starts post-install); a crash before it proves again.
       ctx.job.proof = await proveNewSystem(ctx, remote);
-      await ctx.save();
     } catch (err) {
       await remote.close();
       throw err;

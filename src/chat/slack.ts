@@ -10,6 +10,7 @@ import { createServer, type IncomingMessage, type RequestListener, type Server, 
 import type { AddressInfo } from 'node:net';
 import { App, HTTPReceiver } from '@slack/bolt';
 import type { Logger } from 'pino';
+import { SerialByKey } from '../serial-by-key';
 import type { Config } from '../config/schema';
 import { listen } from '../http/listen';
 import type { Identity, Job, Origin } from '../types';
@@ -90,7 +91,8 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
   const clickOrigins = new WeakMap<Origin, string>();
   /** Parent messages by job and channel, oldest first; the oldest are forgotten past MAX_PARENTS. */
   const parents = new Map<string, Parent>();
-  const chains = new Map<string, Promise<void>>();
+  /** Sends for one key in order (one parent message per job and channel, never two). */
+  const chains = new SerialByKey();
   let onMessage: MessageHandler | undefined;
   let server: Server | undefined;
   let ready = false;
@@ -252,18 +254,8 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
     return a;
   }
 
-  /**
-   * Runs sends for one key in order (one parent message per job and channel, never two). A key's chain is
-   * forgotten once its last send has settled, so the map holds only keys with sends under way.
-   */
   function serial(key: string, fn: () => Promise<void>): Promise<void> {
-    const next = (chains.get(key) ?? Promise.resolve()).then(fn, fn);
-    const settled = next.catch(() => undefined);
-    chains.set(key, settled);
-    void settled.then(() => {
-      if (chains.get(key) === settled) chains.delete(key);
-    });
-    return next;
+    return chains.run(key, fn);
   }
 
   /** A job's parent message as it reads now, and the same as one string (to skip an update that changes nothing). */
@@ -335,7 +327,7 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
     },
     async stop() {
       ready = false;
-      await Promise.allSettled([...chains.values()]);
+      await chains.idle();
       const s = server;
       receiver = undefined;
       app = undefined;

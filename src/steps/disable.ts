@@ -4,11 +4,19 @@
  * disable would leave fewer enabled builders of the host's arch than `koji.minEnabled`.
  */
 import { StepError } from '../errors';
+import { SerialByKey } from '../serial-by-key';
 import type { Step } from './types';
 import { disableComment } from './koji-comments';
 
 /** Where the disable step keeps the host's Koji id for the drain step (job.data survives a restart). */
 export const KOJI_HOST_ID = 'koji.hostId';
+
+/**
+ * The capacity check and the disable it allows, one host of an arch at a time (this process is the only rekick of
+ * its state file): disables side by side would each count the others as still enabled and together go under
+ * `koji.minEnabled`.
+ */
+const capacityByArch = new SerialByKey();
 
 export const disableStep: Step = {
   name: 'disable',
@@ -31,18 +39,22 @@ export const disableStep: Step = {
     const comment = disableComment(job);
     if (before.enabled) {
       const min = config.koji.minEnabled[host.arch];
-      if (min !== undefined) {
-        const enabled = await koji.listHosts({ arches: [host.arch], enabled: true, signal: ctx.signal });
-        const left = enabled.filter((h) => h.name !== host.name).length;
-        if (left < min) {
-          throw new StepError(
-            'E_CAPACITY',
-            `disabling ${host.name} would leave ${left} enabled ${host.arch} builder${left === 1 ? '' : 's'}, under koji.minEnabled.${host.arch} = ${min}; wait for other reinstalls to finish or lower the minimum`,
-          );
-        }
-      }
       // The disable and its comment in one request (a multiCall): no moment where the host is off without a why.
-      await koji.disableHost(host.name, { comment });
+      const disable = () => koji.disableHost(host.name, { comment });
+      if (min === undefined) await disable();
+      else {
+        await capacityByArch.run(host.arch, async () => {
+          const enabled = await koji.listHosts({ arches: [host.arch], enabled: true, signal: ctx.signal });
+          const left = enabled.filter((h) => h.name !== host.name).length;
+          if (left < min) {
+            throw new StepError(
+              'E_CAPACITY',
+              `disabling ${host.name} would leave ${left} enabled ${host.arch} builder${left === 1 ? '' : 's'}, under koji.minEnabled.${host.arch} = ${min}; wait for other reinstalls to finish or lower the minimum`,
+            );
+          }
+          await disable();
+        });
+      }
     } else {
       await koji.setHostComment(host.name, comment);
     }

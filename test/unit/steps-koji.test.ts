@@ -70,6 +70,16 @@ describe('disable', () => {
     expect(koji.calls.filter((x) => x.startsWith('disableHost("buildarm-02"'))).toHaveLength(0);
   });
 
+  it('disables side by side (a multi-host request, a rolling pass) never go under koji.minEnabled together', async () => {
+    const koji = new FakeKoji();
+    for (const name of ['buildarm-01', 'buildarm-02', 'buildarm-03', 'buildarm-09']) koji.addHost(name, 'aarch64');
+    const minEnabled = { koji: { server: 'https://k/kojihub', cert: '/x', minEnabled: { aarch64: 2 } } };
+    // Each of the three saw 3 others enabled when it looked: all three at once would leave one.
+    const results = await Promise.allSettled(['buildarm-01', 'buildarm-02', 'buildarm-03'].map((name) => disableStep.run(ctx(koji, job(name), minEnabled).c)));
+    expect(results.map((r) => (r.status === 'fulfilled' ? 'disabled' : (r.reason as { code?: string }).code))).toEqual(['disabled', 'disabled', 'E_CAPACITY']);
+    expect([...koji.hosts.values()].filter((h) => h.enabled).map((h) => h.name)).toEqual(['buildarm-03', 'buildarm-09']);
+  });
+
   it('fails clearly for a host Koji does not know', async () => {
     const koji = new FakeKoji();
     await expect(disableStep.run(ctx(koji, job('buildarm-01')).c)).rejects.toMatchObject({ code: 'E_KOJI_UNKNOWN_HOST' });

@@ -173,11 +173,12 @@ export interface ReinstallProof {
 /**
  * What became of the installer a cancelled or failed job may have armed. Bare metal: `pending` (to be done, written
  * with the cancel or failure), `disarmed` (next_entry unset and/or rekick's grub entry removed), `nothing-armed`
- * (checked: neither was there), `failed` (the host did not answer, or a command failed: its next reboot may run the
- * installer). A virt guest has nothing to disarm: `vm-gone` (stage-installer destroyed and undefined its VM).
+ * (checked: neither was there), `installer-ran` (after the reboot into the installer the host answered with a new
+ * host key: the one-time entry was used, and the old disk with it is gone), `failed` (the host did not answer, or a
+ * command failed: its next reboot may run the installer). A virt guest has nothing to disarm: `vm-gone` (stage-installer destroyed and undefined its VM).
  */
 export interface DisarmRecord {
-  outcome: 'pending' | 'disarmed' | 'nothing-armed' | 'failed' | 'vm-gone';
+  outcome: 'pending' | 'disarmed' | 'nothing-armed' | 'installer-ran' | 'failed' | 'vm-gone';
   /** When the outcome was recorded. */
   at: string;
   /** What was done or seen, or why it failed, in one line. */

@@ -23,6 +23,8 @@ export function disarmClause(job: Job): string | undefined {
       return 'installer disarmed: the next reboot boots the old system';
     case 'nothing-armed':
       return 'no installer was armed (checked): the next reboot boots the old system';
+    case 'installer-ran':
+      return 'the installer ran (the host answers with a new host key after the reboot into it): nothing is armed any more, and the old system is gone';
     case 'failed': {
       const why = d.detail ? ` (${flat(d.detail)})` : '';
       // Once the reboot into the installer was issued, grub has used the one-time entry: the host is installing, or
@@ -48,6 +50,8 @@ export function disarmCommentSuffix(job: Job): string {
       return '; installer disarmed';
     case 'nothing-armed':
       return '; no installer armed';
+    case 'installer-ran':
+      return '; the installer ran (new host key)';
     case 'failed':
       return rebootIssued(job)
         ? '; COULD NOT DISARM the installer (the host was rebooted into it: it may be installing)'
@@ -73,6 +77,8 @@ export function disarmShort(job: Job): string {
     case 'disarmed':
     case 'nothing-armed':
       return 'installer disarmed';
+    case 'installer-ran':
+      return 'the installer ran';
     case 'failed':
       return 'COULD NOT DISARM the installer';
     case 'vm-gone':

@@ -14,6 +14,7 @@ import type { Config, HostConfig } from '../config/schema';
 import type { DriverContext, HostDriver } from '../drivers/types';
 import { abortableSleep } from '../executor/sleep';
 import { toCodedError } from '../errors';
+import { HostKeyChangedError } from '../ssh/errors';
 import type { StepDeps } from './types';
 import { STEP_NAMES, type DisarmRecord, type Job, type StepName } from '../types';
 
@@ -95,6 +96,12 @@ export const disarmInstaller: DisarmActivity = async (job, host, deps, options =
       return { outcome: result.armed ? 'disarmed' : 'nothing-armed', at: at(), detail: result.detail };
     } catch (err) {
       if (options.signal?.aborted) return undefined;
+      // After the reboot into the installer, a new host key is the installer's work: grub used the one-time entry
+      // (nothing is armed any more) and the old system is gone. Not a failure to disarm: nothing is left to do.
+      if (err instanceof HostKeyChangedError && job.steps[REINSTALL]?.status === 'succeeded') {
+        jobLog.info({ presented: err.presented }, 'nothing to disarm: the host answers with a new host key after the reboot into the installer');
+        return { outcome: 'installer-ran', at: at(), detail: `${host.name} answers with a new host key (${err.presented})` };
+      }
       last = signal.aborted ? `${host.name} did not finish within ${Math.round(boundMs / 1000)}s` : toCodedError(err).message;
       jobLog.warn({ err, attempt }, 'could not disarm the installer');
     }

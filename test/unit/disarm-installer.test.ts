@@ -6,6 +6,8 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { DisarmResult, DriverContext, HostDriver } from '../../src/drivers/types';
+import { disarmClause } from '../../src/chat/render-disarm';
+import { HostKeyChangedError } from '../../src/ssh/errors';
 import { disarmInstaller, disarmNeeded, markDisarm, rearmOnRetry, retryStep, type DisarmDeps } from '../../src/steps/disarm-installer';
 import { STEP_NAMES, type Job, type StepStatus } from '../../src/types';
 import { makeJob } from '../fakes/jobs';
@@ -78,6 +80,22 @@ describe('the activity', () => {
     expect(armed).toMatchObject({ outcome: 'disarmed', detail: 'next_entry unset' });
     const clean = await disarmInstaller(job, bm, deps(async () => ({ armed: false, detail: 'nothing' })));
     expect(clean).toMatchObject({ outcome: 'nothing-armed' });
+  });
+
+  it('after the reboot into the installer, a new host key means the installer ran: nothing armed, no failure, once', async () => {
+    let tries = 0;
+    const newKey = async (): Promise<DisarmResult> => {
+      tries++;
+      throw new HostKeyChangedError('buildarm-01', ['SHA256:old'], 'SHA256:new', '/tmp/kh');
+    };
+    // cancelled at wait-ssh: the reinstall step had rebooted the host into the installer
+    const rebooted = jobAt('buildarm-01', ['succeeded', 'succeeded', 'succeeded', 'succeeded', 'running'], { before });
+    expect(await disarmInstaller(rebooted, bm, deps(newKey), { pauseMs: 1 })).toMatchObject({ outcome: 'installer-ran', detail: 'buildarm-01 answers with a new host key (SHA256:new)' });
+    expect(tries).toBe(1);
+    expect(disarmClause({ ...rebooted, state: 'cancelled', disarm: { outcome: 'installer-ran', at: 'T' } })).toMatch(/^the installer ran .*nothing is armed any more/);
+    // before that reboot a changed key is not the installer's work: a failure, said as such
+    const staged = jobAt('buildarm-01', ['succeeded', 'succeeded', 'succeeded', 'running'], { before });
+    expect(await disarmInstaller(staged, bm, deps(newKey), { pauseMs: 1 })).toMatchObject({ outcome: 'failed' });
   });
 
   it('a host that does not answer: two tries, then failed with the reason (never thrown)', async () => {

@@ -9,26 +9,23 @@
  * logs, the store or chat.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderEvent } from '../../src/chat/render';
 import type { Config } from '../../src/config/schema';
-import { createDrivers } from '../../src/drivers';
 import { INSTALLER_INITRD, INSTALLER_KERNEL } from '../../src/drivers/baremetal-grub';
-import { Executor } from '../../src/executor/executor';
-import { createKojiClient } from '../../src/koji/client';
-import { startHubStandin, type HubStandin } from '../../src/koji/hub-standin';
-import { createKojiTestPki, type KojiTestPki } from '../../src/pki/koji-pki';
+import type { HubStandin } from '../../src/koji/hub-standin';
+import type { KojiTestPki } from '../../src/pki/koji-pki';
 import { rebootHost } from '../../src/ssh/reboot';
 import { sshConnectorFor } from '../../src/ssh/remote-host';
 import { waitForSsh } from '../../src/ssh/wait-ssh';
 import { createSteps } from '../../src/steps';
 import type { ExecutorEvent, Job } from '../../src/types';
-import { LowdbStore } from '../../store/lowdb-store';
 import { testConfig } from '../fakes/test-config';
-import { startSshdFleet, type SshdFleet } from './helpers/sshd';
+import type { SshdFleet } from './helpers/sshd';
+import { startPipelineRig, startSshdKojiPeers, type PipelineRig, type SshdKojiPeers } from './helpers/sshd-koji-rig';
 import { fileTree } from '../support/file-tree';
 import { until } from '../support/until';
 
@@ -58,25 +55,24 @@ const log = pino({ level: 'trace' }, { write: (s: string) => logLines.push(s) })
 const allEvents: ExecutorEvent[] = [];
 const storeFiles = new Set<string>();
 
+let peers: SshdKojiPeers;
+
 beforeAll(async () => {
-  pki = await createKojiTestPki({ users: ['rekick'] });
-  hub = await startHubStandin({ tls: { key: pki.hub.keyPem, cert: pki.hub.certPem, ca: pki.ca.certPem } });
-  hub.addUser('rekick', ['host', 'admin']);
-  for (const n of BUILDERS) hub.addHost(n, { arches: n.startsWith('buildvm') ? 'x86_64' : 'aarch64' });
-  fleet = await startSshdFleet([
-    { name: BM, kind: 'baremetal' },
-    { name: VH, kind: 'virthost' },
-    { name: G, kind: 'virt' },
-    { name: G2, kind: 'virt' },
-    { name: KEYED, kind: 'baremetal' },
-    { name: STRICT, kind: 'baremetal' },
-    { name: RESUME, kind: 'baremetal' },
-    { name: FAIL, kind: 'baremetal' },
-    { name: CANCEL, kind: 'baremetal' },
-  ]);
-  fleet.writeKnownHosts();
-  local = path.join(fleet.dir, 'local');
-  mkdirSync(path.join(local, 'pki'), { recursive: true });
+  peers = await startSshdKojiPeers(
+    [
+      { name: BM, kind: 'baremetal' },
+      { name: VH, kind: 'virthost' },
+      { name: G, kind: 'virt' },
+      { name: G2, kind: 'virt' },
+      { name: KEYED, kind: 'baremetal' },
+      { name: STRICT, kind: 'baremetal' },
+      { name: RESUME, kind: 'baremetal' },
+      { name: FAIL, kind: 'baremetal' },
+      { name: CANCEL, kind: 'baremetal' },
+    ],
+    BUILDERS,
+  );
+  ({ pki, hub, fleet, local } = peers);
   writeFileSync(path.join(local, 'kojid.conf'), '[kojid]\nhost = {host}\narch = {arch}\naddress = {address}\n');
   // Each builder's own Koji client key: real RSA keys, several PEM lines each.
   for (const n of BUILDERS) {
@@ -87,9 +83,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await hub?.stop();
-  await fleet?.stop();
-  if (pki) rmSync(pki.dir, { recursive: true, force: true });
+  await peers?.stop();
 });
 
 const fsRoot = (host: string) => path.join(fleet.dir, 'fs', host);
@@ -154,45 +148,14 @@ function makeConfig(options: ConfigOptions = {}): Config {
   );
 }
 
-interface Rig {
-  executor: Executor;
-  store: LowdbStore;
-  events: ExecutorEvent[];
-  close(): Promise<void>;
-}
+type Rig = PipelineRig;
 
 /** One rekick: the real Executor, steps, drivers, Koji client and SSH connector, on a lowdb file. */
 async function rig(storeFile: string, options: ConfigOptions = {}): Promise<Rig> {
-  const config = makeConfig(options);
   storeFiles.add(storeFile);
-  const store = new LowdbStore(storeFile, { log: log.child({ component: 'store' }) });
-  await store.open();
-  const koji = createKojiClient({ ...config.koji, retry: { baseMs: 20, maxMs: 100, maxElapsedMs: 10_000 }, log: log.child({ component: 'koji' }) });
-  const connector = sshConnectorFor(config.ssh, log.child({ component: 'ssh' }));
-  const executor = new Executor({
-    config,
-    store,
-    koji,
-    connector,
-    drivers: createDrivers(),
-    steps: createSteps(),
-    log: log.child({ component: 'executor' }),
-  });
-  const events: ExecutorEvent[] = [];
-  executor.on((e) => {
-    events.push(e);
-    allEvents.push(e);
-  });
-  return {
-    executor,
-    store,
-    events,
-    async close() {
-      await executor.stop();
-      await koji.close().catch(() => undefined);
-      await store.close();
-    },
-  };
+  const r = await startPipelineRig(makeConfig(options), storeFile, log);
+  r.executor.on((e) => allEvents.push(e));
+  return r;
 }
 
 const storePath = (name: string) => path.join(fleet.dir, 'state', `${name}.json`);

@@ -8,25 +8,20 @@
  * - the key accepted in wait-ssh is pinned: a host whose key changes before post-install, or before a `!retry` of
  *   post-install, fails with E_HOST_KEY_PINNED and gets no file (no secret).
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderEvent } from '../../src/chat/render';
 import type { Config } from '../../src/config/schema';
-import { createDrivers } from '../../src/drivers';
-import { Executor } from '../../src/executor/executor';
-import { createKojiClient } from '../../src/koji/client';
-import { startHubStandin, type HubStandin } from '../../src/koji/hub-standin';
-import { createKojiTestPki, type KojiTestPki } from '../../src/pki/koji-pki';
-import { sshConnectorFor } from '../../src/ssh/remote-host';
+import type { HubStandin } from '../../src/koji/hub-standin';
+import type { KojiTestPki } from '../../src/pki/koji-pki';
 import { createSteps } from '../../src/steps';
 import type { Step } from '../../src/steps/types';
-import type { ExecutorEvent } from '../../src/types';
-import { LowdbStore } from '../../store/lowdb-store';
 import { testConfig } from '../fakes/test-config';
-import { startSshdFleet, type SshdFleet } from './helpers/sshd';
+import type { SshdFleet } from './helpers/sshd';
+import { startPipelineRig, startSshdKojiPeers, type PipelineRig, type SshdKojiPeers } from './helpers/sshd-koji-rig';
 
 const SKIP = 'buildarm-71';
 const KEEP = 'buildarm-72';
@@ -43,33 +38,29 @@ let pki: KojiTestPki;
 let hub: HubStandin;
 let fleet: SshdFleet;
 let local: string;
+let peers: SshdKojiPeers;
 
 beforeAll(async () => {
-  pki = await createKojiTestPki({ users: ['rekick'] });
-  hub = await startHubStandin({ tls: { key: pki.hub.keyPem, cert: pki.hub.certPem, ca: pki.ca.certPem } });
-  hub.addUser('rekick', ['host', 'admin']);
-  for (const n of BUILDERS) hub.addHost(n, { arches: n.startsWith('buildvm') ? 'x86_64' : 'aarch64' });
-  fleet = await startSshdFleet([
-    { name: SKIP, kind: 'baremetal' },
-    { name: KEEP, kind: 'baremetal' },
-    { name: SWAP, kind: 'baremetal' },
-    { name: RETRY, kind: 'baremetal' },
-    { name: VH, kind: 'virthost' },
-    { name: G, kind: 'virt' },
-  ]);
-  fleet.writeKnownHosts();
+  peers = await startSshdKojiPeers(
+    [
+      { name: SKIP, kind: 'baremetal' },
+      { name: KEEP, kind: 'baremetal' },
+      { name: SWAP, kind: 'baremetal' },
+      { name: RETRY, kind: 'baremetal' },
+      { name: VH, kind: 'virthost' },
+      { name: G, kind: 'virt' },
+    ],
+    BUILDERS,
+  );
+  ({ pki, hub, fleet, local } = peers);
   fleet.host(SKIP).install = 'skip';
   fleet.host(G).install = 'skip';
   fleet.host(KEEP).install = 'keep-host-key';
-  local = path.join(fleet.dir, 'local');
-  mkdirSync(path.join(local, 'pki'), { recursive: true });
   for (const n of BUILDERS) if (n !== RETRY) writeFileSync(path.join(local, 'pki', `${n}.pem`), `-----BEGIN PRIVATE KEY-----\nsecret of ${n}\n-----END PRIVATE KEY-----\n`);
 }, 60_000);
 
 afterAll(async () => {
-  await hub?.stop();
-  await fleet?.stop();
-  if (pki) rmSync(pki.dir, { recursive: true, force: true });
+  await peers?.stop();
 });
 
 const secretOn = (host: string) => path.join(fleet.dir, 'fs', host, 'etc/pki/koji', `${host}.pem`);
@@ -105,32 +96,10 @@ function makeConfig(): Config {
   );
 }
 
-interface Rig {
-  executor: Executor;
-  store: LowdbStore;
-  events: ExecutorEvent[];
-  close(): Promise<void>;
-}
+type Rig = PipelineRig;
 
-async function rig(name: string, steps: Step[] = createSteps()): Promise<Rig> {
-  const config = makeConfig();
-  const log = pino({ level: 'silent' });
-  const store = new LowdbStore(path.join(fleet.dir, 'state', `${name}.json`), { log });
-  await store.open();
-  const koji = createKojiClient({ ...config.koji, retry: { baseMs: 20, maxMs: 100, maxElapsedMs: 10_000 }, log });
-  const executor = new Executor({ config, store, koji, connector: sshConnectorFor(config.ssh, log), drivers: createDrivers(), steps, log });
-  const events: ExecutorEvent[] = [];
-  executor.on((e) => events.push(e));
-  return {
-    executor,
-    store,
-    events,
-    async close() {
-      await executor.stop();
-      await koji.close().catch(() => undefined);
-      await store.close();
-    },
-  };
+function rig(name: string, steps?: Step[]): Promise<Rig> {
+  return startPipelineRig(makeConfig(), path.join(fleet.dir, 'state', `${name}.json`), pino({ level: 'silent' }), steps);
 }
 
 /** The host's key as ssh-keygen -lf prints it, from known_hosts (what an admin would see). */

@@ -3,7 +3,8 @@
  * WHOIS) are kept back until release(), every other line passes at once. Lets a test decide what the server
  * knows when it reads the bot's WHOIS: a nick that changes hands before the server answers, deterministically.
  */
-import { createServer, connect as netConnect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
+import { startTcpProxy } from './tcp-proxy';
 
 export interface HoldGate {
   port: number;
@@ -20,37 +21,23 @@ export async function startHoldGate(target: { host: string; port: number }): Pro
   let pattern: RegExp | undefined;
   let kept: string[] = [];
   let upstreamOf: Socket | undefined;
-  const live = new Set<Socket>();
-  const server = createServer((downstream) => {
-    const upstream = netConnect({ host: target.host, port: target.port });
-    upstreamOf = upstream;
-    live.add(downstream);
-    live.add(upstream);
-    let partial = '';
-    downstream.on('data', (chunk: Buffer) => {
-      partial += chunk.toString('utf8');
-      const lines = partial.split('\n');
-      partial = lines.pop()!;
-      for (const line of lines) {
-        if (pattern?.test(line.replace(/\r$/, ''))) kept.push(`${line}\n`);
-        else upstream.write(`${line}\n`);
-      }
-    });
-    upstream.pipe(downstream);
-    const end = () => {
-      downstream.destroy();
-      upstream.destroy();
-      live.delete(downstream);
-      live.delete(upstream);
-    };
-    downstream.on('error', end).on('close', end);
-    upstream.on('error', end).on('close', end);
+  const proxy = await startTcpProxy(target, {
+    forward(downstream, upstream) {
+      upstreamOf = upstream;
+      let partial = '';
+      downstream.on('data', (chunk: Buffer) => {
+        partial += chunk.toString('utf8');
+        const lines = partial.split('\n');
+        partial = lines.pop()!;
+        for (const line of lines) {
+          if (pattern?.test(line.replace(/\r$/, ''))) kept.push(`${line}\n`);
+          else upstream.write(`${line}\n`);
+        }
+      });
+    },
   });
-  await new Promise<void>((r) => server.listen(0, target.host, () => r()));
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
   return {
-    port,
+    port: proxy.port,
     hold(p) {
       pattern = p;
     },
@@ -61,9 +48,6 @@ export async function startHoldGate(target: { host: string; port: number }): Pro
       kept = [];
       for (const l of lines) upstreamOf?.write(l);
     },
-    async close() {
-      for (const s of live) s.destroy();
-      await new Promise<void>((r) => server.close(() => r()));
-    },
+    close: () => proxy.close(),
   };
 }

@@ -9,11 +9,12 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, chownSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, connect as netConnect, type Server, type Socket } from 'node:net';
+import { connect as netConnect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import IRC from 'irc-framework';
 import { join } from 'node:path';
 import { freePort } from '../../support/free-port';
+import { startTcpProxy } from './tcp-proxy';
 import { waitForMatch } from '../../support/wait-for-match';
 
 export interface IrcAccount {
@@ -441,46 +442,20 @@ export interface Gate {
 
 export async function startGate(target: { host: string; port: number }): Promise<Gate> {
   let isOpen = true;
-  let count = 0;
-  const live = new Set<Socket>();
-  const server = createServer((downstream) => {
-    if (!isOpen) {
-      downstream.destroy();
-      return;
-    }
-    count += 1;
-    const upstream = netConnect({ host: target.host, port: target.port });
-    live.add(downstream);
-    live.add(upstream);
-    const end = () => {
-      downstream.destroy();
-      upstream.destroy();
-      live.delete(downstream);
-      live.delete(upstream);
-    };
-    downstream.pipe(upstream);
-    upstream.pipe(downstream);
-    downstream.on('error', end).on('close', end);
-    upstream.on('error', end).on('close', end);
-  });
-  await new Promise<void>((r) => server.listen(0, target.host, () => r()));
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
+  const proxy = await startTcpProxy(target, { accept: () => isOpen });
   return {
-    port,
+    port: proxy.port,
     open() {
       isOpen = true;
     },
     shut() {
       isOpen = false;
-      for (const s of live) s.destroy();
-      live.clear();
+      proxy.dropAll();
     },
-    connections: () => count,
+    connections: () => proxy.connections(),
     async close() {
       isOpen = false;
-      for (const s of live) s.destroy();
-      await new Promise<void>((r) => server.close(() => r()));
+      await proxy.close();
     },
   };
 }

@@ -3,7 +3,7 @@
  * role in the lab config) and keeps what rekick says, without a terminal. Nothing is printed.
  */
 import type { ChatAdapter, MessageHandler, OutgoingMessage } from '../src/chat/chat-adapter';
-import type { Identity, Origin } from '../src/types';
+import type { Identity, Origin } from '../src/model';
 
 export interface BenchChat extends ChatAdapter {
   /** Hands a line to rekick as the operator typed it; resolves once rekick has handled it. */

@@ -10,7 +10,7 @@ import type { ChatAdapter, ChatMessage } from '../src/chat/chat-adapter';
 import { createIrcAdapter } from '../src/chat/irc';
 import { loadConfig } from '../src/config/load';
 import { createRekick } from '../src/main';
-import type { Identity } from '../src/types';
+import type { Identity } from '../src/model';
 import { startKojiPeer } from './koji-peer';
 import { withDefaults } from './options';
 import { note, report } from './report';

@@ -22,7 +22,7 @@ import { createStore } from '../store';
 import { historyPathFor } from '../store/history-file';
 import type { Store } from '../store/store';
 import { createRekick, type Rekick } from '../src/main';
-import { ACTIVE_JOB_STATES, type Job } from '../src/types';
+import { ACTIVE_JOB_STATES, type Job } from '../src/model';
 import { createBenchChat, type BenchChat } from './bench-chat';
 import { startLabPeersProcess } from './lab-peers-process';
 import { withDefaults } from './options';

@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import ssh2 from 'ssh2';
 import { stringify } from 'yaml';
-import { startHubStandin, type HubStandin } from '../src/koji/hub-standin';
-import { createKojiTestPki } from '../src/pki/koji-pki';
+import { startHubStandin, type HubStandin } from '../lab/koji-hub/hub-standin';
+import { createKojiTestPki } from '../lab/pki/koji-pki';
 
 export interface KojiPeer {
   dir: string;

@@ -20,7 +20,7 @@ export interface LabPeersProcess {
 }
 
 export async function startLabPeersProcess(options: { hosts: number; dir: string; timeoutMs?: number }): Promise<LabPeersProcess> {
-  const child = spawn(TSX, [path.join(ROOT, 'src/cli.ts'), 'lab', '--peers-only', '--fast', '--hosts', String(options.hosts), '--dir', options.dir], {
+  const child = spawn(TSX, [path.join(ROOT, 'bin/cli.ts'), 'lab', '--peers-only', '--fast', '--hosts', String(options.hosts), '--dir', options.dir], {
     cwd: ROOT,
     env: { ...process.env, REKICK_LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'pipe'],

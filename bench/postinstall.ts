@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pino from 'pino';
 import { postinstallSchema, type Config, type HostConfig } from '../src/config/schema';
-import { runPostinstall } from '../src/ssh/postinstall';
+import { runPostinstall } from '../src/ssh/postinstall-runner';
 import { createSshConnector } from '../src/ssh/remote-host';
 import { startSshdFleet, type SshdFleet } from '../test/integration/helpers/sshd';
 import { runAnsiblePlaybook } from './ansible-run';

@@ -9,7 +9,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pino from 'pino';
 import { postinstallSchema, type Config, type HostConfig } from '../src/config/schema';
-import { runPostinstall } from '../src/ssh/postinstall';
+import { runPostinstall } from '../src/ssh/postinstall-runner';
 import { createSshConnector } from '../src/ssh/remote-host';
 import { waitForSsh } from '../src/ssh/wait-ssh';
 import { canConnect, startSshdFleet, type SimHost } from '../test/integration/helpers/sshd';

@@ -2,4 +2,4 @@
 // Runs rekick's TypeScript sources through tsx, so the installed package needs no build step.
 import { register } from 'tsx/esm/api';
 register();
-await import('../src/cli.ts');
+await import('./cli.ts');

@@ -4,7 +4,7 @@
  */
 import { UserError } from '../src/errors';
 import { age, waitingSince } from '../src/chat/render';
-import type { Job } from '../src/types';
+import type { Job } from '../src/model';
 import type { CommandContext } from './types';
 
 export async function approveAll(ctx: CommandContext<{ override: boolean }>): Promise<void> {

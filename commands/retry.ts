@@ -1,5 +1,5 @@
 /** !retry HOST: resume a failed job from the step that failed. */
-import { STEP_NAMES } from '../src/types';
+import { STEP_NAMES } from '../src/model';
 import { stepTag } from '../src/chat/render';
 import { resolveOneHost } from './host-args';
 import { parseOneHost, type HostArg } from './cancel';

@@ -7,7 +7,7 @@ import { CodedError } from './errors';
 import { planReinstall } from './executor/plan';
 import { createLogger } from './log';
 import { createRekick } from './main';
-import type { Identity, Job } from './types';
+import type { Identity, Job } from './model';
 
 export async function runCheckConfig(file: string | undefined): Promise<number> {
   if (!file) throw new CodedError('E_USAGE', 'name the config file: rekick check-config FILE');

@@ -7,7 +7,7 @@ import { hostViews } from './http/api';
 import { proofDetail, proofSummary } from './chat/render-proof';
 import { disarmClause } from './chat/render-disarm';
 import { createLogger } from './log';
-import { STEP_NAMES, type AuditEntry, type Job } from './types';
+import { STEP_NAMES, type AuditEntry, type Job } from './model';
 
 async function openStore(configPath: string) {
   const config = loadConfig(configPath, { env: process.env, checkFiles: false });

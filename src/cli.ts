@@ -1,43 +1,22 @@
 /**
- * The `rekick` command line: lab, start, reinstall, check-config (and the read-only views). Each subcommand has
- * its own --help. Errors an operator can act on print one clear message and exit 2; internal errors exit 1.
+ * The `rekick` command line: start, reinstall, check-config and the read-only views (bin/cli.ts adds `lab`).
+ * Each subcommand has its own --help. Errors an operator can act on print one clear message and exit 2; internal
+ * errors exit 1.
  */
 import { writeSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { CodedError, ConfigError } from './errors';
 import { runCheckConfig, runReinstallCli, runStart } from './cli-commands';
-import { runLab } from './lab/lab';
 import { runAuditCli, runHostsCli, runStatusCli } from './cli-views';
 
-interface Subcommand {
+export interface Subcommand {
   usage: string;
   summary: string;
   options: NonNullable<ParseArgsConfig['options']>;
   run(values: Record<string, unknown>, positionals: string[]): Promise<number>;
 }
 
-const SUBCOMMANDS: Record<string, Subcommand> = {
-  lab: {
-    usage: 'rekick lab [--hosts N] [--dir DIR] [--fast] [--fault KIND:HOST]... (KIND: skip-install, no-return, refuse)',
-    summary: 'run rekick against a simulated fleet and Koji hub on loopback, with chat in this terminal',
-    options: {
-      hosts: { type: 'string', default: '6' },
-      dir: { type: 'string' },
-      fast: { type: 'boolean', default: false },
-      'peers-only': { type: 'boolean', default: false },
-      'http-port': { type: 'string' },
-      fault: { type: 'string', multiple: true },
-    },
-    run: (v) =>
-      runLab({
-        hosts: Number(v.hosts),
-        dir: v.dir as string | undefined,
-        fast: Boolean(v.fast),
-        peersOnly: Boolean(v['peers-only']),
-        httpPort: v['http-port'] === undefined ? undefined : Number(v['http-port']),
-        faults: (v.fault as string[] | undefined) ?? [],
-      }),
-  },
+const PRODUCTION_SUBCOMMANDS: Record<string, Subcommand> = {
   start: {
     usage: 'rekick start --config FILE [--console]',
     summary: 'run the bot: IRC and Slack from the config (--console: also take chat lines from this terminal)',
@@ -106,9 +85,9 @@ function requireOption(values: Record<string, unknown>, name: string): string {
   return v;
 }
 
-function mainHelp(): string {
+function mainHelp(subcommands: Record<string, Subcommand>): string {
   const lines = ['rekick: reinstall Koji builders from chat', '', 'Usage: rekick COMMAND [options]   (rekick COMMAND --help for more)', ''];
-  for (const [name, s] of Object.entries(SUBCOMMANDS)) lines.push(`  ${name.padEnd(14)} ${s.summary}`);
+  for (const [name, s] of Object.entries(subcommands)) lines.push(`  ${name.padEnd(14)} ${s.summary}`);
   return lines.join('\n');
 }
 
@@ -117,15 +96,17 @@ function subHelp(name: string, s: Subcommand): string {
   return [`Usage: ${s.usage}`, '', s.summary, '', 'Options:', ...opts, '  --help'].join('\n');
 }
 
-export async function main(argv: string[]): Promise<number> {
+/** Runs one command line. `extra` adds subcommands a program built on rekick brings (bin/rekick.js: the lab). */
+export async function main(argv: string[], extra: Record<string, Subcommand> = {}): Promise<number> {
+  const subcommands = { ...extra, ...PRODUCTION_SUBCOMMANDS };
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
-    process.stdout.write(`${mainHelp()}\n`);
+    process.stdout.write(`${mainHelp(subcommands)}\n`);
     return name ? 0 : 2;
   }
-  const sub = SUBCOMMANDS[name];
+  const sub = subcommands[name];
   if (!sub) {
-    process.stderr.write(`rekick: unknown command "${name}"\n\n${mainHelp()}\n`);
+    process.stderr.write(`rekick: unknown command "${name}"\n\n${mainHelp(subcommands)}\n`);
     return 2;
   }
   let parsed;
@@ -173,10 +154,10 @@ export function keepGoingWithoutStdout(): void {
   });
 }
 
-const invoked = process.argv[1] ?? '';
-if (/(?:^|\/)(?:cli\.ts|rekick(?:\.js)?)$/.test(invoked)) {
+/** The process around `main`: stdout that may close, the exit code. */
+export function runCliProcess(extra: Record<string, Subcommand> = {}): void {
   keepGoingWithoutStdout();
-  main(process.argv.slice(2)).then(
+  main(process.argv.slice(2), extra).then(
     (code) => {
       process.exitCode = code;
     },

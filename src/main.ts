@@ -41,7 +41,7 @@ export interface RekickOptions {
   connector?: RemoteConnector;
   store?: Store;
   /** Crash tests: called at each durable transition of a job. */
-  checkpoint?: (point: string, job: import('./types').Job) => void;
+  checkpoint?: (point: string, job: import('./model').Job) => void;
 }
 
 export interface Rekick {

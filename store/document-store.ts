@@ -11,9 +11,9 @@
  */
 import type pino from 'pino';
 import { StoreError } from '../src/errors';
-import type { AuditEntry, HostRecord, Job, RollingRun } from '../src/types';
+import type { AuditEntry, HostRecord, Job, RollingRun } from '../src/model';
 import type { AuditFilter, Frozen, JobFilter, RefusalOptions, Store } from './store';
-import type { StoreDocument } from './store-document';
+import type { StoreDocument } from './state-document';
 import { cloneJson } from './clone-json';
 import { DEFAULT_LIMITS, StoreState, type StoreLimits, type Undo } from './store-state';
 

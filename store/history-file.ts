@@ -12,7 +12,7 @@ import * as nodeFs from 'node:fs/promises';
 import path from 'node:path';
 import type pino from 'pino';
 import { StoreError } from '../src/errors';
-import type { AuditEntry, Job } from '../src/types';
+import type { AuditEntry, Job } from '../src/model';
 import { AtomicJsonFile, JsonChunks, writeAll, type AtomicFs } from './atomic-json-file';
 
 export interface HistoryContents {

@@ -17,9 +17,9 @@ import { DocumentStore, type DocumentStoreOptions } from './document-store';
 import { MIGRATIONS, migrateDocument, splitAudit, type Migration } from './migrations';
 import { ProcessLock } from './process-lock';
 import { auditRecord, HistoryFile, historyPathFor, jobRecord, type HistoryContents } from './history-file';
-import { documentProblems, emptyDocument, type StoreDocument } from './store-document';
+import { documentProblems, emptyDocument, type StoreDocument } from './state-document';
 import { forgetBytes, jsonBytes, type StoreState } from './store-state';
-import { FINISHED_JOB_STATES, type AuditEntry, type Job } from '../src/types';
+import { FINISHED_JOB_STATES, type AuditEntry, type Job } from '../src/model';
 
 export interface LowdbStoreOptions extends DocumentStoreOptions {
   /** File operations, for tests that make writes fail. */

@@ -5,7 +5,7 @@
  */
 import { StoreError } from '../src/errors';
 import { DocumentStore, type DocumentStoreOptions } from './document-store';
-import type { StoreDocument } from './store-document';
+import type { StoreDocument } from './state-document';
 import type { StoreState } from './store-state';
 
 export type MemoryStoreOptions = DocumentStoreOptions;

@@ -4,7 +4,7 @@
  * version than this build knows) rather than guess at it.
  */
 import { StoreError } from '../src/errors';
-import { CURRENT_SCHEMA_VERSION } from './store-document';
+import { CURRENT_SCHEMA_VERSION } from './state-document';
 
 export interface Migration {
   from: number;

@@ -4,7 +4,7 @@
  * last few (same who, where, what and why) is coalesced into it: its count goes up and it moves to the end.
  * Entries are replaced, never changed in place (their serialized bytes are cached by identity, see jsonBytes).
  */
-import type { AuditEntry } from '../src/types';
+import type { AuditEntry } from '../src/model';
 import type { AuditFilter } from './store';
 
 /** How many of the newest entries a new refusal is compared with for coalescing. */

@@ -4,11 +4,11 @@
  * and memory never claims what the disk does not hold. Compaction (finished jobs per host, audit length) happens
  * inside the change that makes it due, so it is rolled back with it too.
  */
-import { ACTIVE_JOB_STATES } from '../src/types';
-import type { AuditEntry, HostRecord, Job, RollingRun } from '../src/types';
+import { ACTIVE_JOB_STATES } from '../src/model';
+import type { AuditEntry, HostRecord, Job, RollingRun } from '../src/model';
 import { mergeByTime, RefusalList } from './refusal-list';
 import type { AuditFilter, JobFilter } from './store';
-import { CURRENT_SCHEMA_VERSION, type StoreDocument } from './store-document';
+import { CURRENT_SCHEMA_VERSION, type StoreDocument } from './state-document';
 
 export type Undo = () => void;
 

@@ -5,7 +5,7 @@
  * exception is the refusal list (refused and failed commands): it is kept apart from the security actions and
  * written lazily, with the next write, never with a write of each refusal's own.
  */
-import type { AuditEntry, HostRecord, Job, JobState, RollingRun } from '../src/types';
+import type { AuditEntry, HostRecord, Job, JobState, RollingRun } from '../src/model';
 
 /** A stored object as the store holds it: to read, never to change (no copy was made). */
 export type Frozen<T> = T extends (infer U)[] ? readonly Frozen<U>[] : T extends object ? { readonly [K in keyof T]: Frozen<T[K]> } : T;

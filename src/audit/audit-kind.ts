@@ -11,7 +11,7 @@
  *   These are counted (by source and reason, a bounded set) and logged at a limited rate, never stored one by one,
  *   so nothing an outsider sends costs a write.
  */
-import type { AuditEntry, SourceKind } from '../types';
+import type { AuditEntry, SourceKind } from '../model';
 
 /** The action of a Slack request refused by the request guard (src/chat/slack-request-guard.ts). */
 export const SLACK_REQUEST_ACTION = 'slack-request';

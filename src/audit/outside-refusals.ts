@@ -8,7 +8,7 @@
  *   next write: never a write of its own, so nothing an outsider sends costs one.
  */
 import type { Logger } from 'pino';
-import type { AuditEntry } from '../types';
+import type { AuditEntry } from '../model';
 import { OUTSIDE_REASON_TEXT, SLACK_REQUEST_ACTION, type OutsideReason, type OutsideRefusal, type OutsideSource } from './audit-kind';
 
 export interface OutsideRefusalsOptions {

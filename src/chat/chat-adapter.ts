@@ -2,7 +2,7 @@
  * A chat adapter: one transport (IRC, Slack, the lab console). It turns its medium's messages into ChatMessage
  * (no parsing of commands here) and sends OutgoingMessage to a room. It catches its own transport errors.
  */
-import type { ExecutorEvent, Identity, Origin } from '../types';
+import type { ExecutorEvent, Identity, Origin } from '../model';
 
 export interface ChatMessage {
   origin: Origin;

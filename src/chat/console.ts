@@ -6,7 +6,7 @@
 import { createInterface, type Interface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import type { Logger } from 'pino';
-import type { Identity, Origin } from '../types';
+import type { Identity, Origin } from '../model';
 import type { ChatAdapter, MessageHandler, OutgoingMessage } from './chat-adapter';
 
 export interface ConsoleAdapterOptions {

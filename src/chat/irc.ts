@@ -12,7 +12,7 @@
 import IRC, { type Client, type ClientOptions, type MessageEvent } from 'irc-framework';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema';
-import type { Identity, Origin } from '../types';
+import type { Identity, Origin } from '../model';
 import type { ChatAdapter, ChatMessage, MessageHandler, OutgoingMessage } from './chat-adapter';
 import { AccountTracker, trackAccounts } from './irc-accounts';
 import { caseFold } from './irc-casefold';

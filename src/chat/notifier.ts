@@ -5,7 +5,7 @@
  */
 import type { Logger } from 'pino';
 import type { ExecutorApi } from '../executor/types';
-import type { ExecutorEvent, Origin } from '../types';
+import type { ExecutorEvent, Origin } from '../model';
 import type { ApprovalPrompts } from './approval-prompts';
 import type { ChatAdapter, OutgoingMessage } from './chat-adapter';
 import { renderEvent } from './render';

@@ -3,7 +3,7 @@
  * cancel or failure line, in !status, in `rekick status`. It says plainly what the host will do at its next reboot.
  */
 import { DISARM_BY_HAND } from '../drivers/installer-paths';
-import { STEP_NAMES, type Job } from '../types';
+import { STEP_NAMES, type Job } from '../model';
 
 const STAGE = STEP_NAMES.indexOf('stage-installer');
 const REINSTALL = STEP_NAMES.indexOf('reinstall');

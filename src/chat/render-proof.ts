@@ -2,7 +2,7 @@
  * How the proof of a reinstall (job.proof, recorded by wait-ssh) reads on the approval prompt, in !status, on the
  * status page and in `rekick status`: what changed, so approvers see the host runs a new system.
  */
-import type { ReinstallProof } from '../types';
+import type { ReinstallProof } from '../model';
 
 /** In a few words: `new system: host key and machine-id changed`. */
 export function proofSummary(proof: ReinstallProof): string {

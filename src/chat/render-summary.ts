@@ -2,7 +2,7 @@
  * One-line summaries of lists that grow with the fleet, shown in a channel instead of the list when it is long
  * (see long-reply.ts): counts, and the few names that need someone's attention.
  */
-import type { Job } from '../types';
+import type { Job } from '../model';
 import { age, waitingSince, type HostRow } from './render';
 
 /** `a, b, c and 9 more`. */

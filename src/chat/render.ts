@@ -4,7 +4,7 @@
  * own: tables take `now`.
  */
 import { formatDuration } from '../errors';
-import { STEP_NAMES, type ExecutorEvent, type Identity, type Job, type StepName, type StepRecord } from '../types';
+import { STEP_NAMES, type ExecutorEvent, type Identity, type Job, type StepName, type StepRecord } from '../model';
 import { proofDetail, proofSummary } from './render-proof';
 import { commentWithoutDisarm, disarmClause, disarmShort } from './render-disarm';
 import { retryStep } from '../steps/disarm-installer';

@@ -5,7 +5,7 @@
  * identity, so no roles; nor has one whose account rekick could not confirm (`unconfirmed`: refused with its own
  * line and code).
  */
-import type { Identity } from '../types';
+import type { Identity } from '../model';
 
 /** Code of the refusal of a role command whose sender's services account could not be confirmed. */
 export const IDENTITY_UNCONFIRMED = 'E_IDENTITY_UNCONFIRMED';

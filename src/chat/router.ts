@@ -13,7 +13,7 @@ import { didYouMean } from '../../commands/suggest';
 import type { CommandContext, CommandSpec, HostsInfo, RollingApi } from '../../commands/types';
 import { CodedError, UserError } from '../errors';
 import type { ExecutorApi } from '../executor/types';
-import type { AuditEntry } from '../types';
+import type { AuditEntry } from '../model';
 import type { ChatAdapter, ChatMessage } from './chat-adapter';
 import { listRoomFor } from './long-reply';
 import { CommandRateLimit, RATE_LIMITED, rateLimitNotice, type RateLimitConfig } from './rate-limit';

@@ -3,7 +3,7 @@
  * Deny buttons while the job awaits approval). Pure functions; mrkdwn special characters escaped.
  */
 import { formatDuration } from '../errors';
-import type { Job, StepRecord } from '../types';
+import type { Job, StepRecord } from '../model';
 import { proofSummary } from './render-proof';
 import { disarmClause } from './render-disarm';
 

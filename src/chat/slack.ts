@@ -10,10 +10,10 @@ import { createServer, type IncomingMessage, type RequestListener, type Server, 
 import type { AddressInfo } from 'node:net';
 import { App, HTTPReceiver } from '@slack/bolt';
 import type { Logger } from 'pino';
-import { SerialByKey } from '../serial-by-key';
+import { SerialByKey } from '../util/serial-by-key';
 import type { Config } from '../config/schema';
 import { listen } from '../http/listen';
-import type { Identity, Job, Origin } from '../types';
+import type { Identity, Job, Origin } from '../model';
 import type { ChatAdapter, ChatMessage, MessageHandler, OutgoingMessage } from './chat-adapter';
 import { boltLogger } from './slack-logger';
 import { createSlackRequestGuard, type SlackRejection } from './slack-request-guard';

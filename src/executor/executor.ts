@@ -19,7 +19,7 @@ import {
   type Identity,
   type Job,
   type Origin,
-} from '../types';
+} from '../model';
 import type { ApproveOptions, DenyOptions, ExecutorApi, ExecutorListener, ReinstallRequest, RequestContext } from './types';
 import { JobRunner, markStepStarted } from './run-job';
 import { approvedJob, cancellableJob, cancelledJob, decidableJob, deniedJob, describeJobPosition, retriedJob } from './job-states';

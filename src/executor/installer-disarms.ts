@@ -10,7 +10,7 @@ import type { HostConfig } from '../config/schema';
 import { disarmInstaller, type DisarmActivity } from '../steps/disarm-installer';
 import { cancelComment, failureComment } from '../steps/koji-comments';
 import type { StepDeps } from '../steps/types';
-import { STEP_NAMES, type ExecutorEvent, type Job, type Origin } from '../types';
+import { STEP_NAMES, type ExecutorEvent, type Job, type Origin } from '../model';
 
 export interface InstallerDisarmsOptions {
   deps: StepDeps;

@@ -9,7 +9,7 @@ import { stepTag } from '../chat/render';
 import { UserError } from '../errors';
 import { markDisarm, rearmOnRetry } from '../steps/disarm-installer';
 import type { HostConfig } from '../config/schema';
-import { STEP_NAMES, type Decision, type Identity, type Job } from '../types';
+import { STEP_NAMES, type Decision, type Identity, type Job } from '../model';
 
 /** Where a job is, in a few words: `waiting for approval`, `running at [3/8] stage-installer`. */
 export function describeJobPosition(job: Job): string {

@@ -1,9 +1,9 @@
 /** The plan `rekick reinstall --dry-run` prints: what each step would do for each host. It touches nothing. */
 import type { Config, HostConfig } from '../config/schema';
 import { UserError } from '../errors';
-import { STEP_NAMES } from '../types';
+import { STEP_NAMES } from '../model';
 import { admitReinstall, guestsOf } from './virthost-guests';
-import { postinstallConfig } from '../steps/postinstall-for';
+import { postinstallConfig } from '../steps/postinstall-config';
 
 export function substitute(text: string, host: HostConfig): string {
   return text.replaceAll('{host}', host.name).replaceAll('{arch}', host.arch).replaceAll('{address}', host.address ?? host.name);

@@ -11,9 +11,9 @@ import { failureComment } from '../steps/koji-comments';
 import { markDisarm } from '../steps/disarm-installer';
 import { hostTarget } from '../steps/host-target';
 import type { Step, StepContext, StepDeps } from '../steps/types';
-import type { Decision, ExecutorEvent, Job } from '../types';
+import type { Decision, ExecutorEvent, Job } from '../model';
 import { JobConnections } from '../ssh/job-connections';
-import { abortableSleep } from './sleep';
+import { abortableSleep } from '../util/sleep';
 
 const TAIL_LINES = 20;
 

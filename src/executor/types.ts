@@ -5,7 +5,7 @@
  */
 import type { Config, HostConfig } from '../config/schema';
 import type { Store } from '../../store/store';
-import type { ExecutorEvent, Identity, Job, Origin } from '../types';
+import type { ExecutorEvent, Identity, Job, Origin } from '../model';
 
 export interface RequestContext {
   by: Identity;

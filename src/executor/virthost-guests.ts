@@ -8,7 +8,7 @@
  */
 import type { Config, HostConfig } from '../config/schema';
 import { UserError } from '../errors';
-import type { Job } from '../types';
+import type { Job } from '../model';
 
 /** The guests configured on a virthost, in config order (`hosts`: the config's, or a rolling run's fleet). */
 export function guestsOf(hosts: readonly HostConfig[], virthost: string): HostConfig[] {

@@ -11,8 +11,8 @@ import type { Frozen } from '../../store/store';
 import type { Config } from '../config/schema';
 import { CancelledError, StepError, formatDuration } from '../errors';
 import type { Step, StepContext } from '../steps/types';
-import { ACTIVE_JOB_STATES, STEP_NAMES, type Job } from '../types';
-import { abortableSleep } from './sleep';
+import { ACTIVE_JOB_STATES, STEP_NAMES, type Job } from '../model';
+import { abortableSleep } from '../util/sleep';
 import { stepTag } from '../chat/render';
 
 const DRAIN = STEP_NAMES.indexOf('drain');

@@ -2,7 +2,7 @@
 import type { Store } from '../../store/store';
 import type { Config } from '../config/schema';
 import type { KojiHostStates } from '../koji/host-states';
-import { STEP_NAMES, type Job } from '../types';
+import { STEP_NAMES, type Job } from '../model';
 
 export interface HostView {
   name: string;

@@ -9,7 +9,7 @@ import type { Store } from '../../store/store';
 import type { Config } from '../config/schema';
 import type { ExecutorApi } from '../executor/types';
 import type { KojiHostStates } from '../koji/host-states';
-import { ACTIVE_JOB_STATES, FINISHED_JOB_STATES } from '../types';
+import { ACTIVE_JOB_STATES, FINISHED_JOB_STATES } from '../model';
 import { CHAT_LINE_REASONS, OUTSIDE_REASONS } from '../audit/audit-kind';
 import type { OutsideRefusalTotal } from '../audit/outside-refusals';
 

@@ -22,7 +22,7 @@ function ageClass(at: string | null, cadenceMs: number): string {
   return 'fresh';
 }
 
-export function renderStatusPage(o: { config: Config; store: Store; hostStates?: KojiHostStates; queue: () => import('../types').Job[]; refreshSeconds?: number }): string {
+export function renderStatusPage(o: { config: Config; store: Store; hostStates?: KojiHostStates; queue: () => import('../model').Job[]; refreshSeconds?: number }): string {
   const cadence = o.config.rolling.cadence ?? 14 * 86_400_000;
   const rows = hostViews(o.config, o.store, o.hostStates)
     .map((h) => {

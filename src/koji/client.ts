@@ -27,7 +27,7 @@ import https from 'node:https';
 import type { Logger } from 'pino';
 import pino from 'pino';
 import { CancelledError } from '../errors';
-import { abortableSleep } from '../executor/sleep';
+import { abortableSleep } from '../util/sleep';
 import {
   KojiAuthError,
   KojiAuthExpired,

@@ -5,7 +5,7 @@
  */
 import type { HostConfig } from '../config/schema';
 import { guestsOf } from '../executor/virthost-guests';
-import type { RollingLeftOut } from '../types';
+import type { RollingLeftOut } from '../model';
 
 /** `ceil(fraction × size)`, at least 1 (and `0.1 × 30` is 3, not 4: the product is rounded before the ceiling). */
 export function slotsFor(fraction: number, size: number): number {

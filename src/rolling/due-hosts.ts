@@ -5,7 +5,7 @@
  * virthost is in the run is never due on its own: it goes with its virthost.
  */
 import type { Store } from '../../store/store';
-import type { RollingRun } from '../types';
+import type { RollingRun } from '../model';
 import { isDue } from './order';
 
 export function dueHosts(run: RollingRun, store: Store, cadenceMs: number | undefined, now: Date, withVirthost: ReadonlySet<string> = new Set()): string[] {

@@ -3,7 +3,7 @@
  * started to reboot-verify ended, so time waiting for a human is left out), and what that makes for a run.
  */
 import type { Frozen, Store } from '../../store/store';
-import { STEP_NAMES, type Job, type RollingRun } from '../types';
+import { STEP_NAMES, type Job, type RollingRun } from '../model';
 import type { RollingTally } from './tally';
 
 const VERIFY = STEP_NAMES.indexOf('reboot-verify');

@@ -7,7 +7,7 @@ import type { RollingStartOptions } from '../../commands/types';
 import type { Config } from '../config/schema';
 import { UserError } from '../errors';
 import type { ExecutorApi } from '../executor/types';
-import type { RollingLeftOut, RollingRun } from '../types';
+import type { RollingLeftOut, RollingRun } from '../model';
 import { slotsFor, virthostNeverFits } from './capacity';
 import { describeLeftOut } from './render';
 import { orderHosts } from './order';

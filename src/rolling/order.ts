@@ -1,6 +1,6 @@
 /** The order of a rolling run: least recently reinstalled first; a host rekick never reinstalled counts as oldest. */
 import type { HostConfig } from '../config/schema';
-import type { HostRecord } from '../types';
+import type { HostRecord } from '../model';
 
 export function orderHosts(hosts: readonly HostConfig[], record: (name: string) => HostRecord | undefined): string[] {
   const at = (h: HostConfig) => {

@@ -4,7 +4,7 @@
  * Records hosts that ended (done or failed) and returns them, so the caller can say so once.
  */
 import type { Frozen, Store } from '../../store/store';
-import { ACTIVE_JOB_STATES, type Job, type RollingRun, type StepName } from '../types';
+import { ACTIVE_JOB_STATES, type Job, type RollingRun, type StepName } from '../model';
 
 export interface HostEnding {
   host: string;

@@ -3,7 +3,7 @@
  * `!rolling status` view. Pure functions of the run, its tally and estimates; no secrets ever reach them.
  */
 import type { Frozen } from '../../store/store';
-import { STEP_NAMES, type Job, type RollingLeftOut, type RollingRun } from '../types';
+import { STEP_NAMES, type Job, type RollingLeftOut, type RollingRun } from '../model';
 import type { HostEnding } from './reconcile';
 import type { RollingTally } from './tally';
 import { formatDuration } from './estimate';

@@ -1,6 +1,6 @@
 /** Where each host of a rolling run stands, read from the run and the store's jobs. */
 import type { Frozen, Store } from '../../store/store';
-import { ACTIVE_JOB_STATES, type Job, type RollingRun } from '../types';
+import { ACTIVE_JOB_STATES, type Job, type RollingRun } from '../model';
 
 export interface RollingTally {
   done: string[];

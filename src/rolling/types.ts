@@ -4,7 +4,7 @@ import type { RollingApi } from '../../commands/types';
 import type { Config } from '../config/schema';
 import type { ExecutorApi } from '../executor/types';
 import type { Store } from '../../store/store';
-import type { Origin, RollingRun } from '../types';
+import type { Origin, RollingRun } from '../model';
 
 /** The executor as the scheduler needs it: its API plus notices to every chat (Executor.notify). */
 export type RollingExecutor = ExecutorApi & {

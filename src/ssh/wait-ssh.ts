@@ -4,7 +4,7 @@
  * "Up" means a completed handshake with an acceptable key and a login, not merely an open port.
  */
 import { abortReason, CodedError, StepTimeoutError } from '../errors';
-import { abortableSleep as sleep } from '../executor/sleep';
+import { abortableSleep as sleep } from '../util/sleep';
 import { readBootId } from './boot-id';
 import { SshAuthError } from './errors';
 import type { ConnectOptions, HostKeyMode, HostTarget, ProbeResult, RemoteConnector } from './types';

@@ -4,7 +4,7 @@
  * disable would leave fewer enabled builders of the host's arch than `koji.minEnabled`.
  */
 import { StepError } from '../errors';
-import { SerialByKey } from '../serial-by-key';
+import { SerialByKey } from '../util/serial-by-key';
 import type { Step } from './types';
 import { disableComment } from './koji-comments';
 

@@ -12,11 +12,11 @@
  */
 import type { Config, HostConfig } from '../config/schema';
 import type { DriverContext, HostDriver } from '../drivers/types';
-import { abortableSleep } from '../executor/sleep';
+import { abortableSleep } from '../util/sleep';
 import { toCodedError } from '../errors';
 import { HostKeyChangedError } from '../ssh/errors';
 import type { StepDeps } from './types';
-import { STEP_NAMES, type DisarmRecord, type Job, type StepName } from '../types';
+import { STEP_NAMES, type DisarmRecord, type Job, type StepName } from '../model';
 
 const STAGE = STEP_NAMES.indexOf('stage-installer');
 const REINSTALL = STEP_NAMES.indexOf('reinstall');

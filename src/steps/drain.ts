@@ -7,7 +7,7 @@ import { StepError } from '../errors';
 import { formatDuration } from '../errors';
 import type { KojiTask } from '../koji/types';
 import type { Step, StepContext } from './types';
-import { abortableSleep } from '../executor/sleep';
+import { abortableSleep } from '../util/sleep';
 import { KOJI_HOST_ID } from './disable';
 
 export const drainStep: Step = {

@@ -5,7 +5,7 @@
  * exactly the key it came back with: the job's pinned key.
  */
 import type { HostKeyMode } from '../ssh/types';
-import type { Job } from '../types';
+import type { Job } from '../model';
 import type { StepContext } from './types';
 
 export interface KeyOptions {

@@ -1,5 +1,5 @@
 /** The eight steps, in order (names per shared/contract/CHAT.md). */
-import { STEP_NAMES } from '../types';
+import { STEP_NAMES } from '../model';
 import { disableStep } from './disable';
 import { drainStep } from './drain';
 import { enableStep } from './enable';

@@ -5,10 +5,10 @@
  * only to the system rekick saw come back.
  */
 import { runPlaybook } from '../ssh/ansible';
-import { runPostinstall } from '../ssh/postinstall';
+import { runPostinstall } from '../ssh/postinstall-runner';
 import type { Step } from './types';
 import { pinnedKeyOptions } from './host-key-pin';
-import { postinstallConfig } from './postinstall-for';
+import { postinstallConfig } from './postinstall-config';
 
 export const postInstallStep: Step = {
   name: 'post-install',

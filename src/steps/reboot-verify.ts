@@ -5,12 +5,12 @@
  */
 import { readBootId } from '../ssh/boot-id';
 import { rebootHost } from '../ssh/reboot';
-import { runVerify } from '../ssh/postinstall';
+import { runVerify } from '../ssh/postinstall-runner';
 import type { RemoteHost } from '../ssh/types';
 import { waitForSsh } from '../ssh/wait-ssh';
 import type { Step, StepContext } from './types';
 import { pinnedKeyOptions } from './host-key-pin';
-import { postinstallConfig } from './postinstall-for';
+import { postinstallConfig } from './postinstall-config';
 
 const ISSUED_AT = 'reboot-verify.rebootIssuedAt';
 const BOOT_ID = 'reboot-verify.bootIdBefore';

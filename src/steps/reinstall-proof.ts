@@ -12,7 +12,7 @@
 import { StepError } from '../errors';
 import { readMachineId } from '../ssh/machine-id';
 import type { RemoteHost } from '../ssh/types';
-import type { ReinstallProof } from '../types';
+import type { ReinstallProof } from '../model';
 import type { StepContext } from './types';
 
 export async function proveNewSystem(ctx: StepContext, remote: RemoteHost): Promise<ReinstallProof> {

@@ -10,7 +10,7 @@
  */
 import { abortReason } from '../errors';
 import { readMachineId } from '../ssh/machine-id';
-import type { SystemBefore } from '../types';
+import type { SystemBefore } from '../model';
 import type { StepContext } from './types';
 
 /** The longest a virt guest's login may take before its old system is recorded from known_hosts alone. */

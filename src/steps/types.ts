@@ -5,7 +5,7 @@ import type { HostDriver } from '../drivers/types';
 import type { KojiClient } from '../koji/types';
 import type { HostTarget, RemoteConnector } from '../ssh/types';
 import type { Frozen } from '../../store/store';
-import type { Job, StepName } from '../types';
+import type { Job, StepName } from '../model';
 
 export interface StepDeps {
   config: Config;

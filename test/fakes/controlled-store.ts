@@ -11,9 +11,9 @@
  */
 import { cloneJson } from '../../store/clone-json';
 import type { AuditFilter, Frozen, JobFilter, Store } from '../../store/store';
-import { documentProblems, type StoreDocument } from '../../store/store-document';
+import { documentProblems, type StoreDocument } from '../../store/state-document';
 import { StoreState, type Undo } from '../../store/store-state';
-import type { AuditEntry, HostRecord, Job, RollingRun } from '../../src/types';
+import type { AuditEntry, HostRecord, Job, RollingRun } from '../../src/model';
 
 /** What survives a crash. */
 export class Disk {

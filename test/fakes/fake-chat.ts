@@ -3,13 +3,13 @@
  * `failSends` makes every send reject (to prove errors never escape).
  */
 import type { ChatAdapter, ChatMessage, MessageHandler, OutgoingMessage } from '../../src/chat/chat-adapter';
-import type { Identity, Origin } from '../../src/types';
+import type { Identity, Origin } from '../../src/model';
 import pino from 'pino';
 import { commands } from '../../commands';
 import type { HostsInfo, RollingApi } from '../../commands/types';
 import { createRoles } from '../../src/chat/roles';
 import { createRouter, type Router, type RouterOptions } from '../../src/chat/router';
-import type { AuditEntry } from '../../src/types';
+import type { AuditEntry } from '../../src/model';
 import { FakeExecutor } from './fake-executor';
 
 export interface SentMessage {

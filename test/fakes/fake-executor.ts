@@ -8,7 +8,7 @@ import type { Config, HostConfig } from '../../src/config/schema';
 import { UserError } from '../../src/errors';
 import type { ApproveOptions, DenyOptions, ExecutorApi, ExecutorListener, ReinstallRequest, RequestContext } from '../../src/executor/types';
 import { MemoryStore } from '../../store/memory-store';
-import { STEP_NAMES, type ExecutorEvent, type Identity, type Job, type JobState, type StepRecord } from '../../src/types';
+import { STEP_NAMES, type ExecutorEvent, type Identity, type Job, type JobState, type StepRecord } from '../../src/model';
 import { testConfig } from './test-config';
 
 export interface FakeCall {
@@ -36,7 +36,7 @@ export class FakeExecutor implements ExecutorApi {
     return new FakeExecutor(config, store);
   }
 
-  notify(level: 'info' | 'warn' | 'error', text: string, origin?: import('../../src/types').Origin): void {
+  notify(level: 'info' | 'warn' | 'error', text: string, origin?: import('../../src/model').Origin): void {
     this.emit({ type: 'notice', level, text, origin });
   }
 

@@ -1,8 +1,8 @@
 /** Eight scripted steps for executor tests: each records its runs and behaves as the test says. */
 import { StepError } from '../../src/errors';
-import { abortableSleep } from '../../src/executor/sleep';
+import { abortableSleep } from '../../src/util/sleep';
 import type { Step, StepContext } from '../../src/steps/types';
-import { STEP_NAMES, type StepName } from '../../src/types';
+import { STEP_NAMES, type StepName } from '../../src/model';
 
 export type Behaviour =
   | { kind: 'ok'; delayMs?: number }

@@ -1,5 +1,5 @@
 /** A job as the executor would have queued it: every step pending. Tests override what they need. */
-import { STEP_NAMES, type Job } from '../../src/types';
+import { STEP_NAMES, type Job } from '../../src/model';
 
 export function makeJob(partial: Partial<Job> & { host: string }): Job {
   const now = partial.createdAt ?? new Date().toISOString();

@@ -13,7 +13,7 @@ import pino from 'pino';
 import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load';
-import { startLabPeers, type LabPeers } from '../../src/lab/lab';
+import { startLabPeers, type LabPeers } from '../../lab/run-lab';
 import type { SlackAdapter } from '../../src/chat/slack';
 import { APPROVE_ACTION } from '../../src/chat/slack-render';
 import { createRekick, type Rekick } from '../../src/main';

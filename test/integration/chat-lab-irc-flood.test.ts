@@ -9,7 +9,7 @@ import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IrcAdapter } from '../../src/chat/irc';
 import { loadConfig } from '../../src/config/load';
-import { startLabPeers, type LabPeers } from '../../src/lab/lab';
+import { startLabPeers, type LabPeers } from '../../lab/run-lab';
 import { createRekick, type Rekick } from '../../src/main';
 import { connectIrcUser, startIrcNetwork, type IrcNetwork, type IrcUser } from './helpers/ircd';
 

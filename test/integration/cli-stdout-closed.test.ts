@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { until } from '../support/until';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const lab = spawn(path.join(ROOT, 'node_modules/.bin/tsx'), [path.join(ROOT, 'src/cli.ts'), 'lab', '--fast', '--hosts', '2'], {
+const lab = spawn(path.join(ROOT, 'node_modules/.bin/tsx'), [path.join(ROOT, 'bin/cli.ts'), 'lab', '--fast', '--hosts', '2'], {
   cwd: ROOT,
   stdio: ['pipe', 'pipe', 'pipe'],
   detached: true, // tsx runs rekick in a child: the group reaches both

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LowdbStore } from '../../store/lowdb-store';
-import { STEP_NAMES, type Job } from '../../src/types';
+import { STEP_NAMES, type Job } from '../../src/model';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const dir = mkdtempSync(path.join(tmpdir(), 'rekick-cli-'));
@@ -15,7 +15,7 @@ let configPath: string;
 
 function rekick(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(path.join(ROOT, 'node_modules/.bin/tsx'), [path.join(ROOT, 'src/cli.ts'), ...args], { cwd: dir, env, timeout: 60_000 }, (err, stdout, stderr) => {
+    execFile(path.join(ROOT, 'node_modules/.bin/tsx'), [path.join(ROOT, 'bin/cli.ts'), ...args], { cwd: dir, env, timeout: 60_000 }, (err, stdout, stderr) => {
       resolve({ code: err ? Number((err as NodeJS.ErrnoException & { code?: number }).code ?? 1) : 0, stdout, stderr });
     });
   });

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load';
 import { createKojiClient, type KojiXmlRpcClient } from '../../src/koji/client';
-import { STEP_NAMES, type Job } from '../../src/types';
+import { STEP_NAMES, type Job } from '../../src/model';
 import { LowdbStore } from '../../store/lowdb-store';
 import { RekickProcess } from './helpers/lab-process';
 

@@ -16,7 +16,7 @@ import { Executor } from '../../src/executor/executor';
 import { disableStep } from '../../src/steps/disable';
 import { enableStep } from '../../src/steps/enable';
 import type { Step } from '../../src/steps/types';
-import type { Identity } from '../../src/types';
+import type { Identity } from '../../src/model';
 import { MemoryStore } from '../../store/memory-store';
 import { FakeChat } from '../fakes/fake-chat';
 import { FakeKoji } from '../fakes/fake-koji';

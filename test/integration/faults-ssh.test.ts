@@ -13,10 +13,10 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { loadConfig } from '../../src/config/load';
-import { startLabPeers, type LabPeers } from '../../src/lab/lab';
-import type { SimBuilder } from '../../src/lab/sim-builder';
+import { startLabPeers, type LabPeers } from '../../lab/run-lab';
+import type { SimBuilder } from '../../lab/fleet/sim-builder';
 import { createRekick, type Rekick } from '../../src/main';
-import type { Identity } from '../../src/types';
+import type { Identity } from '../../src/model';
 import { FakeChat } from '../fakes/fake-chat';
 import { until as waitUntil } from '../support/until';
 

@@ -21,7 +21,7 @@ import { disableStep } from '../../src/steps/disable';
 import { drainStep } from '../../src/steps/drain';
 import { enableStep } from '../../src/steps/enable';
 import type { Step } from '../../src/steps/types';
-import type { Identity } from '../../src/types';
+import type { Identity } from '../../src/model';
 import { LowdbStore } from '../../store/lowdb-store';
 import { FakeChat } from '../fakes/fake-chat';
 import { FakeKoji } from '../fakes/fake-koji';

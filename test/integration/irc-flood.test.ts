@@ -11,7 +11,7 @@ import { commands } from '../../commands';
 import { createNotifier } from '../../src/chat/notifier';
 import { createRoles } from '../../src/chat/roles';
 import { createRouter } from '../../src/chat/router';
-import { STEP_NAMES, type ExecutorEvent } from '../../src/types';
+import { STEP_NAMES, type ExecutorEvent } from '../../src/model';
 import { FakeExecutor } from '../fakes/fake-executor';
 import { testConfig } from '../fakes/test-config';
 import { connectIrcUser } from './helpers/ircd';

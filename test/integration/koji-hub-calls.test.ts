@@ -2,9 +2,9 @@ import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKojiClient, type KojiXmlRpcClient } from '../../src/koji/client';
 import { KojiGenericError, KojiParameterError, KojiHubException } from '../../src/koji/errors';
-import { startHubStandin, type HubStandin } from '../../src/koji/hub-standin';
+import { startHubStandin, type HubStandin } from '../../lab/koji-hub/hub-standin';
 import { TASK_STATES } from '../../src/koji/types';
-import { createKojiTestPki, type KojiTestPki } from '../../src/pki/koji-pki';
+import { createKojiTestPki, type KojiTestPki } from '../../lab/pki/koji-pki';
 
 let pki: KojiTestPki;
 let hub: HubStandin;

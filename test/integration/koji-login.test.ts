@@ -3,11 +3,11 @@ import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKojiClient } from '../../src/koji/client';
 import { KojiAuthError, KojiLoginError } from '../../src/koji/errors';
-import { startHubStandin, type HubStandin } from '../../src/koji/hub-standin';
+import { startHubStandin, type HubStandin } from '../../lab/koji-hub/hub-standin';
 import { postXml } from '../../src/koji/transport';
 import { encodeMethodCall } from '../../src/koji/xmlrpc';
 import { decodeMethodResponse } from '../../src/koji/xmlrpc-decode';
-import { createKojiTestPki, type KojiTestPki } from '../../src/pki/koji-pki';
+import { createKojiTestPki, type KojiTestPki } from '../../lab/pki/koji-pki';
 
 let pki: KojiTestPki;
 let hub: HubStandin;

@@ -2,8 +2,8 @@ import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKojiClient, type KojiOutageEvent, type KojiXmlRpcClient } from '../../src/koji/client';
 import { KojiUnreachableError } from '../../src/koji/errors';
-import { startHubStandin, type HubStandin } from '../../src/koji/hub-standin';
-import { createKojiTestPki, type KojiTestPki } from '../../src/pki/koji-pki';
+import { startHubStandin, type HubStandin } from '../../lab/koji-hub/hub-standin';
+import { createKojiTestPki, type KojiTestPki } from '../../lab/pki/koji-pki';
 import { until } from '../support/until';
 import { freePort } from '../support/free-port';
 

@@ -6,9 +6,9 @@
  * what to run, also as an error notice.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LabPeers } from '../../src/lab/lab';
+import type { LabPeers } from '../../lab/run-lab';
 import type { Rekick } from '../../src/main';
-import type { ExecutorEvent } from '../../src/types';
+import type { ExecutorEvent } from '../../src/model';
 import { by, jobLines, origin, startLabRekick, stopLabRekick } from './helpers/lab-rekick';
 
 let peers: LabPeers;

@@ -7,9 +7,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderJob } from '../../src/chat/render';
-import { startLabPeers, type LabPeers } from '../../src/lab/lab';
+import { startLabPeers, type LabPeers } from '../../lab/run-lab';
 import type { Rekick } from '../../src/main';
-import type { ExecutorEvent } from '../../src/types';
+import type { ExecutorEvent } from '../../src/model';
 import { RekickProcess } from './helpers/lab-process';
 import { by, jobLines, origin, startLabRekick, stopLabRekick } from './helpers/lab-rekick';
 

@@ -4,7 +4,7 @@
  * in the lab hub.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { STEP_NAMES } from '../../src/types';
+import { STEP_NAMES } from '../../src/model';
 import { RekickProcess } from './helpers/lab-process';
 
 describe('rekick lab', () => {

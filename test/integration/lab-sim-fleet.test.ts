@@ -7,10 +7,10 @@
 import net from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Client } from 'ssh2';
-import { labHosts } from '../../src/lab/lab-hosts';
-import { ephemeralPortRange } from '../../src/lab/loopback';
-import { generateEd25519KeyPair } from '../../src/lab/ssh-keys';
-import { createSimFleet, type SimFleet } from '../../src/lab/sim-fleet';
+import { labHosts } from '../../lab/lab-hosts';
+import { ephemeralPortRange } from '../../lab/loopback';
+import { generateEd25519KeyPair } from '../../lab/fleet/ssh-keys';
+import { createSimFleet, type SimFleet } from '../../lab/fleet/sim-fleet';
 
 const clientKey = generateEd25519KeyPair();
 let fleet: SimFleet | undefined;

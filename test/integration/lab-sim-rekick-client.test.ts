@@ -14,8 +14,8 @@ import { createVirtLibvirtDriver } from '../../src/drivers/virt-libvirt';
 import type { DriverContext } from '../../src/drivers/types';
 import { createSshConnector } from '../../src/ssh/remote-host';
 import type { RemoteConnector } from '../../src/ssh/types';
-import { createSimFleet, type SimFleet } from '../../src/lab/sim-fleet';
-import { generateEd25519KeyPair } from '../../src/lab/ssh-keys';
+import { createSimFleet, type SimFleet } from '../../lab/fleet/sim-fleet';
+import { generateEd25519KeyPair } from '../../lab/fleet/ssh-keys';
 
 const key = generateEd25519KeyPair('rekick-test');
 const dir = mkdtempSync(path.join(tmpdir(), 'rekick-sim-client-'));

@@ -8,9 +8,9 @@ import { createHash } from 'node:crypto';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, type SFTPWrapper } from 'ssh2';
-import { generateEd25519KeyPair } from '../../src/lab/ssh-keys';
-import { createSimFleet, type SimFleet } from '../../src/lab/sim-fleet';
-import type { SimHost } from '../../src/lab/sim-host';
+import { generateEd25519KeyPair } from '../../lab/fleet/ssh-keys';
+import { createSimFleet, type SimFleet } from '../../lab/fleet/sim-fleet';
+import type { SimHost } from '../../lab/fleet/sim-host';
 
 const clientKey = generateEd25519KeyPair('rekick-test');
 let fleet: SimFleet;

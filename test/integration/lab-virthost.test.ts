@@ -6,9 +6,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderEvent } from '../../src/chat/render';
-import type { LabPeers } from '../../src/lab/lab';
+import type { LabPeers } from '../../lab/run-lab';
 import type { Rekick } from '../../src/main';
-import type { ExecutorEvent } from '../../src/types';
+import type { ExecutorEvent } from '../../src/model';
 import { until } from '../support/until';
 import { by, origin, startLabRekick, stopLabRekick } from './helpers/lab-rekick';
 

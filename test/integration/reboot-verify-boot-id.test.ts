@@ -15,7 +15,7 @@ import { sshConnectorFor } from '../../src/ssh/remote-host';
 import type { ExecOptions, ExecResult, HostTarget, ProbeResult, RemoteConnector, RemoteHost } from '../../src/ssh/types';
 import { rebootVerifyStep } from '../../src/steps/reboot-verify';
 import type { StepContext } from '../../src/steps/types';
-import type { Job } from '../../src/types';
+import type { Job } from '../../src/model';
 import { makeJob } from '../fakes/jobs';
 import { testConfig } from '../fakes/test-config';
 import { startSshdFleet, type SshdFleet } from './helpers/sshd';

@@ -6,9 +6,9 @@
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load';
-import { startLabPeers, type LabPeers } from '../../src/lab/lab';
+import { startLabPeers, type LabPeers } from '../../lab/run-lab';
 import { createRekick, type Rekick } from '../../src/main';
-import { ACTIVE_JOB_STATES, type ExecutorEvent } from '../../src/types';
+import { ACTIVE_JOB_STATES, type ExecutorEvent } from '../../src/model';
 
 let peers: LabPeers;
 let rekick: Rekick;

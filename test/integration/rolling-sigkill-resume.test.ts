@@ -13,7 +13,7 @@ import { LowdbStore } from '../../store/lowdb-store';
 import { reconcileRun } from '../../src/rolling/reconcile';
 import { renderCounts } from '../../src/rolling/render';
 import { tallyRun } from '../../src/rolling/tally';
-import type { RollingRun } from '../../src/types';
+import type { RollingRun } from '../../src/model';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const dir = await mkdtemp(path.join(tmpdir(), 'rekick-rolling-kill-'));

@@ -11,10 +11,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { renderEvent } from '../../src/chat/render';
 import { loadConfig } from '../../src/config/load';
-import { startLabPeers, type LabPeers } from '../../src/lab/lab';
+import { startLabPeers, type LabPeers } from '../../lab/run-lab';
 import { createLogger } from '../../src/log';
 import { createRekick, type Rekick } from '../../src/main';
-import type { Identity } from '../../src/types';
+import type { Identity } from '../../src/model';
 import { FakeChat } from '../fakes/fake-chat';
 import { until as waitUntil } from '../support/until';
 

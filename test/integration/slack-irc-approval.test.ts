@@ -18,7 +18,7 @@ import { createRoles } from '../../src/chat/roles';
 import { createRouter } from '../../src/chat/router';
 import { createSlackAdapter, type SlackAdapter } from '../../src/chat/slack';
 import { Executor } from '../../src/executor/executor';
-import { STEP_NAMES } from '../../src/types';
+import { STEP_NAMES } from '../../src/model';
 import { MemoryStore } from '../../store/memory-store';
 import { FakeKoji } from '../fakes/fake-koji';
 import { ScriptedSteps } from '../fakes/fake-steps';

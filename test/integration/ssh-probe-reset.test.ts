@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateEd25519KeyPair } from '../../src/lab/ssh-keys';
+import { generateEd25519KeyPair } from '../../lab/fleet/ssh-keys';
 import { createSshConnector } from '../../src/ssh/remote-host';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'rekick-probe-reset-'));

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config/schema';
 import { createDrivers } from '../../src/drivers';
 import type { DriverContext } from '../../src/drivers/types';
-import { runPostinstall, runVerify } from '../../src/ssh/postinstall';
+import { runPostinstall, runVerify } from '../../src/ssh/postinstall-runner';
 import { rebootHost } from '../../src/ssh/reboot';
 import { createSshConnector } from '../../src/ssh/remote-host';
 import type { RemoteConnector } from '../../src/ssh/types';

@@ -8,7 +8,7 @@ import path from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config/schema';
-import { runPostinstall, runVerify } from '../../src/ssh/postinstall';
+import { runPostinstall, runVerify } from '../../src/ssh/postinstall-runner';
 import { createSshConnector } from '../../src/ssh/remote-host';
 import type { RemoteConnector, RemoteHost } from '../../src/ssh/types';
 import { testConfig } from '../fakes/test-config';

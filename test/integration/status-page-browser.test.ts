@@ -8,9 +8,9 @@ import pino from 'pino';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load';
-import { startLabPeers, type LabPeers } from '../../src/lab/lab';
+import { startLabPeers, type LabPeers } from '../../lab/run-lab';
 import { createRekick, type Rekick } from '../../src/main';
-import { STEP_NAMES } from '../../src/types';
+import { STEP_NAMES } from '../../src/model';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = path.resolve('test-artifacts');

@@ -1,11 +1,11 @@
 /**
  * A free TCP port on an address, for a test peer that stops and starts again on the same port (IRC server, Koji
- * hub, KDC). It comes from below the system's ephemeral range (src/lab/loopback.ts): a port the system hands out
+ * hub, KDC). It comes from below the system's ephemeral range (lab/loopback.ts): a port the system hands out
  * could be given to another program, or to an outgoing connection, while the peer is down, and the peer could not
  * come back. `alsoFree` checks more (the KDC needs the UDP port too).
  */
 import { createServer } from 'node:net';
-import { randomStablePort } from '../../src/lab/loopback';
+import { randomStablePort } from '../../lab/loopback';
 
 export async function freePort(host = '127.0.0.1', alsoFree?: (port: number) => Promise<boolean>): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {

@@ -11,7 +11,7 @@ import { createNotifier } from '../../src/chat/notifier';
 import { createRoles } from '../../src/chat/roles';
 import { createRouter } from '../../src/chat/router';
 import { Executor } from '../../src/executor/executor';
-import type { Identity, Origin } from '../../src/types';
+import type { Identity, Origin } from '../../src/model';
 import { MemoryStore } from '../../store/memory-store';
 import { FakeChat } from '../fakes/fake-chat';
 import { FakeKoji } from '../fakes/fake-koji';

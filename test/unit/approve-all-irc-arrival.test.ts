@@ -12,7 +12,7 @@ import { createNotifier } from '../../src/chat/notifier';
 import { createRoles } from '../../src/chat/roles';
 import { createRouter } from '../../src/chat/router';
 import { Executor } from '../../src/executor/executor';
-import type { Identity } from '../../src/types';
+import type { Identity } from '../../src/model';
 import { MemoryStore } from '../../store/memory-store';
 import { FakeIrcClient, fakeIrcAdapter } from '../fakes/fake-irc-client';
 import { FakeKoji } from '../fakes/fake-koji';

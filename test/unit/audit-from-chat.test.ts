@@ -14,7 +14,7 @@ import { createRouter } from '../../src/chat/router';
 import { Executor } from '../../src/executor/executor';
 import { disableStep } from '../../src/steps/disable';
 import { enableStep } from '../../src/steps/enable';
-import type { Identity } from '../../src/types';
+import type { Identity } from '../../src/model';
 import { MemoryStore } from '../../store/memory-store';
 import { FakeChat } from '../fakes/fake-chat';
 import { FakeKoji } from '../fakes/fake-koji';

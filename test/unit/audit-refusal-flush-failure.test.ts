@@ -6,7 +6,7 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { Executor } from '../../src/executor/executor';
-import type { Identity } from '../../src/types';
+import type { Identity } from '../../src/model';
 import { MemoryStore } from '../../store/memory-store';
 import { ScriptedSteps } from '../fakes/fake-steps';
 import { FakeKoji } from '../fakes/fake-koji';

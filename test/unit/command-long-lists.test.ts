@@ -12,7 +12,7 @@ import type { ChatAdapter } from '../../src/chat/chat-adapter';
 import { createConsoleAdapter } from '../../src/chat/console';
 import { createRoles } from '../../src/chat/roles';
 import { createRouter } from '../../src/chat/router';
-import type { Identity } from '../../src/types';
+import type { Identity } from '../../src/model';
 import { FakeChat } from '../fakes/fake-chat';
 import { FakeExecutor, anonymous } from '../fakes/fake-executor';
 import { testConfig } from '../fakes/test-config';

@@ -9,7 +9,7 @@ import type { DisarmResult, DriverContext, HostDriver } from '../../src/drivers/
 import { disarmClause } from '../../src/chat/render-disarm';
 import { HostKeyChangedError } from '../../src/ssh/errors';
 import { disarmInstaller, disarmNeeded, markDisarm, rearmOnRetry, retryStep, type DisarmDeps } from '../../src/steps/disarm-installer';
-import { STEP_NAMES, type Job, type StepStatus } from '../../src/types';
+import { STEP_NAMES, type Job, type StepStatus } from '../../src/model';
 import { makeJob } from '../fakes/jobs';
 import { testConfig } from '../fakes/test-config';
 

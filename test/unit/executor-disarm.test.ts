@@ -13,7 +13,7 @@ import type { DisarmResult, DriverContext, HostDriver } from '../../src/drivers/
 import { Executor } from '../../src/executor/executor';
 import { pinnedHostKey } from '../../src/steps/host-key-pin';
 import type { Step, StepContext } from '../../src/steps/types';
-import type { ExecutorEvent, Identity, Job, Origin } from '../../src/types';
+import type { ExecutorEvent, Identity, Job, Origin } from '../../src/model';
 import { FakeKoji } from '../fakes/fake-koji';
 import { ScriptedSteps } from '../fakes/fake-steps';
 import { testConfig } from '../fakes/test-config';

@@ -29,13 +29,13 @@ import { ApprovalPrompts } from '../../src/chat/approval-prompts';
 import { CodedError, StepError, UserError, abortReason } from '../../src/errors';
 import { Executor } from '../../src/executor/executor';
 import type { Step } from '../../src/steps/types';
-import { ACTIVE_JOB_STATES, STEP_NAMES, type Identity, type Job, type Origin, type StepName } from '../../src/types';
+import { ACTIVE_JOB_STATES, STEP_NAMES, type Identity, type Job, type Origin, type StepName } from '../../src/model';
 import { ControlledStore, Disk } from '../fakes/controlled-store';
 import { testConfig } from '../fakes/test-config';
 
 /** The retry backoff waits on the scheduler too, so a sequence replays exactly (no wall-clock timer decides). */
 const clock = vi.hoisted(() => ({ scheduler: undefined as undefined | { schedule<T>(p: Promise<T>, label?: string): Promise<T> } }));
-vi.mock('../../src/executor/sleep', async () => {
+vi.mock('../../src/util/sleep', async () => {
   const { abortReason: reason } = await import('../../src/errors');
   return {
     abortableSleep: (ms: number, signal?: AbortSignal): Promise<void> => {

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { Executor } from '../../src/executor/executor';
 import type { UserError } from '../../src/errors';
 import type { Step, StepContext } from '../../src/steps/types';
-import type { ExecutorEvent, Identity, Job, Origin } from '../../src/types';
+import type { ExecutorEvent, Identity, Job, Origin } from '../../src/model';
 import { MemoryStore } from '../../store/memory-store';
 import { ControlledStore, Disk } from '../fakes/controlled-store';
 import { FakeKoji } from '../fakes/fake-koji';

@@ -4,7 +4,7 @@ import { MemoryStore } from '../../store/memory-store';
 import { Executor } from '../../src/executor/executor';
 import { StepError } from '../../src/errors';
 import type { Step, StepContext } from '../../src/steps/types';
-import type { ExecutorEvent, Identity, Job, Origin } from '../../src/types';
+import type { ExecutorEvent, Identity, Job, Origin } from '../../src/model';
 import { FakeKoji } from '../fakes/fake-koji';
 import { ScriptedSteps } from '../fakes/fake-steps';
 import { testConfig } from '../fakes/test-config';

@@ -10,7 +10,7 @@ import { Executor } from '../../src/executor/executor';
 import { disableStep } from '../../src/steps/disable';
 import { drainStep } from '../../src/steps/drain';
 import type { Step, StepContext } from '../../src/steps/types';
-import type { ExecutorEvent, Identity, Job, Origin } from '../../src/types';
+import type { ExecutorEvent, Identity, Job, Origin } from '../../src/model';
 import { FakeKoji } from '../fakes/fake-koji';
 import { ScriptedSteps } from '../fakes/fake-steps';
 import { testConfig } from '../fakes/test-config';

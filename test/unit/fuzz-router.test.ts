@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { commands } from '../../commands';
 import { createRoles } from '../../src/chat/roles';
 import { createRouter, type Router } from '../../src/chat/router';
-import type { AuditEntry, Identity } from '../../src/types';
+import type { AuditEntry, Identity } from '../../src/model';
 import { FakeExecutor, anonymous, kevin, nirik } from '../fakes/fake-executor';
 import { prng } from '../support/prng';
 

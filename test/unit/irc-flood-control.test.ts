@@ -12,7 +12,7 @@ import type { IrcAdapter } from '../../src/chat/irc';
 import { createNotifier, type Notifier } from '../../src/chat/notifier';
 import { createRoles } from '../../src/chat/roles';
 import { createRouter } from '../../src/chat/router';
-import type { AuditEntry, ExecutorEvent } from '../../src/types';
+import type { AuditEntry, ExecutorEvent } from '../../src/model';
 import { FakeExecutor } from '../fakes/fake-executor';
 import { FakeIrcClient, fakeIrcAdapter } from '../fakes/fake-irc-client';
 import { makeJob } from '../fakes/jobs';

@@ -8,7 +8,7 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { ChatMessage } from '../../src/chat/chat-adapter';
 import { createNotifier } from '../../src/chat/notifier';
-import type { Origin } from '../../src/types';
+import type { Origin } from '../../src/model';
 import { FakeExecutor } from '../fakes/fake-executor';
 import { FakeIrcClient, fakeIrcAdapter } from '../fakes/fake-irc-client';
 import { until } from '../support/until';

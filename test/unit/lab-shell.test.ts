@@ -3,12 +3,12 @@
  * pipes, stdin, and the programs' behaviour on a SimMachine (systemctl, grubby, grub2-editenv, mkdir/rm/mv, printf).
  */
 import { describe, expect, it } from 'vitest';
-import { parseScript, wordText, type SimpleCommand } from '../../src/lab/shell-parse';
-import { BufferSink, onceSource, Shell } from '../../src/lab/shell-run';
-import { corePrograms } from '../../src/lab/programs-core';
-import { systemPrograms } from '../../src/lab/programs-system';
-import type { SimHostApi } from '../../src/lab/sim-host-api';
-import { SimMachine } from '../../src/lab/sim-machine';
+import { parseScript, wordText, type SimpleCommand } from '../../lab/shell/shell-parse';
+import { BufferSink, onceSource, Shell } from '../../lab/shell/shell-run';
+import { corePrograms } from '../../lab/shell/programs-core';
+import { systemPrograms } from '../../lab/shell/programs-system';
+import type { SimHostApi } from '../../lab/fleet/sim-host-api';
+import { SimMachine } from '../../lab/fleet/sim-machine';
 
 function fakeHost(machine = SimMachine.configured('builder', 'x86_64', 'buildvm-01')) {
   const calls = { reboots: 0 };

@@ -3,8 +3,8 @@
  * machine baselines differ exactly in rekick's configuration.
  */
 import { describe, expect, it } from 'vitest';
-import { SimFs, SimFsError } from '../../src/lab/sim-fs';
-import { FRESH_HOSTNAME, KOJID_CONF, SimMachine } from '../../src/lab/sim-machine';
+import { SimFs, SimFsError } from '../../lab/fleet/sim-fs';
+import { FRESH_HOSTNAME, KOJID_CONF, SimMachine } from '../../lab/fleet/sim-machine';
 
 function fsError(fn: () => void): string {
   try {

@@ -4,7 +4,7 @@ import { createNotifier } from '../../src/chat/notifier';
 import type { ChatAdapter, OutgoingMessage } from '../../src/chat/chat-adapter';
 import { FakeChat } from '../fakes/fake-chat';
 import { FakeExecutor } from '../fakes/fake-executor';
-import type { Origin } from '../../src/types';
+import type { Origin } from '../../src/model';
 
 async function setup(adapters: ChatAdapter[]) {
   const executor = await FakeExecutor.create();

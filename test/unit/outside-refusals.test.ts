@@ -8,7 +8,7 @@ import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { outsideRefusal } from '../../src/audit/audit-kind';
 import { OutsideRefusals } from '../../src/audit/outside-refusals';
-import type { AuditEntry } from '../../src/types';
+import type { AuditEntry } from '../../src/model';
 
 function capture() {
   const lines: Array<Record<string, unknown>> = [];

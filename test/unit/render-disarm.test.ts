@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { renderEvent, renderJob, renderStatus } from '../../src/chat/render';
 import { parentBlocks } from '../../src/chat/slack-render';
 import { cancelComment, failureComment } from '../../src/steps/koji-comments';
-import type { DisarmRecord, Job } from '../../src/types';
+import type { DisarmRecord, Job } from '../../src/model';
 import { makeJob } from '../fakes/jobs';
 
 const kevin = { source: 'irc' as const, id: 'kevin', display: 'kevin' };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { renderEvent, renderHosts, renderJob, renderQueue, renderStatus } from '../../src/chat/render';
-import { STEP_NAMES, type ExecutorEvent, type Job } from '../../src/types';
+import { STEP_NAMES, type ExecutorEvent, type Job } from '../../src/model';
 import { makeJob } from '../fakes/jobs';
 
 const kevin = { source: 'irc' as const, id: 'kevin', display: 'kevin' };

@@ -7,7 +7,7 @@ import { renderEvent, renderJob } from '../../src/chat/render';
 import { proofSummary } from '../../src/chat/render-proof';
 import { parentBlocks } from '../../src/chat/slack-render';
 import { describeJob } from '../../src/cli-views';
-import type { Job, ReinstallProof } from '../../src/types';
+import type { Job, ReinstallProof } from '../../src/model';
 import { makeJob } from '../fakes/jobs';
 
 const NOW = new Date('2026-12-06T12:00:00Z');

@@ -3,7 +3,7 @@ import { pickHosts, slotsFor, virthostNeverFits } from '../../src/rolling/capaci
 import { estimateRunMs, formatDuration, typicalDuration } from '../../src/rolling/estimate';
 import { isDue, orderHosts } from '../../src/rolling/order';
 import type { HostConfig } from '../../src/config/schema';
-import { STEP_NAMES, type HostRecord, type Job } from '../../src/types';
+import { STEP_NAMES, type HostRecord, type Job } from '../../src/model';
 
 function host(name: string, more: Partial<HostConfig> = {}): HostConfig {
   return { name, arch: 'x86_64', kind: 'baremetal', port: 22, groups: [], channels: [], ...more } as HostConfig;

@@ -4,7 +4,7 @@ import { MemoryStore } from '../../store/memory-store';
 import { reconcileRun } from '../../src/rolling/reconcile';
 import { tallyRun } from '../../src/rolling/tally';
 import { renderStatus } from '../../src/rolling/render';
-import { type Identity, type Job, type JobState, type RollingRun } from '../../src/types';
+import { type Identity, type Job, type JobState, type RollingRun } from '../../src/model';
 import { makeJob } from '../fakes/jobs';
 
 const kevin: Identity = { source: 'irc', id: 'kevin', display: 'kevin' };

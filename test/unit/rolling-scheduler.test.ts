@@ -13,7 +13,7 @@ import { reconcileRun } from '../../src/rolling/reconcile';
 import { renderCounts } from '../../src/rolling/render';
 import { tallyRun } from '../../src/rolling/tally';
 import type { Step } from '../../src/steps/types';
-import { ACTIVE_JOB_STATES, type ExecutorEvent, type Identity, type Origin, type RollingRun, type StepName } from '../../src/types';
+import { ACTIVE_JOB_STATES, type ExecutorEvent, type Identity, type Origin, type RollingRun, type StepName } from '../../src/model';
 import { FakeKoji } from '../fakes/fake-koji';
 import { ScriptedSteps } from '../fakes/fake-steps';
 import { testConfig } from '../fakes/test-config';

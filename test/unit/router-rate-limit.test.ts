@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { RateLimiter } from '../../src/chat/rate-limit';
-import type { Identity } from '../../src/types';
+import type { Identity } from '../../src/model';
 import { FakeChat, createChatRig } from '../fakes/fake-chat';
 import { anonymous, kevin, stranger } from '../fakes/fake-executor';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { anonymous, kevin, nirik, stranger } from '../fakes/fake-executor';
 import { createChatRig } from '../fakes/fake-chat';
-import type { Identity } from '../../src/types';
+import type { Identity } from '../../src/model';
 
 /** Every refusal is exactly one line, changes nothing, and is audited as refused. */
 async function expectRefusal(text: string, pattern: RegExp, user: Identity = kevin) {

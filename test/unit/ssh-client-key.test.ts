@@ -7,7 +7,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import ssh2 from 'ssh2';
 import { describe, expect, it } from 'vitest';
 import { parseClientKey } from '../../src/ssh/client-key';
-import { generateEd25519KeyPair } from '../../src/lab/ssh-keys';
+import { generateEd25519KeyPair } from '../../lab/fleet/ssh-keys';
 
 const data = Buffer.from('session id and userauth request');
 

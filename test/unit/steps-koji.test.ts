@@ -5,7 +5,7 @@ import { disableStep } from '../../src/steps/disable';
 import { drainStep } from '../../src/steps/drain';
 import { enableStep } from '../../src/steps/enable';
 import type { StepContext } from '../../src/steps/types';
-import { type Job } from '../../src/types';
+import { type Job } from '../../src/model';
 import { FakeKoji } from '../fakes/fake-koji';
 import { testConfig } from '../fakes/test-config';
 import { makeJob } from '../fakes/jobs';

@@ -13,7 +13,7 @@ import { proveNewSystem } from '../../src/steps/reinstall-proof';
 import { stageInstallerStep } from '../../src/steps/stage-installer';
 import { recordSystemBefore } from '../../src/steps/system-before';
 import type { StepContext } from '../../src/steps/types';
-import type { Job } from '../../src/types';
+import type { Job } from '../../src/model';
 import { makeJob } from '../fakes/jobs';
 import { testConfig } from '../fakes/test-config';
 

@@ -10,10 +10,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import type { AuditEntry } from '../../src/types';
+import type { AuditEntry } from '../../src/model';
 import { historyPathFor } from '../../store/history-file';
 import { LowdbStore, type LowdbStoreOptions } from '../../store/lowdb-store';
-import { CURRENT_SCHEMA_VERSION } from '../../store/store-document';
+import { CURRENT_SCHEMA_VERSION } from '../../store/state-document';
 import { until } from '../support/until';
 
 const log = pino({ level: 'silent' });

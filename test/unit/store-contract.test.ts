@@ -11,7 +11,7 @@ import { MemoryStore } from '../../store/memory-store';
 import type { Store } from '../../store/store';
 import type { StoreLimits } from '../../store/store-state';
 import { StoreError } from '../../src/errors';
-import { type AuditEntry, type Job, type JobState, type RollingRun } from '../../src/types';
+import { type AuditEntry, type Job, type JobState, type RollingRun } from '../../src/model';
 import { makeJob } from '../fakes/jobs';
 
 const dirs: string[] = [];

@@ -5,7 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DocumentStore } from '../../store/document-store';
-import type { StoreDocument } from '../../store/store-document';
+import type { StoreDocument } from '../../store/state-document';
 import type { StoreState } from '../../store/store-state';
 import { makeJob } from '../fakes/jobs';
 

@@ -11,7 +11,7 @@ import path from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { StoreError } from '../../src/errors';
-import type { AuditEntry, Job, JobState } from '../../src/types';
+import type { AuditEntry, Job, JobState } from '../../src/model';
 import type { AtomicFs } from '../../store/atomic-json-file';
 import { historyPathFor } from '../../store/history-file';
 import { LowdbStore, type LowdbStoreOptions } from '../../store/lowdb-store';

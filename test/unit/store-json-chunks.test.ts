@@ -4,7 +4,7 @@
  * rolled-back changes and with awkward host names and strings.
  */
 import { describe, expect, it } from 'vitest';
-import { STEP_NAMES, type AuditEntry, type Job } from '../../src/types';
+import { STEP_NAMES, type AuditEntry, type Job } from '../../src/model';
 import { DEFAULT_LIMITS, jsonBytes, StoreState } from '../../store/store-state';
 import { makeJob } from '../fakes/jobs';
 

@@ -9,12 +9,12 @@ import path from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { StoreError } from '../../src/errors';
-import { STEP_NAMES, type AuditEntry, type Job, type JobState } from '../../src/types';
+import { STEP_NAMES, type AuditEntry, type Job, type JobState } from '../../src/model';
 import type { AtomicFs } from '../../store/atomic-json-file';
 import { createStore } from '../../store/index';
 import { LowdbStore } from '../../store/lowdb-store';
 import { MemoryStore } from '../../store/memory-store';
-import { CURRENT_SCHEMA_VERSION } from '../../store/store-document';
+import { CURRENT_SCHEMA_VERSION } from '../../store/state-document';
 
 const log = pino({ level: 'silent' });
 const root = await mkdtemp(path.join(tmpdir(), 'rekick-store-lowdb-'));

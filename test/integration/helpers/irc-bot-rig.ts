@@ -7,7 +7,7 @@ import pino from 'pino';
 import { afterAll, beforeAll } from 'vitest';
 import { createIrcAdapter, type IrcAdapter } from '../../../src/chat/irc';
 import type { OutgoingMessage } from '../../../src/chat/chat-adapter';
-import type { ExecutorEvent, Job, StepName } from '../../../src/types';
+import type { ExecutorEvent, Job, StepName } from '../../../src/model';
 import { makeJob } from '../../fakes/jobs';
 import { startIrcNetwork, type IrcNetwork } from './ircd';
 import { until as waitUntil } from '../../support/until';

@@ -18,7 +18,7 @@ export class RekickProcess {
   readonly exited: Promise<number | null>;
 
   constructor(args: string[], env: Record<string, string> = {}) {
-    this.child = spawn(TSX, [path.join(ROOT, 'src/cli.ts'), ...args], {
+    this.child = spawn(TSX, [path.join(ROOT, 'bin/cli.ts'), ...args], {
       cwd: ROOT,
       env: { ...process.env, REKICK_LOG_LEVEL: process.env.REKICK_TEST_LOG_LEVEL ?? 'warn', ...env },
       stdio: 'pipe',

@@ -8,9 +8,9 @@ import pino from 'pino';
 import { parse, stringify } from 'yaml';
 import { renderEvent } from '../../../src/chat/render';
 import { loadConfig } from '../../../src/config/load';
-import { startLabPeers, type LabPeers } from '../../../src/lab/lab';
+import { startLabPeers, type LabPeers } from '../../../lab/run-lab';
 import { createRekick, type Rekick } from '../../../src/main';
-import type { ExecutorEvent } from '../../../src/types';
+import type { ExecutorEvent } from '../../../src/model';
 
 /** The operator at the lab console, and where they type. */
 export const by = { source: 'console' as const, id: 'operator', display: 'operator' };

@@ -11,12 +11,12 @@ import type { Config } from '../../../src/config/schema';
 import { createDrivers } from '../../../src/drivers';
 import { Executor } from '../../../src/executor/executor';
 import { createKojiClient } from '../../../src/koji/client';
-import { startHubStandin, type HubStandin } from '../../../src/koji/hub-standin';
-import { createKojiTestPki, type KojiTestPki } from '../../../src/pki/koji-pki';
+import { startHubStandin, type HubStandin } from '../../../lab/koji-hub/hub-standin';
+import { createKojiTestPki, type KojiTestPki } from '../../../lab/pki/koji-pki';
 import { sshConnectorFor } from '../../../src/ssh/remote-host';
 import { createSteps } from '../../../src/steps';
 import type { Step } from '../../../src/steps/types';
-import type { ExecutorEvent } from '../../../src/types';
+import type { ExecutorEvent } from '../../../src/model';
 import { LowdbStore } from '../../../store/lowdb-store';
 import { startSshdFleet, type SimHostSpec, type SshdFleet } from './sshd';
 

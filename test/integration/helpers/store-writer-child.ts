@@ -4,7 +4,7 @@
  */
 import pino from 'pino';
 import { LowdbStore } from '../../../store/lowdb-store';
-import { STEP_NAMES, type Job, type JobState } from '../../../src/types';
+import { STEP_NAMES, type Job, type JobState } from '../../../src/model';
 
 const [file, run] = [process.argv[2], process.argv[3] ?? '0'];
 if (!file) throw new Error('usage: store-writer-child.ts FILE RUN');

@@ -22,8 +22,8 @@ import pino from 'pino';
 import { HubKerberos, type HubKerberosOptions } from './hub-kerberos';
 import { METHODS, callMethod, type CallContext } from './hub-methods';
 import { FAULT, HubFault, HubState, type HubHost, type HubSession, type HubTask, type HubUser } from './hub-state';
-import { decodeMethodCall } from './xmlrpc-decode';
-import { decodeArgs, encodeFault, encodeMethodResponse, isStruct, type XmlRpcValue } from './xmlrpc';
+import { decodeMethodCall } from '../../src';
+import { decodeArgs, encodeFault, encodeMethodResponse, isStruct, type XmlRpcValue } from '../../src';
 
 export { HubState, HubFault, FAULT } from './hub-state';
 export type { HubHost, HubTask, HubUser, HubSession, HubChannel } from './hub-state';

@@ -12,7 +12,7 @@
 import type { Logger } from 'pino';
 import pino from 'pino';
 import { FAULT, HubFault, type HubState, type HubUser } from './hub-state';
-import { loadKerberosBinding, withKrb5Env, type KerberosBinding } from './kerberos';
+import { loadKerberosBinding, withKrb5Env, type KerberosBinding } from '../../src';
 
 export interface HubKerberosOptions {
   /** The hub's service keytab (HTTP/<host>@REALM), as mod_auth_gssapi's GssapiCredStore keytab:… */

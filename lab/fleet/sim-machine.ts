@@ -5,7 +5,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { BOOT_ID_PATH } from '../ssh/boot-id';
+import { BOOT_ID_PATH } from '../../src';
 import { SimFs } from './sim-fs';
 
 export type SimRole = 'builder' | 'virthost';

@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import { parseScript, ShellSyntaxError, type Command, type GroupCommand, type Pipeline, type Redirect, type Script, type Word } from './shell-parse';
-import { SimFs, SimFsError } from './sim-fs';
+import { SimFs, SimFsError } from '../fleet/sim-fs';
 
 /** Where a program's output goes. */
 export interface Sink {

@@ -5,9 +5,9 @@
  */
 import { createHash } from 'node:crypto';
 import { setTimeout as sleepFor } from 'node:timers/promises';
-import type { SimHostApi } from './sim-host-api';
-import { KERNEL_VERSION } from './sim-machine';
-import { SimFs, SimFsError } from './sim-fs';
+import type { SimHostApi } from '../fleet/sim-host-api';
+import { KERNEL_VERSION } from '../fleet/sim-machine';
+import { SimFs, SimFsError } from '../fleet/sim-fs';
 import { onceSource, type Program, type ProgramContext } from './shell-run';
 
 /** Splits `-rf` style flags off the front of argv (after the name); `--` ends them. */

@@ -1,5 +1,5 @@
 /** systemctl, hostnamectl, grubby, grub2-reboot and grub2-editenv on a simulated host, acting on its SimMachine. */
-import type { SimHostApi } from './sim-host-api';
+import type { SimHostApi } from '../fleet/sim-host-api';
 import type { Program, ProgramContext } from './shell-run';
 
 function unitName(arg: string): string {

@@ -3,8 +3,8 @@
  * (after migration) so a damaged file is refused with a list of what is wrong instead of crashing later.
  */
 import { z } from 'zod';
-import { FINISHED_JOB_STATES, ACTIVE_JOB_STATES } from '../src/types';
-import type { AuditEntry, HostRecord, Job, RollingRun } from '../src/types';
+import { FINISHED_JOB_STATES, ACTIVE_JOB_STATES } from '../src/model';
+import type { AuditEntry, HostRecord, Job, RollingRun } from '../src/model';
 
 /** Bump it together with a new entry in migrations.ts. */
 export const CURRENT_SCHEMA_VERSION = 4;

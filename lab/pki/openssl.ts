@@ -1,6 +1,6 @@
 /** Runs Debian's `openssl` CLI; a failure says which command failed and what openssl printed. */
 import { execFile } from 'node:child_process';
-import { CodedError } from '../errors';
+import { CodedError } from '../../src';
 
 export class PkiError extends CodedError {
   constructor(message: string, options?: { cause?: unknown }) {

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import ssh2 from 'ssh2';
 
 const { utils } = ssh2; // ssh2 is CommonJS: named exports are not visible to Node's ESM loader
-import { CodedError } from '../errors';
+import { CodedError } from '../../src';
 
 export interface SshKeyPair {
   /** OpenSSH private key (PEM). */

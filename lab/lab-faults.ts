@@ -3,8 +3,8 @@
  * person at the lab terminal can watch rekick meet them: e.g. `--fault skip-install:buildarm-03` makes that builder
  * boot its old system instead of the installer, and its reinstall fails at wait-ssh instead of asking for approval.
  */
-import { CodedError } from '../errors';
-import type { Fault } from './sim-faults';
+import { CodedError } from '../src';
+import type { Fault } from './fleet/sim-faults';
 
 /** The faults the command line takes, with what each does (for --help and errors). */
 export const LAB_FAULTS = {

@@ -1,5 +1,5 @@
 /** virsh (destroy, undefine, list, domstate) and virt-install on a simulated virthost, acting on its guests. */
-import type { SimLibvirt } from './sim-host-api';
+import type { SimLibvirt } from '../fleet/sim-host-api';
 import type { Program } from './shell-run';
 
 export function virtPrograms(libvirt: SimLibvirt): Map<string, Program> {

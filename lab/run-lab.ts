@@ -8,15 +8,15 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
-import { runBot } from '../cli-commands';
-import { loadConfig } from '../config/load';
-import { startHubStandin } from '../koji/hub-standin';
-import { createTestCa, issueClientCert, issueServerCert } from '../pki/test-ca';
+import { runBot } from '../src';
+import { loadConfig } from '../src';
+import { startHubStandin } from './koji-hub/hub-standin';
+import { createTestCa, issueClientCert, issueServerCert } from './pki/test-ca';
 import { labHosts, type LabHost } from './lab-hosts';
 import { describeLabFault, parseLabFaults, simFault, type LabFault } from './lab-faults';
-import { generateEd25519KeyPair } from './ssh-keys';
-import { createSimFleet, type SimFleet } from './sim-fleet';
-import type { HubStandin } from '../koji/hub-standin';
+import { generateEd25519KeyPair } from './fleet/ssh-keys';
+import { createSimFleet, type SimFleet } from './fleet/sim-fleet';
+import type { HubStandin } from './koji-hub/hub-standin';
 
 export interface LabOptions {
   hosts: number;

@@ -11,17 +11,17 @@ import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import pino from 'pino';
 import ssh2, { type AuthContext, type Connection, type ParsedKey, type Server, type ServerChannel } from 'ssh2';
-import { CodedError } from '../errors';
-import { corePrograms } from './programs-core';
-import { systemPrograms } from './programs-system';
-import { virtPrograms } from './programs-virt';
+import { CodedError } from '../../src';
+import { corePrograms } from '../shell/programs-core';
+import { systemPrograms } from '../shell/programs-system';
+import { virtPrograms } from '../shell/programs-virt';
 import { FaultSet, type ClearFault, type Fault } from './sim-faults';
 import type { SimHostApi, SimLibvirt } from './sim-host-api';
 import { SimMachine, type SimRole } from './sim-machine';
 import { serveSftp } from './sim-sftp';
-import { randomStablePort } from './loopback';
+import { randomStablePort } from '../loopback';
 import { generateEd25519KeyPair } from './ssh-keys';
-import { onceSource, Shell, type Program, type Sink } from './shell-run';
+import { onceSource, Shell, type Program, type Sink } from '../shell/shell-run';
 
 const { utils } = ssh2; // ssh2 is CommonJS: Node's ESM loader sees only some of its named exports
 

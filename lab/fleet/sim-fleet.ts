@@ -5,9 +5,9 @@
  * keys take well under a millisecond each.
  */
 import pino from 'pino';
-import type { HostConfig } from '../config/schema';
-import { CodedError } from '../errors';
-import { fleetLoopbackAddress } from './loopback';
+import type { HostConfig } from '../../src';
+import { CodedError } from '../../src';
+import { fleetLoopbackAddress } from '../loopback';
 import { parseClientKey, type SimHost, type SimRecord } from './sim-host';
 import { SimBuilder } from './sim-builder';
 import { SimVirthost } from './sim-virthost';

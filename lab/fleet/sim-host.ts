@@ -10,7 +10,7 @@
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import pino from 'pino';
-import ssh2, { type AuthContext, type Connection, type ParsedKey, type Server, type ServerChannel } from 'ssh2';
+import ssh2, { type ParsedKey } from 'ssh2';
 import { CodedError } from '../../src';
 import { corePrograms } from '../shell/programs-core';
 import { systemPrograms } from '../shell/programs-system';
@@ -18,10 +18,10 @@ import { virtPrograms } from '../shell/programs-virt';
 import { FaultSet, type ClearFault, type Fault } from './sim-faults';
 import type { SimHostApi, SimLibvirt } from './sim-host-api';
 import { SimMachine, type SimRole } from './sim-machine';
-import { serveSftp } from './sim-sftp';
+import { SimSshd } from './sim-sshd';
 import { randomStablePort } from '../loopback';
 import { generateEd25519KeyPair } from './ssh-keys';
-import { onceSource, Shell, type Program, type Sink } from '../shell/shell-run';
+import type { Program } from '../shell/shell-run';
 
 const { utils } = ssh2; // ssh2 is CommonJS: Node's ESM loader sees only some of its named exports
 
@@ -81,17 +81,6 @@ export interface SimHostOptions {
   keepRecords?: number;
 }
 
-interface Conn {
-  socket: net.Socket;
-  abort: AbortController;
-}
-
-/** A running exec request: its `$$` and how to kill it. */
-interface Proc {
-  abort: AbortController;
-  killed?: string;
-}
-
 /** How long after acknowledging `systemctl reboot` the connections drop (the exit status gets out first). */
 const REBOOT_ACK_MS = 20;
 
@@ -113,20 +102,17 @@ export class SimHost extends EventEmitter implements SimHostApi {
   rebootDelayMs: number;
   installDelayMs: number;
 
-  protected readonly log: pino.Logger;
-  private readonly user: string;
-  private readonly clientKey: ParsedKey;
+  readonly log: pino.Logger;
+  readonly user: string;
+  readonly clientKey: ParsedKey;
   private readonly onRecord?: (record: SimRecord) => void;
   private readonly keepRecords: number;
-  private readonly faults: FaultSet;
+  readonly faults: FaultSet;
   private readonly initial: 'configured' | 'fresh';
   private machineState?: SimMachine;
-  private ssh?: Server;
+  private readonly sshd: SimSshd = new SimSshd(this);
   private listener?: net.Server;
   private listenChain: Promise<void> = Promise.resolve();
-  private readonly conns = new Map<string, Conn>();
-  private readonly procs = new Map<number, Proc>();
-  private nextPid = 1000;
   private pendingBoot?: 'boot' | 'install';
   private timer?: NodeJS.Timeout;
   private stopped = false;
@@ -264,7 +250,7 @@ export class SimHost extends EventEmitter implements SimHostApi {
     }
     if (mode === 'install') {
       this.hostKey = generateHostKey(this.name);
-      this.ssh = undefined;
+      this.sshd.rekeyed();
       this.machineState = SimMachine.fresh(this.role, this.arch);
     } else {
       this.machine.boot();
@@ -304,7 +290,7 @@ export class SimHost extends EventEmitter implements SimHostApi {
   private async applyListening(): Promise<void> {
     const want = !this.stopped && this.state === 'up' && !this.faults.has('refuse');
     if (want && !this.listener) {
-      const server = net.createServer((socket) => this.accept(socket));
+      const server = net.createServer((socket) => this.sshd.accept(socket));
       await this.listen(server);
       this.listener = server;
       this.port = (server.address() as net.AddressInfo).port;
@@ -346,169 +332,23 @@ export class SimHost extends EventEmitter implements SimHostApi {
   }
 
   private dropConnections(): void {
-    for (const c of this.conns.values()) c.socket.destroy();
+    this.sshd.dropConnections();
   }
 
   // --- SSH -------------------------------------------------------------------------------------------------
 
-  private accept(socket: net.Socket): void {
-    const key = `${socket.remoteAddress}:${socket.remotePort}`;
-    const conn: Conn = { socket, abort: new AbortController() };
-    this.conns.set(key, conn);
-    socket.on('close', () => {
-      this.conns.delete(key);
-      conn.abort.abort();
-    });
-    this.sshServer().injectSocket(socket);
-  }
-
-  private sshServer(): Server {
-    this.ssh ??= new ssh2.Server({ hostKeys: [this.hostKey.private] }, (client, info) => {
-      const conn = this.conns.get(`${info.ip}:${info.port}`);
-      if (!conn) return client.end();
-      this.serveClient(client, conn);
-    });
-    return this.ssh;
-  }
-
-  private serveClient(client: Connection, conn: Conn): void {
-    client.on('error', (err) => this.log.debug({ err }, 'ssh connection error'));
-    client.on('authentication', (ctx) => this.authenticate(ctx));
-    client.on('ready', () => {
-      client.on('session', (acceptSession) => {
-        const session = acceptSession();
-        session.on('exec', (accept, _reject, info) => this.exec(info.command, accept(), conn));
-        session.on('sftp', (accept) => {
-          const sftp = accept();
-          serveSftp(sftp, this.machine.fs, '/root', (op) => this.record('sftp', op));
-        });
-        session.on('env', (accept) => accept?.());
-        session.on('pty', (_accept, reject) => reject?.());
-        session.on('shell', (_accept, reject) => reject());
-      });
-    });
-  }
-
-  private authenticate(ctx: AuthContext): void {
-    if (ctx.method !== 'publickey' || ctx.username !== this.user) return ctx.reject(['publickey']);
-    const k = this.clientKey;
-    if (ctx.key.algo !== k.type || !ctx.key.data.equals(k.getPublicSSH())) return ctx.reject(['publickey']);
-    if (!ctx.signature || !ctx.blob) return ctx.accept(); // the client asks whether this key would do
-    if (k.verify(ctx.blob, ctx.signature, ctx.hashAlgo) === true) {
-      this.logins++;
-      return ctx.accept();
-    }
-    ctx.reject(['publickey']);
-  }
-
-  private exec(command: string, stream: ServerChannel, conn: Conn): void {
-    const record = this.record('exec', command);
-    record.code = null;
-    const pid = this.nextPid++;
-    const proc: Proc = { abort: new AbortController() };
-    this.procs.set(pid, proc);
-    const onConnGone = () => proc.abort.abort();
-    conn.abort.signal.addEventListener('abort', onConnGone, { once: true });
-    const signal = proc.abort.signal;
-
-    const input: Buffer[] = [];
-    let inputDone = false;
-    const waiting: (() => void)[] = [];
-    const finishInput = () => {
-      inputDone = true;
-      for (const w of waiting.splice(0)) w();
-    };
-    stream.on('data', (chunk: Buffer) => input.push(chunk));
-    stream.on('end', finishInput);
-    signal.addEventListener('abort', finishInput, { once: true });
-    const stdin = onceSource(() => (inputDone ? Promise.resolve(Buffer.concat(input)) : new Promise((resolve) => waiting.push(() => resolve(Buffer.concat(input))))));
-    const live = () => !conn.abort.signal.aborted && !conn.socket.destroyed;
-    const stdout: Sink = { write: (d) => void (live() && !proc.killed && stream.write(d)) };
-    const stderr: Sink = { write: (d) => void (live() && !proc.killed && stream.stderr.write(d)) };
-    const shell = new Shell({
-      fs: this.machine.fs,
-      programs: this.programs(),
-      signal,
-      pid,
-      beforeProgram: (argv, io) => this.beforeProgram(argv, io, conn, signal),
-    });
-    const done = (finish: () => void) => {
-      this.procs.delete(pid);
-      conn.abort.signal.removeEventListener('abort', onConnGone);
-      if (!live()) return;
-      finish();
-      stream.end();
-    };
-    shell.run(command, { stdin, stdout, stderr }).then(
-      (code) => {
-        record.code = proc.killed ? null : code;
-        // Killed by a signal: sshd reports exit-signal, not a status.
-        done(() => (proc.killed ? stream.exit(proc.killed, false, '') : stream.exit(code)));
-      },
-      (err: unknown) => {
-        this.log.error({ err, command }, 'simulated command crashed');
-        done(() => {
-          stream.stderr.write(`rekick simulator: internal error: ${(err as Error).message}\n`);
-          stream.exit(255);
-        });
-      },
-    );
-  }
-
-  /** `kill [-SIG] [--] PID|-PGID`: ends a running exec request of this host by its `$$`. */
-  private readonly killProgram: Program = (ctx) => {
-    const args = ctx.argv.slice(1);
-    let sig = 'TERM';
-    let first = 0;
-    if (args[0] === '-s') {
-      sig = args[1] ?? '';
-      first = 2;
-    } else if (args[0] && args[0] !== '--' && /^-[A-Z0-9]+$/.test(args[0])) {
-      sig = args[0].slice(1);
-      first = 1;
-    }
-    sig = ({ '9': 'KILL', '15': 'TERM', '2': 'INT', '1': 'HUP' } as Record<string, string>)[sig] ?? sig.replace(/^SIG/, '');
-    const targets = args.slice(first).filter((a) => a !== '--');
-    if (!targets.length) {
-      ctx.stderr.write('kill: usage: kill [-s sigspec | -signum | -sigspec] pid ...\n');
-      return 2;
-    }
-    let status = 0;
-    for (const t of targets) {
-      const proc = this.procs.get(Math.abs(Number(t)));
-      if (!proc) {
-        ctx.stderr.write(`kill: (${t}) - No such process\n`);
-        status = 1;
-        continue;
-      }
-      proc.killed = sig;
-      proc.abort.abort();
-    }
-    return status;
-  };
-
-  /** Fault injection at each program: fail, hang, or cut the connection. */
-  private beforeProgram(argv: string[], io: { stderr: Sink }, conn: Conn, signal: AbortSignal): Promise<number | undefined> | number | undefined {
-    const fault = this.faults.takeCommandFault(argv.join(' '));
-    if (!fault) return undefined;
-    if (fault.kind === 'fail') {
-      if (fault.stderr) io.stderr.write(fault.stderr.endsWith('\n') ? fault.stderr : fault.stderr + '\n');
-      return fault.code ?? 1;
-    }
-    if (fault.kind === 'drop') setImmediate(() => conn.socket.destroy());
-    return new Promise((resolve) => {
-      if (signal.aborted) resolve(255);
-      signal.addEventListener('abort', () => resolve(255), { once: true });
-    });
-  }
-
-  protected programs(): Map<string, Program> {
-    const all = new Map([...corePrograms(this), ...systemPrograms(this), ['kill', this.killProgram]]);
+  /** The programs the host's shell runs (the SSH server adds `kill`). */
+  programs(): Map<string, Program> {
+    const all = new Map([...corePrograms(this), ...systemPrograms(this)]);
     if (this.libvirt) for (const [k, v] of virtPrograms(this.libvirt)) all.set(k, v);
     return all;
   }
 
-  private record(kind: SimRecord['kind'], command: string): SimRecord {
+  loginAccepted(): void {
+    this.logins++;
+  }
+
+  record(kind: SimRecord['kind'], command: string): SimRecord {
     const r: SimRecord = { at: Date.now(), host: this.name, kind, command };
     this.records.push(r);
     if (this.records.length > this.keepRecords) this.records.splice(0, this.records.length - this.keepRecords);

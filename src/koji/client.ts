@@ -54,7 +54,7 @@ import {
   isStruct,
   type XmlRpcValue,
 } from './xmlrpc';
-import { decodeMethodResponse } from './xmlrpc-decode';
+import { decodeMethodResponse } from './xmlrpc';
 
 export type { KojiOutageEvent } from './outage';
 

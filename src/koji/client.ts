@@ -43,7 +43,7 @@ import {
 import { KerberosLoginError, NegotiateTokenSource, type KerberosBinding } from './kerberos';
 import { OutageTracker, type KojiOutageEvent } from './outage';
 import { readKojiProfile, type ProfilePaths } from './profile';
-import { classifyError, describeError, postXml, type HttpAnswer } from './transport';
+import { classifyError, describeError, postXml, type HttpAnswer } from './http-post';
 import type { KojiCallOptions, KojiClient, KojiHost, KojiTask } from './types';
 import { TASK_STATES } from './types';
 import {

@@ -1,7 +1,7 @@
 /**
  * Where and how rekick reaches the hub, settled once when the client is created: the options, filled from the
  * koji CLI profile, and the hub's CA read. A failure is kept and thrown by every use, so a bad profile or CA is
- * reported by the first call (or checkCredentials at start) with the same message as before.
+ * reported by the first call (or checkCredentials at start).
  */
 import { readFileSync } from 'node:fs';
 import type { KojiClientOptions } from './client-options';

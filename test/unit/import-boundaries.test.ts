@@ -23,6 +23,7 @@ export const RULES: Rule[] = [
   { name: 'the lab uses rekick only through its public face (src/index.ts)', from: /^lab\//, forbidden: /^(src|commands|store)\//, except: /^src\/index\.ts$/ },
   { name: 'commands import no chat adapter', from: /^commands\//, forbidden: /^src\/chat\/(irc|slack|console)/ },
   { name: 'the XML-RPC codec stands alone (the client and the lab\'s hub share it)', from: /^src\/koji\/xmlrpc\//, forbidden: /^(?!src\/koji\/xmlrpc\/)/ },
+  { name: 'the Koji client imports no chat, SSH, steps, rolling, HTTP, commands or store code', from: /^src\/koji\//, forbidden: /^(src\/(chat|ssh|steps|rolling|http|drivers)\/|commands\/|store\/)/ },
   { name: 'the store imports no behaviour (only the job model and its own files)', from: /^store\//, forbidden: /^(src|commands)\//, except: /^src\/(model|errors|log)\.ts$|^src\/util\// },
 ];
 
@@ -71,5 +72,14 @@ describe('import boundaries', () => {
     const edgesOf = (text: string) => importsOf('src/koji/xmlrpc/decode.ts', text, exists).map((to) => ({ from: 'src/koji/xmlrpc/decode.ts', to }));
     expect(violations(edgesOf("import { KojiFault } from '../errors';"), RULES)).toHaveLength(1);
     expect(violations(edgesOf("import { isStruct } from './values';"), RULES)).toEqual([]);
+  });
+
+  it('the Koji client importing chat or SSH code is caught', () => {
+    const files = new Set(['src/koji/client.ts', 'src/chat/render.ts', 'src/ssh/types.ts', 'src/errors.ts']);
+    const exists = (p: string) => files.has(p);
+    const edgesOf = (text: string) => importsOf('src/koji/client.ts', text, exists).map((to) => ({ from: 'src/koji/client.ts', to }));
+    expect(violations(edgesOf("import { render } from '../chat/render';"), RULES)).toHaveLength(1);
+    expect(violations(edgesOf("import type { RemoteConnector } from '../ssh/types';"), RULES)).toHaveLength(1);
+    expect(violations(edgesOf("import { CodedError } from '../errors';"), RULES)).toEqual([]);
   });
 });

@@ -12,4 +12,4 @@ export { TASK_STATES } from './koji/types';
 export { loadKerberosBinding, withKrb5Env, type KerberosBinding } from './koji/kerberos';
 export { BOOT_ID_PATH } from './ssh/boot-id';
 export { decodeArgs, encodeFault, encodeMethodResponse, isStruct, type XmlRpcValue } from './koji/xmlrpc';
-export { decodeMethodCall } from './koji/xmlrpc-decode';
+export { decodeMethodCall } from './koji/xmlrpc';

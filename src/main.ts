@@ -24,7 +24,7 @@ import { sshConnectorFor } from './ssh/remote-host';
 import { KojiHostStates } from './koji/host-states';
 import { kojiOutageNotices } from './koji/outage-notices';
 import { createMetrics } from './http/metrics';
-import { chatQueueDepth, countChatSends, countKojiErrors } from './http/instrument';
+import { chatQueueDepth, countChatSends } from './http/instrument';
 import { startHttpServer, type HttpServer } from './http/server';
 import { httpToken } from './config/http-exposure';
 import { statusPageUrl } from './http/status-url';
@@ -64,15 +64,16 @@ export async function createRekick(options: RekickOptions): Promise<Rekick> {
 
   let executor: Executor | undefined;
   let onKojiError: (method: string) => void = () => undefined;
-  const koji = countKojiErrors(
+  const koji =
     options.koji ??
-      createKojiClient({
-        ...config.koji,
-        log: log.child({ component: 'koji' }),
-        onOutage: kojiOutageNotices(config.koji.server ?? config.koji.profile ?? 'hub', (level, text) => executor?.notify(level, text)),
-      }),
-    (method) => onKojiError(method),
-  );
+    createKojiClient({
+      ...config.koji,
+      log: log.child({ component: 'koji' }),
+      onOutage: kojiOutageNotices(config.koji.server ?? config.koji.profile ?? 'hub', (level, text) => executor?.notify(level, text)),
+      onCall: (call) => {
+        if ('error' in call) onKojiError(call.method);
+      },
+    });
   const connector =
     options.connector ??
     sshConnectorFor(config.ssh, log.child({ component: 'ssh' }));

@@ -108,6 +108,33 @@ describe('hub calls rekick makes', () => {
     expect(k).not.toBeInstanceOf(KojiHubException);
   });
 
+  it('tells onCall of every API call by its API name (metrics): results and errors pass through unchanged', async () => {
+    const calls: Array<{ method: string; ms: number; error?: unknown }> = [];
+    const watched = createKojiClient({
+      server: hub.url,
+      cert: pki.clients.rekick!.pemPath,
+      serverca: pki.ca.certPath,
+      retry: { baseMs: 10, maxMs: 50, maxElapsedMs: 2_000 },
+      onCall: (c) => {
+        calls.push(c);
+        throw new Error('a failing listener does not break the call');
+      },
+    });
+    try {
+      expect((await watched.getHost('buildarm-04'))?.name).toBe('buildarm-04');
+      const g = await watched.disableHost('no-such-builder', { comment: 'x' }).catch((e: unknown) => e);
+      expect(g).toBeInstanceOf(KojiGenericError);
+      expect(calls.map((c) => [c.method, 'error' in c])).toEqual([
+        ['getHost', false],
+        ['disableHost', true], // a multiCall on the wire, disableHost to its caller
+      ]);
+      expect(calls[1]!.error).toBe(g);
+      expect(calls.every((c) => c.ms >= 0)).toBe(true);
+    } finally {
+      await watched.close();
+    }
+  });
+
   it('speaks the rest of what a Koji client expects: hello, getAPIVersion, listChannels', async () => {
     expect(await koji.callMethod('hello')).toBe('Hello World');
     expect(await koji.getAPIVersion()).toBe(1);

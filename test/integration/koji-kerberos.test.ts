@@ -130,7 +130,7 @@ describe.skipIf(Boolean(binding))('Kerberos login to Koji against a real MIT KDC
   });
 
   it('the stand-in answers 401 Negotiate without a token and refuses a replayed one, as mod_auth_gssapi does', async () => {
-    const { postXml } = await import('../../src/koji/transport');
+    const { postXml } = await import('../../src/koji/http-post');
     const { encodeMethodCall } = await import('../../src/koji/xmlrpc');
     const https = await import('node:https');
     const agent = new https.Agent({ ca: pki.ca.certPem, keepAlive: false });

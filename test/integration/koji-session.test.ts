@@ -4,9 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKojiClient, type KojiXmlRpcClient } from '../../src/koji/client';
 import { KojiActionNotAllowed } from '../../src/koji/errors';
 import { startHubStandin, type HubStandin } from '../../lab/koji-hub/hub-standin';
-import { postXml } from '../../src/koji/transport';
+import { postXml } from '../../src/koji/http-post';
 import { encodeMethodCall, type XmlRpcValue } from '../../src/koji/xmlrpc';
-import { decodeMethodResponse } from '../../src/koji/xmlrpc-decode';
+import { decodeMethodResponse } from '../../src/koji/xmlrpc';
 import { createKojiTestPki, type KojiTestPki } from '../../lab/pki/koji-pki';
 
 let pki: KojiTestPki;

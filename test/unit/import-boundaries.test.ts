@@ -22,6 +22,8 @@ export const RULES: Rule[] = [
   { name: 'production code never imports the lab, the tests or the benchmarks', from: /^(src|commands|store)\//, forbidden: /^(lab|test|bench|bin)\// },
   { name: 'the lab uses rekick only through its public face (src/index.ts)', from: /^lab\//, forbidden: /^(src|commands|store)\//, except: /^src\/index\.ts$/ },
   { name: 'commands import no chat adapter', from: /^commands\//, forbidden: /^src\/chat\/(irc|slack|console)/ },
+  { name: 'the XML-RPC codec stands alone (the client and the lab\'s hub share it)', from: /^src\/koji\/xmlrpc\//, forbidden: /^(?!src\/koji\/xmlrpc\/)/ },
+  { name: 'the Koji client imports no chat, SSH, steps, rolling, HTTP, commands or store code', from: /^src\/koji\//, forbidden: /^(src\/(chat|ssh|steps|rolling|http|drivers)\/|commands\/|store\/)/ },
   { name: 'the store imports no behaviour (only the job model and its own files)', from: /^store\//, forbidden: /^(src|commands)\//, except: /^src\/(model|errors|log)\.ts$|^src\/util\// },
 ];
 
@@ -62,5 +64,22 @@ describe('import boundaries', () => {
     expect(violations(labDeep, RULES)).toEqual(['lab/fleet/sim-host.ts imports src/errors.ts: the lab uses rekick only through its public face (src/index.ts)']);
     const labFront = importsOf('lab/fleet/sim-host.ts', "import { CodedError } from '../../src';", exists).map((to) => ({ from: 'lab/fleet/sim-host.ts', to }));
     expect(violations(labFront, RULES)).toEqual([]);
+  });
+
+  it('the XML-RPC codec importing anything outside its folder is caught', () => {
+    const files = new Set(['src/koji/xmlrpc/decode.ts', 'src/koji/xmlrpc/values.ts', 'src/koji/errors.ts']);
+    const exists = (p: string) => files.has(p);
+    const edgesOf = (text: string) => importsOf('src/koji/xmlrpc/decode.ts', text, exists).map((to) => ({ from: 'src/koji/xmlrpc/decode.ts', to }));
+    expect(violations(edgesOf("import { KojiFault } from '../errors';"), RULES)).toHaveLength(1);
+    expect(violations(edgesOf("import { isStruct } from './values';"), RULES)).toEqual([]);
+  });
+
+  it('the Koji client importing chat or SSH code is caught', () => {
+    const files = new Set(['src/koji/client.ts', 'src/chat/render.ts', 'src/ssh/types.ts', 'src/errors.ts']);
+    const exists = (p: string) => files.has(p);
+    const edgesOf = (text: string) => importsOf('src/koji/client.ts', text, exists).map((to) => ({ from: 'src/koji/client.ts', to }));
+    expect(violations(edgesOf("import { render } from '../chat/render';"), RULES)).toHaveLength(1);
+    expect(violations(edgesOf("import type { RemoteConnector } from '../ssh/types';"), RULES)).toHaveLength(1);
+    expect(violations(edgesOf("import { CodedError } from '../errors';"), RULES)).toEqual([]);
   });
 });

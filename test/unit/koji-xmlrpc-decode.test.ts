@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { XmlRpcFault, XmlRpcParseError, encodeMethodCall, encodeMethodResponse, type XmlRpcValue } from '../../src/koji/xmlrpc';
-import { decodeMethodCall, decodeMethodResponse } from '../../src/koji/xmlrpc-decode';
+import { decodeMethodCall, decodeMethodResponse } from '../../src/koji/xmlrpc';
 
 /** A response as Python's xmlrpc.client.dumps(..., methodresponse=True) lays it out: a line per element. */
 const PYTHON_RESPONSE = `<?xml version='1.0'?>

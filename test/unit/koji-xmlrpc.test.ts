@@ -9,7 +9,7 @@ import {
   encodeMethodResponse,
   encodeValue,
 } from '../../src/koji/xmlrpc';
-import { decodeMethodCall, decodeMethodResponse } from '../../src/koji/xmlrpc-decode';
+import { decodeMethodCall, decodeMethodResponse } from '../../src/koji/xmlrpc';
 import {
   KojiActionNotAllowed,
   KojiAuthError,

@@ -1,71 +1,10 @@
-/**
- * XML-RPC as Koji speaks it: `<nil/>` both ways, `<i8>` for integers beyond 32 bits, faults with codes, and
- * keyword arguments as a last struct flagged `__starstar`. This module has the values, the errors and the
- * writing; reading is in xmlrpc-decode.ts.
- */
-export type XmlRpcValue =
-  | string
-  | number
-  | bigint
-  | boolean
-  | null
-  | Date
-  | Buffer
-  | XmlRpcValue[]
-  | { [key: string]: XmlRpcValue | undefined };
-
-/** A fault as it travels: Koji's code and string. */
-export interface XmlRpcFaultValue {
-  faultCode: number;
-  faultString: string;
-}
-
-/** A fault response decoded from the wire (before Koji's typed errors are applied). */
-export class XmlRpcFault extends Error {
-  constructor(
-    readonly faultCode: number,
-    readonly faultString: string,
-  ) {
-    super(`XML-RPC fault ${faultCode}: ${faultString}`);
-    this.name = 'XmlRpcFault';
-  }
-}
-
-/** The answer is not XML-RPC (an HTML error page, a truncated body...). */
-export class XmlRpcParseError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'XmlRpcParseError';
-  }
-}
+/** Writing XML-RPC as Koji reads it: `<nil/>`, `<i8>` beyond 32 bits, dates in UTC, faults with codes. */
+import type { XmlRpcValue } from './values';
 
 const INT32_MAX = 2 ** 31 - 1;
 const INT32_MIN = -(2 ** 31);
 const INT64_MAX = 2n ** 63n - 1n;
 const INT64_MIN = -(2n ** 63n);
-
-/** Koji's encode_args: keyword arguments become a last struct with `__starstar: true`. */
-export function encodeArgs(args: XmlRpcValue[], kwargs?: Record<string, XmlRpcValue | undefined>): XmlRpcValue[] {
-  if (!kwargs) return args;
-  const defined = Object.entries(kwargs).filter(([, v]) => v !== undefined);
-  if (defined.length === 0) return args;
-  return [...args, { ...Object.fromEntries(defined), __starstar: true }];
-}
-
-/** Koji's decode_args: splits a trailing `__starstar` struct off the positional arguments. */
-export function decodeArgs(params: XmlRpcValue[]): { args: XmlRpcValue[]; kwargs: Record<string, XmlRpcValue> } {
-  const last = params[params.length - 1];
-  if (isStruct(last) && last.__starstar === true) {
-    const kwargs: Record<string, XmlRpcValue> = {};
-    for (const [k, v] of Object.entries(last)) if (k !== '__starstar' && v !== undefined) kwargs[k] = v;
-    return { args: params.slice(0, -1), kwargs };
-  }
-  return { args: params, kwargs: {} };
-}
-
-export function isStruct(v: unknown): v is Record<string, XmlRpcValue> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date) && !Buffer.isBuffer(v);
-}
 
 function escapeText(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\r/g, '&#13;');

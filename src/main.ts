@@ -90,14 +90,14 @@ export async function createRekick(options: RekickOptions): Promise<Rekick> {
   const adapters: ChatAdapter[] = [...(options.adapters ?? [])];
   // Each chat library is loaded only when its section is configured (Bolt and irc-framework are heavy).
   if (config.irc && options.chat?.irc !== false) {
-    const { createIrcAdapter } = await import('./chat/irc');
+    const { createIrcAdapter } = await import('./chat/irc/adapter');
     adapters.push(createIrcAdapter({ config: config.irc, log: log.child({ component: 'irc' }) }));
   }
   // Slack's receiver listens on slack.host:slack.port (public: Slack must reach it) and serves /slack/events
   // alone; the status page, API and metrics are on the status listener (http.host, loopback by default).
-  let slack: import('./chat/slack').SlackAdapter | undefined;
+  let slack: import('./chat/slack/adapter').SlackAdapter | undefined;
   if (config.slack && options.chat?.slack !== false) {
-    const { createSlackAdapter } = await import('./chat/slack');
+    const { createSlackAdapter } = await import('./chat/slack/adapter');
     slack = createSlackAdapter({
       config: config.slack,
       log: log.child({ component: 'slack' }),

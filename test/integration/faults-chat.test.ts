@@ -11,7 +11,7 @@ import { commands } from '../../commands';
 import { createNotifier } from '../../src/chat/notifier';
 import { createRoles } from '../../src/chat/roles';
 import { createRouter } from '../../src/chat/router';
-import { createSlackAdapter, type SlackAdapter } from '../../src/chat/slack';
+import { createSlackAdapter, type SlackAdapter } from '../../src/chat/slack/adapter';
 import { Executor } from '../../src/executor/executor';
 import { disableStep } from '../../src/steps/disable';
 import { enableStep } from '../../src/steps/enable';

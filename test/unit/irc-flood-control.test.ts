@@ -8,7 +8,7 @@
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { commands } from '../../commands';
-import type { IrcAdapter } from '../../src/chat/irc';
+import type { IrcAdapter } from '../../src/chat/irc/adapter';
 import { createNotifier, type Notifier } from '../../src/chat/notifier';
 import { createRoles } from '../../src/chat/roles';
 import { createRouter } from '../../src/chat/router';

@@ -10,7 +10,7 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { commands } from '../../commands';
 import type { ChatMessage, MessageHandler } from '../../src/chat/chat-adapter';
-import type { IrcAdapter } from '../../src/chat/irc';
+import type { IrcAdapter } from '../../src/chat/irc/adapter';
 import { createRoles } from '../../src/chat/roles';
 import { createRouter } from '../../src/chat/router';
 import { FakeExecutor } from '../fakes/fake-executor';

@@ -2,9 +2,9 @@
  * What an IRC line means to rekick, and what an outgoing message is to the outbox: which incoming lines are
  * handed on (and as which text), and which outgoing lines are progress that a backlog may summarise.
  */
-import { formatDuration } from '../errors';
-import type { OutgoingMessage } from './chat-adapter';
-import { stepTag } from './render';
+import { formatDuration } from '../../errors';
+import type { OutgoingMessage } from '../chat-adapter';
+import { stepTag } from '../render';
 
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 

@@ -11,17 +11,17 @@
  */
 import IRC, { type Client, type ClientOptions, type MessageEvent } from 'irc-framework';
 import type { Logger } from 'pino';
-import type { Config } from '../config/schema';
-import type { Identity, Origin } from '../model';
-import type { ChatAdapter, ChatMessage, MessageHandler, OutgoingMessage } from './chat-adapter';
-import { AccountTracker, trackAccounts } from './irc-accounts';
-import { caseFold } from './irc-casefold';
-import { FollowAccount } from './irc-follow-account';
-import { bindLine } from './irc-identity';
-import { commandFromLine, outboxKind, progressState } from './irc-message';
-import { IrcOutbox, type OutboxLine } from './irc-outbox';
-import { ircLines } from './irc-text';
-import { WhoisRequests, type WhoisCounters } from './irc-whois';
+import type { Config } from '../../config/schema';
+import type { Identity, Origin } from '../../model';
+import type { ChatAdapter, ChatMessage, MessageHandler, OutgoingMessage } from '../chat-adapter';
+import { AccountTracker, trackAccounts } from './accounts';
+import { caseFold } from './casefold';
+import { FollowAccount } from './follow-account';
+import { bindLine } from './identity';
+import { commandFromLine, outboxKind, progressState } from './message';
+import { IrcOutbox, type OutboxLine } from './outbox';
+import { ircLines } from './text';
+import { WhoisRequests, type WhoisCounters } from './whois';
 import { LinePacer } from './line-pacer';
 
 export type IrcConfig = NonNullable<Config['irc']>;

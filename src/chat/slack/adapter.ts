@@ -10,14 +10,14 @@ import { createServer, type IncomingMessage, type RequestListener, type Server, 
 import type { AddressInfo } from 'node:net';
 import { App, HTTPReceiver } from '@slack/bolt';
 import type { Logger } from 'pino';
-import { SerialByKey } from '../util/serial-by-key';
-import type { Config } from '../config/schema';
-import { listen } from '../http/listen';
-import type { Identity, Job, Origin } from '../model';
-import type { ChatAdapter, ChatMessage, MessageHandler, OutgoingMessage } from './chat-adapter';
-import { boltLogger } from './slack-logger';
-import { createSlackRequestGuard, type SlackRejection } from './slack-request-guard';
-import { APPROVE_ACTION, DENY_ACTION, escapeMrkdwn, parentBlocks, parentText, parseButtonValue, type SlackBlock } from './slack-render';
+import { SerialByKey } from '../../util/serial-by-key';
+import type { Config } from '../../config/schema';
+import { listen } from '../../http/listen';
+import type { Identity, Job, Origin } from '../../model';
+import type { ChatAdapter, ChatMessage, MessageHandler, OutgoingMessage } from '../chat-adapter';
+import { boltLogger } from './bolt-logger';
+import { createSlackRequestGuard, type SlackRejection } from './request-guard';
+import { APPROVE_ACTION, DENY_ACTION, escapeMrkdwn, parentBlocks, parentText, parseButtonValue, type SlackBlock } from './blocks';
 
 type BoltApp = App;
 

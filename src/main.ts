@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import { createStore } from '../store';
 import type { Store } from '../store/store';
-import { commands } from '../commands';
+import { commandRegistry } from '../commands';
 import type { ChatAdapter } from './chat/chat-adapter';
 import { ApprovalPrompts } from './chat/approval-prompts';
 import { createNotifier } from './chat/notifier';
@@ -115,7 +115,7 @@ export async function createRekick(options: RekickOptions): Promise<Rekick> {
   const prompts = new ApprovalPrompts({ waitingAtStart: executor.queue().map((j) => j.id) });
   const router = createRouter({
     executor,
-    commands,
+    commands: commandRegistry,
     roles,
     log: log.child({ component: 'router' }),
     audit: (entry) => executor!.audit(entry),

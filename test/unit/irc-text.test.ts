@@ -1,6 +1,6 @@
 /** IRC text: control characters out, UTF-8-safe splitting within the 512-byte line, addressing of lines. */
 import { describe, expect, it } from 'vitest';
-import { commandFromLine } from '../../src/chat/irc/message';
+import { commandFromLine } from '../../src/chat/irc/addressing';
 import { cleanIrcText, ircLines, privmsgBudget, splitUtf8 } from '../../src/chat/irc/text';
 
 const wire = (nick: string, target: string, text: string) =>

@@ -6,7 +6,7 @@ import type { MessageEvent } from 'irc-framework';
 import type { Identity, Origin } from '../../model';
 import type { ChatMessage } from '../chat-adapter';
 import { bindLine } from './identity';
-import { commandFromLine } from './message';
+import { ircCommandLine } from './addressing';
 import { pump } from './pump';
 import { sameNick, type IrcState } from './state';
 import type { IrcClientLike } from './types';
@@ -23,8 +23,8 @@ export function onPrivmsg(state: IrcState, c: IrcClientLike, event: MessageEvent
     return;
   }
   const isPrivate = !isChannel(event.target);
-  // Addressed by the configured nick or the one in use (`rekick_` while `rekick` is taken).
-  const text = commandFromLine(event.message, state.currentNick, isPrivate) ?? commandFromLine(event.message, state.config.nick, isPrivate);
+  // Addressed by the configured nick or the one in use (`rekick_` while `rekick` is taken); formatting dropped.
+  const text = ircCommandLine(event.message, [state.currentNick, state.config.nick], isPrivate);
   if (text === undefined || !state.onMessage) return;
   const handler = state.onMessage;
   const { tracker, whois, log } = state;

@@ -3,7 +3,7 @@
  * puts a message's lines in the outbox. WHOIS go once registered; rekick's own lines once ready.
  */
 import type { OutgoingMessage } from '../chat-adapter';
-import { outboxKind, progressState } from './message';
+import { outboxKind, progressState } from './outbox-kind';
 import type { OutboxLine } from './outbox';
 import { later, type IrcState } from './state';
 import { ircLines } from './text';

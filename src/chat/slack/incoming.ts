@@ -6,17 +6,11 @@
 import type { App } from '@slack/bolt';
 import type { Origin } from '../../model';
 import type { ChatMessage } from '../chat-adapter';
+import { mentionCommand, messageCommand, slashCommand } from './addressing';
 import { APPROVE_ACTION, DENY_ACTION, parseButtonValue } from './blocks';
 import { refreshClicked } from './parent-messages';
 import { arrivedAt } from './receiver';
 import { identity, type SlackState } from './state';
-
-/** `<@U123> status` / `<@U123>: !status` -> `!status` */
-export function mentionCommand(text: string): string | undefined {
-  const rest = text.replace(/^\s*<@[A-Z0-9]+(\|[^>]*)?>[:,]?\s*/, '').trim();
-  if (!rest) return undefined;
-  return rest.startsWith('!') ? rest : `!${rest}`;
-}
 
 /** Registers the handlers of messages, mentions, the slash command and the buttons. */
 export function onIncoming(state: SlackState, a: App): void {
@@ -44,14 +38,11 @@ function onMessages(state: SlackState, a: App): void {
   a.message(async ({ message, context }) => {
     const m = message as { subtype?: string; text?: string; user?: string; channel: string; channel_type?: string; thread_ts?: string; bot_id?: string };
     if (m.subtype || m.bot_id || !m.user || !m.text) return;
-    const text = m.text.trim();
-    // A direct message to the bot is always for it (like an IRC private message).
-    if (m.channel_type === 'im') {
-      await handle(state, { origin: { adapter: 'slack', room: m.channel, private: true }, user: identity(state, m.user), text: text.startsWith('!') ? text : `!${text}`, receivedAt: arrivedAt(state, context) });
-      return;
-    }
-    if (!text.startsWith('!')) return;
-    await handle(state, { origin: { adapter: 'slack', room: m.channel, thread: m.thread_ts }, user: identity(state, m.user), text, receivedAt: arrivedAt(state, context) });
+    const direct = m.channel_type === 'im';
+    const text = messageCommand(m.text, direct);
+    if (text === undefined) return;
+    const origin: Origin = direct ? { adapter: 'slack', room: m.channel, private: true } : { adapter: 'slack', room: m.channel, thread: m.thread_ts };
+    await handle(state, { origin, user: identity(state, m.user), text, receivedAt: arrivedAt(state, context) });
   });
 
   a.event('app_mention', async ({ event, context }) => {
@@ -66,11 +57,10 @@ function onMessages(state: SlackState, a: App): void {
 function onSlashCommand(state: SlackState, a: App): void {
   a.command('/rekick', async ({ command, ack, context }) => {
     await ack();
-    const text = command.text.trim();
     await handle(state, {
       origin: { adapter: 'slack', room: command.channel_id },
       user: identity(state, command.user_id, command.user_name),
-      text: `!${text.replace(/^!/, '') || 'help'}`,
+      text: slashCommand(command.text),
       isSlashCommand: true,
       receivedAt: arrivedAt(state, context),
     });

@@ -7,7 +7,7 @@
 import pino from 'pino';
 import { connectIrcUser, startIrcNetwork } from '../test/integration/helpers/ircd';
 import type { ChatAdapter, ChatMessage } from '../src/chat/chat-adapter';
-import { createIrcAdapter } from '../src/chat/irc';
+import { createIrcAdapter } from '../src/chat/irc/adapter';
 import { loadConfig } from '../src/config/load';
 import { createRekick } from '../src/main';
 import type { Identity } from '../src/model';

@@ -29,7 +29,7 @@ export async function runBot(config: Config, options: { console: boolean; banner
   const log = createLogger();
   let inputEnded: () => void = () => undefined;
   const inputEnd = new Promise<string>((resolve) => (inputEnded = () => resolve('end of input')));
-  const adapters = options.console ? [createConsoleAdapter({ input: process.stdin, output: process.stdout, onEnd: () => inputEnded() })] : [];
+  const adapters = options.console ? [createConsoleAdapter({ input: process.stdin, output: process.stdout, onEnd: () => inputEnded(), nick: config.irc?.nick })] : [];
   const rekick = await createRekick({ config, log, adapters, checkpoint: crashCheckpoint(process.env.REKICK_TEST_KILL_AT) });
   await rekick.start();
   const banner = options.banner?.(rekick.http?.url) ?? (options.console ? [`rekick ready: type !help${rekick.http ? `; status page ${rekick.http.url}` : ''}`] : []);

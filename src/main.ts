@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import { createStore } from '../store';
 import type { Store } from '../store/store';
-import { commands } from '../commands';
+import { commandRegistry } from '../commands';
 import type { ChatAdapter } from './chat/chat-adapter';
 import { ApprovalPrompts } from './chat/approval-prompts';
 import { createNotifier } from './chat/notifier';
@@ -91,14 +91,14 @@ export async function createRekick(options: RekickOptions): Promise<Rekick> {
   const adapters: ChatAdapter[] = [...(options.adapters ?? [])];
   // Each chat library is loaded only when its section is configured (Bolt and irc-framework are heavy).
   if (config.irc && options.chat?.irc !== false) {
-    const { createIrcAdapter } = await import('./chat/irc');
+    const { createIrcAdapter } = await import('./chat/irc/adapter');
     adapters.push(createIrcAdapter({ config: config.irc, log: log.child({ component: 'irc' }) }));
   }
   // Slack's receiver listens on slack.host:slack.port (public: Slack must reach it) and serves /slack/events
   // alone; the status page, API and metrics are on the status listener (http.host, loopback by default).
-  let slack: import('./chat/slack').SlackAdapter | undefined;
+  let slack: import('./chat/slack/adapter').SlackAdapter | undefined;
   if (config.slack && options.chat?.slack !== false) {
-    const { createSlackAdapter } = await import('./chat/slack');
+    const { createSlackAdapter } = await import('./chat/slack/adapter');
     slack = createSlackAdapter({
       config: config.slack,
       log: log.child({ component: 'slack' }),
@@ -116,7 +116,7 @@ export async function createRekick(options: RekickOptions): Promise<Rekick> {
   const prompts = new ApprovalPrompts({ waitingAtStart: executor.queue().map((j) => j.id) });
   const router = createRouter({
     executor,
-    commands,
+    commands: commandRegistry,
     roles,
     log: log.child({ component: 'router' }),
     audit: (entry) => executor!.audit(entry),

@@ -13,7 +13,7 @@
  */
 import type { AuditEntry, SourceKind } from '../model';
 
-/** The action of a Slack request refused by the request guard (src/chat/slack-request-guard.ts). */
+/** The action of a Slack request refused by the request guard (src/chat/slack/request-guard.ts). */
 export const SLACK_REQUEST_ACTION = 'slack-request';
 
 export const OUTSIDE_REASONS = ['unsigned', 'stale', 'bad-signature', 'replay', 'too-large', 'foreign-team', 'no-account', 'unconfirmed', 'other'] as const;
@@ -53,7 +53,7 @@ export function outsideRefusal(entry: Pick<AuditEntry, 'who' | 'action' | 'outco
 
 /**
  * The reason of a refused Slack request, from the guard's detail, which starts with why (the wordings of
- * src/chat/slack-request-guard.ts: "unsigned request …", "stale timestamp …", "bad signature", "replayed …",
+ * src/chat/slack/request-guard.ts: "unsigned request …", "stale timestamp …", "bad signature", "replayed …",
  * "body too large …", "other workspace: team T…, rekick serves T…" or "other workspace: no team id, …").
  */
 function slackReason(detail: string): OutsideReason {

@@ -1,14 +1,16 @@
 /**
- * A chat adapter: one transport (IRC, Slack, the lab console). It turns its medium's messages into ChatMessage
- * (no parsing of commands here) and sends OutgoingMessage to a room. It catches its own transport errors.
+ * A chat adapter: one transport (IRC, Slack, the lab console). It is the front door: it decides which of its
+ * medium's lines are for rekick and hands each on as a ChatMessage carrying the plain command line (no parsing of
+ * commands here), and sends OutgoingMessage to a room. It catches its own transport errors.
  */
 import type { ExecutorEvent, Identity, Origin } from '../model';
 
 export interface ChatMessage {
   origin: Origin;
   user: Identity;
+  /** The command line, addressed to rekick and plain (any medium's formatting dropped); the leading `!` optional. */
   text: string;
-  /** Slack slash command: the text after `/rekick`, already a command without `!`. */
+  /** Slack slash command (`/rekick …`): a refusal goes back privately to the sender (ephemeralTo). */
   isSlashCommand?: boolean;
   /** A click on a button (Slack Approve/Deny): a refusal goes back privately to the clicker (ephemeralTo). */
   interactive?: boolean;

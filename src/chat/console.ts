@@ -18,9 +18,24 @@ export interface ConsoleAdapterOptions {
   log?: Logger;
   /** Called once input has ended and every line typed has been handled. */
   onEnd?: () => void;
+  /** The bot's name, for `rekick: status` addressed lines (default `rekick`). */
+  nick?: string;
 }
 
 export const CONSOLE_ROOM = '#lab';
+
+const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * The console's front door: a line is for rekick when it starts with `!` or is addressed `rekick: ...`,
+ * `rekick, ...` or `@rekick: ...` (like a channel line); the command line handed on, else undefined.
+ */
+export function consoleCommandLine(text: string, nick: string): string | undefined {
+  const line = text.trim();
+  if (line.startsWith('!')) return line;
+  const addressed = new RegExp(`^@?${escapeRe(nick)}[:,]\\s*`, 'i').exec(line);
+  return addressed ? line.slice(addressed[0].length) : undefined;
+}
 
 export function createConsoleAdapter(options: ConsoleAdapterOptions): ChatAdapter {
   const room = options.room ?? CONSOLE_ROOM;
@@ -44,8 +59,8 @@ export function createConsoleAdapter(options: ConsoleAdapterOptions): ChatAdapte
       rl = createInterface({ input: options.input, terminal: false, crlfDelay: Infinity });
       ready = true;
       rl.on('line', (line) => {
-        const text = line.trim();
-        if (!text) return;
+        const text = consoleCommandLine(line, options.nick ?? 'rekick');
+        if (!line.trim() || text === undefined) return;
         // When it was typed, not when its turn comes: `!approve all` counts only what was announced by then.
         const receivedAt = new Date();
         // Lines are handled one after another, in the order typed (a pipe delivers them all at once).

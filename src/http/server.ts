@@ -1,6 +1,6 @@
 /**
  * rekick's status listener: /healthz, /readyz, /metrics, /api/v1/* and the status page at /, on `http.host`
- * (loopback by default). Slack's receiver is never here: it has a listener of its own (src/chat/slack.ts). A
+ * (loopback by default). Slack's receiver is never here: it has a listener of its own (src/chat/slack/). A
  * configured token guards everything but the health probes, which then say only whether each part is up.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';

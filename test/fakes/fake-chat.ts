@@ -5,9 +5,11 @@
 import type { ChatAdapter, ChatMessage, MessageHandler, OutgoingMessage } from '../../src/chat/chat-adapter';
 import type { Identity, Origin } from '../../src/model';
 import pino from 'pino';
-import { commands } from '../../commands';
+import { commandRegistry } from '../../commands';
 import type { HostsInfo, RollingApi } from '../../commands/types';
+import { ircCommandLine } from '../../src/chat/irc/addressing';
 import { createRoles } from '../../src/chat/roles';
+import { slashCommand } from '../../src/chat/slack/addressing';
 import { createRouter, type Router, type RouterOptions } from '../../src/chat/router';
 import type { AuditEntry } from '../../src/model';
 import { FakeExecutor } from './fake-executor';
@@ -48,10 +50,17 @@ export class FakeChat implements ChatAdapter {
     return Boolean(this.handler);
   }
 
-  /** Plays a line from `user` in `room` (a private message when `room` is not a channel). */
+  /**
+   * Plays a line from `user` in `room` (a private message when `room` is not a channel) through the front door
+   * of a real adapter: IRC's addressing (`!cmd`, `rekick: cmd`, any private message; formatting dropped), or
+   * Slack's slash command form; a line not for rekick is not handed on.
+   */
   async say(user: Identity, text: string, room = '#builders', extra: Partial<ChatMessage> = {}): Promise<void> {
     if (!this.handler) throw new Error('adapter not started');
-    await this.handler({ origin: { adapter: this.name, room, private: !room.startsWith('#') && !room.startsWith('C') ? true : undefined }, user, text, ...extra });
+    const isPrivate = !room.startsWith('#') && !room.startsWith('C') ? true : undefined;
+    const line = extra.isSlashCommand ? slashCommand(text) : ircCommandLine(text, ['rekick'], Boolean(isPrivate));
+    if (line === undefined) return;
+    await this.handler({ origin: { adapter: this.name, room, private: isPrivate }, user, text: line, ...extra });
   }
 
   /** The texts sent to a room, in order. */
@@ -88,7 +97,7 @@ export async function createChatRig(options: ChatRigOptions = {}): Promise<ChatR
   const audit: AuditEntry[] = [];
   const router = createRouter({
     executor,
-    commands,
+    commands: commandRegistry,
     roles: createRoles(executor.config.roles),
     log: pino({ level: 'silent' }),
     audit: (e) => {

@@ -6,7 +6,7 @@
  */
 import { EventEmitter } from 'node:events';
 import pino from 'pino';
-import { createIrcAdapter, type IrcAdapter, type IrcAdapterOptions, type IrcClientLike } from '../../src/chat/irc';
+import { createIrcAdapter, type IrcAdapter, type IrcAdapterOptions, type IrcClientLike } from '../../src/chat/irc/adapter';
 
 export interface FakeIrcUser {
   nick: string;

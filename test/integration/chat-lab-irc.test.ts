@@ -9,7 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import pino from 'pino';
 import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { IrcAdapter } from '../../src/chat/irc';
+import type { IrcAdapter } from '../../src/chat/irc/adapter';
 import { loadConfig } from '../../src/config/load';
 import { startLabPeers, type LabPeers } from '../../lab/run-lab';
 import { createRekick, type Rekick } from '../../src/main';

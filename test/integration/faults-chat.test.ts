@@ -7,11 +7,11 @@
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
-import { commands } from '../../commands';
+import { commandRegistry } from '../../commands';
 import { createNotifier } from '../../src/chat/notifier';
 import { createRoles } from '../../src/chat/roles';
 import { createRouter } from '../../src/chat/router';
-import { createSlackAdapter, type SlackAdapter } from '../../src/chat/slack';
+import { createSlackAdapter, type SlackAdapter } from '../../src/chat/slack/adapter';
 import { Executor } from '../../src/executor/executor';
 import { disableStep } from '../../src/steps/disable';
 import { enableStep } from '../../src/steps/enable';
@@ -65,7 +65,7 @@ describe('the chat server gone', () => {
     await store.open();
     const executor = new Executor({ config, store, koji, connector: {} as never, drivers: {} as never, log, steps });
     const adapters = [irc, slack];
-    const router = createRouter({ executor, commands, roles: createRoles(config.roles), log, audit: (e) => executor.audit(e), adapters });
+    const router = createRouter({ executor, commands: commandRegistry, roles: createRoles(config.roles), log, audit: (e) => executor.audit(e), adapters });
     const notifier = createNotifier({ executor, adapters, log: log.child({ component: 'notifier' }) });
     await irc.start((m) => router.handle(m));
     await slack.start((m) => router.handle(m));

@@ -10,7 +10,7 @@
 import { rm } from 'node:fs/promises';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { commands } from '../../commands';
+import { commandRegistry } from '../../commands';
 import { createNotifier, type Notifier } from '../../src/chat/notifier';
 import { createRoles } from '../../src/chat/roles';
 import { createRouter } from '../../src/chat/router';
@@ -78,7 +78,7 @@ async function setup(options: { user?: string; maxElapsedMs?: number; callTimeou
   await store.open();
   executor = new Executor({ config, store, koji, connector: {} as never, drivers: {} as never, log, steps });
   const chat = new FakeChat('irc');
-  const router = createRouter({ executor, commands, roles: createRoles(config.roles), log, audit: (e) => executor!.audit(e), adapters: [chat] });
+  const router = createRouter({ executor, commands: commandRegistry, roles: createRoles(config.roles), log, audit: (e) => executor!.audit(e), adapters: [chat] });
   const notifier = createNotifier({ executor, adapters: [chat], log });
   rigs.push({ executor, notifier });
   await chat.start((m) => router.handle(m));

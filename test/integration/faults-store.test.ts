@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { commands } from '../../commands';
+import { commandRegistry } from '../../commands';
 import { createNotifier } from '../../src/chat/notifier';
 import { createRoles } from '../../src/chat/roles';
 import { createRouter } from '../../src/chat/router';
@@ -93,7 +93,7 @@ describe('a full disk under the state file', () => {
     const steps = scripted.map((s, i) => (i === 0 ? disableStep : i === 1 ? drainStep : i === 2 ? stage : i === 7 ? enableStep : s));
     const executor = new Executor({ config, store, koji, connector: {} as never, drivers: {} as never, log, steps, storeRetryMs: 50 });
     const chat = new FakeChat('irc');
-    const router = createRouter({ executor, commands, roles: createRoles(config.roles), log, audit: (e) => executor.audit(e), adapters: [chat] });
+    const router = createRouter({ executor, commands: commandRegistry, roles: createRoles(config.roles), log, audit: (e) => executor.audit(e), adapters: [chat] });
     const notifier = createNotifier({ executor, adapters: [chat], log });
     await chat.start((m) => router.handle(m));
     const lines = () => chat.texts('#builders');

@@ -10,7 +10,7 @@ import { createServer } from 'node:net';
 import pino from 'pino';
 import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { SlackAdapter } from '../../src/chat/slack';
+import type { SlackAdapter } from '../../src/chat/slack/adapter';
 import { loadConfig } from '../../src/config/load';
 import { startLabPeers, type LabPeers } from '../../lab/run-lab';
 import { fleetLoopbackAddress } from '../../lab/loopback';

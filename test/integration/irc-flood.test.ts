@@ -7,7 +7,7 @@
  */
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { commands } from '../../commands';
+import { commandRegistry } from '../../commands';
 import { createNotifier } from '../../src/chat/notifier';
 import { createRoles } from '../../src/chat/roles';
 import { createRouter } from '../../src/chat/router';
@@ -94,7 +94,7 @@ describe('nobody floods the channel through rekick (real router, real server)', 
     let limited = 0;
     const router = createRouter({
       executor,
-      commands,
+      commands: commandRegistry,
       roles: createRoles(executor.config.roles),
       log: pino({ level: 'silent' }),
       audit: () => undefined,

@@ -21,7 +21,7 @@ import IRC from 'irc-framework';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChatMessage, OutgoingMessage } from '../../src/chat/chat-adapter';
-import { createIrcAdapter, type IrcAdapter, type IrcClientLike } from '../../src/chat/irc';
+import { createIrcAdapter, type IrcAdapter, type IrcClientLike } from '../../src/chat/irc/adapter';
 import { until } from '../support/until';
 import { startHoldGate, type HoldGate } from './helpers/irc-hold-gate';
 import { connectIrcUser, startIrcNetwork, type IrcAccountCaps, type IrcNetwork, type IrcNetworkOptions, type IrcUser } from './helpers/ircd';

@@ -6,7 +6,7 @@
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChatMessage } from '../../src/chat/chat-adapter';
-import { createIrcAdapter, type IrcAdapter } from '../../src/chat/irc';
+import { createIrcAdapter, type IrcAdapter } from '../../src/chat/irc/adapter';
 import { connectIrcUser, startIrcNetwork, type IrcNetwork, type IrcUser } from './helpers/ircd';
 
 const CHANNEL = '#builders';

@@ -10,13 +10,13 @@
  */
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { commands } from '../../commands';
+import { commandRegistry } from '../../commands';
 import type { ChatAdapter } from '../../src/chat/chat-adapter';
-import { createIrcAdapter, type IrcAdapter } from '../../src/chat/irc';
+import { createIrcAdapter, type IrcAdapter } from '../../src/chat/irc/adapter';
 import { createNotifier, type Notifier } from '../../src/chat/notifier';
 import { createRoles } from '../../src/chat/roles';
 import { createRouter } from '../../src/chat/router';
-import { createSlackAdapter, type SlackAdapter } from '../../src/chat/slack';
+import { createSlackAdapter, type SlackAdapter } from '../../src/chat/slack/adapter';
 import { Executor } from '../../src/executor/executor';
 import { STEP_NAMES } from '../../src/model';
 import { MemoryStore } from '../../store/memory-store';
@@ -98,7 +98,7 @@ beforeAll(async () => {
     jobs: (id) => executor.store.getJob(id),
   });
   const adapters: ChatAdapter[] = [irc, slack];
-  const router = createRouter({ executor, commands, roles: createRoles(config.roles), log, audit: (e) => executor.audit(e), adapters, nick: 'rekick' });
+  const router = createRouter({ executor, commands: commandRegistry, roles: createRoles(config.roles), log, audit: (e) => executor.audit(e), adapters, nick: 'rekick' });
   notifier = createNotifier({ executor, adapters, log });
   executor.on((e) => {
     if (e.type === 'enabled') enabled.push(e.job.host);

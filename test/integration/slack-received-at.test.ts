@@ -8,7 +8,7 @@
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChatMessage } from '../../src/chat/chat-adapter';
-import { createSlackAdapter, type SlackAdapter } from '../../src/chat/slack';
+import { createSlackAdapter, type SlackAdapter } from '../../src/chat/slack/adapter';
 import { clickBody, eventBody, postToBot, slashBody, startSlackApi, type SlackApiStandIn } from './helpers/slack-api';
 import { until } from '../support/until';
 

@@ -5,7 +5,7 @@
  */
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { commands } from '../../commands';
+import { commandRegistry } from '../../commands';
 import { ApprovalPrompts } from '../../src/chat/approval-prompts';
 import { createNotifier } from '../../src/chat/notifier';
 import { createRoles } from '../../src/chat/roles';
@@ -32,7 +32,7 @@ async function rig() {
   let clock = 1_000_000;
   const prompts = new ApprovalPrompts({ now: () => clock, waitingAtStart: executor.queue().map((j) => j.id) });
   const chat = new FakeChat('irc');
-  const router = createRouter({ executor, commands, roles: createRoles(config.roles), log, audit: () => undefined, adapters: [chat], seenBefore: (id, at) => prompts.seenBefore(id, at) });
+  const router = createRouter({ executor, commands: commandRegistry, roles: createRoles(config.roles), log, audit: () => undefined, adapters: [chat], seenBefore: (id, at) => prompts.seenBefore(id, at) });
   const notifier = createNotifier({ executor, adapters: [chat], log, prompts });
   await chat.start((m) => router.handle(m));
   /** Reinstalls the hosts and lets their ready lines go out at `at` ms. */

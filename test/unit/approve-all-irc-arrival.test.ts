@@ -6,7 +6,7 @@
  */
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { commands } from '../../commands';
+import { commandRegistry } from '../../commands';
 import { ApprovalPrompts } from '../../src/chat/approval-prompts';
 import { createNotifier } from '../../src/chat/notifier';
 import { createRoles } from '../../src/chat/roles';
@@ -34,7 +34,7 @@ describe('!approve all over IRC', () => {
     const prompts = new ApprovalPrompts({ waitingAtStart: executor.queue().map((j) => j.id) });
     const fake = new FakeIrcClient();
     const irc = fakeIrcAdapter(fake, { channels: [CHANNEL], pace: { burst: 1000, perSecond: 1000 } });
-    const router = createRouter({ executor, commands, roles: createRoles(config.roles), log, audit: () => undefined, adapters: [irc], seenBefore: (id, at) => prompts.seenBefore(id, at) });
+    const router = createRouter({ executor, commands: commandRegistry, roles: createRoles(config.roles), log, audit: () => undefined, adapters: [irc], seenBefore: (id, at) => prompts.seenBefore(id, at) });
     const notifier = createNotifier({ executor, adapters: [irc], log, prompts });
     await irc.start((m) => router.handle(m));
     /** rekick's answers to `!approve all` (not the notifier's lines). */

@@ -7,7 +7,7 @@
  */
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { commands } from '../../commands';
+import { commandRegistry } from '../../commands';
 import type { RollingApi } from '../../commands/types';
 import { createRoles } from '../../src/chat/roles';
 import { createRouter } from '../../src/chat/router';
@@ -48,7 +48,7 @@ async function setup(limits: { maxAudit?: number; refusalsMax?: number } = {}) {
   const log = pino({ level: 'silent' });
   const executor = new Executor({ config, store, koji, connector: {} as never, drivers: {} as never, log, steps });
   const chat = new FakeChat('irc');
-  const router = createRouter({ executor, commands, roles: createRoles(config.roles), log, audit: (e) => executor.audit(e), adapters: [chat], rolling });
+  const router = createRouter({ executor, commands: commandRegistry, roles: createRoles(config.roles), log, audit: (e) => executor.audit(e), adapters: [chat], rolling });
   await chat.start((m) => router.handle(m));
   await chat.say(kevin, '!reinstall buildarm-01 buildarm-02');
   await executor.idle();

@@ -8,7 +8,7 @@
  */
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { commands } from '../../commands';
+import { commandRegistry } from '../../commands';
 import { createRoles } from '../../src/chat/roles';
 import { createRouter } from '../../src/chat/router';
 import { Executor } from '../../src/executor/executor';
@@ -38,7 +38,7 @@ async function setup() {
   const log = pino({ level: 'silent' });
   const executor = new Executor({ config, store, koji, connector: {} as never, drivers: {} as never, log, steps });
   const chat = new FakeChat('irc');
-  const router = createRouter({ executor, commands, roles: createRoles(config.roles), log, audit: (e) => executor.audit(e), adapters: [chat] });
+  const router = createRouter({ executor, commands: commandRegistry, roles: createRoles(config.roles), log, audit: (e) => executor.audit(e), adapters: [chat] });
   await chat.start((m) => router.handle(m));
   await executor.reinstall({ hosts: ['buildarm-01', 'buildarm-02'], by: kevin, origin: { adapter: 'irc', room: '#builders' } });
   await executor.idle();

@@ -6,7 +6,7 @@
 import { PassThrough } from 'node:stream';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { commands } from '../../commands';
+import { commandRegistry } from '../../commands';
 import type { RollingApi } from '../../commands/types';
 import type { ChatAdapter } from '../../src/chat/chat-adapter';
 import { createConsoleAdapter } from '../../src/chat/console';
@@ -26,7 +26,7 @@ async function rig(options: { statusUrl?: string; rolling?: RollingApi; adapter?
   const chat = options.adapter ?? new FakeChat('irc');
   const router = createRouter({
     executor,
-    commands,
+    commands: commandRegistry,
     roles: createRoles(executor.config.roles),
     log: pino({ level: 'silent' }),
     audit: () => undefined,

@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { commands } from '../../commands';
+import { commandRegistry } from '../../commands';
 import { createConsoleAdapter } from '../../src/chat/console';
 import { createNotifier } from '../../src/chat/notifier';
 import { createRoles } from '../../src/chat/roles';
@@ -84,7 +84,7 @@ describe('console adapter', () => {
     let finished!: () => void;
     const ended = new Promise<void>((r) => (finished = r));
     const adapter = createConsoleAdapter({ input, output, display: 'alice', onEnd: () => finished() });
-    const router = createRouter({ executor, commands, roles: createRoles(executor.config.roles), log, audit: () => undefined, adapters: [adapter] });
+    const router = createRouter({ executor, commands: commandRegistry, roles: createRoles(executor.config.roles), log, audit: () => undefined, adapters: [adapter] });
     const notifier = createNotifier({ executor, adapters: [adapter], log });
     await adapter.start((m) => router.handle(m));
     expect(adapter.isReady()).toBe(true);

@@ -5,7 +5,7 @@
 import { PassThrough } from 'node:stream';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { commands } from '../../commands';
+import { commandRegistry } from '../../commands';
 import { createConsoleAdapter } from '../../src/chat/console';
 import { createNotifier } from '../../src/chat/notifier';
 import { createRoles } from '../../src/chat/roles';
@@ -30,7 +30,7 @@ async function lab() {
   let text = '';
   output.on('data', (d: Buffer) => (text += d.toString()));
   const adapter = createConsoleAdapter({ input, output, display: 'alice' });
-  const router = createRouter({ executor, commands, roles: createRoles(config.roles), log, audit: (e) => executor.audit(e), adapters: [adapter] });
+  const router = createRouter({ executor, commands: commandRegistry, roles: createRoles(config.roles), log, audit: (e) => executor.audit(e), adapters: [adapter] });
   const notifier = createNotifier({ executor, adapters: [adapter], log });
   await adapter.start((m) => router.handle(m));
   const type = async (line: string) => {

@@ -1,5 +1,6 @@
 /**
- * Hostile input, fuzzed: 10,000 seeded random and adversarial chat lines through the real router and commands
+ * Hostile input, fuzzed: 10,000 seeded random and adversarial chat lines through IRC's front door (or Slack's slash
+ * command) and the real router and commands
  * (FakeExecutor holds jobs that a wrongly accepted !approve, !deny, !cancel or !retry would act on). For every
  * line: handle() never rejects; a line that does not validly say something never reaches the executor; every
  * command-looking line that is refused gets exactly one one-line refusal, audited as refused; and the few valid
@@ -8,7 +9,8 @@
  */
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { commands } from '../../commands';
+import { commandRegistry } from '../../commands';
+import { ircCommandLine, stripIrcFormatting } from '../../src/chat/irc/addressing';
 import { createRoles } from '../../src/chat/roles';
 import { createRouter, type Router } from '../../src/chat/router';
 import type { AuditEntry, Identity } from '../../src/model';
@@ -283,7 +285,7 @@ async function createRig(): Promise<Rig> {
   const audit: AuditEntry[] = [];
   const router = createRouter({
     executor,
-    commands,
+    commands: commandRegistry,
     roles: createRoles(executor.config.roles),
     log: pino({ level: 'silent' }),
     audit: (e) => {
@@ -317,8 +319,13 @@ describe(`fuzzing the chat router with ${LINES} lines (seed ${SEED})`, () => {
       const jobsBefore = JSON.stringify(rig.executor.store.listJobs());
       const waitingBefore = rig.executor.queue();
       try {
-        await rig.router.handle(
-          { origin: { adapter: c.slash ? 'slack' : 'irc', room: '#builders' }, user: c.user, text: c.line, isSlashCommand: c.slash },
+        // The adapter's front door decides whether the line is for rekick (IRC's addressing, or Slack's slash
+        // command); the router gets the line as typed, IRC formatting dropped, so that its own checks are fuzzed.
+        const addressed = c.slash ? c.line : ircCommandLine(c.line, ['rekick'], false);
+        // A `!` line goes on untrimmed, so that the router's own checks see its every character.
+        const text = addressed !== undefined && !c.slash && c.line.trimStart().startsWith('!') ? stripIrcFormatting(c.line) : addressed;
+        if (text !== undefined) await rig.router.handle(
+          { origin: { adapter: c.slash ? 'slack' : 'irc', room: '#builders' }, user: c.user, text, isSlashCommand: c.slash },
           async (text, opts) => {
             replies.push({ text, refusal: Boolean(opts?.refusal) });
           },

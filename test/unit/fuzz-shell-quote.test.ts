@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
-import { commands } from '../../commands';
+import { commandRegistry } from '../../commands';
 import { createRoles } from '../../src/chat/roles';
 import { createRouter } from '../../src/chat/router';
 import { createBaremetalGrubDriver } from '../../src/drivers/baremetal-grub';
@@ -224,7 +224,7 @@ describe('a hostile reason typed in chat', () => {
     const steps = new ScriptedSteps().steps().map((s) => (s.name === 'disable' ? disableStep : s));
     const executor = new Executor({ config, store, koji, connector: {} as never, drivers: {} as never, log, steps });
     const chat = new FakeChat('irc');
-    const router = createRouter({ executor, commands, roles: createRoles(config.roles), log, audit: (e) => executor.audit(e), adapters: [chat] });
+    const router = createRouter({ executor, commands: commandRegistry, roles: createRoles(config.roles), log, audit: (e) => executor.audit(e), adapters: [chat] });
     await chat.start((m) => router.handle(m));
     const kevin: Identity = { source: 'irc', id: 'kevin', display: 'kevin' };
     const nirik: Identity = { source: 'irc', id: 'nirik', display: 'nirik' };

@@ -25,6 +25,9 @@ export const RULES: Rule[] = [
   { name: 'the XML-RPC codec stands alone (the client and the lab\'s hub share it)', from: /^src\/koji\/xmlrpc\//, forbidden: /^(?!src\/koji\/xmlrpc\/)/ },
   { name: 'the Koji client imports no chat, SSH, steps, rolling, HTTP, commands or store code', from: /^src\/koji\//, forbidden: /^(src\/(chat|ssh|steps|rolling|http|drivers)\/|commands\/|store\/)/ },
   { name: 'the store imports no behaviour (only the job model and its own files)', from: /^store\//, forbidden: /^(src|commands)\//, except: /^src\/(model|errors|log)\.ts$|^src\/util\// },
+  { name: 'the router imports no command (the registry is handed in; only the command types)', from: /^src\/chat\/router/, forbidden: /^commands\//, except: /^commands\/types\.ts$/ },
+  { name: "the IRC adapter's files are its own (only the composition creates it)", from: /^(?!src\/chat\/irc\/|src\/main\.ts$)/, forbidden: /^src\/chat\/irc\// },
+  { name: "the Slack adapter's files are its own (only the composition creates it)", from: /^(?!src\/chat\/slack\/|src\/main\.ts$)/, forbidden: /^src\/chat\/slack\// },
 ];
 
 function violations(edges: ImportEdge[], rules: Rule[]): string[] {
@@ -62,6 +65,15 @@ describe('import boundaries', () => {
     }
     const labDeep = importsOf('lab/fleet/sim-host.ts', "import { CodedError } from '../../src/errors';", exists).map((to) => ({ from: 'lab/fleet/sim-host.ts', to }));
     expect(violations(labDeep, RULES)).toEqual(['lab/fleet/sim-host.ts imports src/errors.ts: the lab uses rekick only through its public face (src/index.ts)']);
+    const chatFiles = new Set(['commands/help.ts', 'commands/types.ts', 'src/chat/irc/addressing.ts', 'src/chat/slack/blocks.ts', 'src/chat/irc/adapter.ts']);
+    const chat = (from: string, text: string) => violations(importsOf(from, text, (p) => chatFiles.has(p)).map((to) => ({ from, to })), RULES);
+    expect(chat('src/chat/router-turn.ts', "import { findCommand } from '../../commands/help';")).toHaveLength(1);
+    expect(chat('src/chat/router-turn.ts', "import type { CommandSpec } from '../../commands/types';")).toEqual([]);
+    expect(chat('src/chat/notifier.ts', "import { ircCommandLine } from './irc/addressing';")).toHaveLength(1);
+    expect(chat('src/chat/irc/incoming.ts', "import { ircCommandLine } from './addressing';")).toEqual([]);
+    expect(chat('src/main.ts', "import { createIrcAdapter } from './chat/irc/adapter';")).toEqual([]);
+    expect(chat('commands/status.ts', "import { parentBlocks } from '../src/chat/slack/blocks';")).toHaveLength(2);
+    expect(chat('src/chat/slack/app.ts', "import { parentBlocks } from './blocks';")).toEqual([]);
     const labFront = importsOf('lab/fleet/sim-host.ts', "import { CodedError } from '../../src';", exists).map((to) => ({ from: 'lab/fleet/sim-host.ts', to }));
     expect(violations(labFront, RULES)).toEqual([]);
   });

@@ -4,8 +4,8 @@
  * trusted without account-notify, and holderOf finds the nick holding an account.
  */
 import { describe, expect, it } from 'vitest';
-import { AccountTracker } from '../../src/chat/irc-accounts';
-import { caseFold } from '../../src/chat/irc-casefold';
+import { AccountTracker } from '../../src/chat/irc/accounts';
+import { caseFold } from '../../src/chat/irc/casefold';
 
 function tracker(accountNotify = true, casemapping = 'rfc1459') {
   return new AccountTracker(() => 'rekick', () => caseFold(casemapping), () => accountNotify);

@@ -7,8 +7,8 @@
  */
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { commands } from '../../commands';
-import type { IrcAdapter } from '../../src/chat/irc';
+import { commandRegistry } from '../../commands';
+import type { IrcAdapter } from '../../src/chat/irc/adapter';
 import { createNotifier, type Notifier } from '../../src/chat/notifier';
 import { createRoles } from '../../src/chat/roles';
 import { createRouter } from '../../src/chat/router';
@@ -64,7 +64,7 @@ async function setup(): Promise<Rig> {
   };
   const router = createRouter({
     executor,
-    commands,
+    commands: commandRegistry,
     roles: createRoles(executor.config.roles),
     log,
     audit: (e) => {

@@ -8,9 +8,9 @@
  */
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { commands } from '../../commands';
+import { commandRegistry } from '../../commands';
 import type { ChatMessage, MessageHandler } from '../../src/chat/chat-adapter';
-import type { IrcAdapter } from '../../src/chat/irc';
+import type { IrcAdapter } from '../../src/chat/irc/adapter';
 import { createRoles } from '../../src/chat/roles';
 import { createRouter } from '../../src/chat/router';
 import { FakeExecutor } from '../fakes/fake-executor';
@@ -43,7 +43,7 @@ describe('IRC identity is bound when the line arrives (no account-tag)', () => {
     await executor.seed('buildarm-01', 'awaiting-approval');
     const handled: string[] = [];
     const { fake, adapter } = await setup([], 5000, (bot) => {
-      const router = createRouter({ executor, commands, roles: createRoles(executor.config.roles), log: pino({ level: 'silent' }), audit: () => undefined, adapters: [bot] });
+      const router = createRouter({ executor, commands: commandRegistry, roles: createRoles(executor.config.roles), log: pino({ level: 'silent' }), audit: () => undefined, adapters: [bot] });
       return async (m) => {
         handled.push(`${m.user.display}:${m.text}`);
         await router.handle(m);

@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { IrcOutbox, type OutboxLine } from '../../src/chat/irc-outbox';
+import { IrcOutbox, type OutboxLine } from '../../src/chat/irc/outbox';
 
 const split = (text: string) => [text];
 const reply = (target: string, n: number, tag = 'r'): OutboxLine[] => Array.from({ length: n }, (_, i) => ({ target, text: `${tag}${i}`, reply: true }));

@@ -1,7 +1,7 @@
 /** The IRC outbox and pacer: order, confirmation by echo, requeue after a drop, summaries of a backlog. */
 import { describe, expect, it } from 'vitest';
-import { IrcOutbox, type OutboxLine } from '../../src/chat/irc-outbox';
-import { LinePacer } from '../../src/chat/line-pacer';
+import { IrcOutbox, type OutboxLine } from '../../src/chat/irc/outbox';
+import { LinePacer } from '../../src/chat/irc/line-pacer';
 
 const split = (text: string) => text.match(/.{1,100}/g) ?? [];
 const line = (text: string, progress?: { host: string; state: string }): OutboxLine => ({ target: '#b', text, progress });

@@ -1,7 +1,7 @@
 /** IRC text: control characters out, UTF-8-safe splitting within the 512-byte line, addressing of lines. */
 import { describe, expect, it } from 'vitest';
-import { commandFromLine } from '../../src/chat/irc-message';
-import { cleanIrcText, ircLines, privmsgBudget, splitUtf8 } from '../../src/chat/irc-text';
+import { commandFromLine } from '../../src/chat/irc/addressing';
+import { cleanIrcText, ircLines, privmsgBudget, splitUtf8 } from '../../src/chat/irc/text';
 
 const wire = (nick: string, target: string, text: string) =>
   Buffer.byteLength(`:${nick}!${'~'.padEnd(10, 'u')}@${'h'.repeat(63)} PRIVMSG ${target} :${text}\r\n`);

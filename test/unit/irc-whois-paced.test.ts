@@ -10,7 +10,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ChatMessage } from '../../src/chat/chat-adapter';
-import type { IrcAdapter, IrcAdapterOptions } from '../../src/chat/irc';
+import type { IrcAdapter, IrcAdapterOptions } from '../../src/chat/irc/adapter';
 import { FakeIrcClient, fakeIrcAdapter } from '../fakes/fake-irc-client';
 
 const CHANNEL = '#builders';

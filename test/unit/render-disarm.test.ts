@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { renderEvent, renderJob, renderStatus } from '../../src/chat/render';
-import { parentBlocks } from '../../src/chat/slack-render';
+import { parentBlocks } from '../../src/chat/slack/blocks';
 import { cancelComment, failureComment } from '../../src/steps/koji-comments';
 import type { DisarmRecord, Job } from '../../src/model';
 import { makeJob } from '../fakes/jobs';

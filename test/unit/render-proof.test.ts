@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { renderEvent, renderJob } from '../../src/chat/render';
 import { proofSummary } from '../../src/chat/render-proof';
-import { parentBlocks } from '../../src/chat/slack-render';
+import { parentBlocks } from '../../src/chat/slack/blocks';
 import { describeJob } from '../../src/cli-views';
 import type { Job, ReinstallProof } from '../../src/model';
 import { makeJob } from '../fakes/jobs';

@@ -1,13 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { cleanLine, commandText, MAX_LINE, tokenize } from '../../src/chat/router';
-import type { ChatMessage } from '../../src/chat/chat-adapter';
-
-const msg = (text: string, extra: Partial<ChatMessage> = {}): ChatMessage => ({
-  origin: { adapter: 'irc', room: '#builders' },
-  user: { source: 'irc', id: 'kevin', display: 'kevin' },
-  text,
-  ...extra,
-});
+import { consoleCommandLine } from '../../src/chat/console';
+import { ircCommandLine } from '../../src/chat/irc/addressing';
+import { cleanLine, commandOf, MAX_LINE, tokenize } from '../../src/chat/router-line';
+import { messageCommand, slashCommand } from '../../src/chat/slack/addressing';
 
 describe('tokenize', () => {
   it.each<[string, string[]]>([
@@ -28,29 +23,54 @@ describe('tokenize', () => {
   });
 });
 
-describe('commandText: which lines are meant for rekick', () => {
-  it.each<[string, Partial<ChatMessage>, string | undefined]>([
-    ['!status', {}, 'status'],
-    ['  !reinstall a', {}, 'reinstall a'],
-    ['rekick: status', {}, 'status'],
-    ['Rekick, queue', {}, 'queue'],
-    ['rekick: !queue', {}, 'queue'],
-    ['@rekick: hosts', {}, 'hosts'],
-    ['status please', {}, undefined],
-    ['rekicker: status', {}, undefined],
-    ['status', { origin: { adapter: 'irc', room: 'kevin', private: true } }, 'status'],
-    ['!status', { origin: { adapter: 'irc', room: 'kevin', private: true } }, 'status'],
-    ['reinstall a', { isSlashCommand: true }, 'reinstall a'],
-  ])('%j %j -> %j', (text, extra, expected) => {
-    expect(commandText(msg(text, extra), 'rekick')).toBe(expected);
+describe('which lines are meant for rekick: each adapter decides, the router reads the command', () => {
+  const read = (line: string | undefined) => (line === undefined ? undefined : commandOf(line));
+  const frontDoors = {
+    irc: (text: string, priv: boolean) => read(ircCommandLine(text, ['rekick'], priv)),
+    console: (text: string) => read(consoleCommandLine(text, 'rekick')),
+    'slack message': (text: string, priv: boolean) => read(messageCommand(text, priv)),
+    'slack slash': (text: string) => read(slashCommand(text)),
+  };
+  it.each<[keyof typeof frontDoors, string, boolean, string | undefined]>([
+    ['irc', '!status', false, 'status'],
+    ['console', '!status', false, 'status'],
+    ['irc', '  !reinstall a', false, 'reinstall a'],
+    ['console', '  !reinstall a', false, 'reinstall a'],
+    ['irc', 'rekick: status', false, 'status'],
+    ['console', 'rekick: status', false, 'status'],
+    ['irc', 'Rekick, queue', false, 'queue'],
+    ['console', 'Rekick, queue', false, 'queue'],
+    ['irc', 'rekick: !queue', false, 'queue'],
+    ['console', 'rekick: !queue', false, 'queue'],
+    ['console', '@rekick: hosts', false, 'hosts'],
+    ['irc', '@rekick: hosts', false, undefined],
+    ['irc', 'status please', false, undefined],
+    ['console', 'status please', false, undefined],
+    ['irc', 'rekicker: status', false, undefined],
+    ['console', 'rekicker: status', false, undefined],
+    ['irc', 'status', true, 'status'],
+    ['irc', '!status', true, 'status'],
+    ['slack message', 'status', true, 'status'],
+    ['slack message', '!status', true, 'status'],
+    ['slack message', 'status', false, undefined],
+    ['slack slash', 'reinstall a', false, 'reinstall a'],
+  ])('%s: %j (private %s) -> %j', (door, text, priv, expected) => {
+    expect(frontDoors[door](text, priv)).toBe(expected);
+  });
+
+  it('IRC formatting is dropped by the IRC adapter before the router sees the line', () => {
+    expect(ircCommandLine('!reinstall \x02buildarm-03\x02', ['rekick'], false)).toBe('!reinstall buildarm-03');
+    expect(ircCommandLine('!status \x0304,12buildarm-03\x0f', ['rekick'], false)).toBe('!status buildarm-03');
+    expect(ircCommandLine('!\x1dqueue\x1d', ['rekick'], false)).toBe('!queue');
+    // Addressing is decided on the line as typed: formatting before the `!` is not a command in a channel.
+    expect(ircCommandLine('\x1d!queue\x1d', ['rekick'], false)).toBeUndefined();
   });
 });
 
 describe('cleanLine', () => {
-  it('drops IRC formatting codes (bold, colours, reset, italics)', () => {
-    expect(cleanLine('!reinstall \x02buildarm-03\x02')).toBe('!reinstall buildarm-03');
-    expect(cleanLine('!status \x0304,12buildarm-03\x0f')).toBe('!status buildarm-03');
-    expect(cleanLine('\x1d!queue\x1d')).toBe('!queue');
+  it('keeps plain text (tabs become spaces)', () => {
+    expect(cleanLine('!reinstall buildarm-03')).toBe('!reinstall buildarm-03');
+    expect(cleanLine('!status\tbuildarm-03')).toBe('!status buildarm-03');
   });
 
   it.each([

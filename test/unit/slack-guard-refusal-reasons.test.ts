@@ -9,7 +9,7 @@ import { Readable } from 'node:stream';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { outsideRefusal } from '../../src/audit/audit-kind';
-import { createSlackRequestGuard, type SlackRejection } from '../../src/chat/slack-request-guard';
+import { createSlackRequestGuard, type SlackRejection } from '../../src/chat/slack/request-guard';
 
 const SECRET = 'guard-reasons-secret';
 const NOW = 1_700_000_000_000;

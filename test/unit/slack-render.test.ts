@@ -1,6 +1,6 @@
 /** Slack rendering of a job: the step table, the parent text, buttons only while awaiting approval, escaping. */
 import { describe, expect, it } from 'vitest';
-import { escapeMrkdwn, parentBlocks, parentText, parseButtonValue, stepTable } from '../../src/chat/slack-render';
+import { escapeMrkdwn, parentBlocks, parentText, parseButtonValue, stepTable } from '../../src/chat/slack/blocks';
 import { STEP_NAMES, type Job } from '../../src/model';
 
 const NOW = new Date('2026-01-01T12:00:00Z');

@@ -5,7 +5,7 @@
  */
 import pino from 'pino';
 import { afterAll, beforeAll } from 'vitest';
-import { createIrcAdapter, type IrcAdapter } from '../../../src/chat/irc';
+import { createIrcAdapter, type IrcAdapter } from '../../../src/chat/irc/adapter';
 import type { OutgoingMessage } from '../../../src/chat/chat-adapter';
 import type { ExecutorEvent, Job, StepName } from '../../../src/model';
 import { makeJob } from '../../fakes/jobs';

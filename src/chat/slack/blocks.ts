@@ -2,10 +2,10 @@
  * Slack rendering of a job: the parent message's text and Block Kit blocks (a compact step table, and Approve /
  * Deny buttons while the job awaits approval). Pure functions; mrkdwn special characters escaped.
  */
-import { formatDuration } from '../errors';
-import type { Job, StepRecord } from '../model';
-import { proofSummary } from './render-proof';
-import { disarmClause } from './render-disarm';
+import { formatDuration } from '../../errors';
+import type { Job, StepRecord } from '../../model';
+import { proofSummary } from '../render-proof';
+import { disarmClause } from '../render-disarm';
 
 export const APPROVE_ACTION = 'rekick_approve';
 export const DENY_ACTION = 'rekick_deny';

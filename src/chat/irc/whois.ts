@@ -16,7 +16,7 @@
  * comes and takes it, so a late answer is never taken for a newer WHOIS's. At most `maxInFlight` WHOIS are
  * written and unanswered at once (a server that lags gets no more until it answers).
  */
-import type { CaseFold } from './irc-casefold';
+import type { CaseFold } from './casefold';
 
 export type WhoisOutcome =
   | { kind: 'answer'; nick: string; ident?: string; hostname?: string; account?: string }

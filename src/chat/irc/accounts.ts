@@ -9,7 +9,7 @@
  * it) between the line and the answer.
  */
 import type { Client } from 'irc-framework';
-import type { CaseFold } from './irc-casefold';
+import type { CaseFold } from './casefold';
 
 interface Member {
   nick: string;

@@ -13,7 +13,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import type { AuditEntry } from '../model';
+import type { AuditEntry } from '../../model';
 
 /** What a refused request looked like, ready for the audit log (the caller adds `at`). */
 export type SlackRejection = Omit<AuditEntry, 'at'>;

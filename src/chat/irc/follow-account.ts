@@ -6,7 +6,7 @@
  * waiting when it is asked.
  */
 import type { Logger } from 'pino';
-import type { OutgoingMessage } from './chat-adapter';
+import type { OutgoingMessage } from '../chat-adapter';
 
 export interface FollowAccountOptions {
   /** The nick that holds `account` now (preferring `nick`), or undefined when none does or it cannot be told. */

@@ -4,15 +4,17 @@
  * connection drops go back to the front, so a reconnect delivers them: nothing lost, nothing twice.
  *
  * When a backlog builds (more than `threshold` lines waiting), the waiting progress lines of a room are
- * summarised into a few lines with each host's latest step, in place of the first of them; failure, approval
- * and other lines stay verbatim and in order.
+ * summarised (outbox-summary.ts).
  *
  * Urgent lines (failures, approval prompts, host keys, warnings) go ahead of everything else, each after its own
  * host's waiting progress lines (a waiting summary takes the host's new state), and are never dropped by the reply
- * cap. Replies to commands (anyone
- * can ask for them) are capped per target and in total: what does not fit is dropped, and one line per target
- * says how many lines were. Memory stays bounded whatever anyone types.
+ * cap. Replies to commands (anyone can ask for them) are capped per target and in total: what does not fit is
+ * dropped, and one line per target says how many lines were (outbox-caps.ts). Memory stays bounded whatever
+ * anyone types.
  */
+import { dropUrgent, pushCappedReply } from './outbox-caps';
+import { foldAll, foldTarget } from './outbox-summary';
+
 export interface OutboxLine {
   target: string;
   text: string;
@@ -49,8 +51,6 @@ export interface OutboxOptions {
 export const DEFAULT_MAX_REPLIES_PER_TARGET = 30;
 export const DEFAULT_MAX_REPLIES = 120;
 export const DEFAULT_MAX_URGENT = 2000;
-
-const droppedText = (n: number, what: string) => `… ${n} more ${what}${n === 1 ? '' : 's'} dropped: too much output waiting for IRC`;
 
 const sameTarget = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
 
@@ -154,14 +154,7 @@ export class IrcOutbox {
   private pushUrgent(lines: OutboxLine[]): void {
     const { target, host } = lines[0]!;
     if (this.urgent.length + lines.length > this.maxUrgent) {
-      const marker = this.urgent.findLast((l) => l.dropped !== undefined && sameTarget(l.target, target));
-      this.dropped += lines.length;
-      if (marker) {
-        marker.dropped! += lines.length;
-        marker.text = droppedText(marker.dropped!, 'notice line');
-      } else {
-        this.urgent.push({ target, text: droppedText(lines.length, 'notice line'), urgent: true, dropped: lines.length });
-      }
+      this.dropped += dropUrgent(this.urgent, lines);
       return;
     }
     if (host !== undefined) {
@@ -176,95 +169,21 @@ export class IrcOutbox {
     this.urgent.push(...lines);
   }
 
-  /**
-   * A reply takes what room is left for its target (maxRepliesPerTarget) and in total (maxReplies); what does
-   * not fit is dropped, and the target's last waiting reply line becomes (or is) "… N more lines dropped".
-   */
+  /** A reply takes what room is left for its target and in total (outbox-caps.ts). */
   private pushReply(lines: OutboxLine[]): void {
-    const target = lines[0]!.target;
-    let mine = 0;
-    let all = 0;
-    let last: OutboxLine | undefined;
-    for (const l of this.pending) {
-      if (!l.reply) continue;
-      all += 1;
-      if (sameTarget(l.target, target)) {
-        mine += 1;
-        last = l;
-      }
-    }
-    const room = Math.min(this.maxRepliesPerTarget - mine, this.maxReplies - all);
-    if (lines.length <= room) {
-      this.pending.push(...lines);
-      return;
-    }
-    // Keep what fits and one line to say how much was dropped.
-    const keep = Math.max(0, room - 1);
-    let lost = lines.length - keep;
-    this.pending.push(...lines.slice(0, keep));
-    this.dropped += lost;
-    if (keep > 0) last = lines[keep - 1];
-    if (last?.dropped !== undefined) {
-      last.dropped += lost;
-      last.text = droppedText(last.dropped, 'line');
-    } else if (room >= 1) {
-      this.pending.push({ target, text: droppedText(lost, 'line'), reply: true, dropped: lost });
-    } else if (last) {
-      // No room left: the target's last waiting reply line gives way to the count.
-      lost += 1;
-      this.dropped += 1;
-      last.dropped = lost;
-      last.text = droppedText(lost, 'line');
-      last.progress = undefined;
-    }
-    // else: the total is taken by other targets' replies, and this target has none waiting: dropped, counted.
+    this.dropped += pushCappedReply(this.pending, lines, this.maxRepliesPerTarget, this.maxReplies);
   }
 
   private compact(): void {
-    const targets = [...new Set(this.pending.filter((l) => l.progress || l.summary).map((l) => l.target.toLowerCase()))];
-    for (const t of targets) this.fold(t);
+    const r = foldAll(this.pending, this.split);
+    this.pending = r.pending;
+    this.summarised += r.folded;
   }
 
-  /**
-   * Folds a target's waiting progress and summary lines into one summary, in place of the first of them (when
-   * there are two or more). `latest`: a host's state from an urgent line that went ahead; the summary is then
-   * rewritten with it even when it is alone.
-   */
-  private fold(t: string, latest?: { host: string; state: string }): void {
-    const foldable = this.pending.filter((l) => sameTarget(l.target, t) && (l.progress || l.summary));
-    if (!foldable.length || (latest === undefined && foldable.length < 2)) return;
-    const states = new Map<string, string>();
-    let updates = 0;
-    for (const l of foldable) {
-      if (l.summary) {
-        for (const [host, state] of l.summary.states) {
-          states.delete(host);
-          states.set(host, state);
-        }
-        updates += l.summary.updates;
-      } else if (l.progress) {
-        states.delete(l.progress.host);
-        states.set(l.progress.host, l.progress.state);
-        updates += 1;
-      }
-    }
-    if (latest) {
-      states.delete(latest.host);
-      states.set(latest.host, latest.state);
-    }
-    const fresh = foldable.filter((l) => l.progress).length;
-    this.summarised += fresh;
-    const target = foldable[0]!.target;
-    // In place of the first folded line (continuation lines of an older summary are folded too).
-    const at = this.pending.indexOf(foldable[0]!);
-    const rest = this.pending.filter((l) => !foldable.includes(l));
-    const text = `progress, ${updates} updates summarised (latest per host, ${states.size} hosts): ${[...states]
-      .map(([host, state]) => `${host} ${state}`)
-      .join(' | ')}`;
-    const lines: OutboxLine[] = this.split(text, target).map((piece) => ({ target, text: piece, summary: { states: new Map(), updates: 0 } }));
-    // The whole summary is carried by its first line; the others only continue the text.
-    lines[0]!.summary = { states, updates };
-    rest.splice(at, 0, ...lines);
-    this.pending = rest;
+  private fold(t: string, latest: { host: string; state: string }): void {
+    const r = foldTarget(this.pending, t, this.split, latest);
+    if (!r) return;
+    this.pending = r.pending;
+    this.summarised += r.folded;
   }
 }

@@ -6,14 +6,14 @@
  * 2. the account map (`account-notify`, `extended-join`): the nick shares a channel with rekick and the map's
  *    user@host is the line's;
  * 3. WHOIS, asked at once (written when rekick's pace allows, shared with other lines of the nick that arrived
- *    before it was written: irc-whois.ts): its answer counts only if it is for the line's nick!user@host and
+ *    before it was written: whois.ts): its answer counts only if it is for the line's nick!user@host and
  *    nothing happened to the nick (seen by rekick) between the line and the answer.
  * When WHOIS cannot confirm who sent the line (no answer in time, an answer for another user, nobody of that nick
  * any more, connection lost, too many WHOIS waiting) the line is unbound: `unconfirmed` says why, and roles refuse it.
  */
 import type { Logger } from 'pino';
-import type { AccountTracker } from './irc-accounts';
-import type { WhoisRequests } from './irc-whois';
+import type { AccountTracker } from './accounts';
+import type { WhoisRequests } from './whois';
 
 export interface LineBinding {
   /** The services account; undefined when the user is not logged in (or unconfirmed). */

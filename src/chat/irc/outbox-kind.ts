@@ -1,30 +1,10 @@
 /**
- * What an IRC line means to rekick, and what an outgoing message is to the outbox: which incoming lines are
- * handed on (and as which text), and which outgoing lines are progress that a backlog may summarise.
+ * What an outgoing message is to the IRC outbox: which lines are urgent, which are replies, and which are
+ * progress that a backlog may summarise.
  */
-import { formatDuration } from '../errors';
-import type { OutgoingMessage } from './chat-adapter';
-import { stepTag } from './render';
-
-const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
-/**
- * The text to hand to the router, or undefined when the line is not for rekick: channel lines starting with
- * `!`, lines addressed `nick: ...` / `nick, ...` (given as `!...`), and every private message (`!` added).
- */
-export function commandFromLine(text: string, botNick: string, isPrivate: boolean): string | undefined {
-  const line = text.trim();
-  if (!line) return undefined;
-  if (line.startsWith('!')) return line;
-  const addressed = new RegExp(`^${escapeRe(botNick)}[:,]\\s*`, 'i').exec(line);
-  if (addressed) {
-    const rest = line.slice(addressed[0].length).trim();
-    if (!rest) return undefined;
-    return rest.startsWith('!') ? rest : `!${rest}`;
-  }
-  if (isPrivate) return `!${line}`;
-  return undefined;
-}
+import { formatDuration } from '../../errors';
+import type { OutgoingMessage } from '../chat-adapter';
+import { stepTag } from '../render';
 
 /**
  * For a progress line a backlog may fold: the host and its short state. Failures, approvals, enables, denials,

@@ -3,9 +3,9 @@
  * list longer than the room takes is summarised in a channel and paged in a private message (long-reply.ts).
  */
 import { UserError } from '../src/errors';
-import { renderHosts, type HostRow } from '../src/chat/render';
+import { renderHosts, type HostRow } from '../src/present/fleet-lines';
 import { DEFAULT_LIST_ROOM, listReply, parsePage } from '../src/chat/long-reply';
-import { summariseHosts } from '../src/chat/render-summary';
+import { summariseHosts } from '../src/present/list-summary';
 import { splitFlags } from './flags';
 import { checkHostWord } from './host-args';
 import { defineCommand } from './types';

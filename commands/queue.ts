@@ -3,9 +3,9 @@
  * longer than the room takes is summarised in a channel and paged in a private message (long-reply.ts).
  */
 import { UserError } from '../src/errors';
-import { renderQueue } from '../src/chat/render';
+import { renderQueue } from '../src/present/fleet-lines';
 import { DEFAULT_LIST_ROOM, listReply, parsePage } from '../src/chat/long-reply';
-import { summariseQueue } from '../src/chat/render-summary';
+import { summariseQueue } from '../src/present/list-summary';
 import { splitFlags } from './flags';
 import { defineCommand } from './types';
 

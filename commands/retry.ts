@@ -1,6 +1,5 @@
 /** !retry HOST: resume a failed job from the step that failed. */
-import { STEP_NAMES } from '../src/model';
-import { stepTag } from '../src/chat/render';
+import { currentStep, stepTag } from '../src/present/step-tag';
 import { resolveOneHost } from './host-args';
 import { parseOneHost, type HostArg } from './cancel';
 import { defineCommand } from './types';
@@ -14,7 +13,7 @@ export const retry = defineCommand<HostArg>({
   async run(ctx) {
     const host = resolveOneHost(ctx.executor, ctx.args.host, 'nothing retried');
     const job = await ctx.executor.retry(host.name, ctx.request);
-    const step = STEP_NAMES[Math.min(job.current, STEP_NAMES.length - 1)]!;
+    const step = currentStep(job);
     await ctx.reply(`${host.name}: retrying job ${job.id} from ${stepTag(step, job.current)}`);
   },
 });

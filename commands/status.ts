@@ -1,6 +1,6 @@
 /** !status [HOST]: running and recent jobs, or one host's latest job with each step's state, time and progress. */
 import { UserError } from '../src/errors';
-import { renderJob, renderStatus } from '../src/chat/render';
+import { renderJob, renderStatus } from '../src/present/job-lines';
 import { resolveOneHost } from './host-args';
 import { defineCommand } from './types';
 

@@ -4,8 +4,8 @@ import { loadConfig } from './config/load';
 import { parseDuration } from './config/duration';
 import { CodedError, formatDuration } from './errors';
 import { hostViews } from './http/api';
-import { proofDetail, proofSummary } from './chat/render-proof';
-import { disarmClause } from './chat/render-disarm';
+import { proofDetail, proofSummary } from './present/proof';
+import { disarmClause } from './present/disarm';
 import { createLogger } from './log';
 import { STEP_NAMES, type AuditEntry, type Job } from './model';
 

@@ -4,7 +4,7 @@
  */
 import { formatDuration } from '../errors';
 import type { OutgoingMessage } from './chat-adapter';
-import { stepTag } from './render';
+import { stepTag } from '../present/step-tag';
 
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 

@@ -8,7 +8,7 @@ import type { Config } from '../config/schema';
 import { formatDuration } from '../errors';
 import type { KojiHostStates } from '../koji/host-states';
 import { hostViews } from './api';
-import { proofSummary } from '../chat/render-proof';
+import { proofSummary } from '../present/proof';
 
 export function escapeHtml(s: unknown): string {
   return String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);

@@ -6,7 +6,7 @@ import type { Frozen } from '../../store/store';
 import { STEP_NAMES, type Job, type RollingLeftOut, type RollingRun } from '../model';
 import type { HostEnding } from './reconcile';
 import type { RollingTally } from './tally';
-import { formatDuration } from './estimate';
+import { formatRoughDuration } from '../present/duration';
 
 const MAX_LISTED = 12;
 
@@ -56,7 +56,7 @@ export function renderStart({ run, skipped, estimate, cadence, window }: StartLi
   if (!run.continuous) {
     parts.push(
       estimate
-        ? `estimated ${formatDuration(estimate.ms)} (from ${estimate.samples} past reinstall${estimate.samples === 1 ? '' : 's'}, approvals not counted)`
+        ? `estimated ${formatRoughDuration(estimate.ms)} (from ${estimate.samples} past reinstall${estimate.samples === 1 ? '' : 's'}, approvals not counted)`
         : 'no past reinstalls to estimate the duration from',
     );
   }
@@ -85,7 +85,7 @@ function renderEnding(e: HostEnding): string {
 export function renderEta(etaMs: number | undefined, continuous: boolean): string {
   if (continuous) return '';
   if (etaMs === undefined) return '; ETA unknown';
-  return `; ETA ~${formatDuration(etaMs)}`;
+  return `; ETA ~${formatRoughDuration(etaMs)}`;
 }
 
 /** A progress line: the hosts that just ended (if any), then the counts and the ETA. */
@@ -110,7 +110,7 @@ export function renderSummary(run: RollingRun, t: RollingTally, tookMs: number):
   const failed = t.failed.length ? `, ${t.failed.length} failed (still disabled): ${renderFailures(t.failed)}` : ', none failed';
   const still = run.state === 'stopped' && t.inFlight.length ? `; ${t.inFlight.length} in flight go on, then wait for !approve: ${listHosts(t.inFlight.map((j) => j.host))}` : '';
   const left = run.state === 'stopped' && t.left.length ? `; ${t.left.length} not started` : '';
-  return `rolling run ${run.id} ${how} after ${formatDuration(tookMs)}: ${t.done.length}/${run.order.length} reinstalled${failed}${still}${left}`;
+  return `rolling run ${run.id} ${how} after ${formatRoughDuration(tookMs)}: ${t.done.length}/${run.order.length} reinstalled${failed}${still}${left}`;
 }
 
 function position(job: Frozen<Job>): string {

@@ -3,8 +3,9 @@
  * `!status HOST`, Slack's approval message, and `rekick status HOST`.
  */
 import { describe, expect, it } from 'vitest';
-import { renderEvent, renderJob } from '../../src/chat/render';
-import { proofSummary } from '../../src/chat/render-proof';
+import { renderEvent } from '../../src/present/event-lines';
+import { renderJob } from '../../src/present/job-lines';
+import { proofSummary } from '../../src/present/proof';
 import { parentBlocks } from '../../src/chat/slack-render';
 import { describeJob } from '../../src/cli-views';
 import type { Job, ReinstallProof } from '../../src/model';

@@ -3,7 +3,9 @@
  * (see long-reply.ts): counts, and the few names that need someone's attention.
  */
 import type { Job } from '../model';
-import { age, waitingSince, type HostRow } from './render';
+import { age } from './duration';
+import type { HostRow } from './fleet-lines';
+import { waitingSince } from './job-lines';
 
 /** `a, b, c and 9 more`. */
 function someOf(names: readonly string[], max: number): string {

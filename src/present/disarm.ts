@@ -4,6 +4,7 @@
  */
 import { DISARM_BY_HAND } from '../drivers/installer-paths';
 import { STEP_NAMES, type Job } from '../model';
+import { boundedLine } from './one-line';
 
 const STAGE = STEP_NAMES.indexOf('stage-installer');
 const REINSTALL = STEP_NAMES.indexOf('reinstall');
@@ -26,7 +27,7 @@ export function disarmClause(job: Job): string | undefined {
     case 'installer-ran':
       return 'the installer ran (the host answers with a new host key after the reboot into it): nothing is armed any more, and the old system is gone';
     case 'failed': {
-      const why = d.detail ? ` (${flat(d.detail)})` : '';
+      const why = d.detail ? ` (${boundedLine(d.detail, 200)})` : '';
       // Once the reboot into the installer was issued, grub has used the one-time entry: the host is installing, or
       // its old system came back with a stale entry (not the default).
       if (rebootIssued(job)) return `COULD NOT DISARM the installer${why}: the host was rebooted into it at [4/8] and may be installing; if its old system comes back, run on the host: ${DISARM_BY_HAND}`;
@@ -91,9 +92,4 @@ export function disarmShort(job: Job): string {
 /** The error notice of a failed disarm (to the job's room and every notice room). */
 export function disarmFailedNotice(job: Job): string {
   return `${job.host} (job ${job.id}, ${job.state}): ${disarmClause(job)}`;
-}
-
-function flat(text: string): string {
-  const one = text.replace(/[\r\n\t]+/g, ' ').replace(/[\x00-\x1f\x7f-\x9f]/g, '').trim();
-  return one.length > 200 ? `${one.slice(0, 199)}…` : one;
 }

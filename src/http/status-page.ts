@@ -5,9 +5,9 @@
  */
 import type { Store } from '../../store/store';
 import type { Config } from '../config/schema';
-import { formatDuration } from '../errors';
 import type { KojiHostStates } from '../koji/host-states';
 import { hostViews } from './api';
+import { agoOrNever, formatDuration } from '../present/duration';
 import { proofSummary } from '../present/proof';
 
 export function escapeHtml(s: unknown): string {
@@ -28,7 +28,7 @@ export function renderStatusPage(o: { config: Config; store: Store; hostStates?:
     .map((h) => {
       const koji = h.kind === 'virthost' ? '<span class="unknown">not a builder</span>' : h.koji ? (h.koji.enabled ? '<span class="ok">enabled</span>' : `<span class="off" title="${escapeHtml(h.koji.comment)}">disabled</span>`) : '<span class="unknown">?</span>';
       const step = h.job ? `${escapeHtml(h.job.step)}${h.job.progress ? ` <small>${escapeHtml(h.job.progress)}</small>` : ''}` : '';
-      const age = h.lastReinstalledAt ? `${formatDuration(Date.now() - Date.parse(h.lastReinstalledAt))} ago` : 'never';
+      const age = agoOrNever(h.lastReinstalledAt);
       return `<tr data-host="${escapeHtml(h.name)}"><td>${escapeHtml(h.name)}</td><td>${escapeHtml(h.arch)}</td><td>${escapeHtml(h.groups.join(', '))}</td><td>${koji}</td><td class="step">${step}</td><td class="age ${ageClass(h.lastReinstalledAt, cadence)}">${escapeHtml(age)}</td></tr>`;
     })
     .join('\n');

@@ -6,11 +6,7 @@ import type { Job } from '../model';
 import { age } from './duration';
 import type { HostRow } from './fleet-lines';
 import { waitingSince } from './job-lines';
-
-/** `a, b, c and 9 more`. */
-function someOf(names: readonly string[], max: number): string {
-  return names.length <= max ? names.join(', ') : `${names.slice(0, max).join(', ')} and ${names.length - max} more`;
-}
+import { someOf } from './name-list';
 
 /** `3 running, 2 waiting for approval`: the non-zero counts, in the order given. */
 function counts(parts: Array<[number, string]>): string {

@@ -7,13 +7,14 @@ import { STEP_NAMES, type Job, type RollingLeftOut, type RollingRun } from '../m
 import type { HostEnding } from './reconcile';
 import type { RollingTally } from './tally';
 import { formatRoughDuration } from '../present/duration';
+import { someOf } from '../present/name-list';
+import { stepTag } from '../present/step-tag';
 
 const MAX_LISTED = 12;
 
 /** `a, b, c and 9 more`. */
 export function listHosts(hosts: readonly string[], max = MAX_LISTED): string {
-  if (hosts.length <= max) return hosts.join(', ');
-  return `${hosts.slice(0, max).join(', ')} and ${hosts.length - max} more`;
+  return someOf(hosts, max);
 }
 
 function scope(run: RollingRun): string {
@@ -117,7 +118,7 @@ function position(job: Frozen<Job>): string {
   if (job.state === 'awaiting-approval') return `${job.host} waiting for approval`;
   if (job.state === 'enabling') return `${job.host} enabling`;
   if (job.state === 'queued') return `${job.host} queued`;
-  return `${job.host} [${job.current + 1}/8] ${STEP_NAMES[job.current]}`;
+  return `${job.host} ${stepTag(STEP_NAMES[job.current]!, job.current)}`;
 }
 
 export interface StatusInput {

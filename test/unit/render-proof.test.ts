@@ -7,7 +7,7 @@ import { renderEvent } from '../../src/present/event-lines';
 import { renderJob } from '../../src/present/job-lines';
 import { proofSummary } from '../../src/present/proof';
 import { parentBlocks } from '../../src/chat/slack-render';
-import { describeJob } from '../../src/cli-views';
+import { cliJobLines } from '../../src/present/cli-lines';
 import type { Job, ReinstallProof } from '../../src/model';
 import { makeJob } from '../fakes/jobs';
 
@@ -49,7 +49,7 @@ describe('the proof of a reinstall, as approvers see it', () => {
   it('!status HOST and rekick status HOST: the proof with the values compared', () => {
     const line = '  new system: host key and machine-id changed (host key ' + `${OLD} → ${NEW}; machine-id 01234567… → fedcba98…)`;
     expect(renderJob(waiting(proof()), NOW)).toContain(line);
-    expect(describeJob(waiting(proof()))).toContain(line);
+    expect(cliJobLines(waiting(proof()))).toContain(line);
     expect(renderJob(waiting(), NOW).join('\n')).not.toContain('new system');
   });
 

@@ -4,7 +4,7 @@
  */
 import { UserError } from '../src/errors';
 import { renderHosts, type HostRow } from '../src/present/fleet-lines';
-import { DEFAULT_LIST_ROOM, listReply, parsePage } from '../src/chat/long-reply';
+import { DEFAULT_LIST_ROOM, listReply, parsePage } from '../src/present/list-reply';
 import { summariseHosts } from '../src/present/list-summary';
 import { splitFlags } from './flags';
 import { checkHostWord } from './host-args';

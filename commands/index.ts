@@ -14,5 +14,5 @@ import { whoami } from './whoami';
 
 export const commands: readonly CommandSpec[] = [reinstall, status, queue, approve, deny, cancel, retry, rolling, hosts, help, whoami];
 
-export type { CommandSpec, CommandContext, Role, RollingApi, RollingStartOptions, HostsInfo, HostKojiInfo, ParsedArgs } from './types';
+export type { CommandSpec, CommandContext, CommandMessage, Role, RoleLookup, RollingApi, RollingStartOptions, HostsInfo, HostKojiInfo, ParsedArgs } from './types';
 export { approve, cancel, deny, help, hosts, queue, reinstall, retry, rolling, status, whoami };

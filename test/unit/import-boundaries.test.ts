@@ -22,6 +22,9 @@ export const RULES: Rule[] = [
   { name: 'production code never imports the lab, the tests or the benchmarks', from: /^(src|commands|store)\//, forbidden: /^(lab|test|bench|bin)\// },
   { name: 'the lab uses rekick only through its public face (src/index.ts)', from: /^lab\//, forbidden: /^(src|commands|store)\//, except: /^src\/index\.ts$/ },
   { name: 'commands import no chat adapter', from: /^commands\//, forbidden: /^src\/chat\/(irc|slack|console)/ },
+  { name: 'commands import nothing from the chat (no ChatMessage, no Roles, no rendering): they get it through their context', from: /^commands\//, forbidden: /^src\/chat\// },
+  { name: 'the rolling scheduler imports nothing from the commands', from: /^src\/rolling\//, forbidden: /^commands\// },
+  { name: 'presentation imports no chat adapter, no ssh/, no koji/', from: /^src\/present\//, forbidden: /^src\/(chat|ssh|koji)\// },
   { name: 'the store imports no behaviour (only the job model and its own files)', from: /^store\//, forbidden: /^(src|commands)\//, except: /^src\/(model|errors|log)\.ts$|^src\/util\// },
 ];
 
@@ -62,5 +65,26 @@ describe('import boundaries', () => {
     expect(violations(labDeep, RULES)).toEqual(['lab/fleet/sim-host.ts imports src/errors.ts: the lab uses rekick only through its public face (src/index.ts)']);
     const labFront = importsOf('lab/fleet/sim-host.ts', "import { CodedError } from '../../src';", exists).map((to) => ({ from: 'lab/fleet/sim-host.ts', to }));
     expect(violations(labFront, RULES)).toEqual([]);
+  });
+
+  it('commands, rolling and presentation keep to their rooms (each rule catches its violating import)', () => {
+    const files = new Set(['src/chat/render.ts', 'src/chat/chat-adapter.ts', 'commands/types.ts', 'src/ssh/remote-host.ts', 'src/koji/client.ts', 'src/present/job-lines.ts', 'src/chat/slack.ts']);
+    const exists = (p: string) => files.has(p);
+    const cases: Array<[string, string, string]> = [
+      ['commands/status.ts', "import { renderJob } from '../src/chat/render';", 'commands import nothing from the chat'],
+      ['commands/types.ts', "import type { ChatMessage } from '../src/chat/chat-adapter';", 'commands import nothing from the chat'],
+      ['src/rolling/types.ts', "import type { RollingApi } from '../../commands/types';", 'the rolling scheduler imports nothing from the commands'],
+      ['src/present/job-lines.ts', "import { x } from '../ssh/remote-host';", 'presentation imports no chat adapter'],
+      ['src/present/job-lines.ts', "import type { KojiClient } from '../koji/client';", 'presentation imports no chat adapter'],
+      ['src/present/job-lines.ts', "import { createSlackAdapter } from '../chat/slack';", 'presentation imports no chat adapter'],
+    ];
+    for (const [from, text, rule] of cases) {
+      const found = importsOf(from, text, exists).map((to) => ({ from, to }));
+      const v = violations(found, RULES);
+      expect(v.length, text).toBeGreaterThan(0);
+      expect(v.some((line) => line.includes(rule)), text).toBe(true);
+    }
+    const fine = importsOf('src/present/job-lines.ts', "import { stepTag } from '../present/job-lines';", exists).map((to) => ({ from: 'src/present/job-lines.ts', to }));
+    expect(violations(fine, RULES)).toEqual([]);
   });
 });

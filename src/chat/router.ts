@@ -9,7 +9,7 @@
  */
 import type { Logger } from 'pino';
 import { describeUsage, findCommand } from '../../commands/help';
-import { didYouMean } from '../../commands/suggest';
+import { didYouMean } from '../hosts/did-you-mean';
 import type { CommandContext, CommandSpec, HostsInfo, RollingApi } from '../../commands/types';
 import { CodedError, UserError } from '../errors';
 import type { ExecutorApi } from '../executor/types';

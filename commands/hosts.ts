@@ -1,6 +1,6 @@
 /**
  * !hosts [group:NAME] [--page N]: each host with its Koji state (when known), current job and last reinstall. A
- * list longer than the room takes is summarised in a channel and paged in a private message (long-reply.ts).
+ * list longer than the room takes is summarised in a channel and paged in a private message (src/present/list-reply.ts).
  */
 import { UserError } from '../src/errors';
 import { renderHosts, type HostRow } from '../src/present/fleet-lines';

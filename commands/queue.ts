@@ -1,6 +1,6 @@
 /**
  * !queue [--page N]: the re-enables waiting for approval, oldest first, with how long each has waited. A queue
- * longer than the room takes is summarised in a channel and paged in a private message (long-reply.ts).
+ * longer than the room takes is summarised in a channel and paged in a private message (src/present/list-reply.ts).
  */
 import { UserError } from '../src/errors';
 import { renderQueue } from '../src/present/fleet-lines';

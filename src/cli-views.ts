@@ -1,4 +1,7 @@
-/** The read-only command-line views: `rekick status`, `rekick hosts`, `rekick audit`. They read the state file; the lines are src/present/cli-lines.ts. */
+/**
+ * The read-only command-line views: `rekick status`, `rekick hosts`, `rekick audit`. They read the state file and
+ * print the lines of src/present/cli-lines.ts.
+ */
 import { createStore } from '../store';
 import { loadConfig } from './config/load';
 import { parseDuration } from './config/duration';

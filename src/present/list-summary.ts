@@ -1,6 +1,6 @@
 /**
  * One-line summaries of lists that grow with the fleet, shown in a channel instead of the list when it is long
- * (see long-reply.ts): counts, and the few names that need someone's attention.
+ * (see list-reply.ts): counts, and the few names that need someone's attention.
  */
 import type { Job } from '../model';
 import { age } from './duration';

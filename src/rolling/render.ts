@@ -2,13 +2,12 @@
  * The lines a rolling run says in chat: the start line, progress lines, the pause line, the summary, and the
  * `!rolling status` view. Pure functions of the run, its tally and estimates; no secrets ever reach them.
  */
-import type { Frozen } from '../../store/store';
-import { STEP_NAMES, type Job, type RollingLeftOut, type RollingRun } from '../model';
+import type { RollingLeftOut, RollingRun } from '../model';
 import type { HostEnding } from './reconcile';
 import type { RollingTally } from './tally';
 import { formatRoughDuration } from '../present/duration';
 import { someOf } from '../present/name-list';
-import { stepTag } from '../present/step-tag';
+import { inFlightPosition } from '../present/job-position';
 
 const MAX_LISTED = 12;
 
@@ -114,13 +113,6 @@ export function renderSummary(run: RollingRun, t: RollingTally, tookMs: number):
   return `rolling run ${run.id} ${how} after ${formatRoughDuration(tookMs)}: ${t.done.length}/${run.order.length} reinstalled${failed}${still}${left}`;
 }
 
-function position(job: Frozen<Job>): string {
-  if (job.state === 'awaiting-approval') return `${job.host} waiting for approval`;
-  if (job.state === 'enabling') return `${job.host} enabling`;
-  if (job.state === 'queued') return `${job.host} queued`;
-  return `${job.host} ${stepTag(STEP_NAMES[job.current]!, job.current)}`;
-}
-
 export interface StatusInput {
   run: RollingRun;
   tally: RollingTally;
@@ -139,7 +131,7 @@ export function renderStatus(s: StatusInput): string[] {
     `rolling run ${run.id} (${scope(run)}, ${run.slots} at a time${mode}, started by ${run.startedBy.display} at ${run.startedAt}): ${run.state} — ${renderCounts(run, t)}${run.state === 'running' ? renderEta(s.etaMs, run.continuous) : ''}`,
   ];
   if (run.state === 'paused') lines.push(`  paused: ${run.pausedReason ?? 'by an operator'} — !rolling resume goes on, !rolling stop ends it`);
-  if (t.inFlight.length) lines.push(`  in flight: ${t.inFlight.map(position).join(', ')}`);
+  if (t.inFlight.length) lines.push(`  in flight: ${t.inFlight.map(inFlightPosition).join(', ')}`);
   if (t.failed.length) lines.push(`  failed (stay disabled): ${renderFailures(t.failed)}`);
   const failedSinceResume = run.failed.length - (run.acknowledgedFailures ?? 0);
   if (run.state === 'running') lines.push(`  failure budget: ${Math.max(0, failedSinceResume)} of ${s.budget} used`);

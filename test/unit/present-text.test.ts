@@ -6,7 +6,7 @@ import { auditName, chatName, commentName } from '../../src/present/identity';
 import { DEFAULT_LIST_ROOM } from '../../src/present/list-reply';
 import { someOf } from '../../src/present/name-list';
 import { boundedLine, commentLine } from '../../src/present/one-line';
-import { currentStep, stepTag } from '../../src/present/step-tag';
+import { currentStep, stepNumber, stepTag } from '../../src/present/step-tag';
 
 describe('presentation pieces', () => {
   it('formats durations exactly (steps, timeouts) and roughly (rolling estimates)', () => {
@@ -28,6 +28,7 @@ describe('presentation pieces', () => {
     expect(stepTag('wait-ssh', 4)).toBe('[5/8] wait-ssh');
     expect(currentStep({ current: 2 })).toBe('stage-installer');
     expect(currentStep({ current: 8 })).toBe('enable');
+    expect(stepNumber('reinstall')).toBe('[4/8]');
   });
 
   it('names a person three ways: chat, Koji comment, audit trail', () => {

@@ -3,7 +3,8 @@
  * line arrived), and says exactly which hosts it approved and which it left waiting and why.
  */
 import { UserError } from '../src/errors';
-import { age, waitingSince } from '../src/chat/render';
+import { age } from '../src/present/duration';
+import { waitingSince } from '../src/present/job-lines';
 import type { Job } from '../src/model';
 import type { CommandContext } from './types';
 

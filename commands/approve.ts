@@ -2,7 +2,8 @@
 import { UserError } from '../src/errors';
 import { approveAll } from './approve-all';
 import { clickedJob } from './button';
-import { resolveHostWords } from './host-args';
+import { hostIndexOf } from '../src/hosts/host-index';
+import { resolveHostWords } from '../src/hosts/host-words';
 import { splitFlags } from './flags';
 import { defineCommand } from './types';
 
@@ -26,7 +27,7 @@ export const approve = defineCommand<ApproveArgs>({
   async run(ctx) {
     const { override } = ctx.args;
     if (ctx.args.hosts === 'all') return approveAll(ctx);
-    const hosts = resolveHostWords(ctx.executor, ctx.args.hosts, 'nothing approved');
+    const hosts = resolveHostWords(hostIndexOf(ctx.executor), ctx.args.hosts, 'nothing approved');
     // A Slack button approves the job its message was posted for, never a later job of the host.
     const jobIds: Record<string, string> = {};
     for (const h of hosts) {

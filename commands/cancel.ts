@@ -1,6 +1,7 @@
 /** !cancel HOST: stop the job at the next safe point; the host stays disabled, with a comment. */
 import { UserError } from '../src/errors';
-import { resolveOneHost } from './host-args';
+import { hostIndexOf } from '../src/hosts/host-index';
+import { resolveOneHost } from '../src/hosts/host-words';
 import { defineCommand } from './types';
 
 export interface HostArg {
@@ -19,7 +20,7 @@ export const cancel = defineCommand<HostArg>({
   role: 'operator',
   parse: parseOneHost,
   async run(ctx) {
-    const host = resolveOneHost(ctx.executor, ctx.args.host, 'nothing cancelled');
+    const host = resolveOneHost(hostIndexOf(ctx.executor), ctx.args.host, 'nothing cancelled');
     const job = await ctx.executor.cancel(host.name, ctx.request);
     // A job that stopped at once was announced by the notifier (cancelled); a running one stops at a safe point.
     if (job.state !== 'cancelled') {

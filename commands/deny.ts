@@ -1,7 +1,8 @@
 /** !deny HOST [REASON]: leave the host disabled, with the reason as its Koji comment. */
 import { UserError } from '../src/errors';
 import { clickedJob } from './button';
-import { resolveOneHost } from './host-args';
+import { hostIndexOf } from '../src/hosts/host-index';
+import { resolveOneHost } from '../src/hosts/host-words';
 import { defineCommand } from './types';
 
 export interface DenyArgs {
@@ -22,7 +23,7 @@ export const deny = defineCommand<DenyArgs>({
     return { host, reason };
   },
   async run(ctx) {
-    const host = resolveOneHost(ctx.executor, ctx.args.host, 'nothing denied');
+    const host = resolveOneHost(hostIndexOf(ctx.executor), ctx.args.host, 'nothing denied');
     // A Slack button denies the job its message was posted for, never a later job of the host.
     const jobId = clickedJob(ctx.message, host.name, 'deny', 'nothing denied');
     await ctx.executor.deny(host.name, { ...ctx.request, reason: ctx.args.reason, jobId });

@@ -3,7 +3,7 @@
  * An unknown flag refuses the line, so a typo never runs a command with something left out.
  */
 import { UserError } from '../src/errors';
-import { showWord } from './host-args';
+import { showWord } from '../src/hosts/host-words';
 
 export interface FlagSpec {
   /** Flag names without `--`: true for a flag that takes a value. */

@@ -1,6 +1,6 @@
 /** !help [COMMAND]: the commands, or one command's usage. */
 import { UserError } from '../src/errors';
-import { didYouMean } from './suggest';
+import { didYouMean } from '../src/hosts/did-you-mean';
 import { defineCommand, type CommandSpec } from './types';
 
 export function findCommand(commands: readonly CommandSpec[], name: string): CommandSpec | undefined {

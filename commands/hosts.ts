@@ -1,13 +1,14 @@
 /**
  * !hosts [group:NAME] [--page N]: each host with its Koji state (when known), current job and last reinstall. A
- * list longer than the room takes is summarised in a channel and paged in a private message (long-reply.ts).
+ * list longer than the room takes is summarised in a channel and paged in a private message (src/present/list-reply.ts).
  */
 import { UserError } from '../src/errors';
-import { renderHosts, type HostRow } from '../src/chat/render';
-import { DEFAULT_LIST_ROOM, listReply, parsePage } from '../src/chat/long-reply';
-import { summariseHosts } from '../src/chat/render-summary';
+import { renderHosts, type HostRow } from '../src/present/fleet-lines';
+import { DEFAULT_LIST_ROOM, listReply, parsePage } from '../src/present/list-reply';
+import { summariseHosts } from '../src/present/list-summary';
 import { splitFlags } from './flags';
-import { checkHostWord } from './host-args';
+import { hostIndexOf } from '../src/hosts/host-index';
+import { checkHostWord } from '../src/hosts/host-words';
 import { defineCommand } from './types';
 
 export interface HostsArgs {
@@ -29,7 +30,7 @@ export const hosts = defineCommand<HostsArgs>({
   },
   async run(ctx) {
     const { executor } = ctx;
-    if (ctx.args.group !== undefined) checkHostWord(executor, `group:${ctx.args.group}`, 'nothing to show');
+    if (ctx.args.group !== undefined) checkHostWord(hostIndexOf(executor), `group:${ctx.args.group}`, 'nothing to show');
     const selected = executor.config.hosts.filter((h) => ctx.args.group === undefined || h.groups.includes(ctx.args.group));
     const rows: HostRow[] = selected.map((h) => {
       const record = executor.store.getHost(h.name);

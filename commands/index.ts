@@ -18,5 +18,5 @@ export const commands: readonly CommandSpec[] = [reinstall, status, queue, appro
 /** The same commands as the router looks them up (handed to it by the composition). */
 export const commandRegistry = createCommandRegistry(commands);
 
-export type { CommandSpec, CommandContext, Role, RollingApi, RollingStartOptions, HostsInfo, HostKojiInfo, ParsedArgs } from './types';
+export type { CommandSpec, CommandContext, CommandMessage, Role, RoleLookup, RollingApi, RollingStartOptions, HostsInfo, HostKojiInfo, ParsedArgs } from './types';
 export { approve, cancel, deny, help, hosts, queue, reinstall, retry, rolling, status, whoami };

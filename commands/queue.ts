@@ -1,11 +1,11 @@
 /**
  * !queue [--page N]: the re-enables waiting for approval, oldest first, with how long each has waited. A queue
- * longer than the room takes is summarised in a channel and paged in a private message (long-reply.ts).
+ * longer than the room takes is summarised in a channel and paged in a private message (src/present/list-reply.ts).
  */
 import { UserError } from '../src/errors';
-import { renderQueue } from '../src/chat/render';
-import { DEFAULT_LIST_ROOM, listReply, parsePage } from '../src/chat/long-reply';
-import { summariseQueue } from '../src/chat/render-summary';
+import { renderQueue } from '../src/present/fleet-lines';
+import { DEFAULT_LIST_ROOM, listReply, parsePage } from '../src/present/list-reply';
+import { summariseQueue } from '../src/present/list-summary';
 import { splitFlags } from './flags';
 import { defineCommand } from './types';
 

@@ -1,6 +1,6 @@
 /** The chat commands as the router uses them: the list, lookup by name or alias, usage lines, did-you-mean. */
 import { describeUsage, findCommand } from './help';
-import { didYouMean } from './suggest';
+import { didYouMean } from '../src/hosts/did-you-mean';
 import type { CommandSpec } from './types';
 
 export function createCommandRegistry(all: readonly CommandSpec[]) {

@@ -3,7 +3,8 @@
  * virthost takes its guests with it: each gets a job of its own, disabled and drained before the virthost is touched.
  */
 import { UserError } from '../src/errors';
-import { resolveHostWords } from './host-args';
+import { hostIndexOf } from '../src/hosts/host-index';
+import { resolveHostWords } from '../src/hosts/host-words';
 import { splitFlags } from './flags';
 import { defineCommand } from './types';
 
@@ -26,7 +27,7 @@ export const reinstall = defineCommand<ReinstallArgs>({
     return { hosts: [...new Set(positional)], forceDrain: flags['force-drain'] === true, reason };
   },
   async run(ctx) {
-    const hosts = resolveHostWords(ctx.executor, ctx.args.hosts, 'nothing queued');
+    const hosts = resolveHostWords(hostIndexOf(ctx.executor), ctx.args.hosts, 'nothing queued');
     // The executor checks again (busy hosts, virthost conflicts) and refuses the whole request with one line.
     await ctx.executor.reinstall({
       ...ctx.request,

@@ -1,7 +1,7 @@
 /** !retry HOST: resume a failed job from the step that failed. */
-import { STEP_NAMES } from '../src/model';
-import { stepTag } from '../src/chat/render';
-import { resolveOneHost } from './host-args';
+import { currentStep, stepTag } from '../src/present/step-tag';
+import { hostIndexOf } from '../src/hosts/host-index';
+import { resolveOneHost } from '../src/hosts/host-words';
 import { parseOneHost, type HostArg } from './cancel';
 import { defineCommand } from './types';
 
@@ -12,9 +12,9 @@ export const retry = defineCommand<HostArg>({
   role: 'operator',
   parse: parseOneHost,
   async run(ctx) {
-    const host = resolveOneHost(ctx.executor, ctx.args.host, 'nothing retried');
+    const host = resolveOneHost(hostIndexOf(ctx.executor), ctx.args.host, 'nothing retried');
     const job = await ctx.executor.retry(host.name, ctx.request);
-    const step = STEP_NAMES[Math.min(job.current, STEP_NAMES.length - 1)]!;
+    const step = currentStep(job);
     await ctx.reply(`${host.name}: retrying job ${job.id} from ${stepTag(step, job.current)}`);
   },
 });

@@ -3,7 +3,8 @@
  * rolling run. The scheduler is an optional RollingApi; without one the command refuses plainly.
  */
 import { UserError } from '../src/errors';
-import { checkHostWord } from './host-args';
+import { hostIndexOf } from '../src/hosts/host-index';
+import { checkHostWord } from '../src/hosts/host-words';
 import { splitFlags } from './flags';
 import { defineCommand, type Role, type RollingApi } from './types';
 
@@ -81,7 +82,7 @@ export const rolling = defineCommand<RollingArgs>({
         break;
       }
       case 'start':
-        if (args.group !== undefined) checkHostWord(ctx.executor, `group:${args.group}`, 'no run started');
+        if (args.group !== undefined) checkHostWord(hostIndexOf(ctx.executor), `group:${args.group}`, 'no run started');
         out = await api.start({ ...ctx.request, fraction: args.fraction, group: args.group, continuous: args.continuous });
         break;
       case 'pause':

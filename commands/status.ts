@@ -1,7 +1,8 @@
 /** !status [HOST]: running and recent jobs, or one host's latest job with each step's state, time and progress. */
 import { UserError } from '../src/errors';
-import { renderJob, renderStatus } from '../src/chat/render';
-import { resolveOneHost } from './host-args';
+import { renderJob, renderStatus } from '../src/present/job-lines';
+import { hostIndexOf } from '../src/hosts/host-index';
+import { resolveOneHost } from '../src/hosts/host-words';
 import { defineCommand } from './types';
 
 export interface StatusArgs {
@@ -25,7 +26,7 @@ export const status = defineCommand<StatusArgs>({
       await ctx.reply(renderStatus(ctx.executor.jobs({ limit: RECENT }), now).join('\n'));
       return;
     }
-    const host = resolveOneHost(ctx.executor, ctx.args.host, 'nothing to show');
+    const host = resolveOneHost(hostIndexOf(ctx.executor), ctx.args.host, 'nothing to show');
     const [job] = ctx.executor.jobs({ host: host.name, limit: 1 });
     if (!job) {
       await ctx.reply(`${host.name} has no job yet: !reinstall ${host.name} starts one`);

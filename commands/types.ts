@@ -4,10 +4,12 @@
  * tokenizing, role checks, refusals and audit, so a command only says what it means.
  */
 import type { Logger } from 'pino';
-import type { ChatMessage } from '../src/chat/chat-adapter';
-import type { ListRoom } from '../src/chat/long-reply';
-import type { Roles } from '../src/chat/roles';
 import type { ExecutorApi, RequestContext } from '../src/executor/types';
+import type { Identity, Origin } from '../src/model';
+import type { ListRoom } from '../src/present/list-reply';
+import type { RollingApi } from '../src/rolling/types';
+
+export type { RollingApi, RollingStartOptions } from '../src/rolling/types';
 
 export type Role = 'anyone' | 'operator' | 'approver';
 
@@ -22,28 +24,29 @@ export interface HostKojiInfo {
 }
 export type HostsInfo = (host: string) => HostKojiInfo | undefined;
 
-export interface RollingStartOptions extends RequestContext {
-  /** Share of the fleet (or group) in flight at once; the config's rolling.fraction when absent. */
-  fraction?: number;
-  group?: string;
-  continuous: boolean;
+/** The line a command came from, as commands read it (a chat adapter's message is one). */
+export interface CommandMessage {
+  origin: Origin;
+  user: Identity;
+  text: string;
+  /** A click on a button (Slack Approve/Deny): the job its message was posted for; no jobId on an old button. */
+  button?: { jobId?: string };
+  /** A click rather than a typed line (a refusal goes back privately to the clicker). */
+  interactive?: boolean;
+  /** When the line reached rekick: `!approve all` approves only jobs whose ready line a chat had by then. */
+  receivedAt?: Date;
 }
 
-/**
- * The rolling scheduler as commands see it (implemented elsewhere). Each method refuses with UserError; a string
- * it returns is replied to the operator as is (lines separated by \n).
- */
-export interface RollingApi {
-  start(options: RollingStartOptions): Promise<string | void>;
-  pause(ctx: RequestContext): Promise<string | void>;
-  resume(ctx: RequestContext): Promise<string | void>;
-  stop(ctx: RequestContext): Promise<string | void>;
-  /** The run's state, one line each; an empty list when there is no run. */
-  status(): string[];
+/** Who holds which role, as !whoami asks it (the chat's roles, from the config). */
+export interface RoleLookup {
+  /** The identity as written in the config (`irc:kevin`), or undefined when the user has none. */
+  key(user: Identity): string | undefined;
+  /** The roles held, strongest last: [], ['operator'] or ['operator', 'approver']. */
+  rolesOf(user: Identity): Array<'operator' | 'approver'>;
 }
 
 export interface CommandContext<A extends ParsedArgs = ParsedArgs> {
-  message: ChatMessage;
+  message: CommandMessage;
   args: A;
   executor: ExecutorApi;
   /** Who asked and where, as the executor wants it. */
@@ -51,7 +54,7 @@ export interface CommandContext<A extends ParsedArgs = ParsedArgs> {
   /** Sends text to where the command came from (several lines: separated by \n). */
   reply(text: string): Promise<void>;
   log: Logger;
-  roles: Roles;
+  roles: RoleLookup;
   /** Every command (for !help). */
   commands: readonly CommandSpec[];
   rolling?: RollingApi;

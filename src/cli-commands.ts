@@ -1,6 +1,6 @@
 /** The CLI's subcommands that run rekick itself: start, reinstall (incl. --dry-run), check-config. */
 import { createConsoleAdapter } from './chat/console';
-import { renderEvent } from './chat/render';
+import { renderEvent } from './present/event-lines';
 import { loadConfig } from './config/load';
 import type { Config } from './config/schema';
 import { CodedError } from './errors';

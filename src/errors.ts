@@ -2,6 +2,8 @@
  * rekick's errors. Every error an operator may see is a CodedError: a stable `code` to grep and document, a
  * message that says what to do, and the `cause` kept for logs. Unknown errors are wrapped once (`toCodedError`).
  */
+import { formatDuration } from './present/duration';
+
 export class CodedError extends Error {
   readonly code: string;
   constructor(code: string, message: string, options?: { cause?: unknown }) {
@@ -91,14 +93,5 @@ export function isRetryable(err: unknown): boolean {
   return false;
 }
 
-export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)}ms`;
-  const s = ms / 1000;
-  if (s < 60) return `${s.toFixed(1)}s`;
-  const m = Math.floor(s / 60);
-  const rs = Math.round(s % 60);
-  if (m < 60) return rs ? `${m}m${rs}s` : `${m}m`;
-  const h = Math.floor(m / 60);
-  const rm = m % 60;
-  return rm ? `${h}h${rm}m` : `${h}h`;
-}
+/** Kept here for the modules that format a duration beside their errors; the one definition is src/present/duration.ts. */
+export { formatDuration };

@@ -8,7 +8,7 @@ import type { ExecutorApi } from '../executor/types';
 import type { ExecutorEvent, Origin } from '../model';
 import type { ApprovalPrompts } from './approval-prompts';
 import type { ChatAdapter, OutgoingMessage } from './chat-adapter';
-import { renderEvent } from './render';
+import { renderEvent } from '../present/event-lines';
 
 export interface NotifierOptions {
   executor: Pick<ExecutorApi, 'on'>;

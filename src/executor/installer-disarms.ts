@@ -5,7 +5,7 @@
  * and posts the cancel or failure line they were waiting for), and stops them at shutdown (they stay pending).
  */
 import type { Store } from '../../store/store';
-import { disarmFailedNotice } from '../chat/render-disarm';
+import { disarmFailedNotice } from '../present/disarm';
 import type { HostConfig } from '../config/schema';
 import { disarmInstaller, type DisarmActivity } from '../steps/disarm-installer';
 import { cancelComment, failureComment } from '../steps/koji-comments';

@@ -5,7 +5,7 @@
  * and saves what these return: an order is never decided on a copy read before an await.
  */
 import { cloneJson } from '../../store/clone-json';
-import { stepTag } from '../chat/render';
+import { stepTag } from '../present/step-tag';
 import { UserError } from '../errors';
 import { markDisarm, rearmOnRetry } from '../steps/disarm-installer';
 import type { HostConfig } from '../config/schema';

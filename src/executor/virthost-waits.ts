@@ -13,7 +13,7 @@ import { CancelledError, StepError, formatDuration } from '../errors';
 import type { Step, StepContext } from '../steps/types';
 import { ACTIVE_JOB_STATES, STEP_NAMES, type Job } from '../model';
 import { abortableSleep } from '../util/sleep';
-import { stepTag } from '../chat/render';
+import { stepTag } from '../present/step-tag';
 
 const DRAIN = STEP_NAMES.indexOf('drain');
 const MAX_TIMER_MS = 2 ** 31 - 1;

@@ -5,10 +5,11 @@
  */
 import type { Store } from '../../store/store';
 import type { Config } from '../config/schema';
-import { formatDuration } from '../errors';
 import type { KojiHostStates } from '../koji/host-states';
+import type { Job } from '../model';
 import { hostViews } from './api';
-import { proofSummary } from '../chat/render-proof';
+import { agoOrNever, formatDuration } from '../present/duration';
+import { proofSummary } from '../present/proof';
 
 export function escapeHtml(s: unknown): string {
   return String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -22,28 +23,49 @@ function ageClass(at: string | null, cadenceMs: number): string {
   return 'fresh';
 }
 
-export function renderStatusPage(o: { config: Config; store: Store; hostStates?: KojiHostStates; queue: () => import('../model').Job[]; refreshSeconds?: number }): string {
+type PageInput = { config: Config; store: Store; hostStates?: KojiHostStates; queue: () => Job[]; refreshSeconds?: number };
+
+/** The fleet table's rows: one per host, its last reinstall coloured by the rolling cadence. */
+function fleetRows(o: PageInput): string {
   const cadence = o.config.rolling.cadence ?? 14 * 86_400_000;
-  const rows = hostViews(o.config, o.store, o.hostStates)
+  return hostViews(o.config, o.store, o.hostStates)
     .map((h) => {
       const koji = h.kind === 'virthost' ? '<span class="unknown">not a builder</span>' : h.koji ? (h.koji.enabled ? '<span class="ok">enabled</span>' : `<span class="off" title="${escapeHtml(h.koji.comment)}">disabled</span>`) : '<span class="unknown">?</span>';
       const step = h.job ? `${escapeHtml(h.job.step)}${h.job.progress ? ` <small>${escapeHtml(h.job.progress)}</small>` : ''}` : '';
-      const age = h.lastReinstalledAt ? `${formatDuration(Date.now() - Date.parse(h.lastReinstalledAt))} ago` : 'never';
+      const age = agoOrNever(h.lastReinstalledAt);
       return `<tr data-host="${escapeHtml(h.name)}"><td>${escapeHtml(h.name)}</td><td>${escapeHtml(h.arch)}</td><td>${escapeHtml(h.groups.join(', '))}</td><td>${koji}</td><td class="step">${step}</td><td class="age ${ageClass(h.lastReinstalledAt, cadence)}">${escapeHtml(age)}</td></tr>`;
     })
     .join('\n');
-  const queue = o.queue();
-  const queueHtml = queue.length
+}
+
+/** The approval queue, oldest first, with how long each host has waited and its proof of reinstall. */
+function queueSection(queue: Job[]): string {
+  return queue.length
     ? `<ol id="queue">${queue.map((j) => `<li>${escapeHtml(j.host)} — waiting ${escapeHtml(formatDuration(Date.now() - Date.parse(j.updatedAt)))}: <code>!approve ${escapeHtml(j.host)}</code>${j.proof ? ` <small>${escapeHtml(proofSummary(j.proof))}</small>` : ''}</li>`).join('')}</ol>`
     : '<p id="queue">No host is waiting for approval.</p>';
-  const failures = o.store
+}
+
+/** The last ten failures with their step and cause ('' when there are none). */
+function failureItems(store: Store): string {
+  return store
     .listJobs({ states: ['failed'], limit: 10 })
     .map((j) => `<li>${escapeHtml(j.host)} at ${escapeHtml(j.error?.step)}: ${escapeHtml(j.error?.message)} <small>${escapeHtml(j.endedAt)}</small></li>`)
     .join('');
-  const run = o.store.getRolling();
-  const rolling = run
+}
+
+/** The rolling run in one sentence, or that there is none. */
+function rollingSection(store: Store): string {
+  const run = store.getRolling();
+  return run
     ? `<p id="rolling">Rolling run ${escapeHtml(run.id)} (${escapeHtml(run.state)}): ${run.done.length} done, ${run.failed.length} failed, ${run.order.length - Object.keys(run.jobs).length} left of ${run.order.length}.</p>`
     : '<p id="rolling">No rolling run.</p>';
+}
+
+export function renderStatusPage(o: PageInput): string {
+  const rows = fleetRows(o);
+  const queueHtml = queueSection(o.queue());
+  const failures = failureItems(o.store);
+  const rolling = rollingSection(o.store);
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="${o.refreshSeconds ?? 5}">
 <title>rekick status</title>

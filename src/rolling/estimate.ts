@@ -50,17 +50,8 @@ export function estimateRunMs(hostsLeft: number, slots: number, perHostMs: numbe
   return Math.ceil(hostsLeft / Math.max(1, slots)) * perHostMs;
 }
 
-/** `45s`, `12m`, `2h10m`, `3d4h`. */
-export function formatDuration(ms: number): string {
-  const s = Math.max(0, Math.round(ms / 1000));
-  if (s < 60) return `${s}s`;
-  const m = Math.round(s / 60);
-  if (m < 60) return `${m}m`;
-  const h = Math.floor(m / 60);
-  if (h < 48) return m % 60 ? `${h}h${m % 60}m` : `${h}h`;
-  const d = Math.floor(h / 24);
-  return h % 24 ? `${d}d${h % 24}h` : `${d}d`;
-}
+/** The rolling notices' duration (whole seconds or minutes, days): defined with the others in src/present/duration.ts. */
+export { formatRoughDuration as formatDuration } from '../present/duration';
 
 /** Reinstall time per host for a run: its own jobs once it has some, else past jobs in the store. */
 export function runTypicalDuration(run: RollingRun, store: Store): TypicalDuration | undefined {

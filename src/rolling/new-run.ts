@@ -3,7 +3,7 @@
  * order (least recently reinstalled first) and the slots once, so a restart continues rather than starts over.
  */
 import type { Store } from '../../store/store';
-import type { RollingStartOptions } from '../../commands/types';
+import type { RollingStartOptions } from './types';
 import type { Config } from '../config/schema';
 import { UserError } from '../errors';
 import type { ExecutorApi } from '../executor/types';

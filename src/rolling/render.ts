@@ -2,18 +2,18 @@
  * The lines a rolling run says in chat: the start line, progress lines, the pause line, the summary, and the
  * `!rolling status` view. Pure functions of the run, its tally and estimates; no secrets ever reach them.
  */
-import type { Frozen } from '../../store/store';
-import { STEP_NAMES, type Job, type RollingLeftOut, type RollingRun } from '../model';
+import type { RollingLeftOut, RollingRun } from '../model';
 import type { HostEnding } from './reconcile';
 import type { RollingTally } from './tally';
-import { formatDuration } from './estimate';
+import { formatRoughDuration } from '../present/duration';
+import { someOf } from '../present/name-list';
+import { inFlightPosition } from '../present/job-position';
 
 const MAX_LISTED = 12;
 
 /** `a, b, c and 9 more`. */
 export function listHosts(hosts: readonly string[], max = MAX_LISTED): string {
-  if (hosts.length <= max) return hosts.join(', ');
-  return `${hosts.slice(0, max).join(', ')} and ${hosts.length - max} more`;
+  return someOf(hosts, max);
 }
 
 function scope(run: RollingRun): string {
@@ -56,7 +56,7 @@ export function renderStart({ run, skipped, estimate, cadence, window }: StartLi
   if (!run.continuous) {
     parts.push(
       estimate
-        ? `estimated ${formatDuration(estimate.ms)} (from ${estimate.samples} past reinstall${estimate.samples === 1 ? '' : 's'}, approvals not counted)`
+        ? `estimated ${formatRoughDuration(estimate.ms)} (from ${estimate.samples} past reinstall${estimate.samples === 1 ? '' : 's'}, approvals not counted)`
         : 'no past reinstalls to estimate the duration from',
     );
   }
@@ -85,7 +85,7 @@ function renderEnding(e: HostEnding): string {
 export function renderEta(etaMs: number | undefined, continuous: boolean): string {
   if (continuous) return '';
   if (etaMs === undefined) return '; ETA unknown';
-  return `; ETA ~${formatDuration(etaMs)}`;
+  return `; ETA ~${formatRoughDuration(etaMs)}`;
 }
 
 /** A progress line: the hosts that just ended (if any), then the counts and the ETA. */
@@ -110,14 +110,7 @@ export function renderSummary(run: RollingRun, t: RollingTally, tookMs: number):
   const failed = t.failed.length ? `, ${t.failed.length} failed (still disabled): ${renderFailures(t.failed)}` : ', none failed';
   const still = run.state === 'stopped' && t.inFlight.length ? `; ${t.inFlight.length} in flight go on, then wait for !approve: ${listHosts(t.inFlight.map((j) => j.host))}` : '';
   const left = run.state === 'stopped' && t.left.length ? `; ${t.left.length} not started` : '';
-  return `rolling run ${run.id} ${how} after ${formatDuration(tookMs)}: ${t.done.length}/${run.order.length} reinstalled${failed}${still}${left}`;
-}
-
-function position(job: Frozen<Job>): string {
-  if (job.state === 'awaiting-approval') return `${job.host} waiting for approval`;
-  if (job.state === 'enabling') return `${job.host} enabling`;
-  if (job.state === 'queued') return `${job.host} queued`;
-  return `${job.host} [${job.current + 1}/8] ${STEP_NAMES[job.current]}`;
+  return `rolling run ${run.id} ${how} after ${formatRoughDuration(tookMs)}: ${t.done.length}/${run.order.length} reinstalled${failed}${still}${left}`;
 }
 
 export interface StatusInput {
@@ -138,7 +131,7 @@ export function renderStatus(s: StatusInput): string[] {
     `rolling run ${run.id} (${scope(run)}, ${run.slots} at a time${mode}, started by ${run.startedBy.display} at ${run.startedAt}): ${run.state} — ${renderCounts(run, t)}${run.state === 'running' ? renderEta(s.etaMs, run.continuous) : ''}`,
   ];
   if (run.state === 'paused') lines.push(`  paused: ${run.pausedReason ?? 'by an operator'} — !rolling resume goes on, !rolling stop ends it`);
-  if (t.inFlight.length) lines.push(`  in flight: ${t.inFlight.map(position).join(', ')}`);
+  if (t.inFlight.length) lines.push(`  in flight: ${t.inFlight.map(inFlightPosition).join(', ')}`);
   if (t.failed.length) lines.push(`  failed (stay disabled): ${renderFailures(t.failed)}`);
   const failedSinceResume = run.failed.length - (run.acknowledgedFailures ?? 0);
   if (run.state === 'running') lines.push(`  failure budget: ${Math.max(0, failedSinceResume)} of ${s.budget} used`);

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { UserError, toCodedError } from '../errors';
 import type { RequestContext } from '../executor/types';
 import type { HostConfig } from '../config/schema';
-import type { RollingStartOptions } from '../../commands/types';
+import type { RollingStartOptions } from './types';
 import { ACTIVE_JOB_STATES, type AuditEntry, type ExecutorEvent, type Identity, type Job, type RollingRun } from '../model';
 import { guestsOf } from '../executor/virthost-guests';
 import { pickHosts, slotsFor } from './capacity';

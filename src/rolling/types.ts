@@ -1,10 +1,29 @@
 /** The rolling scheduler's public face: the RollingApi the chat commands call, plus its own lifecycle. */
 import type { Logger } from 'pino';
-import type { RollingApi } from '../../commands/types';
 import type { Config } from '../config/schema';
-import type { ExecutorApi } from '../executor/types';
+import type { ExecutorApi, RequestContext } from '../executor/types';
 import type { Store } from '../../store/store';
 import type { Origin, RollingRun } from '../model';
+
+export interface RollingStartOptions extends RequestContext {
+  /** Share of the fleet (or group) in flight at once; the config's rolling.fraction when absent. */
+  fraction?: number;
+  group?: string;
+  continuous: boolean;
+}
+
+/**
+ * The rolling scheduler as commands see it (implemented elsewhere). Each method refuses with UserError; a string
+ * it returns is replied to the operator as is (lines separated by \n).
+ */
+export interface RollingApi {
+  start(options: RollingStartOptions): Promise<string | void>;
+  pause(ctx: RequestContext): Promise<string | void>;
+  resume(ctx: RequestContext): Promise<string | void>;
+  stop(ctx: RequestContext): Promise<string | void>;
+  /** The run's state, one line each; an empty list when there is no run. */
+  status(): string[];
+}
 
 /** The executor as the scheduler needs it: its API plus notices to every chat (Executor.notify). */
 export type RollingExecutor = ExecutorApi & {

@@ -1,5 +1,5 @@
 /** The comments rekick sets on a host in Koji: they say why, who asked and which job, so admins can act. */
-import { disarmCommentSuffix } from '../chat/render-disarm';
+import { disarmCommentSuffix } from '../present/disarm';
 import type { Identity, Job, StepName } from '../model';
 
 /** Koji keeps a host comment of at most this many characters. */

@@ -5,7 +5,7 @@
  * reinstall from stage-installer: its installer was disarmed, and the retry arms it again).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { renderEvent } from '../../src/chat/render';
+import { renderEvent } from '../../src/present/event-lines';
 import type { LabPeers } from '../../lab/run-lab';
 import type { Rekick } from '../../src/main';
 import type { ExecutorEvent, StepName } from '../../src/model';

@@ -6,7 +6,7 @@
  * command, as a person at the lab terminal sees it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { renderJob } from '../../src/chat/render';
+import { renderJob } from '../../src/present/job-lines';
 import { startLabPeers, type LabPeers } from '../../lab/run-lab';
 import type { Rekick } from '../../src/main';
 import type { ExecutorEvent } from '../../src/model';

@@ -5,7 +5,7 @@
  * guest is virt-installed anew on it and goes through post-install and verify to the approval gate.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { renderEvent } from '../../src/chat/render';
+import { renderEvent } from '../../src/present/event-lines';
 import type { LabPeers } from '../../lab/run-lab';
 import type { Rekick } from '../../src/main';
 import type { ExecutorEvent } from '../../src/model';

@@ -9,7 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { renderEvent } from '../../src/chat/render';
+import { renderEvent } from '../../src/present/event-lines';
 import { loadConfig } from '../../src/config/load';
 import { startLabPeers, type LabPeers } from '../../lab/run-lab';
 import { createLogger } from '../../src/log';

@@ -13,7 +13,7 @@ import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'no
 import path from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { renderEvent } from '../../src/chat/render';
+import { renderEvent } from '../../src/present/event-lines';
 import type { Config } from '../../src/config/schema';
 import { INSTALLER_INITRD, INSTALLER_KERNEL } from '../../src/drivers/baremetal-grub';
 import type { HubStandin } from '../../lab/koji-hub/hub-standin';

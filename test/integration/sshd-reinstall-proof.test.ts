@@ -13,7 +13,7 @@ import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { renderEvent } from '../../src/chat/render';
+import { renderEvent } from '../../src/present/event-lines';
 import type { Config } from '../../src/config/schema';
 import type { HubStandin } from '../../lab/koji-hub/hub-standin';
 import type { KojiTestPki } from '../../lab/pki/koji-pki';

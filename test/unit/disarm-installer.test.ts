@@ -6,7 +6,7 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { DisarmResult, DriverContext, HostDriver } from '../../src/drivers/types';
-import { disarmClause } from '../../src/chat/render-disarm';
+import { disarmClause } from '../../src/present/disarm';
 import { HostKeyChangedError } from '../../src/ssh/errors';
 import { disarmInstaller, disarmNeeded, markDisarm, rearmOnRetry, retryStep, type DisarmDeps } from '../../src/steps/disarm-installer';
 import { STEP_NAMES, type Job, type StepStatus } from '../../src/model';

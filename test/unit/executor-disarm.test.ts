@@ -8,7 +8,7 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../store/memory-store';
-import { renderEvent } from '../../src/chat/render';
+import { renderEvent } from '../../src/present/event-lines';
 import type { DisarmResult, DriverContext, HostDriver } from '../../src/drivers/types';
 import { Executor } from '../../src/executor/executor';
 import { pinnedHostKey } from '../../src/steps/host-key-pin';

@@ -24,6 +24,10 @@ export const RULES: Rule[] = [
   { name: 'commands import no chat adapter', from: /^commands\//, forbidden: /^src\/chat\/(irc|slack|console)/ },
   { name: 'the XML-RPC codec stands alone (the client and the lab\'s hub share it)', from: /^src\/koji\/xmlrpc\//, forbidden: /^(?!src\/koji\/xmlrpc\/)/ },
   { name: 'the Koji client imports no chat, SSH, steps, rolling, HTTP, commands or store code', from: /^src\/koji\//, forbidden: /^(src\/(chat|ssh|steps|rolling|http|drivers)\/|commands\/|store\/)/ },
+  { name: 'commands import nothing from the chat (no ChatMessage, no Roles, no rendering): they get it through their context', from: /^commands\//, forbidden: /^src\/chat\// },
+  { name: 'the rolling scheduler imports nothing from the commands', from: /^src\/rolling\//, forbidden: /^commands\// },
+  { name: 'presentation imports no chat adapter, no ssh/, no koji/', from: /^src\/present\//, forbidden: /^src\/(chat|ssh|koji)\// },
+  { name: 'the host resolver reads only the config, the model and errors', from: /^src\/hosts\//, forbidden: /^(src|commands|store)\//, except: /^src\/hosts\/|^src\/config\/schema\.ts$|^src\/(model|errors)\.ts$/ },
   { name: 'the store imports no behaviour (only the job model and its own files)', from: /^store\//, forbidden: /^(src|commands)\//, except: /^src\/(model|errors|log)\.ts$|^src\/util\// },
   { name: 'the router imports no command (the registry is handed in; only the command types)', from: /^src\/chat\/router/, forbidden: /^commands\//, except: /^commands\/types\.ts$/ },
   { name: "the IRC adapter's files are its own (only the composition creates it)", from: /^(?!src\/chat\/irc\/|src\/main\.ts$)/, forbidden: /^src\/chat\/irc\// },
@@ -72,7 +76,8 @@ describe('import boundaries', () => {
     expect(chat('src/chat/notifier.ts', "import { ircCommandLine } from './irc/addressing';")).toHaveLength(1);
     expect(chat('src/chat/irc/incoming.ts', "import { ircCommandLine } from './addressing';")).toEqual([]);
     expect(chat('src/main.ts', "import { createIrcAdapter } from './chat/irc/adapter';")).toEqual([]);
-    expect(chat('commands/status.ts', "import { parentBlocks } from '../src/chat/slack/blocks';")).toHaveLength(2);
+    // three rules: commands import no adapter, nothing from the chat, and no Slack internals
+    expect(chat('commands/status.ts', "import { parentBlocks } from '../src/chat/slack/blocks';")).toHaveLength(3);
     expect(chat('src/chat/slack/app.ts', "import { parentBlocks } from './blocks';")).toEqual([]);
     const labFront = importsOf('lab/fleet/sim-host.ts', "import { CodedError } from '../../src';", exists).map((to) => ({ from: 'lab/fleet/sim-host.ts', to }));
     expect(violations(labFront, RULES)).toEqual([]);
@@ -93,5 +98,27 @@ describe('import boundaries', () => {
     expect(violations(edgesOf("import { render } from '../chat/render';"), RULES)).toHaveLength(1);
     expect(violations(edgesOf("import type { RemoteConnector } from '../ssh/types';"), RULES)).toHaveLength(1);
     expect(violations(edgesOf("import { CodedError } from '../errors';"), RULES)).toEqual([]);
+  });
+
+  it('commands, rolling and presentation keep to their rooms (each rule catches its violating import)', () => {
+    const files = new Set(['src/executor/types.ts', 'src/chat/render.ts', 'src/chat/chat-adapter.ts', 'commands/types.ts', 'src/ssh/remote-host.ts', 'src/koji/client.ts', 'src/present/job-lines.ts', 'src/chat/slack.ts']);
+    const exists = (p: string) => files.has(p);
+    const cases: Array<[string, string, string]> = [
+      ['commands/status.ts', "import { renderJob } from '../src/chat/render';", 'commands import nothing from the chat'],
+      ['commands/types.ts', "import type { ChatMessage } from '../src/chat/chat-adapter';", 'commands import nothing from the chat'],
+      ['src/rolling/types.ts', "import type { RollingApi } from '../../commands/types';", 'the rolling scheduler imports nothing from the commands'],
+      ['src/present/job-lines.ts', "import { x } from '../ssh/remote-host';", 'presentation imports no chat adapter'],
+      ['src/present/job-lines.ts', "import type { KojiClient } from '../koji/client';", 'presentation imports no chat adapter'],
+      ['src/present/job-lines.ts', "import { createSlackAdapter } from '../chat/slack';", 'presentation imports no chat adapter'],
+      ['src/hosts/expand.ts', "import type { ExecutorApi } from '../executor/types';", 'the host resolver reads only the config'],
+    ];
+    for (const [from, text, rule] of cases) {
+      const found = importsOf(from, text, exists).map((to) => ({ from, to }));
+      const v = violations(found, RULES);
+      expect(v.length, text).toBeGreaterThan(0);
+      expect(v.some((line) => line.includes(rule)), text).toBe(true);
+    }
+    const fine = importsOf('src/present/job-lines.ts', "import { stepTag } from '../present/job-lines';", exists).map((to) => ({ from: 'src/present/job-lines.ts', to }));
+    expect(violations(fine, RULES)).toEqual([]);
   });
 });

@@ -3,7 +3,8 @@
  * (kept within Koji's 255 characters with the disarm part whole), and where !retry resumes.
  */
 import { describe, expect, it } from 'vitest';
-import { renderEvent, renderJob, renderStatus } from '../../src/chat/render';
+import { renderEvent } from '../../src/present/event-lines';
+import { renderJob, renderStatus } from '../../src/present/job-lines';
 import { parentBlocks } from '../../src/chat/slack/blocks';
 import { cancelComment, failureComment } from '../../src/steps/koji-comments';
 import type { DisarmRecord, Job } from '../../src/model';

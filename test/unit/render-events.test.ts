@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { renderEvent, renderHosts, renderJob, renderQueue, renderStatus } from '../../src/chat/render';
+import { renderEvent } from '../../src/present/event-lines';
+import { renderHosts, renderQueue } from '../../src/present/fleet-lines';
+import { renderJob, renderStatus } from '../../src/present/job-lines';
 import { STEP_NAMES, type ExecutorEvent, type Job } from '../../src/model';
 import { makeJob } from '../fakes/jobs';
 

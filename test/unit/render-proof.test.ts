@@ -3,10 +3,11 @@
  * `!status HOST`, Slack's approval message, and `rekick status HOST`.
  */
 import { describe, expect, it } from 'vitest';
-import { renderEvent, renderJob } from '../../src/chat/render';
-import { proofSummary } from '../../src/chat/render-proof';
+import { renderEvent } from '../../src/present/event-lines';
+import { renderJob } from '../../src/present/job-lines';
+import { proofSummary } from '../../src/present/proof';
 import { parentBlocks } from '../../src/chat/slack/blocks';
-import { describeJob } from '../../src/cli-views';
+import { cliJobLines } from '../../src/present/cli-lines';
 import type { Job, ReinstallProof } from '../../src/model';
 import { makeJob } from '../fakes/jobs';
 
@@ -48,7 +49,7 @@ describe('the proof of a reinstall, as approvers see it', () => {
   it('!status HOST and rekick status HOST: the proof with the values compared', () => {
     const line = '  new system: host key and machine-id changed (host key ' + `${OLD} → ${NEW}; machine-id 01234567… → fedcba98…)`;
     expect(renderJob(waiting(proof()), NOW)).toContain(line);
-    expect(describeJob(waiting(proof()))).toContain(line);
+    expect(cliJobLines(waiting(proof()))).toContain(line);
     expect(renderJob(waiting(), NOW).join('\n')).not.toContain('new system');
   });
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { pickHosts, slotsFor, virthostNeverFits } from '../../src/rolling/capacity';
-import { estimateRunMs, formatDuration, typicalDuration } from '../../src/rolling/estimate';
+import { estimateRunMs, typicalDuration } from '../../src/rolling/estimate';
+import { formatRoughDuration } from '../../src/present/duration';
 import { isDue, orderHosts } from '../../src/rolling/order';
 import type { HostConfig } from '../../src/config/schema';
 import { STEP_NAMES, type HostRecord, type Job } from '../../src/model';
@@ -142,6 +143,6 @@ describe('rolling arithmetic', () => {
     expect(estimateRunMs(20, 5, 20 * 60_000)).toBe(80 * 60_000);
     expect(estimateRunMs(21, 5, 60_000)).toBe(5 * 60_000);
     expect(estimateRunMs(0, 5, 60_000)).toBe(0);
-    expect([45_000, 12 * 60_000, 130 * 60_000, 76 * 3_600_000].map(formatDuration)).toEqual(['45s', '12m', '2h10m', '3d4h']);
+    expect([45_000, 12 * 60_000, 130 * 60_000, 76 * 3_600_000].map(formatRoughDuration)).toEqual(['45s', '12m', '2h10m', '3d4h']);
   });
 });

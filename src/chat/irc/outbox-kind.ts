@@ -4,7 +4,7 @@
  */
 import { formatDuration } from '../../errors';
 import type { OutgoingMessage } from '../chat-adapter';
-import { stepTag } from '../render';
+import { stepTag } from '../../present/step-tag';
 
 /**
  * For a progress line a backlog may fold: the host and its short state. Failures, approvals, enables, denials,

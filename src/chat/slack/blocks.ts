@@ -4,8 +4,8 @@
  */
 import { formatDuration } from '../../errors';
 import type { Job, StepRecord } from '../../model';
-import { proofSummary } from '../render-proof';
-import { disarmClause } from '../render-disarm';
+import { proofSummary } from '../../present/proof';
+import { disarmClause } from '../../present/disarm';
 
 export const APPROVE_ACTION = 'rekick_approve';
 export const DENY_ACTION = 'rekick_deny';

@@ -6,7 +6,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import pino from 'pino';
 import { parse, stringify } from 'yaml';
-import { renderEvent } from '../../../src/chat/render';
+import { renderEvent } from '../../../src/present/event-lines';
 import { loadConfig } from '../../../src/config/load';
 import { startLabPeers, type LabPeers } from '../../../lab/run-lab';
 import { createRekick, type Rekick } from '../../../src/main';

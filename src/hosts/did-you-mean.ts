@@ -1,4 +1,4 @@
-/** "Did you mean": the closest of some names to what someone typed, or nothing when none is close. */
+/** "Did you mean": the closest of some names (hosts, groups, commands) to what someone typed, or nothing when none is close. */
 
 export function editDistance(a: string, b: string): number {
   const prev = Array.from({ length: b.length + 1 }, (_, j) => j);

@@ -4,6 +4,8 @@
  */
 import { DISARM_BY_HAND } from '../drivers/installer-paths';
 import { STEP_NAMES, type Job } from '../model';
+import { boundedLine } from './one-line';
+import { stepNumber } from './step-tag';
 
 const STAGE = STEP_NAMES.indexOf('stage-installer');
 const REINSTALL = STEP_NAMES.indexOf('reinstall');
@@ -26,17 +28,17 @@ export function disarmClause(job: Job): string | undefined {
     case 'installer-ran':
       return 'the installer ran (the host answers with a new host key after the reboot into it): nothing is armed any more, and the old system is gone';
     case 'failed': {
-      const why = d.detail ? ` (${flat(d.detail)})` : '';
+      const why = d.detail ? ` (${boundedLine(d.detail, 200)})` : '';
       // Once the reboot into the installer was issued, grub has used the one-time entry: the host is installing, or
       // its old system came back with a stale entry (not the default).
-      if (rebootIssued(job)) return `COULD NOT DISARM the installer${why}: the host was rebooted into it at [4/8] and may be installing; if its old system comes back, run on the host: ${DISARM_BY_HAND}`;
+      if (rebootIssued(job)) return `COULD NOT DISARM the installer${why}: the host was rebooted into it at ${stepNumber('reinstall')} and may be installing; if its old system comes back, run on the host: ${DISARM_BY_HAND}`;
       return `COULD NOT DISARM the installer${why}: the next reboot reinstalls it — run on the host: ${DISARM_BY_HAND}`;
     }
     case 'vm-gone': {
       const again = job.state === 'failed' ? `!retry ${job.host}` : `!reinstall ${job.host}`;
       return job.steps[STAGE]?.status === 'succeeded'
-        ? `${job.host}'s VM was destroyed and undefined at [3/8]; it stays down until reinstalled: ${again}`
-        : `${job.host}'s VM may have been destroyed and undefined at [3/8] (the step did not finish); if so it stays down until reinstalled: ${again}`;
+        ? `${job.host}'s VM was destroyed and undefined at ${stepNumber('stage-installer')}; it stays down until reinstalled: ${again}`
+        : `${job.host}'s VM may have been destroyed and undefined at ${stepNumber('stage-installer')} (the step did not finish); if so it stays down until reinstalled: ${again}`;
     }
   }
 }
@@ -91,9 +93,4 @@ export function disarmShort(job: Job): string {
 /** The error notice of a failed disarm (to the job's room and every notice room). */
 export function disarmFailedNotice(job: Job): string {
   return `${job.host} (job ${job.id}, ${job.state}): ${disarmClause(job)}`;
-}
-
-function flat(text: string): string {
-  const one = text.replace(/[\r\n\t]+/g, ' ').replace(/[\x00-\x1f\x7f-\x9f]/g, '').trim();
-  return one.length > 200 ? `${one.slice(0, 199)}…` : one;
 }

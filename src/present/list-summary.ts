@@ -1,14 +1,12 @@
 /**
  * One-line summaries of lists that grow with the fleet, shown in a channel instead of the list when it is long
- * (see long-reply.ts): counts, and the few names that need someone's attention.
+ * (see list-reply.ts): counts, and the few names that need someone's attention.
  */
 import type { Job } from '../model';
-import { age, waitingSince, type HostRow } from './render';
-
-/** `a, b, c and 9 more`. */
-function someOf(names: readonly string[], max: number): string {
-  return names.length <= max ? names.join(', ') : `${names.slice(0, max).join(', ')} and ${names.length - max} more`;
-}
+import { age } from './duration';
+import type { HostRow } from './fleet-lines';
+import { waitingSince } from './job-lines';
+import { someOf } from './name-list';
 
 /** `3 running, 2 waiting for approval`: the non-zero counts, in the order given. */
 function counts(parts: Array<[number, string]>): string {

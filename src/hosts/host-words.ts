@@ -1,12 +1,13 @@
 /**
- * Host words of a command (`buildarm-03`, `group:buildhw-aarch64`) checked against the config before anything
- * is asked of the executor: exact ASCII names only (a look-alike letter is an unknown host), the first unknown
- * word refuses the whole line with the closest name suggested.
+ * Host words a person typed (`buildarm-03`, `group:buildhw-aarch64`), checked before anything is asked of the
+ * executor: exact ASCII names only (a look-alike letter is an unknown host), the first unknown word refuses the
+ * whole line with the closest name suggested and what was not done (`nothing queued`).
  */
-import type { HostConfig } from '../src/config/schema';
-import { UserError } from '../src/errors';
-import type { ExecutorApi } from '../src/executor/types';
-import { didYouMean } from './suggest';
+import type { HostConfig } from '../config/schema';
+import { UserError } from '../errors';
+import { didYouMean } from './did-you-mean';
+import { expandHostWords } from './expand';
+import { groupNames, type HostIndex } from './host-index';
 
 const ASCII_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
@@ -19,35 +20,31 @@ export function showWord(word: string): string {
   return `${short} (has non-ASCII ${codes.join(' ')})`;
 }
 
-export function groupNames(executor: ExecutorApi): string[] {
-  return [...new Set(executor.config.hosts.flatMap((h) => h.groups))].sort();
-}
-
 /** Checks one word; throws UserError naming it (and the closest known name), with `nothing` appended. */
-export function checkHostWord(executor: ExecutorApi, word: string, nothing: string, allowGroups = true): void {
+export function checkHostWord(index: HostIndex, word: string, nothing: string, allowGroups = true): void {
   if (word.startsWith('group:')) {
     const group = word.slice('group:'.length);
     if (!allowGroups) throw new UserError(`name one host, not a group (${showWord(word)}); ${nothing}`, 'E_USAGE');
-    const groups = groupNames(executor);
+    const groups = groupNames(index);
     if (!ASCII_NAME.test(group) || !groups.includes(group)) {
       throw new UserError(`unknown group: ${showWord(group)}${didYouMean(group, groups, 'group:')}; ${nothing}`, 'E_UNKNOWN_GROUP');
     }
     return;
   }
-  if (!ASCII_NAME.test(word) || !executor.host(word)) {
-    const names = executor.config.hosts.map((h) => h.name);
+  if (!ASCII_NAME.test(word) || !index.host(word)) {
+    const names = index.hosts.map((h) => h.name);
     throw new UserError(`unknown host: ${showWord(word)}${didYouMean(word, names)}; ${nothing}`, 'E_UNKNOWN_HOST');
   }
 }
 
 /** All words checked first (one bad word refuses all), then expanded: groups to their hosts, duplicates once. */
-export function resolveHostWords(executor: ExecutorApi, words: string[], nothing: string): HostConfig[] {
-  for (const w of words) checkHostWord(executor, w, nothing);
-  return executor.resolveHosts(words);
+export function resolveHostWords(index: HostIndex, words: string[], nothing: string): HostConfig[] {
+  for (const w of words) checkHostWord(index, w, nothing);
+  return expandHostWords(index, words);
 }
 
-/** One host name, checked. */
-export function resolveOneHost(executor: ExecutorApi, word: string, nothing: string): HostConfig {
-  checkHostWord(executor, word, nothing, false);
-  return executor.host(word)!;
+/** One host name, checked (a group refuses). */
+export function resolveOneHost(index: HostIndex, word: string, nothing: string): HostConfig {
+  checkHostWord(index, word, nothing, false);
+  return index.host(word)!;
 }

@@ -23,7 +23,7 @@ import {
 import type { ApproveOptions, DenyOptions, ExecutorApi, ExecutorListener, ReinstallRequest, RequestContext } from './types';
 import { JobRunner, markStepStarted } from './run-job';
 import { approvedJob, cancellableJob, cancelledJob, decidableJob, deniedJob, describeJobPosition, retriedJob } from './job-states';
-import { SharedConnections } from '../ssh/shared-connections';
+import { createExecutorActivities, type ExecutorActivities } from '../steps/activities';
 import { admitReinstall, linkVirthostJobs } from './virthost-guests';
 import { InstallerDisarms } from './installer-disarms';
 import { withVirthostWaits } from './virthost-waits';
@@ -40,6 +40,8 @@ export interface ExecutorOptions extends StepDeps {
   newId?: () => string;
   /** While the store cannot be written, how often to try a write again (default 5 s). */
   storeRetryMs?: number;
+  /** The connection layers and the Koji comment (default: createExecutorActivities over these deps). */
+  activities?: ExecutorActivities;
 }
 
 /** The states a job has a runner in (awaiting-approval waits for a decision, without one). */
@@ -50,8 +52,8 @@ export class Executor implements ExecutorApi {
   readonly store: Store;
   private readonly log: Logger;
   private readonly deps: StepDeps;
-  /** Connections shared between jobs (virthosts), closed when the executor stops. */
-  private readonly shared: SharedConnections;
+  /** Connections (shared between jobs, and per job) and the Koji comment, built outside the executor. */
+  private readonly activities: ExecutorActivities;
   private readonly steps: Step[];
   private readonly listeners = new Set<ExecutorListener>();
   private readonly runners = new Map<string, JobRunner>();
@@ -73,9 +75,8 @@ export class Executor implements ExecutorApi {
     this.config = options.config;
     this.store = options.store;
     this.log = options.log;
-    // Connections to hosts that stay up (virthosts) are shared by the jobs of their guests, one after another.
-    this.shared = new SharedConnections(options.connector);
-    this.deps = { config: options.config, koji: options.koji, connector: this.shared, drivers: options.drivers, log: options.log };
+    this.activities = options.activities ?? createExecutorActivities(options);
+    this.deps = this.activities.deps;
     // A guest's and its virthost's jobs wait for each other around stage-installer (reading the store).
     this.steps = withVirthostWaits(options.steps);
     this.newId = options.newId ?? (() => `j-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`);
@@ -366,7 +367,7 @@ export class Executor implements ExecutorApi {
     await Promise.allSettled(running.map((r) => r.done));
     await this.disarms.idle();
     clearTimeout(timer);
-    await this.shared.closeAll();
+    await this.activities.closeAll();
   }
 
   async idle(): Promise<void> {
@@ -455,7 +456,7 @@ export class Executor implements ExecutorApi {
   private async trySetComment(job: Job, comment: string): Promise<void> {
     if (job.steps[0]!.status !== 'succeeded') return;
     try {
-      await this.deps.koji.setHostComment(job.host, comment);
+      await this.activities.setHostComment(job.host, comment);
       job.kojiComment = comment;
     } catch (err) {
       this.log.warn({ err, host: job.host }, 'could not set the Koji comment');
@@ -486,7 +487,7 @@ export class Executor implements ExecutorApi {
       job,
       host,
       steps: this.steps,
-      deps: this.deps,
+      activities: this.activities.forJob(),
       store: this.store,
       emit: (e) => this.emit(e),
       onStoreFailure: (err) => this.onStoreFailure(err),

@@ -10,9 +10,9 @@ import { CancelledError, CodedError, StepError, StepTimeoutError, isRetryable, t
 import { failureComment } from '../steps/koji-comments';
 import { markDisarm } from '../steps/disarm-installer';
 import { hostTarget } from '../steps/host-target';
-import type { Step, StepContext, StepDeps } from '../steps/types';
+import type { Step, StepContext } from '../steps/types';
+import type { JobActivities } from '../steps/activities';
 import type { Decision, ExecutorEvent, Job } from '../model';
-import { JobConnections } from '../ssh/job-connections';
 import { abortableSleep } from '../util/sleep';
 
 const TAIL_LINES = 20;
@@ -27,7 +27,8 @@ export interface JobRunnerOptions {
   job: Job;
   host: HostConfig;
   steps: Step[];
-  deps: StepDeps;
+  /** The job's connections (closed when the runner stops) and the deps its steps run with. */
+  activities: JobActivities;
   store: Store;
   emit(event: ExecutorEvent): void;
   onStoreFailure(err: unknown): void;
@@ -77,8 +78,6 @@ export class JobRunner {
   private backoff?: AbortController;
   /** run() has returned: a cancel asked now would never be acted on by this runner. */
   private settled = false;
-  /** The job's SSH connections: one step hands a connection to the next instead of a new login. */
-  private readonly connections: JobConnections;
 
   /** The first runStep's start is in the store already (JobRunnerOptions.startSaved). */
   private startSaved: boolean;
@@ -91,17 +90,16 @@ export class JobRunner {
     this.startSaved = o.startSaved ?? false;
     if (this.startSaved) this.lastSaveAt = Date.now(); // reinstall() has just written the job
     this.done = new Promise((r) => (this.resolveDone = r));
-    this.connections = new JobConnections(o.deps.connector);
   }
 
   start(): void {
     this.run()
       .catch((err) => {
-        if (!(err instanceof StoreWriteFailed)) this.o.deps.log.error({ err, job: this.job.id }, 'job runner failed unexpectedly');
+        if (!(err instanceof StoreWriteFailed)) this.o.activities.deps.log.error({ err, job: this.job.id }, 'job runner failed unexpectedly');
       })
       .finally(() => {
         clearTimeout(this.progressTimer);
-        return this.connections.closeAll();
+        return this.o.activities.close();
       })
       .finally(() => this.resolveDone());
   }
@@ -187,7 +185,8 @@ export class JobRunner {
   }
 
   private async runStep(index: number): Promise<StepOutcome> {
-    const { job, steps, deps } = this.o;
+    const { job, steps } = this.o;
+    const { deps } = this.o.activities;
     const step = steps[index]!;
     const record = job.steps[index]!;
     const { retry } = deps.config;
@@ -271,7 +270,8 @@ export class JobRunner {
   }
 
   private async attempt(step: Step, index: number, timeoutMs: number): Promise<void> {
-    const { job, deps, host } = this.o;
+    const { job, host } = this.o;
+    const { deps } = this.o.activities;
     const record = job.steps[index]!;
     const controller = new AbortController();
     this.controller = controller;
@@ -291,7 +291,6 @@ export class JobRunner {
     });
     const ctx: StepContext = {
       ...deps,
-      connector: this.connections,
       log: deps.log.child({ job: job.id, host: host.name, step: step.name }),
       job,
       host,

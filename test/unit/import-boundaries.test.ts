@@ -22,6 +22,7 @@ export const RULES: Rule[] = [
   { name: 'production code never imports the lab, the tests or the benchmarks', from: /^(src|commands|store)\//, forbidden: /^(lab|test|bench|bin)\// },
   { name: 'the lab uses rekick only through its public face (src/index.ts)', from: /^lab\//, forbidden: /^(src|commands|store)\//, except: /^src\/index\.ts$/ },
   { name: 'commands import no chat adapter', from: /^commands\//, forbidden: /^src\/chat\/(irc|slack|console)/ },
+  { name: 'the executor is a workflow: it imports no SSH, no Koji and no chat adapter (activities are handed in)', from: /^src\/executor\//, forbidden: /^src\/(ssh|koji)\/|^src\/chat\/(irc|slack|console)/ },
   { name: 'the store imports no behaviour (only the job model and its own files)', from: /^store\//, forbidden: /^(src|commands)\//, except: /^src\/(model|errors|log)\.ts$|^src\/util\// },
 ];
 
@@ -58,6 +59,10 @@ describe('import boundaries', () => {
       const found = importsOf('src/executor/executor.ts', text, exists).map((to) => ({ from: 'src/executor/executor.ts', to }));
       expect(violations(found, RULES), text).toHaveLength(1);
     }
+    const executorSsh = importsOf('src/executor/executor.ts', "import { SharedConnections } from '../ssh/shared-connections';", (p) => p === 'src/ssh/shared-connections.ts').map((to) => ({ from: 'src/executor/executor.ts', to }));
+    expect(violations(executorSsh, RULES)).toEqual(['src/executor/executor.ts imports src/ssh/shared-connections.ts: the executor is a workflow: it imports no SSH, no Koji and no chat adapter (activities are handed in)']);
+    const executorKoji = importsOf('src/executor/run-job.ts', "import type { KojiClient } from '../koji/types';", (p) => p === 'src/koji/types.ts').map((to) => ({ from: 'src/executor/run-job.ts', to }));
+    expect(violations(executorKoji, RULES)).toHaveLength(1);
     const labDeep = importsOf('lab/fleet/sim-host.ts', "import { CodedError } from '../../src/errors';", exists).map((to) => ({ from: 'lab/fleet/sim-host.ts', to }));
     expect(violations(labDeep, RULES)).toEqual(['lab/fleet/sim-host.ts imports src/errors.ts: the lab uses rekick only through its public face (src/index.ts)']);
     const labFront = importsOf('lab/fleet/sim-host.ts', "import { CodedError } from '../../src';", exists).map((to) => ({ from: 'lab/fleet/sim-host.ts', to }));

@@ -10,19 +10,23 @@ import type { Store } from '../../store/store';
 import type { Config, HostConfig } from '../config/schema';
 import { UserError, toCodedError } from '../errors';
 import type { Step, StepDeps } from '../steps/types';
-import { cancelComment, denyComment } from '../steps/koji-comments';
+import { denyComment } from '../steps/koji-comments';
 import {
   ACTIVE_JOB_STATES,
   STEP_NAMES,
   type AuditEntry,
   type ExecutorEvent,
+  type HostRecord,
   type Identity,
   type Job,
   type Origin,
 } from '../model';
 import type { ApproveOptions, DenyOptions, ExecutorApi, ExecutorListener, ReinstallRequest, RequestContext } from './types';
-import { JobRunner, markStepStarted } from './run-job';
-import { approvedJob, cancellableJob, cancelledJob, decidableJob, deniedJob, describeJobPosition, retriedJob } from './job-states';
+import { JobRunner } from './job-runner';
+import { describeJobPosition } from './job-states';
+import { cancellableJob, decidableJob } from './order-checks';
+import { applyInPlace, queuedJob, transitioned } from './job-transitions';
+import { concludeEndedJob } from './job-ending';
 import { createExecutorActivities, type ExecutorActivities } from '../steps/activities';
 import { admitReinstall, linkVirthostJobs } from './virthost-guests';
 import { InstallerDisarms } from './installer-disarms';
@@ -88,9 +92,8 @@ export class Executor implements ExecutorApi {
       deps: this.deps,
       store: this.store,
       host: (name) => this.hostsByName.get(name),
-      emit: (e) => this.emit(e),
       notify: (level, text, origin) => this.notify(level, text, origin),
-      setComment: (j, c) => this.trySetComment(j, c),
+      ending: this.endingIo(),
       onStoreFailure: (err) => this.onStoreFailure(err),
     });
   }
@@ -150,34 +153,17 @@ export class Executor implements ExecutorApi {
     const admitted = admitReinstall(this.resolveHosts(request.hosts), this.config, (n) => this.store.activeJob(n) ?? this.disarms.busy(n), describeJobPosition);
     const hosts = admitted.map((a) => a.host);
     const now = new Date().toISOString();
-    const jobs: Job[] = hosts.map((h) => ({
-      id: this.newId(),
-      host: h.name,
-      state: 'queued',
-      createdAt: now,
-      updatedAt: now,
-      requestedBy: request.by,
-      origin: request.origin,
-      reason: request.reason,
-      options: { forceDrain: request.forceDrain || undefined, rollingRunId: request.rollingRunId },
-      steps: STEP_NAMES.map((name, i) => ({
-        name,
-        status: this.steps[i]!.appliesTo?.(h) === false ? 'skipped' : 'pending',
-        attempts: 0,
-      })),
-      current: 0,
-      data: {},
-    }));
+    const fields = { requestedBy: request.by, origin: request.origin, reason: request.reason };
+    const options = { forceDrain: request.forceDrain || undefined, rollingRunId: request.rollingRunId };
+    let jobs = hosts.map((h) => queuedJob({ id: this.newId(), host: h.name, ...fields, options: { ...options } }, (i) => this.steps[i]!.appliesTo?.(h) === false, now));
     linkVirthostJobs(jobs, admitted);
     // Each job is saved with its first step already started: one durable write between the command and the
     // first Koji call (a crash before that call resumes the job at that step, as it would a queued job).
-    for (const job of jobs) {
+    jobs = jobs.map((job) => {
       const first = job.steps.findIndex((s) => s.status === 'pending');
-      if (first < 0 || first === job.steps.length - 1) continue; // enable runs after the approval, not now
-      job.state = 'running';
-      job.current = first;
-      markStepStarted(job, first, new Date(now));
-    }
+      if (first < 0 || first === job.steps.length - 1) return job; // enable runs after the approval, not now
+      return transitioned(transitioned(job, { type: 'run' }), { type: 'step-started', index: first, at: now });
+    });
     await this.store.saveJobs(jobs);
     const audited: Promise<void>[] = [];
     for (const job of jobs) {
@@ -218,7 +204,8 @@ export class Executor implements ExecutorApi {
       }
     }
     const at = new Date().toISOString();
-    jobs = jobs.map((job) => approvedJob(job, { by: ctx.by, at, override: ctx.override || undefined, auto: ctx.auto || undefined }));
+    const approval = { by: ctx.by, at, override: ctx.override || undefined, auto: ctx.auto || undefined };
+    jobs = jobs.map((job) => transitioned(job, { type: 'approve', decision: { ...approval } }));
     await this.store.saveJobs(jobs);
     for (const job of jobs) this.checkpoint?.('approved', job);
     for (const job of jobs) {
@@ -240,7 +227,8 @@ export class Executor implements ExecutorApi {
     this.assertStoreWritable();
     const [h] = this.resolveHosts([host]);
     const target = { current: this.store.activeJob(h!.name), jobId: ctx.jobId, find: (id: string) => this.store.getJob(id) };
-    const job = deniedJob(decidableJob(h!.name, target, 'nothing denied'), { by: ctx.by, at: new Date().toISOString(), reason: ctx.reason });
+    const denial = { by: ctx.by, at: new Date().toISOString(), reason: ctx.reason };
+    const job = transitioned(decidableJob(h!.name, target, 'nothing denied'), { type: 'deny', decision: denial });
     await this.store.saveJob(job);
     await this.audit({ who: ctx.by, origin: ctx.origin, action: 'deny', host: job.host, jobId: job.id, outcome: 'ok', detail: ctx.reason });
     // The job is finished: nothing else changes it, so this copy is still the store's.
@@ -259,7 +247,7 @@ export class Executor implements ExecutorApi {
     // its approval gate). A job without one (waiting for approval, or not started yet) ends cancelled now.
     const runner = this.runners.get(job.id);
     if (runner?.takesCancel) await runner.requestCancel(decision);
-    else await this.finishCancelled({ ...job, cancel: decision, updatedAt: decision.at });
+    else await this.finishCancelled(transitioned(job, { type: 'cancel', decision }));
     await this.audit({ who: ctx.by, origin: ctx.origin, action: 'cancel', host: job.host, jobId: job.id, outcome: 'ok' });
     return cloneJson(this.store.getJob(job.id) ?? job);
   }
@@ -276,14 +264,11 @@ export class Executor implements ExecutorApi {
       this.log.warn({ job: job.id, state: stored.state }, 'cancel of a job already finished: left as it is');
       return;
     }
-    const step = STEP_NAMES[Math.min(job.current, STEP_NAMES.length - 1)]!;
-    const done = cancelledJob(job, new Date().toISOString(), this.hostsByName.get(job.host)); // a disarm pending
+    const done = transitioned(job, { type: 'end-cancelled', at: new Date().toISOString(), host: this.hostsByName.get(job.host) }); // a disarm pending
     await this.store.saveJob(done);
     if (options.background && done.disarm?.outcome === 'pending') return this.disarms.finishInBackground(done);
     await this.disarms.finish(done);
-    if (done.steps[0]!.status === 'succeeded') await this.trySetComment(done, cancelComment(done, done.cancel!.by, step));
-    await this.store.saveJob(done);
-    this.emit({ type: 'cancelled', job: done, by: done.cancel!.by });
+    await concludeEndedJob(done, this.endingIo());
   }
 
   async retry(host: string, ctx: RequestContext): Promise<Job> {
@@ -299,7 +284,7 @@ export class Executor implements ExecutorApi {
       await winding.done;
       last = this.retryableJob(h!.name);
     }
-    const job = retriedJob(last, ctx.by, new Date().toISOString());
+    const job = transitioned(last, { type: 'retry', by: ctx.by, at: new Date().toISOString() });
     const step = job.steps[job.current]!;
     await this.store.saveJob(job);
     await this.audit({ who: ctx.by, origin: ctx.origin, action: 'retry', host: job.host, jobId: job.id, outcome: 'ok', detail: `from ${step.name}` });
@@ -453,11 +438,22 @@ export class Executor implements ExecutorApi {
     }
   }
 
+  /** How the end of a cancelled or failed job is written (job-ending.ts): straight to the store. */
+  endingIo() {
+    return {
+      setComment: (job: Job, comment: string) => this.trySetComment(job, comment),
+      save: (job: Job) => this.store.saveJob(job),
+      getHost: (name: string) => this.store.getHost(name),
+      saveHost: (record: HostRecord) => this.store.saveHost(record),
+      emit: (event: ExecutorEvent) => this.emit(event),
+    };
+  }
+
   private async trySetComment(job: Job, comment: string): Promise<void> {
     if (job.steps[0]!.status !== 'succeeded') return;
     try {
       await this.activities.setHostComment(job.host, comment);
-      job.kojiComment = comment;
+      applyInPlace(job, { type: 'comment-set', comment });
     } catch (err) {
       this.log.warn({ err, host: job.host }, 'could not set the Koji comment');
     }

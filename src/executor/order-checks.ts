@@ -1,5 +1,5 @@
 /**
- * Whether an operator's order (approve, deny, cancel) applies to a host's job: each check takes the job as the store
+ * Whether an operator's order (approve, deny, cancel, retry) applies to a host's job: each check takes the job as the store
  * holds it now and returns it, or throws a UserError saying why not. The executor reads, checks and changes the job
  * (job-transitions.ts) without an await in between: an order is never decided on a copy read before an await.
  */
@@ -47,4 +47,13 @@ export function cancellableJob(host: string, current: Job | undefined): Job {
   if (current.cancel) throw new UserError(`${host}'s job ${current.id} is already being cancelled`, 'E_CANCELLING');
   if (current.state === 'enabling') throw new UserError(`${host} was approved and is being enabled; too late to cancel`, 'E_TOO_LATE');
   return current;
+}
+
+/** The host's failed job that `!retry` resumes (`last`: its latest job), or a refusal. */
+export function retryableJob(host: string, active: Job | undefined, last: Job | undefined): Job {
+  if (active) throw new UserError(`${host} is in a job that has not failed; nothing to retry`, 'E_NOT_FAILED');
+  if (!last || last.state !== 'failed') {
+    throw new UserError(`${host} has no failed job to retry${last ? ` (its last job ${last.id} ${last.state})` : ''}`, 'E_NOT_FAILED');
+  }
+  return last;
 }

@@ -8,9 +8,10 @@
  * them as they were; a cancel of the waiting job stops the wait at its next look.
  */
 import type { Frozen } from '../../store/store';
-import type { Config } from '../config/schema';
+import type { Config, HostConfig } from '../config/schema';
 import { CancelledError, StepError, formatDuration } from '../errors';
-import type { Step, StepContext } from '../steps/types';
+import type { PlanContext, Step, StepContext } from '../steps/types';
+import { guestsOf } from './virthost-guests';
 import { ACTIVE_JOB_STATES, STEP_NAMES, type Job } from '../model';
 import { abortableSleep } from '../util/sleep';
 import { stepTag } from '../chat/render';
@@ -42,8 +43,16 @@ export function withVirthostWaits(steps: Step[]): Step[] {
             // The staging itself sees its own bound (its commands are bounded by it), not the wait's.
             return step.run({ ...ctx, timeoutMs: Math.min(ctx.timeoutMs, step.timeoutMs(ctx.config, ctx.job)) });
           },
+          ...(step.describe && { describe: (host: HostConfig, plan: PlanContext) => waitsBefore(host, plan) + step.describe!(host, plan) }),
         },
   );
+}
+
+/** The plan's words for the waits before stage-installer: a virthost's for its guests, a guest's for its virthost. */
+function waitsBefore(host: HostConfig, { config, withVirthost }: PlanContext): string {
+  const guests = host.kind === 'virthost' ? guestsOf(config.hosts, host.name).map((g) => g.name) : [];
+  if (guests.length) return `once its guest${guests.length === 1 ? ` ${guests[0]} is` : `s ${guests.join(', ')} are`} disabled and drained (each its own job, at once): `;
+  return withVirthost ? `once virthost ${host.virthost}'s job has succeeded: ` : '';
 }
 
 /** How long a virthost waits for its guests to drain: the drain bound, after a step's worth for their disable. */

@@ -7,6 +7,7 @@ import { StepError } from '../errors';
 import { formatDuration } from '../errors';
 import type { KojiTask } from '../koji/types';
 import type { Step, StepContext } from './types';
+import { isKojiBuilder } from './plan-text';
 import { abortableSleep } from '../util/sleep';
 import { KOJI_HOST_ID } from './disable';
 
@@ -17,6 +18,10 @@ export const drainStep: Step = {
   retry: true,
   abortable: true,
   appliesTo: (h) => h.kind !== 'virthost',
+  describe: (host, { config, forceDrain }) =>
+    isKojiBuilder(host)
+      ? `wait up to ${config.timeouts.drain / 1000}s for OPEN/ASSIGNED tasks on ${host.name}${forceDrain ? ' (--force-drain: freeTask each)' : ''}`
+      : 'skipped',
   async run(ctx) {
     const { job, host, koji, config } = ctx;
     const signal = ctx.signal;

@@ -4,6 +4,7 @@
  */
 import { StepError } from '../errors';
 import type { Step } from './types';
+import { isKojiBuilder } from './plan-text';
 import { who } from './koji-comments';
 
 export const enableStep: Step = {
@@ -12,6 +13,7 @@ export const enableStep: Step = {
   retry: true,
   abortable: false,
   appliesTo: (h) => h.kind !== 'virthost',
+  describe: (host) => (isKojiBuilder(host) ? `after !approve ${host.name}: Koji enableHost ${host.name}` : 'skipped'),
   async run(ctx) {
     const { job, host, koji } = ctx;
     const approval = job.approval;

@@ -7,38 +7,28 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Store } from '../../store/store';
 import type { Config, HostConfig } from '../config/schema';
-import { UserError } from '../errors';
 import { createExecutorActivities, type ExecutorActivities } from '../steps/activities';
-import type { Step, StepDeps } from '../steps/types';
-import { ACTIVE_JOB_STATES, STEP_NAMES, type AuditEntry, type ExecutorEvent, type Identity, type Job, type Origin } from '../model';
+import type { Step } from '../steps/types';
+import { type AuditEntry, type ExecutorEvent, type Identity, type Job, type Origin } from '../model';
 import type { ApproveOptions, DenyOptions, ExecutorApi, ExecutorListener, ReinstallRequest, RequestContext } from './types';
 import { AuditRecorder } from './audit-recorder';
 import { EventHub } from './event-hub';
 import { InstallerDisarms } from './installer-disarms';
 import { JobLauncher } from './job-launcher';
 import { describeJobPosition } from './job-states';
-import { applyInPlace } from './job-transitions';
 import type { JobEndingIo } from './job-ending';
 import { cancelOrder, finishCancelled, retryOrder } from './order-cancel-retry';
 import { approveOrder, denyOrder } from './order-decisions';
 import type { OrderHost } from './order-host';
 import { reinstallOrder } from './order-reinstall';
+import { resolveHosts } from './host-resolution';
+import { resumeJobs, waitingSince } from './resume-jobs';
 import { StoreHealth } from './store-health';
 import { withVirthostWaits } from './virthost-waits';
+import type { ExecutorOptions } from './executor-options';
+import { setHostComment } from './host-comment';
 
-export interface ExecutorOptions extends StepDeps {
-  store: Store;
-  /** The pipeline's eight steps, in order (createSteps() in production; scripted ones in tests). */
-  steps: Step[];
-  /** Called at each durable transition of a job (crash tests kill the process there). */
-  checkpoint?: (point: string, job: Job) => void;
-  /** Job ids; tests may make them predictable. */
-  newId?: () => string;
-  /** While the store cannot be written, how often to try a write again (default 5 s). */
-  storeRetryMs?: number;
-  /** The connection layers and the Koji comment (default: createExecutorActivities over these deps). */
-  activities?: ExecutorActivities;
-}
+export type { ExecutorOptions } from './executor-options';
 
 export class Executor implements ExecutorApi, OrderHost {
   readonly config: Config;
@@ -57,7 +47,7 @@ export class Executor implements ExecutorApi, OrderHost {
   private readonly auditor: AuditRecorder;
   /** Refusals from outside (no identity rekick can trust): counted and summed up, never stored one by one. */
   readonly outsideRefusals: AuditRecorder['outsideRefusals'];
-  /** Disarming the installer of jobs ended cancelled or failed before a new system was proven (issue 19). */
+  /** Disarming the installer of jobs ended cancelled or failed before a new system was proven. */
   readonly disarms: InstallerDisarms;
   /** How the end of a cancelled or failed job is written (job-ending.ts): straight to the store. */
   readonly ending: JobEndingIo;
@@ -136,25 +126,7 @@ export class Executor implements ExecutorApi, OrderHost {
   }
 
   resolveHosts(names: string[]): HostConfig[] {
-    const out: HostConfig[] = [];
-    const seen = new Set<string>();
-    for (const name of names) {
-      let hosts: HostConfig[];
-      if (name.startsWith('group:')) {
-        const group = name.slice('group:'.length);
-        hosts = this.config.hosts.filter((h) => h.groups.includes(group));
-        if (!hosts.length) throw new UserError(`unknown group: ${group}`, 'E_UNKNOWN_GROUP');
-      } else {
-        const h = this.hostsByName.get(name);
-        if (!h) throw new UserError(`unknown host: ${name}`, 'E_UNKNOWN_HOST');
-        hosts = [h];
-      }
-      for (const h of hosts) {
-        if (!seen.has(h.name)) out.push(h);
-        seen.add(h.name);
-      }
-    }
-    return out;
+    return resolveHosts(this.config, this.hostsByName, names);
   }
 
   reinstall(request: ReinstallRequest): Promise<Job[]> {
@@ -194,29 +166,7 @@ export class Executor implements ExecutorApi, OrderHost {
 
   async start(): Promise<void> {
     this.disarms.resumePending();
-    await this.resumeJobs('resuming job');
-  }
-
-  /**
-   * Resumes the unfinished jobs that have no runner, oldest first, each as the store holds it at its turn (an order
-   * may come while an earlier one is being finished). A pending cancel ends its job cancelled, one waiting for
-   * approval included (a disarm it needs goes on in the background: a host that does not answer holds up neither
-   * the other jobs nor the start); a job waiting for approval otherwise waits on.
-   */
-  private async resumeJobs(why: string): Promise<void> {
-    const ids = this.store.listJobs({ states: ACTIVE_JOB_STATES }).reverse().map((j) => j.id);
-    for (const id of ids) {
-      if (this.stopping) return;
-      const job = this.store.getJob(id);
-      if (!job || !ACTIVE_JOB_STATES.includes(job.state) || this.launcher.get(id)) continue;
-      if (job.cancel && job.state !== 'enabling') {
-        await this.finishCancelled(job, { background: true });
-        continue;
-      }
-      if (job.state === 'awaiting-approval') continue;
-      this.log.info({ job: job.id, host: job.host, step: STEP_NAMES[job.current] }, why);
-      this.launcher.launch(job.id);
-    }
+    await resumeJobs(this, 'resuming job');
   }
 
   async stop(graceMs = 10_000): Promise<void> {
@@ -257,26 +207,17 @@ export class Executor implements ExecutorApi, OrderHost {
     await this.auditor.flushPending();
     if (this.stopping || this.storeHealth.isBroken) return;
     // Jobs whose runner stopped on a failed write are still active in the store, at their last durable step.
-    await this.resumeJobs('resuming job after the state file became writable').catch((err) => this.onStoreFailure(err));
+    await resumeJobs(this, 'resuming job after the state file became writable').catch((err) => this.onStoreFailure(err));
   }
 
   assertStoreWritable(): void {
     this.storeHealth.assertWritable();
   }
 
-  private async trySetComment(job: Job, comment: string): Promise<void> {
-    if (job.steps[0]!.status !== 'succeeded') return;
-    try {
-      await this.activities.setHostComment(job.host, comment);
-      applyInPlace(job, { type: 'comment-set', comment });
-    } catch (err) {
-      this.log.warn({ err, host: job.host }, 'could not set the Koji comment');
-    }
+  /** Sets the host's Koji comment once rekick has disabled it (host-comment.ts). */
+  private trySetComment(job: Job, comment: string): Promise<void> {
+    return setHostComment(job, comment, this.activities, this.log);
   }
-}
-
-function waitingSince(job: Job): string {
-  return job.steps[STEP_NAMES.indexOf('reboot-verify')]?.endedAt ?? job.updatedAt;
 }
 
 export { describeJobPosition };

@@ -7,7 +7,7 @@ import type { HostConfig } from '../config/schema';
 import { hostTarget } from '../steps/host-target';
 import type { Step, StepContext, StepDeps } from '../steps/types';
 import type { ExecutorEvent, Job } from '../model';
-import type { JobEvent } from './job-transitions';
+import type { JobEvent } from './job-events';
 import type { JobSaver } from './job-saver';
 
 /** The runner, as a step's context needs it. */

@@ -8,7 +8,7 @@ import { CancelledError, CodedError, StepError, StepTimeoutError, isRetryable, t
 import type { Step, StepContext, StepDeps } from '../steps/types';
 import type { ExecutorEvent, Job } from '../model';
 import { abortableSleep } from '../util/sleep';
-import type { JobEvent } from './job-transitions';
+import type { JobEvent } from './job-events';
 import { StoreWriteFailed } from './job-saver';
 import { ShutdownError, type StepAborts } from './step-aborts';
 

@@ -2,7 +2,7 @@
  * Disarming: a job that ends cancelled or failed after stage-installer started and before the host proved a new
  * system may have left rekick's one-time installer entry armed on a bare-metal host, so that the next ordinary
  * reboot (an admin's, a kernel update's, a power cut's) would run the installer and wipe a host rekick calls
- * cancelled or failed. The driver's `disarm` undoes it (HOSTS.md); this module decides when, bounds the time it
+ * cancelled or failed. The driver's `disarm` undoes it (src/drivers/); this module decides when, bounds the time it
  * may take (the host may be rebooting, or down), and returns the outcome, which is recorded on the job
  * (Job.disarm) and shown with the cancel or failure. A virt guest has nothing to disarm: its stage destroyed and
  * undefined the VM, and the record says so.

@@ -3,16 +3,8 @@
  * job as the table says or is refused with its state named, and a transition never changes the job it was given.
  */
 import { describe, expect, it } from 'vitest';
-import {
-  ALLOWED,
-  isRefusal,
-  queuedJob,
-  transition,
-  transitioned,
-  applyInPlace,
-  type JobEvent,
-  type JobEventType,
-} from '../../src/executor/job-transitions';
+import { ALLOWED, type JobEvent, type JobEventType } from '../../src/executor/job-events';
+import { applyInPlace, isRefusal, queuedJob, transition, transitioned } from '../../src/executor/job-transitions';
 import type { HostConfig } from '../../src/config/schema';
 import { STEP_NAMES, type Job, type JobState } from '../../src/model';
 

@@ -1,11 +1,7 @@
 /**
- * The waits that keep a virthost's reinstall from taking its guests' work down with it (the jobs are linked by
- * src/executor/virthost-guests.ts). Both happen at the start of `stage-installer`, before anything is staged:
- * - the virthost's job waits until every guest's job has drained (bounded by timeouts.drain + timeouts.step);
- * - each guest's job waits until the virthost's job has finished successfully, then reinstalls the guest as any
- *   virt guest (its disk may be gone with the old virthost).
- * The waits read the other jobs from the store (StepContext.jobOf) on every look, so a restart at any point resumes
- * them as they were; a cancel of the waiting job stops the wait at its next look.
+ * The waits at the start of `stage-installer` that keep a virthost's reinstall from taking its guests' work down:
+ * the virthost's job waits until every guest's job has drained; each guest's job waits until the virthost's job has
+ * succeeded. They read the other jobs from the store on every look, so a restart resumes them as they were.
  */
 import type { Frozen } from '../../store/store';
 import type { Config, HostConfig } from '../config/schema';

@@ -1,14 +1,8 @@
 /**
- * Disarming: a job that ends cancelled or failed after stage-installer started and before the host proved a new
- * system may have left rekick's one-time installer entry armed on a bare-metal host, so that the next ordinary
- * reboot (an admin's, a kernel update's, a power cut's) would run the installer and wipe a host rekick calls
- * cancelled or failed. The driver's `disarm` undoes it (src/drivers/); this module decides when, bounds the time it
- * may take (the host may be rebooting, or down), and returns the outcome, which is recorded on the job
- * (Job.disarm) and shown with the cancel or failure. A virt guest has nothing to disarm: its stage destroyed and
- * undefined the VM, and the record says so.
- *
- * Durability: the executor writes `{ outcome: 'pending' }` with the cancelled or failed state (markDisarm), runs
- * the disarm after that write, and a restart finishes a pending one.
+ * Disarming: a job ended cancelled or failed between stage-installer and a proven new system may leave the one-time
+ * installer entry armed, so the next ordinary reboot would wipe the host. This module decides when the driver's
+ * `disarm` runs, bounds it, and returns the outcome recorded on the job (written `pending` with the end, then
+ * finished; a restart finishes a pending one).
  */
 import type { Config, HostConfig } from '../config/schema';
 import type { DriverContext, HostDriver } from '../drivers/types';

@@ -38,7 +38,7 @@ export function disarmNeeded(job: Job, host: HostConfig): 'installer' | 'vm-gone
 /**
  * Records, on a job being ended as cancelled or failed, what disarming it needs: `pending` (to be written with that
  * state, then finished by InstallerDisarms.finish), or a virt guest's `vm-gone` at once. Returns whether a disarm is pending.
- * Called by the transition (cancelledJob, the runner's failure), with the job's other changes.
+ * Called by the job's transitions (end-cancelled, step-failed: src/executor/job-transitions.ts), on their copy.
  */
 export function markDisarm(job: Job, host: HostConfig | undefined, at = new Date().toISOString()): boolean {
   const needed = host ? disarmNeeded(job, host) : undefined;

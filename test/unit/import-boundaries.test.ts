@@ -61,8 +61,12 @@ describe('import boundaries', () => {
     }
     const executorSsh = importsOf('src/executor/executor.ts', "import { SharedConnections } from '../ssh/shared-connections';", (p) => p === 'src/ssh/shared-connections.ts').map((to) => ({ from: 'src/executor/executor.ts', to }));
     expect(violations(executorSsh, RULES)).toEqual(['src/executor/executor.ts imports src/ssh/shared-connections.ts: the executor is a workflow: it imports no SSH, no Koji and no chat adapter (activities are handed in)']);
-    const executorKoji = importsOf('src/executor/run-job.ts', "import type { KojiClient } from '../koji/types';", (p) => p === 'src/koji/types.ts').map((to) => ({ from: 'src/executor/run-job.ts', to }));
+    const executorKoji = importsOf('src/executor/job-runner.ts', "import type { KojiClient } from '../koji/types';", (p) => p === 'src/koji/types.ts').map((to) => ({ from: 'src/executor/job-runner.ts', to }));
     expect(violations(executorKoji, RULES)).toHaveLength(1);
+    const executorIrc = importsOf('src/executor/executor.ts', "import { createIrcAdapter } from '../chat/irc';", (p) => p === 'src/chat/irc.ts').map((to) => ({ from: 'src/executor/executor.ts', to }));
+    expect(violations(executorIrc, RULES)).toHaveLength(1);
+    const executorSteps = importsOf('src/executor/executor.ts', "import { createExecutorActivities } from '../steps/activities';", (p) => p === 'src/steps/activities.ts').map((to) => ({ from: 'src/executor/executor.ts', to }));
+    expect(violations(executorSteps, RULES)).toEqual([]);
     const labDeep = importsOf('lab/fleet/sim-host.ts', "import { CodedError } from '../../src/errors';", exists).map((to) => ({ from: 'lab/fleet/sim-host.ts', to }));
     expect(violations(labDeep, RULES)).toEqual(['lab/fleet/sim-host.ts imports src/errors.ts: the lab uses rekick only through its public face (src/index.ts)']);
     const labFront = importsOf('lab/fleet/sim-host.ts', "import { CodedError } from '../../src';", exists).map((to) => ({ from: 'lab/fleet/sim-host.ts', to }));

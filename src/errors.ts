@@ -94,4 +94,3 @@ export function isRetryable(err: unknown): boolean {
 }
 
 /** Kept here for the modules that format a duration beside their errors; the one definition is src/present/duration.ts. */
-export { formatDuration };

@@ -16,6 +16,7 @@ import type { Config } from './config/schema';
 import { createDrivers } from './drivers';
 import { Executor } from './executor/executor';
 import { createSteps } from './steps';
+import { createExecutorActivities } from './steps/activities';
 import { createRollingScheduler } from './rolling/scheduler';
 import type { RollingScheduler } from './rolling/types';
 import { createKojiClient } from './koji/client';
@@ -77,15 +78,13 @@ export async function createRekick(options: RekickOptions): Promise<Rekick> {
   const connector =
     options.connector ??
     sshConnectorFor(config.ssh, log.child({ component: 'ssh' }));
+  const stepDeps = { config, koji, connector, drivers: createDrivers(), log: log.child({ component: 'executor' }) };
   executor = new Executor({
-    config,
+    ...stepDeps,
     store,
-    koji,
-    connector,
-    drivers: createDrivers(),
     steps: createSteps(),
+    activities: createExecutorActivities(stepDeps),
     checkpoint: options.checkpoint,
-    log: log.child({ component: 'executor' }),
   });
 
   const adapters: ChatAdapter[] = [...(options.adapters ?? [])];

@@ -46,7 +46,8 @@ export interface Origin {
 
 export type StepStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped';
 
-export interface StepError {
+/** A step's or job's error as recorded in the state file (the thrown one is the StepError class, src/errors.ts). */
+export interface StepErrorRecord {
   code: string;
   message: string;
 }
@@ -58,7 +59,7 @@ export interface StepRecord {
   startedAt?: string;
   endedAt?: string;
   durationMs?: number;
-  error?: StepError;
+  error?: StepErrorRecord;
   /** Last lines of remote output (secrets never stored). */
   outputTail?: string[];
   /** A short "what it is waiting for" line, e.g. drain's task list or wait-ssh's "port open, no handshake". */
@@ -126,7 +127,7 @@ export interface Job {
   disarm?: DisarmRecord;
   /** Scratch data a step keeps across a restart (e.g. when drain started waiting). */
   data: Record<string, unknown>;
-  error?: StepError & { step: StepName };
+  error?: StepErrorRecord & { step: StepName };
 }
 
 /**
@@ -260,8 +261,8 @@ export type ExecutorEvent =
   | { type: 'step-started'; job: Job; step: StepName; index: number }
   | { type: 'step-progress'; job: Job; step: StepName; message: string }
   | { type: 'step-succeeded'; job: Job; step: StepName; index: number; durationMs: number }
-  | { type: 'step-retrying'; job: Job; step: StepName; attempt: number; delayMs: number; error: StepError }
-  | { type: 'step-failed'; job: Job; step: StepName; index: number; error: StepError; outputTail: string[] }
+  | { type: 'step-retrying'; job: Job; step: StepName; attempt: number; delayMs: number; error: StepErrorRecord }
+  | { type: 'step-failed'; job: Job; step: StepName; index: number; error: StepErrorRecord; outputTail: string[] }
   | { type: 'host-key-changed'; job: Job; previous?: string; fingerprint: string }
   | { type: 'awaiting-approval'; job: Job }
   | { type: 'approved'; job: Job; by: Identity; override: boolean; auto: boolean }

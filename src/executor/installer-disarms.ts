@@ -8,17 +8,18 @@ import type { Store } from '../../store/store';
 import { disarmFailedNotice } from '../present/disarm';
 import type { HostConfig } from '../config/schema';
 import { disarmInstaller, type DisarmActivity } from '../steps/disarm-installer';
-import { cancelComment, failureComment } from '../steps/koji-comments';
 import type { StepDeps } from '../steps/types';
-import { STEP_NAMES, type ExecutorEvent, type Job, type Origin } from '../model';
+import type { Job, Origin } from '../model';
+import { concludeEndedJob, type JobEndingIo } from './job-ending';
+import { applyInPlace } from './job-transitions';
 
 export interface InstallerDisarmsOptions {
   deps: StepDeps;
   store: Store;
   host(name: string): HostConfig | undefined;
-  emit(event: ExecutorEvent): void;
   notify(level: 'info' | 'warn' | 'error', text: string, origin?: Origin): void;
-  setComment(job: Job, comment: string): Promise<void>;
+  /** How a job resumed at start ends once its disarm is done (comment, write, line). */
+  ending: JobEndingIo;
   onStoreFailure(err: unknown): void;
   /** The activity (default disarmInstaller). */
   activity?: DisarmActivity;
@@ -52,19 +53,19 @@ export class InstallerDisarms {
     if (job.disarm?.outcome !== 'pending') return;
     const host = this.o.host(job.host);
     if (!host) {
-      job.disarm = { outcome: 'failed', at: new Date().toISOString(), detail: `${job.host} is no longer in the config` };
+      applyInPlace(job, { type: 'disarm-outcome', record: { outcome: 'failed', at: new Date().toISOString(), detail: `${job.host} is no longer in the config` } });
     } else {
       const activity = this.o.activity ?? disarmInstaller;
       const done = activity(job, host, this.o.deps, { signal: this.stopper.signal });
       this.running.set(job.host, { job, done });
       try {
         const record = await done;
-        if (record) job.disarm = record;
+        if (record) applyInPlace(job, { type: 'disarm-outcome', record });
       } finally {
         this.running.delete(job.host);
       }
     }
-    if (job.disarm.outcome === 'failed') this.o.notify('error', disarmFailedNotice(job), job.origin);
+    if (disarmOutcome(job) === 'failed') this.o.notify('error', disarmFailedNotice(job), job.origin);
   }
 
   /**
@@ -94,21 +95,7 @@ export class InstallerDisarms {
   private async resume(job: Job): Promise<void> {
     await this.finish(job);
     if (job.disarm?.outcome === 'pending') return; // stopped by a shutdown: the next start tries again
-    const step = job.error?.step ?? STEP_NAMES[Math.min(job.current, STEP_NAMES.length - 1)]!;
-    const cancelled = job.state === 'cancelled' && job.cancel;
-    await this.o.setComment(job, cancelled ? cancelComment(job, job.cancel!.by, step) : failureComment(job, step, job.error?.message ?? 'failed'));
-    await this.o.store.saveJob(job);
-    if (cancelled) {
-      this.o.emit({ type: 'cancelled', job, by: job.cancel!.by });
-    } else {
-      // What the runner records of a failure once its disarm is done (a crash stopped it before that).
-      const rec = this.o.store.getHost(job.host) ?? { name: job.host };
-      await this.o.store.saveHost({ ...rec, lastJobId: job.id, lastOutcome: 'failed' });
-      const index = STEP_NAMES.indexOf(step);
-      const record = job.steps[index]!;
-      const error = record.error ?? { code: job.error?.code ?? 'E_INTERNAL', message: job.error?.message ?? 'failed' };
-      this.o.emit({ type: 'step-failed', job, step, index, error, outputTail: record.outputTail ?? [] });
-    }
+    await concludeEndedJob(job, this.o.ending);
   }
 
   /** Resolves when the disarms resumed at start are done. */
@@ -120,4 +107,9 @@ export class InstallerDisarms {
   stop(): void {
     this.stopper.abort();
   }
+}
+
+/** The job's disarm outcome as it is now (read afresh: finish() changes it). */
+function disarmOutcome(job: Job): string | undefined {
+  return job.disarm?.outcome;
 }

@@ -1,10 +1,7 @@
 /**
- * A virthost takes its guests with it: reinstalling a virthost destroys the VMs on it. So `!reinstall VIRTHOST`
- * (and a rolling run taking one) queues, in the same durable write, the virthost's job and one job for each guest
- * configured on it (`kind: virt`, `virthost: VIRTHOST`), linked both ways (Job.options, VirthostLinks). The guests
- * are disabled and drained at once; the virthost waits for their drain before it is touched, and each guest waits
- * for the virthost's job before its own install (src/executor/virthost-waits.ts). All or nothing: a busy virthost
- * or guest refuses the whole request, naming it.
+ * A virthost takes its guests with it: `!reinstall VIRTHOST` queues, in one write, its job and one linked job per
+ * configured guest (Job.options). Guests are disabled and drained at once; the waits between them are in
+ * virthost-waits.ts. All or nothing: a busy virthost or guest refuses the whole request, naming it.
  */
 import type { Config, HostConfig } from '../config/schema';
 import { UserError } from '../errors';

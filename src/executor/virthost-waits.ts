@@ -1,16 +1,15 @@
 /**
- * The waits that keep a virthost's reinstall from taking its guests' work down with it (the jobs are linked by
- * src/executor/virthost-guests.ts). Both happen at the start of `stage-installer`, before anything is staged:
- * - the virthost's job waits until every guest's job has drained (bounded by timeouts.drain + timeouts.step);
- * - each guest's job waits until the virthost's job has finished successfully, then reinstalls the guest as any
- *   virt guest (its disk may be gone with the old virthost).
- * The waits read the other jobs from the store (StepContext.jobOf) on every look, so a restart at any point resumes
- * them as they were; a cancel of the waiting job stops the wait at its next look.
+ * The waits at the start of `stage-installer` that keep a virthost's reinstall from taking its guests' work down:
+ * the virthost's job waits until every guest's job has drained; each guest's job waits until the virthost's job has
+ * succeeded. They read the other jobs from the store on every look, so a restart resumes them as they were.
  */
 import type { Frozen } from '../../store/store';
-import type { Config } from '../config/schema';
-import { CancelledError, StepError, formatDuration } from '../errors';
-import type { Step, StepContext } from '../steps/types';
+import { howJobEnded, waitingPosition } from '../present/job-position';
+import type { Config, HostConfig } from '../config/schema';
+import { CancelledError, StepError } from '../errors';
+import { formatDuration } from '../present/duration';
+import type { PlanContext, Step, StepContext } from '../steps/types';
+import { guestsOf } from './virthost-guests';
 import { ACTIVE_JOB_STATES, STEP_NAMES, type Job } from '../model';
 import { abortableSleep } from '../util/sleep';
 import { stepTag } from '../present/step-tag';
@@ -42,8 +41,16 @@ export function withVirthostWaits(steps: Step[]): Step[] {
             // The staging itself sees its own bound (its commands are bounded by it), not the wait's.
             return step.run({ ...ctx, timeoutMs: Math.min(ctx.timeoutMs, step.timeoutMs(ctx.config, ctx.job)) });
           },
+          ...(step.describe && { describe: (host: HostConfig, plan: PlanContext) => waitsBefore(host, plan) + step.describe!(host, plan) }),
         },
   );
+}
+
+/** The plan's words for the waits before stage-installer: a virthost's for its guests, a guest's for its virthost. */
+function waitsBefore(host: HostConfig, { config, withVirthost }: PlanContext): string {
+  const guests = host.kind === 'virthost' ? guestsOf(config.hosts, host.name).map((g) => g.name) : [];
+  if (guests.length) return `once its guest${guests.length === 1 ? ` ${guests[0]} is` : `s ${guests.join(', ')} are`} disabled and drained (each its own job, at once): `;
+  return withVirthost ? `once virthost ${host.virthost}'s job has succeeded: ` : '';
 }
 
 /** How long a virthost waits for its guests to drain: the drain bound, after a step's worth for their disable. */
@@ -67,23 +74,6 @@ function pollMs(config: Config): number {
   return Math.max(10, Math.min(config.koji.pollInterval, 1_000));
 }
 
-/** Where a job stands, for a waiting line: `at [4/8] reinstall`, `waiting for approval`, `queued`. */
-function where(job: Frozen<Job>): string {
-  if (job.state === 'awaiting-approval') return 'waiting for approval';
-  if (job.state === 'enabling') return 'being enabled';
-  if (job.state === 'queued') return 'queued';
-  return `at ${stepTag(STEP_NAMES[job.current]!, job.current)}`;
-}
-
-/** How a job ended without success: `failed at [5/8] wait-ssh`, `was cancelled by kevin at [3/8] stage-installer`. */
-function howEnded(job: Frozen<Job> | undefined): string {
-  if (!job) return 'is no longer in the state file';
-  const at = job.error?.step ?? STEP_NAMES[Math.min(job.current, STEP_NAMES.length - 1)]!;
-  if (job.state === 'cancelled') return `was cancelled by ${job.cancel?.by.display ?? 'an operator'} at ${stepTag(at)}`;
-  if (job.state === 'failed') return `failed at ${stepTag(at)}`;
-  return `ended ${job.state}`;
-}
-
 /** A guest's job: wait until its virthost's job has succeeded; fail (leaving the guest disabled) when it did not. */
 async function waitForVirthost(ctx: StepContext): Promise<void> {
   const id = ctx.job.options.virthostJobId!;
@@ -97,9 +87,9 @@ async function waitForVirthost(ctx: StepContext): Promise<void> {
       return;
     }
     if (vhJob && ACTIVE_JOB_STATES.includes(vhJob.state)) {
-      ctx.progress(`waiting for virthost ${vh} (job ${id}, ${where(vhJob)})`);
+      ctx.progress(`waiting for virthost ${vh} (job ${id}, ${waitingPosition(vhJob)})`);
     } else {
-      const how = howEnded(vhJob);
+      const how = howJobEnded(vhJob);
       if (ctx.job.data[VIRTHOST_FAILURE_SEEN] === id) {
         // Failed once for this already and retried since: the operator says the virthost is back.
         ctx.progress(`virthost ${vh}'s job ${id} ${how}; retried: reinstalling ${guest} on the virthost as it is now`);
@@ -120,7 +110,7 @@ function drainPosition(job: Frozen<Job>): string {
     const n = /^waiting for (\d+) open task/.exec(drain.progress ?? '')?.[1];
     return n ? `${n} task${n === '1' ? '' : 's'}` : 'draining';
   }
-  return where(job);
+  return waitingPosition(job);
 }
 
 /** A virthost's job: wait until each guest's job has drained (or, for a job that ended before, Koji says so). */
@@ -153,11 +143,11 @@ async function waitForGuestsDrained(ctx: StepContext): Promise<void> {
       const kh = await koji.getHost(g.host, { signal: ctx.signal });
       if (!kh) continue;
       if (kh.enabled) {
-        enabled.push(`${g.host} (its job ${g.id} ${howEnded(g)})`);
+        enabled.push(`${g.host} (its job ${g.id} ${howJobEnded(g)})`);
         continue;
       }
       const tasks = await koji.listOpenTasks(kh.id, { signal: ctx.signal });
-      if (tasks.length) waiting.push(`${g.host} (${tasks.length} task${tasks.length === 1 ? '' : 's'}; its job ${g.id} ${howEnded(g)})`);
+      if (tasks.length) waiting.push(`${g.host} (${tasks.length} task${tasks.length === 1 ? '' : 's'}; its job ${g.id} ${howJobEnded(g)})`);
       else drained.push(g.host);
     }
     if (enabled.length) {

@@ -1,5 +1,5 @@
 /** Turns the Koji client's outage events into one chat notice when the hub goes away and one when it is back. */
-import { formatDuration } from '../errors';
+import { formatDuration } from '../present/duration';
 import type { KojiOutageEvent } from './outage';
 
 export function kojiOutageNotices(server: string, notify: (level: 'info' | 'warn', text: string) => void): (e: KojiOutageEvent) => void {

@@ -1,10 +1,7 @@
 /**
- * One job's SSH connections. A step that knows the host stays up after it (stage-installer before the reboot into
- * the installer, wait-ssh before post-install, post-install before its reboot, the wait after that reboot before
- * verify) hands its connection on with `close({ keep: true })`; the job's next `connect` to the same host reuses
- * it instead of a new handshake and login. Anything else closes for real: a connection that issued a reboot is
- * never kept, so a wait for the host to come back always logs in anew. A kept connection the host dropped, or one
- * nobody took within `idleMs`, is closed; `closeAll` ends the lot when the job stops.
+ * One job's SSH connections: a step that knows the host stays up hands its connection on with
+ * `close({ keep: true })`, and the job's next `connect` to that host reuses it instead of a new login. A connection
+ * that issued a reboot is never kept; one nobody takes within `idleMs` is closed; `closeAll` ends the lot.
  */
 import type { ConnectOptions, HostTarget, ProbeResult, RemoteConnector, RemoteHost } from './types';
 

@@ -1,13 +1,7 @@
 /**
- * One SSH connection per host that stays up while jobs come and go — a virthost, whose guests are reinstalled one
- * after another — shared by every job that asks for it (`connect(target, { shared: true })`), as OpenSSH's
- * ControlMaster/ControlPersist would: each caller gets a lease, commands of different leases run side by side on
- * their own channels, and the connection closes once no lease has held it for `idleMs`. A connection the host
- * dropped is replaced at the next connect; a lease never outlives its caller's `close`.
- *
- * Only for hosts rekick never reboots or reinstalls: everything else (the builders) connects as before, one
- * connection per caller. Past `maxLeases` leases at once (sshd's MaxSessions is 10 channels per connection), a
- * caller gets a connection of its own.
+ * One SSH connection per host that stays up while jobs come and go (a virthost), shared as leases by every job that
+ * asks for it (`connect(target, { shared: true })`), as OpenSSH's ControlMaster would; closed once no lease held it
+ * for `idleMs`. Past `maxLeases` (sshd's MaxSessions) a caller gets a connection of its own. Never for builders.
  */
 import { abortReason } from '../errors';
 import { SshConnectError } from './errors';

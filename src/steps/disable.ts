@@ -6,7 +6,8 @@
 import { StepError } from '../errors';
 import { SerialByKey } from '../util/serial-by-key';
 import type { Step } from './types';
-import { disableComment } from './koji-comments';
+import { isKojiBuilder } from './plan-text';
+import { disableComment } from '../present/koji-comments';
 
 /** Where the disable step keeps the host's Koji id for the drain step (job.data survives a restart). */
 export const KOJI_HOST_ID = 'koji.hostId';
@@ -24,6 +25,7 @@ export const disableStep: Step = {
   retry: true,
   abortable: false,
   appliesTo: (h) => h.kind !== 'virthost',
+  describe: (host) => (isKojiBuilder(host) ? `Koji disableHost ${host.name} + editHost comment` : 'skipped (a virthost is no Koji builder)'),
   async run(ctx) {
     const { job, host, koji, config } = ctx;
     const before = await koji.getHost(host.name, { signal: ctx.signal });

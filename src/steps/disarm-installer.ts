@@ -1,14 +1,8 @@
 /**
- * Disarming: a job that ends cancelled or failed after stage-installer started and before the host proved a new
- * system may have left rekick's one-time installer entry armed on a bare-metal host, so that the next ordinary
- * reboot (an admin's, a kernel update's, a power cut's) would run the installer and wipe a host rekick calls
- * cancelled or failed. The driver's `disarm` undoes it (HOSTS.md); this module decides when, bounds the time it
- * may take (the host may be rebooting, or down), and returns the outcome, which is recorded on the job
- * (Job.disarm) and shown with the cancel or failure. A virt guest has nothing to disarm: its stage destroyed and
- * undefined the VM, and the record says so.
- *
- * Durability: the executor writes `{ outcome: 'pending' }` with the cancelled or failed state (markDisarm), runs
- * the disarm after that write, and a restart finishes a pending one.
+ * Disarming: a job ended cancelled or failed between stage-installer and a proven new system may leave the one-time
+ * installer entry armed, so the next ordinary reboot would wipe the host. This module decides when the driver's
+ * `disarm` runs, bounds it, and returns the outcome recorded on the job (written `pending` with the end, then
+ * finished; a restart finishes a pending one).
  */
 import type { Config, HostConfig } from '../config/schema';
 import type { DriverContext, HostDriver } from '../drivers/types';
@@ -44,7 +38,7 @@ export function disarmNeeded(job: Job, host: HostConfig): 'installer' | 'vm-gone
 /**
  * Records, on a job being ended as cancelled or failed, what disarming it needs: `pending` (to be written with that
  * state, then finished by InstallerDisarms.finish), or a virt guest's `vm-gone` at once. Returns whether a disarm is pending.
- * Called by the transition (cancelledJob, the runner's failure), with the job's other changes.
+ * Called by the job's transitions (end-cancelled, step-failed: src/executor/job-transitions.ts), on their copy.
  */
 export function markDisarm(job: Job, host: HostConfig | undefined, at = new Date().toISOString()): boolean {
   const needed = host ? disarmNeeded(job, host) : undefined;

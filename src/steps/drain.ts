@@ -4,9 +4,10 @@
  * `--force-drain` the tasks are freed with Koji's freeTask, so the hub hands them to another builder.
  */
 import { StepError } from '../errors';
-import { formatDuration } from '../errors';
+import { formatDuration } from '../present/duration';
 import type { KojiTask } from '../koji/types';
 import type { Step, StepContext } from './types';
+import { isKojiBuilder } from './plan-text';
 import { abortableSleep } from '../util/sleep';
 import { KOJI_HOST_ID } from './disable';
 
@@ -17,6 +18,10 @@ export const drainStep: Step = {
   retry: true,
   abortable: true,
   appliesTo: (h) => h.kind !== 'virthost',
+  describe: (host, { config, forceDrain }) =>
+    isKojiBuilder(host)
+      ? `wait up to ${config.timeouts.drain / 1000}s for OPEN/ASSIGNED tasks on ${host.name}${forceDrain ? ' (--force-drain: freeTask each)' : ''}`
+      : 'skipped',
   async run(ctx) {
     const { job, host, koji, config } = ctx;
     const signal = ctx.signal;

@@ -4,7 +4,8 @@
  */
 import { StepError } from '../errors';
 import type { Step } from './types';
-import { who } from './koji-comments';
+import { isKojiBuilder } from './plan-text';
+import { commentName } from '../present/identity';
 
 export const enableStep: Step = {
   name: 'enable',
@@ -12,6 +13,7 @@ export const enableStep: Step = {
   retry: true,
   abortable: false,
   appliesTo: (h) => h.kind !== 'virthost',
+  describe: (host) => (isKojiBuilder(host) ? `after !approve ${host.name}: Koji enableHost ${host.name}` : 'skipped'),
   async run(ctx) {
     const { job, host, koji } = ctx;
     const approval = job.approval;
@@ -27,7 +29,7 @@ export const enableStep: Step = {
         `${host.name} was changed in Koji since rekick disabled it (comment now: "${now.comment ?? ''}"); someone may have disabled it for another reason — check, then !approve ${host.name} --override`,
       );
     }
-    const comment = `rekick: reinstalled ${new Date().toISOString().slice(0, 16).replace('T', ' ')}Z (job ${job.id}), enabled on approval of ${who(approval.by)}`.slice(0, 255);
+    const comment = `rekick: reinstalled ${new Date().toISOString().slice(0, 16).replace('T', ' ')}Z (job ${job.id}), enabled on approval of ${commentName(approval.by)}`.slice(0, 255);
     // The enable and its comment in one request (a multiCall).
     if (!now.enabled) await koji.enableHost(host.name, { comment });
     else await koji.setHostComment(host.name, comment);

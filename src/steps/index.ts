@@ -1,4 +1,4 @@
-/** The eight steps, in order (names per shared/contract/CHAT.md). */
+/** The eight steps, in order (their names are the ones chat shows: docs/operator-guide.md). */
 import { STEP_NAMES } from '../model';
 import { disableStep } from './disable';
 import { drainStep } from './drain';

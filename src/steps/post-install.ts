@@ -7,6 +7,7 @@
 import { runPlaybook } from '../ssh/ansible';
 import { runPostinstall } from '../ssh/postinstall-runner';
 import type { Step } from './types';
+import { substitute } from './plan-text';
 import { pinnedKeyOptions } from './host-key-pin';
 import { postinstallConfig } from './postinstall-config';
 
@@ -15,6 +16,12 @@ export const postInstallStep: Step = {
   timeoutMs: (c) => c.timeouts.step,
   retry: true,
   abortable: false,
+  describe(host, { config }) {
+    // As it runs for this host (a virthost takes virthostPostinstall).
+    const post = postinstallConfig(config, host).postinstall;
+    if (post.playbook) return `ansible-playbook ${post.playbook.path} --limit ${host.name}`;
+    return `write ${post.files.map((f) => substitute(f.dest, host)).join(', ') || 'no files'}; run ${post.commands.map((c) => `"${substitute(c, host)}"`).join(', ') || 'no commands'}`;
+  },
   async run(ctx) {
     const { host } = ctx;
     const config = postinstallConfig(ctx.config, host);

@@ -9,6 +9,7 @@ import { runVerify } from '../ssh/postinstall-runner';
 import type { RemoteHost } from '../ssh/types';
 import { waitForSsh } from '../ssh/wait-ssh';
 import type { Step, StepContext } from './types';
+import { substitute } from './plan-text';
 import { pinnedKeyOptions } from './host-key-pin';
 import { postinstallConfig } from './postinstall-config';
 
@@ -20,6 +21,8 @@ export const rebootVerifyStep: Step = {
   timeoutMs: (c) => c.timeouts.sshReturn + c.timeouts.step,
   retry: false,
   abortable: false,
+  describe: (host, { config }) =>
+    `systemctl reboot; wait for SSH; verify ${postinstallConfig(config, host).postinstall.verify.map((c) => `"${substitute(c, host)}"`).join(', ') || '(nothing)'}`,
   async run(ctx) {
     const { signal } = ctx;
     // Saved before the reboot is issued, so a resumed step does not reboot a host that is already rebooting.

@@ -1,13 +1,7 @@
 /**
- * The proof that a host came back from step 4 as a new system, checked in wait-ssh against what stage-installer
- * recorded of the old one (system-before.ts): a changed host key or a changed /etc/machine-id. A site whose
- * kickstart restores the old host keys still gets a new machine-id. Without proof the job fails (E_NOT_REINSTALLED)
- * and is never offered for approval: the old system booting again (the installer entry not taken, a bad kernel
- * URL, `GRUB_DEFAULT` not `saved`) would otherwise pass post-install and verify like a new one.
- *
- * A virt guest with nothing recorded to compare (it was down before its reinstall and not in known_hosts, or its
- * machine-id could not be read) is taken on what this job did to it: its domain was undefined and created anew by
- * virt-install. The proof says so (`basis`). It fails only when the same machine-id is seen again.
+ * The proof, checked in wait-ssh, that the host came back as a new system: a changed host key or /etc/machine-id
+ * against what stage-installer recorded (system-before.ts). Without it the job fails (E_NOT_REINSTALLED). A virt
+ * guest with nothing recorded is taken on its recreated domain (`basis`), failing only on the same machine-id.
  */
 import { StepError } from '../errors';
 import { readMachineId } from '../ssh/machine-id';

@@ -5,6 +5,7 @@
  * down or presents another key, the install is under way and the step is done.
  */
 import type { Step } from './types';
+import { sshWhere, substitute } from './plan-text';
 import { driverContext, driverFor } from './stage-installer';
 
 export const reinstallStep: Step = {
@@ -12,6 +13,12 @@ export const reinstallStep: Step = {
   timeoutMs: (c) => c.timeouts.step,
   retry: false,
   abortable: false,
+  describe(host, { config }) {
+    const i = config.installer;
+    return host.kind === 'virt'
+      ? `on ${host.virthost}: virt-install --name ${host.name} --location ${substitute(i.tree ?? '', host)} --extra-args "inst.ks=${substitute(i.kickstart, host)} ${substitute(i.args, host)}" ${i.virtArgs}`
+      : `on ${sshWhere(config, host)}: systemctl reboot into the installer (inst.ks=${substitute(i.kickstart, host)})`;
+  },
   async run(ctx) {
     const { job } = ctx;
     if (typeof job.data['reinstall.issuedAt'] === 'number') {

@@ -3,6 +3,7 @@
  * kind's driver (grub entry on bare metal; virsh on the virthost).
  */
 import type { Step, StepContext } from './types';
+import { sshWhere, substitute } from './plan-text';
 import { recordSystemBefore } from './system-before';
 import type { DriverContext, HostDriver } from '../drivers/types';
 
@@ -28,6 +29,10 @@ export const stageInstallerStep: Step = {
   timeoutMs: (c) => c.timeouts.step,
   retry: true,
   abortable: false,
+  describe: (host, { config }) =>
+    host.kind === 'virt'
+      ? `on ${host.virthost}: virsh destroy ${host.name}; virsh undefine ${host.name} --nvram`
+      : `on ${sshWhere(config, host)}: record the host key and /etc/machine-id; fetch ${substitute(config.installer.kernel, host)} and ${substitute(config.installer.initrd, host)} into /boot; grubby --add-kernel; grub2-reboot (one time)`,
   async run(ctx) {
     await recordSystemBefore(ctx); // saved before anything is armed
     await driverFor(ctx).stage(driverContext(ctx));

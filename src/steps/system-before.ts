@@ -1,12 +1,7 @@
 /**
- * What identifies the installed system, recorded at the start of stage-installer, before anything is armed: the
- * host key (the one it presents, and those known_hosts lists for it) and /etc/machine-id. wait-ssh compares the
- * system that comes back with it (reinstall-proof.ts). Recorded once per job and saved at once: a re-run of
- * stage-installer (a retry, a resume after a restart) keeps the record of the old system.
- *
- * A bare-metal host is logged in to (the driver's commands need that login anyway, and reuse it). A virt guest may
- * be down already: it gets a short, bounded try, and when it does not answer only known_hosts is recorded; its job
- * never fails for that.
+ * What identifies the installed system (host keys, /etc/machine-id), recorded once per job at the start of
+ * stage-installer before anything is armed, for wait-ssh's proof (reinstall-proof.ts). A virt guest that is down
+ * gets a short try, then only known_hosts is recorded; its job never fails for that.
  */
 import { abortReason } from '../errors';
 import { readMachineId } from '../ssh/machine-id';

@@ -37,6 +37,15 @@ export interface StepContext extends StepDeps {
   hostKeyChanged(change: { previous?: string; fingerprint: string }): void;
 }
 
+/** What a step needs to say what it would do (the dry-run plan). */
+export interface PlanContext {
+  config: Config;
+  /** `--force-drain` was given. */
+  forceDrain?: boolean;
+  /** The host is a guest whose virthost is reinstalled in the same request. */
+  withVirthost?: boolean;
+}
+
 export interface Step {
   name: StepName;
   /** The step's bound, from the config (and the job, for a step that waits for linked jobs). */
@@ -48,4 +57,6 @@ export interface Step {
   /** Whether the step applies to this host (a virthost is no Koji builder: no disable/drain/enable). */
   appliesTo?(host: HostConfig): boolean;
   run(ctx: StepContext): Promise<void>;
+  /** What the step would do for this host: its line of the dry-run plan (the production steps all have one). */
+  describe?(host: HostConfig, plan: PlanContext): string;
 }

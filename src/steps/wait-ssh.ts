@@ -8,12 +8,15 @@ import { waitForSsh } from '../ssh/wait-ssh';
 import { waitSshKeyOptions } from './host-key-pin';
 import { proveNewSystem } from './reinstall-proof';
 import type { Step } from './types';
+import { sshWhere } from './plan-text';
 
 export const waitSshStep: Step = {
   name: 'wait-ssh',
   timeoutMs: (c) => c.timeouts.sshReturn,
   retry: false,
   abortable: true,
+  describe: (host, { config }) =>
+    `wait up to ${config.timeouts.sshReturn / 1000}s for SSH on ${sshWhere(config, host)} (host key policy ${config.ssh.hostKeyPolicy}); require a new host key or /etc/machine-id`,
   async run(ctx) {
     await waitForSsh(ctx.connector, ctx.target, {
       ...waitSshKeyOptions(ctx),

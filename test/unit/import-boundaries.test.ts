@@ -28,6 +28,7 @@ export const RULES: Rule[] = [
   { name: 'the rolling scheduler imports nothing from the commands', from: /^src\/rolling\//, forbidden: /^commands\// },
   { name: 'presentation imports no chat adapter, no ssh/, no koji/', from: /^src\/present\//, forbidden: /^src\/(chat|ssh|koji)\// },
   { name: 'the host resolver reads only the config, the model and errors', from: /^src\/hosts\//, forbidden: /^(src|commands|store)\//, except: /^src\/hosts\/|^src\/config\/schema\.ts$|^src\/(model|errors)\.ts$/ },
+  { name: 'the executor is a workflow: it imports no SSH, no Koji and no chat adapter (activities are handed in)', from: /^src\/executor\//, forbidden: /^src\/(ssh|koji)\/|^src\/chat\/(irc|slack|console)/ },
   { name: 'the store imports no behaviour (only the job model and its own files)', from: /^store\//, forbidden: /^(src|commands)\//, except: /^src\/(model|errors|log)\.ts$|^src\/util\// },
   { name: 'the router imports no command (the registry is handed in; only the command types)', from: /^src\/chat\/router/, forbidden: /^commands\//, except: /^commands\/types\.ts$/ },
   { name: "the IRC adapter's files are its own (only the composition creates it)", from: /^(?!src\/chat\/irc\/|src\/main\.ts$)/, forbidden: /^src\/chat\/irc\// },
@@ -67,6 +68,14 @@ describe('import boundaries', () => {
       const found = importsOf('src/executor/executor.ts', text, exists).map((to) => ({ from: 'src/executor/executor.ts', to }));
       expect(violations(found, RULES), text).toHaveLength(1);
     }
+    const executorSsh = importsOf('src/executor/executor.ts', "import { SharedConnections } from '../ssh/shared-connections';", (p) => p === 'src/ssh/shared-connections.ts').map((to) => ({ from: 'src/executor/executor.ts', to }));
+    expect(violations(executorSsh, RULES)).toEqual(['src/executor/executor.ts imports src/ssh/shared-connections.ts: the executor is a workflow: it imports no SSH, no Koji and no chat adapter (activities are handed in)']);
+    const executorKoji = importsOf('src/executor/job-runner.ts', "import type { KojiClient } from '../koji/types';", (p) => p === 'src/koji/types.ts').map((to) => ({ from: 'src/executor/job-runner.ts', to }));
+    expect(violations(executorKoji, RULES)).toHaveLength(1);
+    const executorIrc = importsOf('src/executor/executor.ts', "import { createIrcAdapter } from '../chat/irc';", (p) => p === 'src/chat/irc.ts').map((to) => ({ from: 'src/executor/executor.ts', to }));
+    expect(violations(executorIrc, RULES)).toHaveLength(1);
+    const executorSteps = importsOf('src/executor/executor.ts', "import { createExecutorActivities } from '../steps/activities';", (p) => p === 'src/steps/activities.ts').map((to) => ({ from: 'src/executor/executor.ts', to }));
+    expect(violations(executorSteps, RULES)).toEqual([]);
     const labDeep = importsOf('lab/fleet/sim-host.ts', "import { CodedError } from '../../src/errors';", exists).map((to) => ({ from: 'lab/fleet/sim-host.ts', to }));
     expect(violations(labDeep, RULES)).toEqual(['lab/fleet/sim-host.ts imports src/errors.ts: the lab uses rekick only through its public face (src/index.ts)']);
     const chatFiles = new Set(['commands/help.ts', 'commands/types.ts', 'src/chat/irc/addressing.ts', 'src/chat/slack/blocks.ts', 'src/chat/irc/adapter.ts']);

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { renderEvent } from '../../src/present/event-lines';
 import { renderJob, renderStatus } from '../../src/present/job-lines';
 import { parentBlocks } from '../../src/chat/slack/blocks';
-import { cancelComment, failureComment } from '../../src/steps/koji-comments';
+import { cancelComment, failureComment } from '../../src/present/koji-comments';
 import type { DisarmRecord, Job } from '../../src/model';
 import { makeJob } from '../fakes/jobs';
 

@@ -2,7 +2,7 @@
  * What an outgoing message is to the IRC outbox: which lines are urgent, which are replies, and which are
  * progress that a backlog may summarise.
  */
-import { formatDuration } from '../../errors';
+import { formatDuration } from '../../present/duration';
 import type { OutgoingMessage } from '../chat-adapter';
 import { stepTag } from '../../present/step-tag';
 

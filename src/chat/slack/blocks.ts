@@ -2,10 +2,11 @@
  * Slack rendering of a job: the parent message's text and Block Kit blocks (a compact step table, and Approve /
  * Deny buttons while the job awaits approval). Pure functions; mrkdwn special characters escaped.
  */
-import { formatDuration } from '../../errors';
+import { formatDuration } from '../../present/duration';
 import type { Job, StepRecord } from '../../model';
 import { proofSummary } from '../../present/proof';
 import { disarmClause } from '../../present/disarm';
+import { stepTag } from '../../present/step-tag';
 
 export const APPROVE_ACTION = 'rekick_approve';
 export const DENY_ACTION = 'rekick_deny';
@@ -56,7 +57,7 @@ const STATE_WORDS: Record<Job['state'], string> = {
 /** The parent message's plain text (notifications, clients without blocks). */
 export function parentText(job: Job): string {
   const current = job.steps[job.current];
-  const at = current && job.state === 'running' ? `, [${job.current + 1}/${job.steps.length}] ${current.name}` : '';
+  const at = current && job.state === 'running' ? `, ${stepTag(current.name, job.current)}` : '';
   const approve = job.state === 'awaiting-approval' ? ` — approvers: !approve ${job.host}` : '';
   return `reinstall of ${job.host}: ${STATE_WORDS[job.state]}${at}${approve}`;
 }

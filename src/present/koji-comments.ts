@@ -1,25 +1,22 @@
 /** The comments rekick sets on a host in Koji: they say why, who asked and which job, so admins can act. */
-import { disarmCommentSuffix } from '../present/disarm';
+import { disarmCommentSuffix } from './disarm';
+import { commentName } from './identity';
+import { commentLine } from './one-line';
 import type { Identity, Job, StepName } from '../model';
 
 /** Koji keeps a host comment of at most this many characters. */
 const MAX = 255;
 
-export function who(identity: Identity): string {
-  const id = identity.id ? `${identity.source}:${identity.id}` : `${identity.source}:${identity.display}`;
-  return identity.display && identity.display !== identity.id ? `${identity.display} (${id})` : id;
-}
-
 export function disableComment(job: Job): string {
   if (job.options.virthostJobId) return guestDisableComment(job);
   const reason = job.reason ? `: ${job.reason}` : '';
-  return `rekick: reinstalling, asked by ${who(job.requestedBy)} (job ${job.id})${reason}`.slice(0, 255);
+  return `rekick: reinstalling, asked by ${commentName(job.requestedBy)} (job ${job.id})${reason}`.slice(0, 255);
 }
 
 /** A guest disabled because its virthost is reinstalled: names the virthost's job, and the guest's own. */
 export function guestDisableComment(job: Job): string {
   const { virthost, virthostJobId } = job.options;
-  return `rekick: virthost ${virthost} is being reinstalled (job ${virthostJobId}, by ${who(job.requestedBy)}); this guest is reinstalled after it (job ${job.id})`.slice(0, 255);
+  return `rekick: virthost ${virthost} is being reinstalled (job ${virthostJobId}, by ${commentName(job.requestedBy)}); this guest is reinstalled after it (job ${job.id})`.slice(0, 255);
 }
 
 /**
@@ -28,18 +25,18 @@ export function guestDisableComment(job: Job): string {
  */
 export function failureComment(job: Job, step: StepName, message: string): string {
   const suffix = disarmCommentSuffix(job);
-  if (!suffix) return `rekick: reinstall failed at ${step} (job ${job.id}): ${oneLine(message)}; left disabled`.slice(0, MAX);
+  if (!suffix) return `rekick: reinstall failed at ${step} (job ${job.id}): ${commentLine(message)}; left disabled`.slice(0, MAX);
   const head = `rekick: reinstall failed at ${step} (job ${job.id})`;
   const left = '; left disabled';
   const room = MAX - head.length - 2 - left.length - suffix.length;
-  if (room >= 12) return `${head}: ${fit(oneLine(message), room)}${left}${suffix}`;
+  if (room >= 12) return `${head}: ${fit(commentLine(message), room)}${left}${suffix}`;
   if (head.length + left.length + suffix.length <= MAX) return `${head}${left}${suffix}`;
   return `${head}${suffix}`.slice(0, MAX);
 }
 
 export function cancelComment(job: Job, by: Identity, step: StepName): string {
   const suffix = disarmCommentSuffix(job);
-  const base = `rekick: reinstall cancelled by ${who(by)} at ${step} (job ${job.id}); left disabled`;
+  const base = `rekick: reinstall cancelled by ${commentName(by)} at ${step} (job ${job.id}); left disabled`;
   if (base.length + suffix.length <= MAX) return `${base}${suffix}`;
   // Within Koji's 255 characters: the disarm part whole, then the step and the job, then who (by name only).
   const short = `rekick: reinstall cancelled at ${step} (job ${job.id}) by `;
@@ -53,9 +50,5 @@ function fit(text: string, room: number): string {
 }
 
 export function denyComment(job: Job, by: Identity, reason?: string): string {
-  return `rekick: enable denied by ${who(by)} (job ${job.id})${reason ? `: ${oneLine(reason)}` : ''}`.slice(0, 255);
-}
-
-export function oneLine(text: string): string {
-  return text.replace(/[\r\n\t]+/g, ' ').replace(/[\x00-\x1f\x7f]/g, '').trim();
+  return `rekick: enable denied by ${commentName(by)} (job ${job.id})${reason ? `: ${commentLine(reason)}` : ''}`.slice(0, 255);
 }

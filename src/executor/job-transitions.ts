@@ -4,7 +4,7 @@
  * and the runner apply what it returns and save it through the store.
  */
 import { cloneJson } from '../../store/clone-json';
-import { markDisarm, rearmOnRetry } from '../steps/disarm-installer';
+import { markDisarm, rearmOnRetry } from './job-transitions-disarm';
 import { STEP_NAMES, type Identity, type Job } from '../model';
 import { ALLOWED, type JobEvent, type Refusal } from './job-events';
 

@@ -35,24 +35,6 @@ export function disarmNeeded(job: Job, host: HostConfig): 'installer' | 'vm-gone
   return 'installer';
 }
 
-/**
- * Records, on a job being ended as cancelled or failed, what disarming it needs: `pending` (to be written with that
- * state, then finished by InstallerDisarms.finish), or a virt guest's `vm-gone` at once. Returns whether a disarm is pending.
- * Called by the job's transitions (end-cancelled, step-failed: src/executor/job-transitions.ts), on their copy.
- */
-export function markDisarm(job: Job, host: HostConfig | undefined, at = new Date().toISOString()): boolean {
-  const needed = host ? disarmNeeded(job, host) : undefined;
-  if (needed === 'installer') {
-    job.disarm = { outcome: 'pending', at };
-    return true;
-  }
-  if (needed === 'vm-gone') {
-    const finished = job.steps[STAGE]!.status === 'succeeded';
-    job.disarm = { outcome: 'vm-gone', at, detail: finished ? 'destroyed and undefined at [3/8] stage-installer' : 'stage-installer did not finish' };
-  }
-  return false;
-}
-
 export interface DisarmOptions {
   /** Connection attempts before giving up (default 2). */
   attempts?: number;
@@ -124,40 +106,14 @@ function oneLine(text: string): string {
   return flat.length > 200 ? `${flat.slice(0, 199)}…` : flat;
 }
 
-/**
- * `!retry` of a failed job whose installer was disarmed (or found not armed: either way rekick reached the old system
- * and left it unarmed) resumes from stage-installer, which arms it again: resuming at reinstall or wait-ssh would
- * reboot into the old system, or wait for an install that never comes. The steps from there to the failed one start
- * afresh (their scratch data dropped), and so does what wait-ssh recorded of a host that came back (a key accepted,
- * a proof): the re-staged install brings a new key, which a pin of the attempt before would refuse. The old system
- * (job.before) stays recorded. After a failed disarm the host's state is not known (it may be installing): the retry
- * resumes from the failed step, as always. The disarm record is cleared: it described the job's end.
- */
-export function rearmOnRetry(job: Job): void {
-  if (rearms(job)) {
-    const rewound = new Set<StepName>();
-    for (let i = STAGE; i <= job.current; i++) {
-      const s = job.steps[i]!;
-      if (s.status === 'skipped') continue;
-      s.status = 'pending';
-      s.error = undefined;
-      rewound.add(s.name);
-    }
-    for (const key of Object.keys(job.data)) if (rewound.has(key.split('.')[0] as StepName)) delete job.data[key];
-    job.hostKey = undefined;
-    job.proof = undefined;
-    job.current = STAGE;
-  }
-  job.disarm = undefined;
-}
-
 /** The step `!retry` of this failed job resumes from (`failed`: the step that failed, when the caller knows it). */
 export function retryStep(job: Job, failed?: StepName): StepName {
   if (rearms(job)) return 'stage-installer';
   return failed ?? job.error?.step ?? STEP_NAMES[Math.min(job.current, STEP_NAMES.length - 1)]!;
 }
 
-function rearms(job: Job): boolean {
+/** Whether `!retry` of this failed job re-arms its installer: it resumes from stage-installer. */
+export function rearms(job: Job): boolean {
   const outcome = job.disarm?.outcome;
   return (outcome === 'disarmed' || outcome === 'nothing-armed') && job.current > STAGE;
 }

@@ -9,18 +9,13 @@ import type { RequestContext } from '../executor/types';
 import type { RollingStartOptions } from '../../commands/types';
 import type { AuditEntry, ExecutorEvent, RollingRun } from '../model';
 import { SerialChain } from '../util/serial-chain';
-import { approveWaiting, waitingForApproval } from './auto-approve';
-import { renderStartLine, startNewRun } from './start-run';
-import { budgetPauseReason, freshFailures } from './failure-budget';
-import { ROLLING_IDENTITY } from './identity';
-import { nextDueLine } from './next-due';
+import { runPass, type PassDeps } from './pass';
 import { reconcileRun } from './reconcile';
-import { renderBudgetPause, renderCounts, renderProgress, renderStatus, renderSummary } from './render';
-import { runEtaMs } from './estimate';
-import { reinstalledOutsideRun } from './run-hosts';
-import { budgetPause, elapsedMs, finishRun, isLive, liveRun, pauseRun, resumeRun, stopRun } from './run-transitions';
-import { startDueHosts } from './start-due';
-import { activeJobsByHost, tallyRun } from './tally';
+import { renderCounts, renderSummary } from './render';
+import { runStatus } from './run-status';
+import { elapsedMs, isLive, liveRun, pauseRun, resumeRun, stopRun } from './run-transitions';
+import { renderStartLine, startNewRun } from './start-run';
+import { tallyRun } from './tally';
 import type { RollingScheduler, RollingSchedulerOptions } from './types';
 import { parseWindow, type RollingWindow } from './window';
 
@@ -32,8 +27,6 @@ export { ROLLING_IDENTITY } from './identity';
  * whole fleet: at 1,000 hosts, passing on every step event was most of the scheduler's CPU.
  */
 const PASS_EVENTS: ReadonlySet<ExecutorEvent['type']> = new Set(['job-queued', 'step-failed', 'awaiting-approval', 'denied', 'enabled', 'cancelled']);
-
-type Line = { text: string; level: 'info' | 'warn' };
 
 export function createRollingScheduler(options: RollingSchedulerOptions): RollingScheduler {
   return new Scheduler(options);
@@ -49,14 +42,24 @@ class Scheduler implements RollingScheduler {
   private timer: NodeJS.Timeout | undefined;
   private unsubscribe: (() => void) | undefined;
   private closed = false;
-  private lastCounts: string | undefined;
-  /** Jobs the executor would not approve automatically (said once each). */
-  private readonly notAutoApproved = new Set<string>();
+  /** What passes remember between them (the counts last said, jobs not approved automatically). */
+  private readonly memory: PassDeps['memory'] = { lastCounts: undefined, notAutoApproved: new Set() };
+  private readonly passDeps: PassDeps;
 
   constructor(private readonly o: RollingSchedulerOptions) {
     this.clock = o.clock ?? (() => new Date());
     this.window = o.config.rolling.window ? parseWindow(o.config.rolling.window) : undefined;
     this.progressEveryMs = o.progressEveryMs ?? 5 * 60_000;
+    this.passDeps = {
+      o,
+      clock: this.clock,
+      window: this.window,
+      progressEveryMs: this.progressEveryMs,
+      memory: this.memory,
+      save: () => this.save(),
+      notify: (text, level) => this.notify(text, undefined, level),
+      audit: (entry) => this.audit(entry),
+    };
   }
 
   // ---- lifecycle ----
@@ -69,9 +72,9 @@ class Scheduler implements RollingScheduler {
     if (isLive(run)) {
       // Hosts that ended while rekick was down count at once (said in the line below, not one by one).
       if (reconcileRun(run, this.o.store).changed) await this.save();
-      this.lastCounts = renderCounts(run, tallyRun(run, this.o.store));
+      this.memory.lastCounts = renderCounts(run, tallyRun(run, this.o.store));
       this.o.log.info({ run: run.id, state: run.state }, 'resuming the rolling run held in the store');
-      this.notify(`rolling ${run.id} resumed after a restart (${run.state}): ${this.lastCounts}`);
+      this.notify(`rolling ${run.id} resumed after a restart (${run.state}): ${this.memory.lastCounts}`);
     }
     this.unsubscribe = this.o.executor.on((e) => this.onEvent(e));
     this.timer = setInterval(() => void this.kick(), this.o.tickMs ?? 30_000);
@@ -105,8 +108,8 @@ class Scheduler implements RollingScheduler {
     return this.passes.run(async () => {
       const { run, skipped } = startNewRun(this.o, this.run, options, this.clock);
       this.run = run;
-      this.lastCounts = undefined;
-      this.notAutoApproved.clear();
+      this.memory.lastCounts = undefined;
+      this.memory.notAutoApproved.clear();
       await this.save();
       this.notify(renderStartLine(this.o, run, skipped, this.window), options);
       void this.kick();
@@ -146,24 +149,7 @@ class Scheduler implements RollingScheduler {
   }
 
   status(): string[] {
-    const run = this.run;
-    if (!run) return [];
-    const t = tallyRun(run, this.o.store);
-    const now = this.clock();
-    let waitingFor: string | undefined;
-    if (this.window && run.state === 'running' && !this.window.contains(now)) {
-      const next = this.window.nextOpen(now);
-      waitingFor = `outside the window ${this.window.text}: no host starts until ${next ? next.toISOString() : 'the window opens'}`;
-    }
-    const cadence = this.o.config.rolling.cadence;
-    return renderStatus({
-      run,
-      tally: t,
-      etaMs: runEtaMs(run, t, this.o.store),
-      budget: this.o.config.rolling.failureBudget,
-      waitingFor,
-      nextDue: run.continuous && isLive(run) ? nextDueLine(run, t, cadence, (h) => this.o.store.getHost(h), this.clock()) : undefined,
-    });
+    return this.run ? runStatus(this.o, this.run, this.window, this.clock) : [];
   }
 
   // ---- the loop ----
@@ -175,7 +161,7 @@ class Scheduler implements RollingScheduler {
       this.pending = false;
       if (this.closed) return;
       try {
-        await this.pass();
+        if (isLive(this.run)) await runPass(this.passDeps, this.run);
       } catch (err) {
         this.o.log.error({ err: toCodedError(err), run: this.run?.id }, 'rolling pass failed; the next pass tries again');
       }
@@ -188,82 +174,10 @@ class Scheduler implements RollingScheduler {
     if (e.job.options.rollingRunId === run.id || run.order.includes(e.job.host)) void this.kick();
   }
 
-  /** One pass: read the run and the store, decide (pure functions), act (start, approve, say, save). */
-  private async pass(): Promise<void> {
-    const run = this.run;
-    if (!isLive(run)) return;
-    const { store, config } = this.o;
-    const now = this.clock();
-    const { ended, changed } = reconcileRun(run, store);
-    const active = activeJobsByHost(store);
-    if (!run.continuous) {
-      for (const host of reinstalledOutsideRun(run, active, (h) => store.peekHost(h))) {
-        run.done.push(host);
-        ended.push({ host, outcome: 'done', message: 'reinstalled outside the run' });
-      }
-    }
-    let dirty = changed || ended.length > 0;
-
-    if (config.rolling.autoApprove) {
-      await approveWaiting(this.o.executor, run, waitingForApproval(run, active, this.notAutoApproved), ({ host, jobId }, why) => {
-        this.notAutoApproved.add(jobId);
-        this.notify(`rolling ${run.id}: ${host} was not approved automatically: ${why}`, undefined, 'warn');
-      });
-    }
-
-    let t = tallyRun(run, store);
-    const lines: Line[] = [];
-    if (ended.length) lines.push({ text: renderProgress(run, t, ended, runEtaMs(run, t, store)), level: ended.some((x) => x.outcome === 'failed') ? 'warn' : 'info' });
-
-    if (!run.continuous && t.inFlight.length === 0 && t.left.length === 0) {
-      finishRun(run, now);
-      await this.save();
-      this.say(lines);
-      this.notify(renderSummary(run, t, elapsedMs(run, this.clock)));
-      await this.audit({ who: ROLLING_IDENTITY, origin: run.origin, action: 'rolling-finish', outcome: 'ok', detail: `${run.id}: ${renderCounts(run, t)}` });
-      return;
-    }
-
-    const budget = config.rolling.failureBudget;
-    const fresh = freshFailures(run);
-    const pauseReason = budgetPauseReason(run, fresh, budget);
-    if (pauseReason !== undefined) {
-      budgetPause(run, pauseReason);
-      dirty = true;
-      lines.push({ text: renderBudgetPause(run, budget, fresh), level: 'warn' });
-      await this.audit({ who: ROLLING_IDENTITY, origin: run.origin, action: 'rolling-pause', outcome: 'ok', detail: `${run.id}: ${run.pausedReason}` });
-    }
-
-    if (dirty) await this.save();
-    if (run.state === 'running' && (await this.startDue(run, now))) t = tallyRun(run, store);
-
-    const counts = renderCounts(run, t);
-    const last = Date.parse(run.lastProgressAt ?? run.startedAt);
-    if (!lines.length && counts !== this.lastCounts && now.getTime() - last >= this.progressEveryMs) {
-      lines.push({ text: renderProgress(run, t, [], runEtaMs(run, t, store)), level: 'info' });
-    }
-    if (lines.length) {
-      this.lastCounts = counts;
-      run.lastProgressAt = now.toISOString();
-      await this.save();
-      this.say(lines);
-    }
-  }
-
-  private async startDue(run: RollingRun, now: Date): Promise<boolean> {
-    const started = await startDueHosts(this.o, run, now, this.window);
-    if (started) await this.save();
-    return started;
-  }
-
   // ---- effects ----
 
   private async save(): Promise<void> {
     await this.o.store.saveRolling(this.run);
-  }
-
-  private say(lines: readonly Line[]): void {
-    for (const l of lines) this.notify(l.text, undefined, l.level);
   }
 
   private notify(text: string, ctx?: Pick<RequestContext, 'origin'>, level: 'info' | 'warn' = 'info'): void {

@@ -15,7 +15,8 @@ import type { AuditEntry, HostRecord, Job, RollingRun } from '../src/model';
 import type { AuditFilter, Frozen, JobFilter, RefusalOptions, Store } from './store';
 import type { StoreDocument } from './state-document';
 import { cloneJson } from './clone-json';
-import { DEFAULT_LIMITS, StoreState, type StoreLimits, type Undo } from './store-state';
+import { DEFAULT_LIMITS, StoreState, type StoreLimits } from './store-state';
+import type { Undo } from './undo';
 
 export interface DocumentStoreOptions extends Partial<StoreLimits> {
   log?: pino.Logger;

@@ -18,7 +18,8 @@ import { MIGRATIONS, migrateDocument, splitAudit, type Migration } from './migra
 import { ProcessLock } from './process-lock';
 import { auditRecord, HistoryFile, historyPathFor, jobRecord, type HistoryContents } from './history-file';
 import { documentProblems, emptyDocument, type StoreDocument } from './state-document';
-import { forgetBytes, jsonBytes, type StoreState } from './store-state';
+import { forgetBytes, jsonBytes } from './json-bytes';
+import type { StoreState } from './store-state';
 import { FINISHED_JOB_STATES, type AuditEntry, type Job } from '../src/model';
 
 export interface LowdbStoreOptions extends DocumentStoreOptions {

@@ -13,7 +13,7 @@
 import { Low } from 'lowdb';
 import { StoreError } from '../src/errors';
 import { AtomicJsonFile, JsonChunks, type AtomicFs } from './atomic-json-file';
-import { DocumentStore, type DocumentStoreOptions } from './document-store';
+import { StoreBase, type StoreBaseOptions } from './store-base';
 import { MIGRATIONS, migrateDocument, splitAudit, type Migration } from './migrations';
 import { ProcessLock } from './process-lock';
 import { auditRecord, HistoryFile, historyPathFor, jobRecord, type HistoryContents } from './history-file';
@@ -22,7 +22,7 @@ import { forgetBytes, jsonBytes } from './json-bytes';
 import type { StoreState } from './store-state';
 import { FINISHED_JOB_STATES, type AuditEntry, type Job } from '../src/model';
 
-export interface LowdbStoreOptions extends DocumentStoreOptions {
+export interface LowdbStoreOptions extends StoreBaseOptions {
   /** File operations, for tests that make writes fail. */
   fs?: AtomicFs;
   /** For tests of the migration machinery. */
@@ -37,7 +37,7 @@ export interface LowdbStoreOptions extends DocumentStoreOptions {
 
 const FINISHED = new Set<string>(FINISHED_JOB_STATES);
 
-export class LowdbStore extends DocumentStore {
+export class LowdbStore extends StoreBase {
   readonly file: string;
   private readonly adapter: AtomicJsonFile;
   private readonly db: Low<unknown>;

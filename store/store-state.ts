@@ -4,6 +4,7 @@
  * a write that fails can be rolled back and memory never claims what the disk does not hold. Compaction (finished
  * jobs per host, audit length) happens inside the change that makes it due, so it is rolled back with it too.
  */
+import { StoreError } from '../src/errors';
 import type { AuditEntry, HostRecord, Job, RollingRun } from '../src/model';
 import { AuditActions } from './audit-actions';
 import { JobIndex } from './job-index';
@@ -30,6 +31,20 @@ export interface StoreLimits {
 }
 
 export const DEFAULT_LIMITS: StoreLimits = { keepFinishedPerHost: 20, maxAudit: 100_000, auditMaxAge: Infinity, refusalsMax: 200 };
+
+/** The limits asked for, the defaults for the rest; refuses a negative (or NaN) one. */
+export function checkedLimits(options: Partial<StoreLimits>): StoreLimits {
+  const limits: StoreLimits = {
+    keepFinishedPerHost: options.keepFinishedPerHost ?? DEFAULT_LIMITS.keepFinishedPerHost,
+    maxAudit: options.maxAudit ?? DEFAULT_LIMITS.maxAudit,
+    auditMaxAge: options.auditMaxAge ?? DEFAULT_LIMITS.auditMaxAge,
+    refusalsMax: options.refusalsMax ?? DEFAULT_LIMITS.refusalsMax,
+  };
+  for (const [name, value] of Object.entries(limits)) {
+    if (!(value >= 0)) throw new StoreError(`store limit ${name} must be zero or more, got ${String(value)}`);
+  }
+  return limits;
+}
 
 export class StoreState {
   private readonly jobs: JobIndex;

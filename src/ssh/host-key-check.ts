@@ -59,3 +59,8 @@ export function preferredHostKeyAlgorithms(entries: KnownHostEntry[], pin?: stri
   const known = [...pinned, ...plain].flatMap((e) => algorithmsFor(e.keyType));
   return [...new Set([...known.filter((a) => DEFAULT_HOST_KEY_ALGORITHMS.includes(a)), ...DEFAULT_HOST_KEY_ALGORITHMS])];
 }
+
+/** Whether the connection goes on with this key: known, or new/changed under a mode that accepts it. */
+export function isAccepted(verdict: KeyVerdict): boolean {
+  return verdict.kind === 'known' || ((verdict.kind === 'new' || verdict.kind === 'changed') && verdict.accept);
+}

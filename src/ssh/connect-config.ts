@@ -12,7 +12,7 @@ import {
   SshConnectError,
 } from './errors';
 import { isAccepted, judgeHostKey, preferredHostKeyAlgorithms, type KeyVerdict } from './host-key-check';
-import type { KnownHostEntry } from './known-hosts';
+import type { KnownHostEntry } from './known-hosts-parse';
 import type { ConnectOptions, HostTarget } from './types';
 
 /** Address, host key algorithms and the host key check; `seen` is told each verdict with the key presented. */

@@ -1,5 +1,5 @@
 /** Judges a presented host key against the host's known_hosts entries, under a host key mode. */
-import { fingerprint, keyTypeOf, type KnownHostEntry } from './known-hosts';
+import { fingerprint, keyTypeOf, type KnownHostEntry } from './known-hosts-parse';
 import type { HostKeyMode } from './types';
 
 export type KeyVerdict =

@@ -6,7 +6,8 @@ import ssh2 from 'ssh2';
 import { abortReason } from '../errors';
 import { hostKeyCheckedConfig } from './connect-config';
 import { isAccepted, type KeyVerdict } from './host-key-check';
-import type { KnownHostEntry, KnownHostsFile } from './known-hosts';
+import type { KnownHostsFile } from './known-hosts';
+import type { KnownHostEntry } from './known-hosts-parse';
 import { tcpConnect } from './tcp-connect';
 import type { ConnectOptions, HostTarget, ProbeResult } from './types';
 

@@ -40,22 +40,13 @@ export function runRemote(ch: ExecChannel, command: string, options: ExecOptions
   if (signal?.aborted) return Promise.reject(abortReason(signal));
   if (ch.isClosed()) return Promise.reject(new SshConnectError(host, `the connection was lost before \`${shown}\` could run`));
   const timeoutMs = Math.min(options.timeoutMs ?? Infinity, ch.commandTimeoutMs);
-  const marker = `rekick-pid-${MARKER_NONCE}-${(markerSeq = (markerSeq + 1) % Number.MAX_SAFE_INTEGER).toString(36)}`;
-  let pid: number | undefined;
-  const collector = new OutputCollector(redact, options.onLine, (line, stream) => {
-    if (stream === 'stderr' && pid === undefined && line.startsWith(`${marker} `)) {
-      pid = Number(line.slice(marker.length + 1));
-      return false;
-    }
-    return true;
-  });
+  const marked = pidMarked(command);
+  const collector = new OutputCollector(redact, options.onLine, marked.spot);
   const raw: Buffer[] = [];
-  // The login shell prints its pid (it leads its own session and process group) so a hung command can be killed.
-  const wrapped = `printf '%s %s\\n' ${marker} $$ >&2\n${command}`;
   ch.log.debug({ command: shown, timeoutMs }, 'exec');
 
   return new Promise((resolve, reject) => {
-    ch.client.exec(wrapped, (err, stream: ClientChannel) => {
+    ch.client.exec(marked.wrapped, (err, stream: ClientChannel) => {
       if (err) {
         reject(new SshConnectError(host, `cannot start \`${shown}\`: ${err.message}`, { cause: err }));
         return;
@@ -81,14 +72,8 @@ export function runRemote(ch: ExecChannel, command: string, options: ExecOptions
           stderr: collector.stderr,
           tail: collector.tail,
         };
-        if (killedBy === 'timeout') return reject(new RemoteTimeoutError(host, shown, timeoutMs, result.tail));
-        if (killedBy === 'abort') return reject(abortReason(signal!));
-        if (!exited && !options.allowFailure) {
-          return reject(new SshConnectError(host, `the connection was lost while \`${shown}\` ran`));
-        }
-        if (exited && exitCode !== 0 && !options.allowFailure) {
-          return reject(new RemoteCommandError(host, shown, result));
-        }
+        const failure = commandFailure({ host, shown, timeoutMs, signal, allowFailure: options.allowFailure }, { killedBy, exited }, result);
+        if (failure) return reject(failure);
         ch.log.debug({ command: shown, code: exitCode, signal: exitSignal }, 'exec done');
         resolve({ result, raw: Buffer.concat(raw) });
       };
@@ -96,6 +81,7 @@ export function runRemote(ch: ExecChannel, command: string, options: ExecOptions
       const kill = (why: 'timeout' | 'abort') => {
         if (killedBy || settled) return;
         killedBy = why;
+        const pid = marked.pid();
         ch.log.warn({ command: shown, why, pid }, 'killing remote command');
         if (pid !== undefined) killGroup(ch, pid);
         stream.close();
@@ -131,6 +117,40 @@ export function runRemote(ch: ExecChannel, command: string, options: ExecOptions
       stream.end(options.stdin ?? undefined);
     });
   });
+}
+
+/**
+ * The command wrapped so that the login shell first prints its pid (it leads its own session and process group) on
+ * stderr after a marker; `spot` takes that line out of the output, and `pid` tells it once seen.
+ */
+function pidMarked(command: string): { wrapped: string; spot: (line: string, stream: 'stdout' | 'stderr') => boolean; pid: () => number | undefined } {
+  const marker = `rekick-pid-${MARKER_NONCE}-${(markerSeq = (markerSeq + 1) % Number.MAX_SAFE_INTEGER).toString(36)}`;
+  let pid: number | undefined;
+  return {
+    wrapped: `printf '%s %s\\n' ${marker} $$ >&2\n${command}`,
+    spot: (line, stream) => {
+      if (stream === 'stderr' && pid === undefined && line.startsWith(`${marker} `)) {
+        pid = Number(line.slice(marker.length + 1));
+        return false;
+      }
+      return true;
+    },
+    pid: () => pid,
+  };
+}
+
+/** The error a command that ended is told as (killed, connection lost, non-zero exit), or undefined: it succeeded. */
+export function commandFailure(
+  run: { host: string; shown: string; timeoutMs: number; signal?: AbortSignal; allowFailure?: boolean },
+  end: { killedBy?: 'timeout' | 'abort'; exited: boolean },
+  result: ExecResult,
+): Error | undefined {
+  const { host, shown } = run;
+  if (end.killedBy === 'timeout') return new RemoteTimeoutError(host, shown, run.timeoutMs, result.tail);
+  if (end.killedBy === 'abort') return abortReason(run.signal!);
+  if (!end.exited && !run.allowFailure) return new SshConnectError(host, `the connection was lost while \`${shown}\` ran`);
+  if (end.exited && result.code !== 0 && !run.allowFailure) return new RemoteCommandError(host, shown, result);
+  return undefined;
 }
 
 /** Kills the command's process group over a second channel. */

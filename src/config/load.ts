@@ -10,7 +10,8 @@ import path from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../errors';
-import { byKeyPath, crossCheck, keyPath, type Problem } from './cross-check';
+import { crossCheck } from './cross-check';
+import { byKeyPath, keyPath, type Problem } from './problems';
 import { markInvalid, salvage, type Loose } from './salvage';
 import { configSchema, type Config } from './schema';
 

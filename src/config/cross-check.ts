@@ -1,7 +1,8 @@
 /**
  * The checks that span fields, and the load-time checks of what each host's steps will need (the files they read:
- * check-files.ts; the installer keys their driver uses). They run on what parsed — also when other fields did not (see salvage.ts)
- * — and skip, item by item, any check whose own inputs are INVALID: those are reported by the schema already.
+ * check-files.ts; the installer keys their driver uses). They run on what parsed — also when other fields did not
+ * (see salvage.ts) — and skip, item by item, any check whose own inputs are INVALID: those are reported by the
+ * schema already.
  */
 import path from 'node:path';
 import { ConfigError } from '../errors';

@@ -1,9 +1,7 @@
 /**
  * What the lowdb and memory stores share: the Store methods over a StoreState (reads copy, changes go through the
- * WriteQueue and resolve once durable), and the lazy writes of the refusal list: a refusal stays in memory (rolled
- * back by nothing) until the next write carries the whole state; one noted with `flushSoon` makes a write at most
- * `refusalFlushMs` later if none came meanwhile, and close() writes what is left. So refusals never cost one write
- * each.
+ * WriteQueue and resolve once durable). Refusals are written lazily (RefusalWrites), close() writes what is left:
+ * they never cost one write each.
  */
 import type pino from 'pino';
 import { StoreError } from '../src/errors';
@@ -11,8 +9,10 @@ import type { AuditEntry, HostRecord, Job, RollingRun } from '../src/model';
 import type { AuditFilter, Frozen, JobFilter, RefusalOptions, Store } from './store';
 import type { StoreDocument } from './state-document';
 import { cloneJson } from './clone-json';
-import { checkedLimits, StoreState, type StoreLimits } from './store-state';
+import { checkedLimits, type StoreLimits } from './store-limits';
+import { StoreState } from './store-state';
 import type { Undo } from './undo';
+import { RefusalWrites } from './refusal-writes';
 import { WriteQueue } from './write-queue';
 
 export interface StoreBaseOptions extends Partial<StoreLimits> {
@@ -26,21 +26,22 @@ export abstract class StoreBase implements Store {
   protected readonly log: pino.Logger | undefined;
   private readonly queue: WriteQueue;
   private isOpen = false;
-  /** The refusal list's version that the last successful write carried: it is dirty while they differ. */
-  private refusalsWritten = 0;
-  private refusalFlush?: NodeJS.Timeout;
-  /** Told when a write made for the refusal list fails (see RefusalOptions). */
-  private refusalFlushError?: (err: unknown) => void;
-  private readonly refusalFlushMs: number;
+  private readonly refusalWrites: RefusalWrites;
 
   constructor(options: StoreBaseOptions = {}) {
     this.state = new StoreState(checkedLimits(options));
     this.log = options.log;
-    this.refusalFlushMs = options.refusalFlushMs ?? 60_000;
+    this.refusalWrites = new RefusalWrites({
+      refusals: this.state.refusals,
+      ms: options.refusalFlushMs ?? 60_000,
+      writeNow: () => this.change(NO_CHANGE),
+      isOpen: () => this.isOpen,
+      log: this.log,
+    });
     this.queue = new WriteQueue(async () => {
-      const refusals = this.state.refusals.version; // persist reads the state before its first await
+      const refusals = this.refusalWrites.version; // persist reads the state before its first await
       await this.persist(this.state);
-      this.refusalsWritten = refusals;
+      this.refusalWrites.carried(refusals);
     }, this.log);
   }
 
@@ -65,15 +66,14 @@ export abstract class StoreBase implements Store {
     if (this.isOpen) return;
     const doc = await this.load();
     if (doc) this.state.load(doc);
-    this.refusalsWritten = this.state.refusals.version;
+    this.refusalWrites.carried(this.refusalWrites.version);
     this.isOpen = true;
   }
 
   /** Waits for queued writes and writes the refusals no write carried yet, then refuses further changes. */
   async close(): Promise<void> {
-    clearTimeout(this.refusalFlush);
-    this.refusalFlush = undefined;
-    if (this.isOpen && this.refusalsDirty) {
+    this.refusalWrites.cancel();
+    if (this.isOpen && this.refusalWrites.dirty) {
       await this.change(NO_CHANGE).catch((err: unknown) => this.log?.error({ err }, 'the refusals noted since the last write could not be written at close'));
     }
     await this.whenIdle();
@@ -160,28 +160,8 @@ export abstract class StoreBase implements Store {
       return;
     }
     this.state.noteRefusal(cloneJson(entry));
-    if (options.onFlushError) this.refusalFlushError = options.onFlushError;
-    if (options.flushSoon) this.scheduleRefusalFlush();
-  }
-
-  /** Refusals noted that no successful write has carried yet. */
-  private get refusalsDirty(): boolean {
-    return this.state.refusals.version !== this.refusalsWritten;
-  }
-
-  /** One write for the refusals of the next while, unless another write carries them first; retried while it fails. */
-  private scheduleRefusalFlush(): void {
-    if (this.refusalFlush || !this.isOpen) return;
-    this.refusalFlush = setTimeout(() => {
-      this.refusalFlush = undefined;
-      if (!this.isOpen || !this.refusalsDirty) return;
-      this.change(NO_CHANGE).catch((err: unknown) => {
-        this.log?.warn({ err }, 'could not write the refusal list; trying again later');
-        this.scheduleRefusalFlush();
-        this.refusalFlushError?.(err);
-      });
-    }, this.refusalFlushMs);
-    this.refusalFlush.unref?.();
+    if (options.onFlushError) this.refusalWrites.onError = options.onFlushError;
+    if (options.flushSoon) this.refusalWrites.schedule();
   }
 
   /** Resolves when no write is queued or in flight. */

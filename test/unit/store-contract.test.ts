@@ -9,7 +9,7 @@ import type { StoreBase } from '../../store/store-base';
 import { LowdbStore } from '../../store/lowdb-store';
 import { MemoryStore } from '../../store/memory-store';
 import type { Store } from '../../store/store';
-import type { StoreLimits } from '../../store/store-state';
+import type { StoreLimits } from '../../store/store-limits';
 import { StoreError } from '../../src/errors';
 import { type AuditEntry, type Job, type JobState, type RollingRun } from '../../src/model';
 import { makeJob } from '../fakes/jobs';

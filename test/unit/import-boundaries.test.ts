@@ -23,6 +23,13 @@ export const RULES: Rule[] = [
   { name: 'the lab uses rekick only through its public face (src/index.ts)', from: /^lab\//, forbidden: /^(src|commands|store)\//, except: /^src\/index\.ts$/ },
   { name: 'commands import no chat adapter', from: /^commands\//, forbidden: /^src\/chat\/(irc|slack|console)/ },
   { name: 'the store imports no behaviour (only the job model and its own files)', from: /^store\//, forbidden: /^(src|commands)\//, except: /^src\/(model|errors|log)\.ts$|^src\/util\// },
+  { name: 'the utilities are plain (only the errors and their own files)', from: /^src\/util\//, forbidden: /^(src|commands|store)\//, except: /^src\/(util\/|errors\.ts$)/ },
+  {
+    name: 'the SSH layer knows nothing above it (config, model, errors and utilities only)',
+    from: /^src\/ssh\/(?!job-connections|shared-connections)/,
+    forbidden: /^(src|commands|store)\//,
+    except: /^src\/(ssh\/|util\/|config\/schema\.ts$|model\.ts$|errors\.ts$)/,
+  },
 ];
 
 function violations(edges: ImportEdge[], rules: Rule[]): string[] {
@@ -62,5 +69,20 @@ describe('import boundaries', () => {
     expect(violations(labDeep, RULES)).toEqual(['lab/fleet/sim-host.ts imports src/errors.ts: the lab uses rekick only through its public face (src/index.ts)']);
     const labFront = importsOf('lab/fleet/sim-host.ts', "import { CodedError } from '../../src';", exists).map((to) => ({ from: 'lab/fleet/sim-host.ts', to }));
     expect(violations(labFront, RULES)).toEqual([]);
+  });
+
+  it('the utilities and the SSH layer keep to their rooms: a violating import is caught', () => {
+    const files = new Set(['src/ssh/ssh-connector.ts', 'src/executor/executor.ts', 'src/util/sleep.ts', 'src/model.ts', 'src/errors.ts', 'store/store.ts']);
+    const exists = (p: string) => files.has(p);
+    const found = (from: string, text: string) => violations(importsOf(from, text, exists).map((to) => ({ from, to })), RULES);
+    expect(found('src/ssh/ssh-connector.ts', "import type { Executor } from '../executor/executor';")).toEqual([
+      'src/ssh/ssh-connector.ts imports src/executor/executor.ts: the SSH layer knows nothing above it (config, model, errors and utilities only)',
+    ]);
+    expect(found('src/ssh/ssh-connector.ts', "import type { Store } from '../../store/store';")).toHaveLength(1);
+    expect(found('src/ssh/ssh-connector.ts', "import { abortReason } from '../errors';")).toEqual([]);
+    expect(found('src/util/sleep.ts', "import type { Job } from '../model';")).toEqual([
+      'src/util/sleep.ts imports src/model.ts: the utilities are plain (only the errors and their own files)',
+    ]);
+    expect(found('src/util/sleep.ts', "import { abortReason } from '../errors';")).toEqual([]);
   });
 });

@@ -1,14 +1,6 @@
 /**
- * The store in a JSON file through lowdb. Reads come from memory; every change resolves once the whole document
- * is written atomically and fsynced (AtomicJsonFile). Opening creates a missing file (and its directory), migrates
- * an older schema (keeping a copy of the original beside it), and refuses — without touching it — a file it cannot
- * read, parse or recognise, or one written by a newer rekick.
- *
- * The state file holds the live work: unfinished jobs, the newest finished ones, hosts, the rolling run and the
- * newest audit entries. Older finished jobs and audit entries move to the history file beside it
- * (history-archive.ts, history-file.ts) — appended there, fsynced, before the state file is written without them — so a write
- * costs the same at the end of a fleet's run as at its start. Memory holds both; reads never see the split.
- * The refusal list (small and bounded) lives in the state file only.
+ * The store in a JSON file through lowdb, with the history file beside it for older finished jobs and audit
+ * entries (history-archive.ts). Reads come from memory; every change resolves once written atomically and fsynced.
  */
 import { Low } from 'lowdb';
 import { StoreError } from '../src/errors';
@@ -34,6 +26,17 @@ export interface LowdbStoreOptions extends StoreBaseOptions {
   recentAudit?: number;
 }
 
+/**
+ * Opening creates a missing file (and its directory), migrates an older schema (keeping a copy of the original
+ * beside it), and refuses — without touching it — a file it cannot read, parse or recognise, or one written by a
+ * newer rekick.
+ *
+ * The state file holds the live work: unfinished jobs, the newest finished ones, hosts, the rolling run and the
+ * newest audit entries. Older finished jobs and audit entries move to the history file — appended there, fsynced,
+ * before the state file is written without them — so a write costs the same at the end of a fleet's run as at its
+ * start. Memory holds both; reads never see the split. The refusal list (small and bounded) lives in the state file
+ * only.
+ */
 export class LowdbStore extends StoreBase {
   readonly file: string;
   private readonly adapter: AtomicJsonFile;

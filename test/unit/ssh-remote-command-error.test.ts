@@ -1,7 +1,7 @@
 /** A failed remote command: its message names its last line on stderr; a command that ended is told as the right failure. */
 import { describe, expect, it } from 'vitest';
 import { RemoteCommandError } from '../../src/ssh/errors';
-import { commandFailure } from '../../src/ssh/remote-exec';
+import { commandFailure } from '../../src/ssh/running-command';
 
 describe('RemoteCommandError', () => {
   it('names the last stderr line, even when a stdout line arrived after it', () => {

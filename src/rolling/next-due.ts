@@ -8,7 +8,7 @@ export function nextDueLine(
   t: RollingTally,
   cadence: number | undefined,
   getHost: (name: string) => HostRecord | undefined,
-  now: Date,
+  clock: () => Date,
 ): string | undefined {
   if (cadence === undefined) return undefined;
   const busy = new Set([...t.inFlight.map((j) => j.host), ...t.failed.map((f) => f.host)]);
@@ -19,5 +19,5 @@ export function nextDueLine(
     if (!best || at < best.at) best = { host, at };
   }
   if (!best) return undefined;
-  return best.at <= now ? `next due: ${best.host} (due now)` : `next due: ${best.host} at ${best.at.toISOString()}`;
+  return best.at <= clock() ? `next due: ${best.host} (due now)` : `next due: ${best.host} at ${best.at.toISOString()}`;
 }

@@ -25,6 +25,6 @@ export function runStatus(deps: Deps, run: RollingRun, window: RollingWindow | u
     etaMs: runEtaMs(run, t, store),
     budget: config.rolling.failureBudget,
     waitingFor,
-    nextDue: run.continuous && isLive(run) ? nextDueLine(run, t, config.rolling.cadence, (h) => store.getHost(h), clock()) : undefined,
+    nextDue: run.continuous && isLive(run) ? nextDueLine(run, t, config.rolling.cadence, (h) => store.getHost(h), clock) : undefined,
   });
 }

@@ -10,7 +10,7 @@ import path from 'node:path';
 import pino from 'pino';
 import { postinstallSchema, type Config, type HostConfig } from '../src/config/schema';
 import { runPostinstall } from '../src/ssh/postinstall-runner';
-import { createSshConnector } from '../src/ssh/remote-host';
+import { createSshConnector } from '../src/ssh/ssh-connector';
 import { waitForSsh } from '../src/ssh/wait-ssh';
 import { canConnect, startSshdFleet, type SimHost } from '../test/integration/helpers/sshd';
 import { runAnsiblePlaybook } from './ansible-run';

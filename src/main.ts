@@ -23,7 +23,7 @@ import { createRollingScheduler } from './rolling/scheduler';
 import type { RollingScheduler } from './rolling/types';
 import { createKojiClient } from './koji/client';
 import type { KojiClient } from './koji/types';
-import { sshConnectorFor } from './ssh/remote-host';
+import { sshConnectorFor } from './ssh/ssh-connector';
 import { KojiHostStates } from './koji/host-states';
 import { kojiOutageNotices } from './koji/outage-notices';
 import { createMetrics, type Metrics } from './http/metrics';

@@ -1,12 +1,6 @@
 /**
  * The history file beside the state file: finished jobs and audit entries that left the state file, one JSON record
- * per line (`{"job":{...}}` or `{"seq":N,"audit":{...}}`). Records never change once written, so the file is only
- * appended to (and fsynced) as they leave the state file, and rewritten whole (atomically) when most of its lines
- * are for records the store no longer keeps. This keeps each write of the state file about the size of the live
- * work, not of the fleet's history.
- *
- * A crash mid-append leaves a last line without its newline: it is ignored on reading (the state file still had
- * that record) and the next write rewrites the file. Any other line that is not a record is refused, file untouched.
+ * per line (`{"job":{...}}` or `{"seq":N,"audit":{...}}`), appended as they leave, rewritten whole when mostly stale.
  */
 import * as nodeFs from 'node:fs/promises';
 import path from 'node:path';
@@ -45,6 +39,15 @@ export function auditRecord(seq: number, entryJson: Buffer): Buffer[] {
   return [Buffer.from(`{"seq":${seq},"audit":`), entryJson, CLOSE];
 }
 
+/**
+ * Records never change once written, so the file is only appended to (and fsynced) as they leave the state file,
+ * and rewritten whole (atomically) when most of its lines are for records the store no longer keeps. This keeps
+ * each write of the state file about the size of the live work, not of the fleet's history.
+ *
+ * A crash mid-append leaves a last line without its newline: it is ignored on reading (the state file still had
+ * that record) and the next write rewrites the file. Any other line that is not a record is refused, file
+ * untouched.
+ */
 export class HistoryFile {
   readonly file: string;
   private readonly fs: AtomicFs;

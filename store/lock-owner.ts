@@ -1,15 +1,19 @@
 /**
- * Who holds the state file's lock, and whether that process still runs. The record names the process by more
- * than its pid: the kernel's boot id and the process's start time (in clock ticks since boot, from
- * /proc/PID/stat), so a pid used again — PID 1 in a container restarted after SIGKILL or OOM, or any pid after
- * a reboot — is not mistaken for the holder. Without /proc (not Linux) only the pid is known and judged.
- *
- * On disk: the pid alone on the first line (what `cat FILE.lock` shows, and what rekick before this record
- * wrote and still reads), then the record as one line of JSON.
+ * Who holds the state file's lock (pid, boot id, start time), how that record is written and read, and whether
+ * that process still runs.
  */
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 
+/**
+ * The record names the process by more than its pid: the kernel's boot id and the process's start time (in clock
+ * ticks since boot, from /proc/PID/stat), so a pid used again — PID 1 in a container restarted after SIGKILL or
+ * OOM, or any pid after a reboot — is not mistaken for the holder. Without /proc (not Linux) only the pid is known
+ * and judged.
+ *
+ * On disk: the pid alone on the first line (what `cat FILE.lock` shows, and what rekick before this record wrote
+ * and still reads), then the record as one line of JSON.
+ */
 export interface LockOwner {
   pid: number;
   /** /proc/sys/kernel/random/boot_id: changes at every boot. */

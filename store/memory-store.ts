@@ -4,13 +4,13 @@
  * called again without an error, so others can test how they behave when the store is not writable.
  */
 import { StoreError } from '../src/errors';
-import { DocumentStore, type DocumentStoreOptions } from './document-store';
+import { StoreBase, type StoreBaseOptions } from './store-base';
 import type { StoreDocument } from './state-document';
 import type { StoreState } from './store-state';
 
-export type MemoryStoreOptions = DocumentStoreOptions;
+export type MemoryStoreOptions = StoreBaseOptions;
 
-export class MemoryStore extends DocumentStore {
+export class MemoryStore extends StoreBase {
   private failure: Error | undefined;
   /** How many writes succeeded (each may carry several coalesced changes). */
   writes = 0;

@@ -1,31 +1,10 @@
 /**
- * One rekick per state file: a lock file beside it (`FILE.lock`) naming its owner (lock-owner.ts).
- *
- * Taken atomically: the owner's record is written whole to a temp file beside the lock and fsynced, then hard-linked
- * to the lock's name (link fails with EEXIST when the lock exists), so the lock never exists without its full
- * content and of two processes exactly one gets it.
- *
- * A lock whose owner is gone (killed, machine rebooted, pid now someone else's) is taken over; one held by a live
- * process is refused, naming it (E_STORE_LOCKED). Takeovers of one stale record are serialised by a marker that
- * is also taken with link(): `FILE.lock.takeover-H`, H a hash of the stale record's text. Only the process that
- * links the marker may replace the lock, and only after reading that the lock still holds the stale record; it
- * then renames its record over it. A marker left by a process that died taking over is itself stale: the next
- * one links `FILE.lock.takeover-H2`, H2 a hash of H and that marker's text, and so on — each level has one winner.
- *
- * A lock file whose text rekick never writes (empty, or not a pid) is refused with E_STORE_LOCK and not guessed
- * at by its age: rekick's own lock files always hold a whole record (written before the link), so such a file was
- * written by something else, and only an operator can tell whether a rekick is using the state file.
+ * One rekick per state file: a lock file beside it (`FILE.lock`) naming its owner (lock-owner.ts), taken
+ * atomically with link(), taken over when its owner is gone, refused when a live process holds it.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import * as nodeFs from 'node:fs';
-import { CodedError } from '../src/errors';
+import { createHash } from 'node:crypto';
+import { LockError, LockFiles, type LockFs } from './lock-files';
 import { describeOwner, formatOwner, judgeOwner, parseOwner, procProbe, type LockOwner, type ProcessProbe } from './lock-owner';
-
-/** The file operations the lock uses (tests pass ones that interleave two acquirers). */
-export type LockFs = Pick<
-  typeof nodeFs,
-  'openSync' | 'writeSync' | 'fsyncSync' | 'closeSync' | 'linkSync' | 'renameSync' | 'unlinkSync' | 'readFileSync'
->;
 
 export interface ProcessLockOptions {
   fs?: LockFs;
@@ -33,9 +12,6 @@ export interface ProcessLockOptions {
   /** Waits between tries while another process is taking over a stale lock. Default: blocks the thread. */
   sleep?: (ms: number) => void;
 }
-
-/** A lock this process cannot take: held by a live rekick (E_STORE_LOCKED), or not usable (E_STORE_LOCK). */
-export class LockError extends CodedError {}
 
 /** Lock files held by this process (for when start times are unknown). */
 const heldHere = new Set<string>();
@@ -47,11 +23,25 @@ function blockFor(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
-const errno = (err: unknown) => (err as NodeJS.ErrnoException).code;
-
+/**
+ * The lock, taken atomically: the owner's record is written whole to a temp file beside the lock and fsynced, then
+ * hard-linked to the lock's name (link fails with EEXIST when the lock exists), so the lock never exists without
+ * its full content and of two processes exactly one gets it.
+ *
+ * A lock whose owner is gone (killed, machine rebooted, pid now someone else's) is taken over; one held by a live
+ * process is refused, naming it (E_STORE_LOCKED). Takeovers of one stale record are serialised by a marker that is
+ * also taken with link(): `FILE.lock.takeover-H`, H a hash of the stale record's text. Only the process that links
+ * the marker may replace the lock, and only after reading that the lock still holds the stale record; it then
+ * renames its record over it. A marker left by a process that died taking over is itself stale: the next one links
+ * `FILE.lock.takeover-H2`, H2 a hash of H and that marker's text, and so on — each level has one winner.
+ *
+ * A lock file whose text rekick never writes (empty, or not a pid) is refused with E_STORE_LOCK and not guessed at
+ * by its age: rekick's own lock files always hold a whole record (written before the link), so such a file was
+ * written by something else, and only an operator can tell whether a rekick is using the state file.
+ */
 export class ProcessLock {
   private held?: { text: string };
-  private readonly fs: LockFs;
+  private readonly files: LockFiles;
   private readonly probe: ProcessProbe;
   private readonly sleep: (ms: number) => void;
 
@@ -59,7 +49,7 @@ export class ProcessLock {
     readonly path: string,
     options: ProcessLockOptions = {},
   ) {
-    this.fs = options.fs ?? nodeFs;
+    this.files = new LockFiles(path, options.fs);
     this.probe = options.probe ?? procProbe;
     this.sleep = options.sleep ?? blockFor;
   }
@@ -68,17 +58,17 @@ export class ProcessLock {
     if (this.held) throw new LockError('E_STORE_LOCK', `the lock ${this.path} is already held by this store (acquired twice)`);
     const self = this.probe.self();
     const text = formatOwner(self);
-    const tmp = this.writeTemp(text);
+    const tmp = this.files.writeTemp(text);
     try {
       for (let attempt = 0; attempt < TRIES; attempt++) {
         if (attempt > 0) this.sleep(Math.min(2 + attempt, 20));
-        if (this.tryLink(tmp, this.path)) return this.took(text);
-        const current = this.read(this.path);
+        if (this.files.tryLink(tmp, this.path)) return this.took(text);
+        const current = this.files.read(this.path);
         if (current === undefined) continue; // released meanwhile: try again
         if (this.judge(current, self).state === 'stale' && this.takeOver(current, tmp, self)) return this.took(text);
       }
     } finally {
-      this.unlinkQuietly(tmp); // gone already when a takeover renamed it over the lock
+      this.files.unlinkQuietly(tmp); // gone already when a takeover renamed it over the lock
     }
     throw new LockError(
       'E_STORE_LOCK',
@@ -92,7 +82,7 @@ export class ProcessLock {
     this.held = undefined;
     heldHere.delete(this.path);
     // Only our own record is removed (were it ever replaced, the file is someone else's now).
-    if (this.read(this.path) === text) this.unlinkQuietly(this.path);
+    if (this.files.read(this.path) === text) this.files.unlinkQuietly(this.path);
   }
 
   private took(text: string): void {
@@ -129,8 +119,8 @@ export class ProcessLock {
     const deadMarkers: string[] = [];
     for (let depth = 0; depth < MAX_TAKEOVER_DEPTH; depth++) {
       const marker = `${this.path}.takeover-${key}`;
-      if (!this.tryLink(tmp, marker)) {
-        const other = this.read(marker);
+      if (!this.files.tryLink(tmp, marker)) {
+        const other = this.files.read(marker);
         if (other === undefined) return false; // its taker finished meanwhile: look again
         let verdict;
         try {
@@ -147,63 +137,18 @@ export class ProcessLock {
       }
       // We alone may replace a lock that holds `stale`; it must still hold it.
       try {
-        if (this.read(this.path) !== stale) return false;
-        this.fs.renameSync(tmp, this.path);
+        if (this.files.read(this.path) !== stale) return false;
+        this.files.fs.renameSync(tmp, this.path);
       } finally {
-        this.unlinkQuietly(marker);
+        this.files.unlinkQuietly(marker);
       }
-      for (const m of deadMarkers) this.unlinkQuietly(m);
+      for (const m of deadMarkers) this.files.unlinkQuietly(m);
       return true;
     }
     throw new LockError(
       'E_STORE_LOCK',
       `could not take over the stale lock ${this.path}: ${MAX_TAKEOVER_DEPTH} takeovers of it were abandoned midway; if no rekick runs, remove ${this.path} and ${this.path}.takeover-*`,
     );
-  }
-
-  private writeTemp(text: string): string {
-    const tmp = `${this.path}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
-    let fd: number | undefined;
-    try {
-      fd = this.fs.openSync(tmp, 'wx', 0o600);
-      this.fs.writeSync(fd, text);
-      this.fs.fsyncSync(fd);
-    } catch (err) {
-      this.unlinkQuietly(tmp);
-      throw new LockError('E_STORE_LOCK', `cannot create the lock file ${this.path}: ${(err as Error).message}`, { cause: err });
-    } finally {
-      if (fd !== undefined) this.fs.closeSync(fd);
-    }
-    return tmp;
-  }
-
-  /** link(from, to): true when made, false when `to` exists. */
-  private tryLink(from: string, to: string): boolean {
-    try {
-      this.fs.linkSync(from, to);
-      return true;
-    } catch (err) {
-      if (errno(err) === 'EEXIST') return false;
-      throw new LockError('E_STORE_LOCK', `cannot create the lock file ${to}: ${(err as Error).message}`, { cause: err });
-    }
-  }
-
-  /** The file's text, or undefined when it does not exist. */
-  private read(file: string): string | undefined {
-    try {
-      return this.fs.readFileSync(file, 'utf8');
-    } catch (err) {
-      if (errno(err) === 'ENOENT') return undefined;
-      throw new LockError('E_STORE_LOCK', `cannot read the lock file ${file}: ${(err as Error).message}`, { cause: err });
-    }
-  }
-
-  private unlinkQuietly(file: string): void {
-    try {
-      this.fs.unlinkSync(file);
-    } catch (err) {
-      if (errno(err) !== 'ENOENT') throw new LockError('E_STORE_LOCK', `cannot remove ${file}: ${(err as Error).message}`, { cause: err });
-    }
   }
 }
 

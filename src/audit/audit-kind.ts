@@ -1,15 +1,6 @@
 /**
- * What an audit entry is, for where it goes:
- * - a security action (outcome `ok`: a reinstall, an approval, a cancel, a rolling run started…): kept durably in
- *   the audit trail, never pushed out by refusals;
- * - a refusal of someone rekick can tell (an IRC services account, a verified Slack user, the console): kept in the
- *   store's small refusal list, written lazily;
- * - a refusal from outside, with no identity rekick can trust: a Slack request refused at the door (unsigned,
- *   stale, bad signature, replayed, too large, another workspace) or a line from an IRC user not logged in to
- *   services, or whose services account rekick could not confirm (`Identity.unconfirmed`: WHOIS timed out, answered
- *   for another user…; counted apart, as `unconfirmed`, since a rate of them is more often rekick's WHOIS in trouble).
- *   These are counted (by source and reason, a bounded set) and logged at a limited rate, never stored one by one,
- *   so nothing an outsider sends costs a write.
+ * What an audit entry is, for where it goes: a security action (kept durably), a refusal of someone rekick can
+ * tell (the store's small refusal list), or a refusal from outside (counted and logged, never stored one by one).
  */
 import type { AuditEntry, SourceKind } from '../model';
 
@@ -43,7 +34,19 @@ export interface OutsideRefusal {
   reason: OutsideReason;
 }
 
-/** The source and reason of a refusal from outside, or undefined when the entry is not one. */
+/**
+ * The source and reason of a refusal from outside, or undefined when the entry is not one. An audit entry is:
+ * - a security action (outcome `ok`: a reinstall, an approval, a cancel, a rolling run started…): kept durably in
+ *   the audit trail, never pushed out by refusals;
+ * - a refusal of someone rekick can tell (an IRC services account, a verified Slack user, the console): kept in the
+ *   store's small refusal list, written lazily;
+ * - a refusal from outside, with no identity rekick can trust: a Slack request refused at the door (unsigned,
+ *   stale, bad signature, replayed, too large, another workspace) or a line from an IRC user not logged in to
+ *   services, or whose services account rekick could not confirm (`Identity.unconfirmed`: WHOIS timed out, answered
+ *   for another user…; counted apart, as `unconfirmed`, since a rate of them is more often rekick's WHOIS in trouble).
+ *   These are counted (by source and reason, a bounded set) and logged at a limited rate, never stored one by one,
+ *   so nothing an outsider sends costs a write.
+ */
 export function outsideRefusal(entry: Pick<AuditEntry, 'who' | 'action' | 'outcome' | 'detail'>): OutsideRefusal | undefined {
   if (entry.outcome === 'ok') return undefined;
   if (entry.action === SLACK_REQUEST_ACTION) return { source: 'slack', reason: slackReason(entry.detail ?? '') };

@@ -1,11 +1,6 @@
 /**
  * Refusals from outside (no identity rekick can trust; see audit-kind.ts), counted instead of stored one by one:
- * - a total by source and reason, for the metric `rekick_outside_refusals_total`;
- * - a log line at a limited rate: the first refusal of a source and reason is logged at once; those that follow
- *   within a minute are only counted, and summed up in one line at the end of that minute (and so on each minute
- *   while they keep coming);
- * - one summary entry per minute and reason in the store's refusal list (`note`), which the store writes with its
- *   next write: never a write of its own, so nothing an outsider sends costs one.
+ * totals for the metric, rate-limited log lines, and one summary a minute in the refusal list.
  */
 import type { Logger } from 'pino';
 import type { AuditEntry } from '../model';
@@ -36,6 +31,15 @@ interface Window {
   timer: NodeJS.Timeout;
 }
 
+/**
+ * The counter of refusals from outside:
+ * - a total by source and reason, for the metric `rekick_outside_refusals_total`;
+ * - a log line at a limited rate: the first refusal of a source and reason is logged at once; those that follow
+ *   within a minute are only counted, and summed up in one line at the end of that minute (and so on each minute
+ *   while they keep coming);
+ * - one summary entry per minute and reason in the store's refusal list (`note`), which the store writes with its
+ *   next write: never a write of its own, so nothing an outsider sends costs one.
+ */
 export class OutsideRefusals {
   private readonly log: Logger;
   private readonly note?: (summary: AuditEntry) => void;

@@ -1,16 +1,16 @@
 /**
- * loadConfig: YAML text -> ${ENV} interpolation -> schema -> cross-checks -> paths resolved. Every problem is
- * collected and reported at once, sorted by key path, each with its key path, the bad value and what was
- * expected — but never the value of a secret (a key named like a password, token or secret) nor one that came
- * from the environment. The cross-field checks, and the checks of what the steps will need (files, installer
- * keys), run also when fields are invalid: on what parsed (cross-check.ts, salvage.ts).
+ * loadConfig: YAML text -> ${ENV} interpolation (interpolate.ts) -> schema -> cross-checks -> paths resolved. Every
+ * problem is collected and reported at once, sorted by key path, never showing a secret's value (issue-text.ts);
+ * the cross-checks run also when fields are invalid, on what parsed (cross-check.ts, salvage.ts).
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
-import type { z } from 'zod';
 import { ConfigError } from '../errors';
-import { byKeyPath, crossCheck, keyPath, type Problem } from './cross-check';
+import { crossCheck } from './cross-check';
+import { interpolate } from './interpolate';
+import { formatIssue } from './issue-text';
+import { byKeyPath, type Problem } from './problems';
 import { markInvalid, salvage, type Loose } from './salvage';
 import { configSchema, type Config } from './schema';
 
@@ -57,73 +57,6 @@ export function parseConfig(
     throw new ConfigError(problems.sort(byKeyPath).map((p) => p.text), options.file);
   }
   return resolvePaths(parsed.data, options.baseDir);
-}
-
-function interpolate(
-  value: unknown,
-  env: Record<string, string | undefined>,
-  at: PropertyKey[],
-  problems: Problem[],
-  fromEnv: Map<string, string[]>,
-): unknown {
-  if (typeof value === 'string') {
-    return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (whole, name: string) => {
-      const v = env[name];
-      if (v === undefined) {
-        problems.push({ at, text: `${keyPath(at)}: environment variable ${name} is not set` });
-        return whole; // keep the text, so the schema does not report the same key twice
-      }
-      fromEnv.set(keyPath(at), [...(fromEnv.get(keyPath(at)) ?? []), name]);
-      return v;
-    });
-  }
-  if (Array.isArray(value)) return value.map((v, i) => interpolate(v, env, [...at, i], problems, fromEnv));
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolate(v, env, [...at, k], problems, fromEnv)]));
-  }
-  return value;
-}
-
-/** Keys whose values are secrets (passwords, tokens, signing secrets, key material): never echoed in an error. */
-const SECRET_KEY = /secret|passw(or)?d|passphrase|token|credential|private_?key|api_?key/i;
-
-export function isSecretPath(at: readonly PropertyKey[]): boolean {
-  if (at.some((k) => typeof k === 'string' && SECRET_KEY.test(k))) return true;
-  // a post-install file's literal content may be a secret file's (mode 0600) content
-  return at.length === 4 && (at[0] === 'postinstall' || at[0] === 'virthostPostinstall') && at[3] === 'content';
-}
-
-/** JSON of a value for an error, with the values under secret keys inside it replaced. */
-function shown(input: unknown): string | undefined {
-  const text = JSON.stringify(input, (k, v: unknown) => (k && SECRET_KEY.test(k) ? '(hidden)' : v));
-  return text === undefined ? undefined : text.length > 80 ? `${text.slice(0, 77)}...` : text;
-}
-
-function formatIssue(issue: z.core.$ZodIssue, fromEnv: Map<string, string[]>): Problem {
-  const at = issue.path as PropertyKey[];
-  const where = keyPath(at);
-  if (issue.code === 'unrecognized_keys') {
-    return { at, text: `${where}: unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}` };
-  }
-  const input = (issue as { input?: unknown }).input;
-  let msg = issue.message;
-  if (issue.code === 'invalid_type' && input === undefined) msg = `required (${issue.expected})`;
-  else if (issue.code === 'invalid_type') msg = `expected ${article(issue.expected)}`;
-  const env = [...fromEnv].filter(([p]) => p === where || p.startsWith(`${where}.`) || p.startsWith(`${where}[`)).flatMap(([, n]) => n);
-  if (isSecretPath(at)) {
-    // a custom message may quote the value: a secret's keeps only what was expected
-    const why = at[at.length - 1] === 'content' ? "a file's content may be a secret" : 'it is a secret';
-    return { at, text: `${where}: ${issue.code === 'custom' ? 'invalid value' : msg} (value hidden: ${why})` };
-  }
-  if (env.length && input !== undefined) {
-    return { at, text: `${where}: ${issue.code === 'custom' ? 'invalid value' : msg} (value hidden: it comes from \${${[...new Set(env)].join('}, ${')}})` };
-  }
-  const got = input === undefined ? '' : ` (got ${shown(input)})`;
-  return { at, text: `${where}: ${msg}${msg.includes('got ') ? '' : got}` };
-}
-
-function article(type: string): string {
-  return `${/^[aeiou]/.test(type) ? 'an' : 'a'} ${type}`;
 }
 
 const PATH_KEYS: Array<[string, string]> = [

@@ -1,9 +1,10 @@
 /**
- * Bare metal, per shared/contract/HOSTS.md. Stage: download the installer kernel and initrd into /boot, add a
- * grub entry for them (replacing rekick's stale one, never adding a second) and make it the next boot only, so a
- * failed install falls back to the old system. Reinstall: `systemctl reboot`, done when SSH has gone away.
- * Disarm (a job that ends before the installer booted): `grub2-editenv - unset next_entry`, the installer entry
- * removed and its kernel and initrd deleted from /boot, so the next ordinary reboot boots the old system.
+ * Bare metal, per the host requirements (docs/operator-guide.md, "SSH"). Stage: download the installer kernel and
+ * initrd into /boot, add a grub entry for them (replacing rekick's stale one, never adding a second) and make it
+ * the next boot only, so a failed install falls back to the old system. Reinstall: `systemctl reboot`, done when
+ * SSH has gone away. Disarm (a job that ends before the installer booted): `grub2-editenv - unset next_entry`, the
+ * installer entry removed and its kernel and initrd deleted from /boot, so the next ordinary reboot boots the old
+ * system.
  */
 import { hostTarget } from '../steps/host-target';
 import { rebootHost } from '../ssh/reboot';

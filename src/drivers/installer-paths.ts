@@ -1,4 +1,4 @@
-/** Where rekick's installer lives on a bare-metal host, and how to disarm it by hand (shared/contract/HOSTS.md). */
+/** Where rekick's installer lives on a bare-metal host, and how to disarm it by hand (docs/operator-guide.md, "SSH"). */
 export const INSTALLER_TITLE = 'rekick-installer';
 export const INSTALLER_KERNEL = '/boot/vmlinuz-rekick-installer';
 export const INSTALLER_INITRD = '/boot/initrd-rekick-installer.img';

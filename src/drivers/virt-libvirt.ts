@@ -1,8 +1,8 @@
 /**
- * Virt guests, per shared/contract/HOSTS.md, on the guest's virthost. Stage: `virsh destroy NAME` (fine when it
- * is not running) and `virsh undefine NAME --nvram` (fine when already gone). Reinstall: `virt-install --name NAME
- * --location TREE --extra-args "inst.ks=... ARGS" VIRTARGS`, done once the install has started. Every command
- * names only this guest.
+ * Virt guests, per the host requirements (docs/operator-guide.md, "SSH"), on the guest's virthost. Stage: `virsh
+ * destroy NAME` (fine when it is not running) and `virsh undefine NAME --nvram` (fine when already gone).
+ * Reinstall: `virt-install --name NAME --location TREE --extra-args "inst.ks=... ARGS" VIRTARGS`, done once the
+ * install has started. Every command names only this guest.
  */
 import type { Config, HostConfig } from '../config/schema';
 import { StepError, UserError } from '../errors';

@@ -41,43 +41,53 @@ export interface CapacityPick {
  * not passed over for ever by smaller ones.
  */
 export function pickHosts(input: CapacityInput): CapacityPick {
-  const activeNames = new Set(input.active.map((h) => h.name));
-  const perArch = new Map<string, number>();
-  const perVirthost = new Map<string, number>();
-  let inFlight = 0;
-  /** A virthost waiting for free slots, with what it needs: the hosts after it wait too. */
-  let reservedFor: { host: string; need: number } | undefined;
-  /** Virthosts started now: their guests' jobs start with theirs. */
-  const startedVirthosts = new Set<string>();
-  const count = (h: HostConfig) => {
-    activeNames.add(h.name);
-    perArch.set(h.arch, (perArch.get(h.arch) ?? 0) + 1);
-    if (h.kind === 'virt' && h.virthost) perVirthost.set(h.virthost, (perVirthost.get(h.virthost) ?? 0) + 1);
-    if (input.runHosts.has(h.name)) inFlight++;
-  };
-  input.active.forEach(count);
+  const capacity = new CapacityTally(input);
   const start: HostConfig[] = [];
   const held: CapacityPick['held'] = [];
   for (const h of input.due) {
-    const why = holdReason(h);
+    const why = capacity.holdReason(h);
     if (why) held.push({ host: h.name, why });
     else {
       start.push(h);
-      count(h);
-      if (h.kind === 'virthost') {
-        startedVirthosts.add(h.name);
-        guestsOf(input.fleet, h.name).forEach(count);
-      }
+      capacity.take(h);
     }
   }
-  return { start, held, inFlight };
+  return { start, held, inFlight: capacity.inFlight };
+}
 
-  function holdReason(h: HostConfig): string | undefined {
-    if (h.kind === 'virt' && h.virthost && startedVirthosts.has(h.virthost)) return `reinstalled with its virthost ${h.virthost}`;
+/** What is in flight while a pass picks hosts (the active jobs, then each host taken), and why a host must wait. */
+class CapacityTally {
+  private readonly activeNames: Set<string>;
+  private readonly perArch = new Map<string, number>();
+  private readonly perVirthost = new Map<string, number>();
+  /** Hosts of the run in flight. */
+  inFlight = 0;
+  /** A virthost waiting for free slots, with what it needs: the hosts after it wait too. */
+  private reservedFor: { host: string; need: number } | undefined;
+  /** Virthosts started now: their guests' jobs start with theirs. */
+  private readonly startedVirthosts = new Set<string>();
+
+  constructor(private readonly input: CapacityInput) {
+    this.activeNames = new Set(input.active.map((h) => h.name));
+    input.active.forEach((h) => this.count(h));
+  }
+
+  /** A host starts now (a virthost with its guests). */
+  take(h: HostConfig): void {
+    this.count(h);
+    if (h.kind === 'virthost') {
+      this.startedVirthosts.add(h.name);
+      guestsOf(this.input.fleet, h.name).forEach((g) => this.count(g));
+    }
+  }
+
+  holdReason(h: HostConfig): string | undefined {
+    const { input, activeNames, perArch, perVirthost } = this;
+    if (h.kind === 'virt' && h.virthost && this.startedVirthosts.has(h.virthost)) return `reinstalled with its virthost ${h.virthost}`;
     if (activeNames.has(h.name)) return 'already in a job';
-    if (reservedFor) return `slots kept free for ${reservedFor.host} (it and its guests need ${reservedFor.need})`;
-    if (h.kind === 'virthost') return virthostHoldReason(h);
-    if (inFlight >= input.slots) return `${input.slots} in flight already`;
+    if (this.reservedFor) return `slots kept free for ${this.reservedFor.host} (it and its guests need ${this.reservedFor.need})`;
+    if (h.kind === 'virthost') return this.virthostHoldReason(h);
+    if (this.inFlight >= input.slots) return `${input.slots} in flight already`;
     if (input.maxPerArch !== undefined && (perArch.get(h.arch) ?? 0) >= input.maxPerArch) {
       return `${input.maxPerArch} ${h.arch} host(s) in flight already (rolling.maxPerArch)`;
     }
@@ -90,15 +100,16 @@ export function pickHosts(input: CapacityInput): CapacityPick {
     return undefined;
   }
 
-  function virthostHoldReason(h: HostConfig): string | undefined {
+  private virthostHoldReason(h: HostConfig): string | undefined {
+    const { input, perArch } = this;
     const guests = guestsOf(input.fleet, h.name);
-    const busy = guests.find((g) => activeNames.has(g.name));
+    const busy = guests.find((g) => this.activeNames.has(g.name));
     if (busy) return `its guest ${busy.name} is being reinstalled`;
     const need = virthostNeed(guests, input.runHosts);
-    const free = input.slots - inFlight;
+    const free = input.slots - this.inFlight;
     if (need > free) {
       // It can fit once slots free up: they are kept for it. (One that never fits is left out of the run at start.)
-      if (need <= input.slots) reservedFor = { host: h.name, need };
+      if (need <= input.slots) this.reservedFor = { host: h.name, need };
       return `it and its ${guests.length} guest(s) need ${need} slot(s), ${Math.max(0, free)} free`;
     }
     if (input.maxPerArch !== undefined) {
@@ -109,6 +120,13 @@ export function pickHosts(input: CapacityInput): CapacityPick {
       }
     }
     return undefined;
+  }
+
+  private count(h: HostConfig): void {
+    this.activeNames.add(h.name);
+    this.perArch.set(h.arch, (this.perArch.get(h.arch) ?? 0) + 1);
+    if (h.kind === 'virt' && h.virthost) this.perVirthost.set(h.virthost, (this.perVirthost.get(h.virthost) ?? 0) + 1);
+    if (this.input.runHosts.has(h.name)) this.inFlight++;
   }
 }
 

@@ -51,7 +51,6 @@ export function estimateRunMs(hostsLeft: number, slots: number, perHostMs: numbe
 }
 
 /** The rolling notices' duration (whole seconds or minutes, days): defined with the others in src/present/duration.ts. */
-export { formatRoughDuration as formatDuration } from '../present/duration';
 
 /** Reinstall time per host for a run: its own jobs once it has some, else past jobs in the store. */
 export function runTypicalDuration(run: RollingRun, store: Store): TypicalDuration | undefined {

@@ -2,6 +2,7 @@
  * A new rolling run from `!rolling start`: checks what it can refuse (UserError, nothing saved), then fixes the
  * order (least recently reinstalled first) and the slots once, so a restart continues rather than starts over.
  */
+import { randomBytes } from 'node:crypto';
 import type { Store } from '../../store/store';
 import type { RollingStartOptions } from './types';
 import type { Config } from '../config/schema';
@@ -68,4 +69,9 @@ export function createRun(options: RollingStartOptions, deps: { executor: Execut
     ...(leftOut.length ? { leftOut } : {}),
   };
   return { run, skipped };
+}
+
+/** A fresh run id: the time (base 36) and a little randomness. */
+export function newRunId(): string {
+  return `r-${Date.now().toString(36)}-${randomBytes(2).toString('hex')}`;
 }

@@ -4,8 +4,28 @@
  * at fleet scale that is a large share of rekick's CPU. The parsed key signs through a Node KeyObject made once.
  */
 import { createPrivateKey, sign as cryptoSign, type KeyObject } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import ssh2, { type ParsedKey } from 'ssh2';
 import { StepError } from '../errors';
+
+/** Reads and parses the key `ssh.key` names: a path to the private key, or the key itself. */
+export async function loadClientKey(k: string | Buffer): Promise<ParsedKey> {
+  let bytes: Buffer;
+  let source = 'given inline';
+  if (Buffer.isBuffer(k)) bytes = k;
+  else if (k.includes('-----BEGIN')) bytes = Buffer.from(k);
+  else {
+    source = k;
+    try {
+      bytes = await readFile(k);
+    } catch (err) {
+      throw new StepError('E_SSH_KEY', `cannot read rekick's SSH key ${k}: ${(err as Error).message} (ssh.key in the config)`, {
+        cause: err,
+      });
+    }
+  }
+  return parseClientKey(bytes, source);
+}
 
 /** Parses an OpenSSH or PEM private key (unencrypted: rekick runs unattended); a clear error names `source`. */
 export function parseClientKey(key: Buffer, source: string): ParsedKey {

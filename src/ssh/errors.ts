@@ -1,5 +1,5 @@
 /** Typed errors of the SSH layer: each names the host and says what an operator can do. */
-import { StepError } from '../errors';
+import { CodedError, StepError } from '../errors';
 import type { ExecResult } from './types';
 
 /** A remote command exited non-zero or was killed by a signal. */
@@ -118,4 +118,17 @@ export class HostKeyRevokedError extends StepError {
 function lastLine(text: string): string | undefined {
   const lines = text.split('\n').filter((l) => l.trim() !== '');
   return lines[lines.length - 1];
+}
+
+/** One login attempt of wait-ssh took longer than a probe may: the host is not up yet. */
+export class LoginAttemptTimeout extends CodedError {
+  constructor() {
+    super('E_SSH_CONNECT', 'the SSH login attempt did not finish in time');
+  }
+}
+
+/** A connector error about the host key (changed, unknown, revoked, not the pinned one). */
+export function isHostKeyError(err: unknown): boolean {
+  const code = (err as { code?: unknown })?.code;
+  return typeof code === 'string' && code.startsWith('E_HOST_KEY');
 }

@@ -1,5 +1,5 @@
 /** Judges a presented host key against the host's known_hosts entries, under a host key mode. */
-import { fingerprint, keyTypeOf, type KnownHostEntry } from './known-hosts';
+import { fingerprint, keyTypeOf, type KnownHostEntry } from './known-hosts-parse';
 import type { HostKeyMode } from './types';
 
 export type KeyVerdict =
@@ -58,4 +58,9 @@ export function preferredHostKeyAlgorithms(entries: KnownHostEntry[], pin?: stri
   const pinned = pin === undefined ? [] : plain.filter((e) => fingerprint(e.key) === pin);
   const known = [...pinned, ...plain].flatMap((e) => algorithmsFor(e.keyType));
   return [...new Set([...known.filter((a) => DEFAULT_HOST_KEY_ALGORITHMS.includes(a)), ...DEFAULT_HOST_KEY_ALGORITHMS])];
+}
+
+/** Whether the connection goes on with this key: known, or new/changed under a mode that accepts it. */
+export function isAccepted(verdict: KeyVerdict): boolean {
+  return verdict.kind === 'known' || ((verdict.kind === 'new' || verdict.kind === 'changed') && verdict.accept);
 }

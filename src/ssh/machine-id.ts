@@ -1,6 +1,7 @@
 /**
  * The installed system's machine id (`/etc/machine-id`, 32 hex digits, made once per install): with the host key,
- * how rekick tells a freshly installed system from the old one coming back (HOSTS.md: `cat /etc/machine-id`).
+ * how rekick tells a freshly installed system from the old one coming back (`cat /etc/machine-id`;
+ * docs/operator-guide.md, "Proof of reinstall").
  */
 import type { RemoteHost } from './types';
 

@@ -4,7 +4,7 @@
  */
 import { readBootId } from './boot-id';
 import { RemoteCommandError } from './errors';
-import { waitForSshGone } from './wait-ssh';
+import { waitForSshGone } from './wait-ssh-gone';
 import type { HostTarget, RemoteConnector } from './types';
 
 export interface RebootOptions {

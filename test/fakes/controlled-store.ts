@@ -12,7 +12,8 @@
 import { cloneJson } from '../../store/clone-json';
 import type { AuditFilter, Frozen, JobFilter, Store } from '../../store/store';
 import { documentProblems, type StoreDocument } from '../../store/state-document';
-import { StoreState, type Undo } from '../../store/store-state';
+import { StoreState } from '../../store/store-state';
+import type { Undo } from '../../store/undo';
 import type { AuditEntry, HostRecord, Job, RollingRun } from '../../src/model';
 
 /** What survives a crash. */

@@ -12,7 +12,7 @@ import { configSchema, type Config, type HostConfig } from '../../src/config/sch
 import { createBaremetalGrubDriver } from '../../src/drivers/baremetal-grub';
 import { createVirtLibvirtDriver } from '../../src/drivers/virt-libvirt';
 import type { DriverContext } from '../../src/drivers/types';
-import { createSshConnector } from '../../src/ssh/remote-host';
+import { createSshConnector } from '../../src/ssh/ssh-connector';
 import type { RemoteConnector } from '../../src/ssh/types';
 import { createSimFleet, type SimFleet } from '../../lab/fleet/sim-fleet';
 import { generateEd25519KeyPair } from '../../lab/fleet/ssh-keys';

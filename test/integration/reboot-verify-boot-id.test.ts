@@ -11,7 +11,7 @@ import type { Config } from '../../src/config/schema';
 import { createDrivers } from '../../src/drivers';
 import type { KojiClient } from '../../src/koji/types';
 import { readBootId } from '../../src/ssh/boot-id';
-import { sshConnectorFor } from '../../src/ssh/remote-host';
+import { sshConnectorFor } from '../../src/ssh/ssh-connector';
 import type { ExecOptions, ExecResult, HostTarget, ProbeResult, RemoteConnector, RemoteHost } from '../../src/ssh/types';
 import { rebootVerifyStep } from '../../src/steps/reboot-verify';
 import type { StepContext } from '../../src/steps/types';

@@ -10,7 +10,7 @@ import path from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateEd25519KeyPair } from '../../lab/fleet/ssh-keys';
-import { createSshConnector } from '../../src/ssh/remote-host';
+import { createSshConnector } from '../../src/ssh/ssh-connector';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'rekick-probe-reset-'));
 let server: net.Server;

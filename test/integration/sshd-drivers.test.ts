@@ -13,7 +13,7 @@ import { createDrivers } from '../../src/drivers';
 import type { DriverContext } from '../../src/drivers/types';
 import { runPostinstall, runVerify } from '../../src/ssh/postinstall-runner';
 import { rebootHost } from '../../src/ssh/reboot';
-import { createSshConnector } from '../../src/ssh/remote-host';
+import { createSshConnector } from '../../src/ssh/ssh-connector';
 import type { RemoteConnector } from '../../src/ssh/types';
 import { waitForSsh } from '../../src/ssh/wait-ssh';
 import { testConfig } from '../fakes/test-config';

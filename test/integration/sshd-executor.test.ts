@@ -19,7 +19,7 @@ import { INSTALLER_INITRD, INSTALLER_KERNEL } from '../../src/drivers/baremetal-
 import type { HubStandin } from '../../lab/koji-hub/hub-standin';
 import type { KojiTestPki } from '../../lab/pki/koji-pki';
 import { rebootHost } from '../../src/ssh/reboot';
-import { sshConnectorFor } from '../../src/ssh/remote-host';
+import { sshConnectorFor } from '../../src/ssh/ssh-connector';
 import { waitForSsh } from '../../src/ssh/wait-ssh';
 import { createSteps } from '../../src/steps';
 import type { ExecutorEvent, Job } from '../../src/model';

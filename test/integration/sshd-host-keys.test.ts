@@ -6,9 +6,10 @@ import pino from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { StepTimeoutError } from '../../src/errors';
 import { HostKeyChangedError, HostKeyPinnedError, HostKeyUnknownError } from '../../src/ssh/errors';
-import { createSshConnector } from '../../src/ssh/remote-host';
+import { createSshConnector } from '../../src/ssh/ssh-connector';
 import type { RemoteConnector } from '../../src/ssh/types';
-import { waitForSsh, waitForSshGone } from '../../src/ssh/wait-ssh';
+import { waitForSsh } from '../../src/ssh/wait-ssh';
+import { waitForSshGone } from '../../src/ssh/wait-ssh-gone';
 import { sleep, startSshdFleet, type SshdFleet } from './helpers/sshd';
 
 let fleet: SshdFleet;

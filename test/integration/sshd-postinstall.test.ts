@@ -9,7 +9,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config/schema';
 import { runPostinstall, runVerify } from '../../src/ssh/postinstall-runner';
-import { createSshConnector } from '../../src/ssh/remote-host';
+import { createSshConnector } from '../../src/ssh/ssh-connector';
 import type { RemoteConnector, RemoteHost } from '../../src/ssh/types';
 import { testConfig } from '../fakes/test-config';
 import { startSshdFleet, type SshdFleet } from './helpers/sshd';

@@ -4,7 +4,7 @@ import { readFileSync, statSync } from 'node:fs';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RemoteCommandError } from '../../src/ssh/errors';
-import { createSshConnector } from '../../src/ssh/remote-host';
+import { createSshConnector } from '../../src/ssh/ssh-connector';
 import type { RemoteConnector, RemoteHost } from '../../src/ssh/types';
 import { startSshdFleet, type SshdFleet } from './helpers/sshd';
 

@@ -33,6 +33,13 @@ export const RULES: Rule[] = [
   { name: 'the router imports no command (the registry is handed in; only the command types)', from: /^src\/chat\/router/, forbidden: /^commands\//, except: /^commands\/types\.ts$/ },
   { name: "the IRC adapter's files are its own (only the composition creates it)", from: /^(?!src\/chat\/irc\/|src\/main\.ts$)/, forbidden: /^src\/chat\/irc\// },
   { name: "the Slack adapter's files are its own (only the composition creates it)", from: /^(?!src\/chat\/slack\/|src\/main\.ts$)/, forbidden: /^src\/chat\/slack\// },
+  { name: 'the utilities are plain (only the errors and their own files)', from: /^src\/util\//, forbidden: /^(src|commands|store)\//, except: /^src\/(util\/|errors\.ts$)/ },
+  {
+    name: 'the SSH layer knows nothing above it (config, model, errors and utilities only)',
+    from: /^src\/ssh\/(?!job-connections|shared-connections)/,
+    forbidden: /^(src|commands|store)\//,
+    except: /^src\/(ssh\/|util\/|config\/schema\.ts$|model\.ts$|errors\.ts$)/,
+  },
 ];
 
 function violations(edges: ImportEdge[], rules: Rule[]): string[] {
@@ -129,5 +136,20 @@ describe('import boundaries', () => {
     }
     const fine = importsOf('src/present/job-lines.ts', "import { stepTag } from '../present/job-lines';", exists).map((to) => ({ from: 'src/present/job-lines.ts', to }));
     expect(violations(fine, RULES)).toEqual([]);
+  });
+
+  it('the utilities and the SSH layer keep to their rooms: a violating import is caught', () => {
+    const files = new Set(['src/ssh/ssh-connector.ts', 'src/executor/executor.ts', 'src/util/sleep.ts', 'src/model.ts', 'src/errors.ts', 'store/store.ts']);
+    const exists = (p: string) => files.has(p);
+    const found = (from: string, text: string) => violations(importsOf(from, text, exists).map((to) => ({ from, to })), RULES);
+    expect(found('src/ssh/ssh-connector.ts', "import type { Executor } from '../executor/executor';")).toEqual([
+      'src/ssh/ssh-connector.ts imports src/executor/executor.ts: the SSH layer knows nothing above it (config, model, errors and utilities only)',
+    ]);
+    expect(found('src/ssh/ssh-connector.ts', "import type { Store } from '../../store/store';")).toHaveLength(1);
+    expect(found('src/ssh/ssh-connector.ts', "import { abortReason } from '../errors';")).toEqual([]);
+    expect(found('src/util/sleep.ts', "import type { Job } from '../model';")).toEqual([
+      'src/util/sleep.ts imports src/model.ts: the utilities are plain (only the errors and their own files)',
+    ]);
+    expect(found('src/util/sleep.ts', "import { abortReason } from '../errors';")).toEqual([]);
   });
 });

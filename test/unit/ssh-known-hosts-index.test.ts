@@ -4,7 +4,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { KnownHostsFile, KnownHostsIndex, entriesFor, parseKnownHosts } from '../../src/ssh/known-hosts';
+import { KnownHostsFile } from '../../src/ssh/known-hosts';
+import { KnownHostsIndex } from '../../src/ssh/known-hosts-index';
+import { entriesFor, parseKnownHosts } from '../../src/ssh/known-hosts-parse';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'rekick-kh-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -5,16 +5,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { judgeHostKey, preferredHostKeyAlgorithms } from '../../src/ssh/host-key-check';
-import {
-  entriesFor,
-  fingerprint,
-  hostField,
-  hostFieldMatches,
-  keyTypeOf,
-  KnownHostsFile,
-  lookupNames,
-  parseKnownHosts,
-} from '../../src/ssh/known-hosts';
+import { KnownHostsFile } from '../../src/ssh/known-hosts';
+import { hostFieldMatches } from '../../src/ssh/known-hosts-match';
+import { entriesFor, fingerprint, hostField, keyTypeOf, lookupNames, parseKnownHosts } from '../../src/ssh/known-hosts-parse';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'rekick-kh-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { StepTimeoutError } from '../../src/errors';
 import { HostKeyChangedError, SshAuthError, SshConnectError } from '../../src/ssh/errors';
 import type { ConnectOptions, HostTarget, ProbeResult, RemoteConnector, RemoteHost } from '../../src/ssh/types';
-import { waitForSsh, waitForSshGone } from '../../src/ssh/wait-ssh';
+import { waitForSsh } from '../../src/ssh/wait-ssh';
+import { waitForSshGone } from '../../src/ssh/wait-ssh-gone';
 
 const target: HostTarget = { name: 'buildarm-01', address: '10.0.0.1', port: 22 };
 

@@ -5,11 +5,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import type { DocumentStore } from '../../store/document-store';
+import type { StoreBase } from '../../store/store-base';
 import { LowdbStore } from '../../store/lowdb-store';
 import { MemoryStore } from '../../store/memory-store';
 import type { Store } from '../../store/store';
-import type { StoreLimits } from '../../store/store-state';
+import type { StoreLimits } from '../../store/store-limits';
 import { StoreError } from '../../src/errors';
 import { type AuditEntry, type Job, type JobState, type RollingRun } from '../../src/model';
 import { makeJob } from '../fakes/jobs';
@@ -269,7 +269,7 @@ describe.each(factories)('Store contract: %s', (_name, make) => {
     await store.open();
     const actions = [audit('reinstall', 'buildarm-01'), audit('approve', 'buildarm-01'), audit('rolling-start')];
     for (const e of actions) await store.appendAudit(e);
-    const writes = (store as DocumentStore).documentWrites;
+    const writes = (store as StoreBase).documentWrites;
     for (let i = 0; i < 300; i++) {
       const refusal: AuditEntry = { ...audit(`!approve`, 'buildarm-01'), who: { source: 'irc', id: `user${i}`, display: `user${i}` }, outcome: 'refused', detail: `no role (${i})` };
       // Both ways in: a refusal given to appendAudit goes to the refusal list too.
@@ -280,7 +280,7 @@ describe.each(factories)('Store contract: %s', (_name, make) => {
     const refusals = store.listAudit({ kind: 'refusals' });
     expect(refusals.map((e) => e.detail)).toEqual(Array.from({ length: 10 }, (_, i) => `no role (${290 + i})`));
     expect(store.listAudit()).toHaveLength(13);
-    expect((store as DocumentStore).documentWrites).toBe(writes);
+    expect((store as StoreBase).documentWrites).toBe(writes);
   });
 
   it('coalesces a repeated refusal into one entry with its count and last time, and lists both kinds by time', async () => {

@@ -4,13 +4,13 @@
  * before the disable) is not held back by a window nothing else would share.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { DocumentStore } from '../../store/document-store';
+import { StoreBase } from '../../store/store-base';
 import type { StoreDocument } from '../../store/state-document';
 import type { StoreState } from '../../store/store-state';
 import { makeJob } from '../fakes/jobs';
 
 /** Each write takes `writeMs` (40 ms by default) of fake time. */
-class SlowStore extends DocumentStore {
+class SlowStore extends StoreBase {
   writesStarted: number[] = [];
   writeMs = 40;
   protected override async load(): Promise<StoreDocument | null> {

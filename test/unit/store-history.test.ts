@@ -15,7 +15,7 @@ import type { AuditEntry, Job, JobState } from '../../src/model';
 import type { AtomicFs } from '../../store/atomic-json-file';
 import { historyPathFor } from '../../store/history-file';
 import { LowdbStore, type LowdbStoreOptions } from '../../store/lowdb-store';
-import { jsonBytes } from '../../store/store-state';
+import { jsonBytes } from '../../store/json-bytes';
 import { makeJob } from '../fakes/jobs';
 
 const log = pino({ level: 'silent' });

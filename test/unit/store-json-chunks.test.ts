@@ -5,7 +5,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { STEP_NAMES, type AuditEntry, type Job } from '../../src/model';
-import { DEFAULT_LIMITS, jsonBytes, StoreState } from '../../store/store-state';
+import { StoreState } from '../../store/store-state';
+import { DEFAULT_LIMITS } from '../../store/store-limits';
+import { jsonBytes } from '../../store/json-bytes';
 import { makeJob } from '../fakes/jobs';
 
 const text = (state: StoreState) => Buffer.concat(state.toJsonChunks()).toString('utf8');

@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { judgeOwner, parseOwner, procProbe, type LockOwner, type ProcessProbe } from '../../store/lock-owner';
-import { ProcessLock, type LockFs } from '../../store/process-lock';
+import { ProcessLock } from '../../store/process-lock';
+import type { LockFs } from '../../store/lock-files';
 
 const root = mkdtempSync(path.join(tmpdir(), 'rekick-lock-unit-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

@@ -13,7 +13,7 @@ import { Executor } from '../../../src/executor/executor';
 import { createKojiClient } from '../../../src/koji/client';
 import { startHubStandin, type HubStandin } from '../../../lab/koji-hub/hub-standin';
 import { createKojiTestPki, type KojiTestPki } from '../../../lab/pki/koji-pki';
-import { sshConnectorFor } from '../../../src/ssh/remote-host';
+import { sshConnectorFor } from '../../../src/ssh/ssh-connector';
 import { createSteps } from '../../../src/steps';
 import type { Step } from '../../../src/steps/types';
 import type { ExecutorEvent } from '../../../src/model';

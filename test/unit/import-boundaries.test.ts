@@ -36,7 +36,7 @@ export const RULES: Rule[] = [
   { name: 'the utilities are plain (only the errors and their own files)', from: /^src\/util\//, forbidden: /^(src|commands|store)\//, except: /^src\/(util\/|errors\.ts$)/ },
   {
     name: 'the SSH layer knows nothing above it (config, model, errors and utilities only)',
-    from: /^src\/ssh\/(?!job-connections|shared-connections)/,
+    from: /^src\/ssh\//,
     forbidden: /^(src|commands|store)\//,
     except: /^src\/(ssh\/|util\/|config\/schema\.ts$|model\.ts$|errors\.ts$)/,
   },

@@ -9,7 +9,7 @@ import { DEFAULT_RETRY } from './client-options';
 import { KojiAuthError, KojiAuthExpired, KojiFault, KojiLoginError, KojiProtocolError, KojiRetryError, KojiServerOffline } from './errors';
 import { loadHubSettings, type HubSettings } from './hub-settings';
 import { HubTransport } from './hub-transport';
-import { SerialQueue } from './serial-queue';
+import { SerialChain } from '../util/serial-chain';
 import { sessionTarget, type Session } from './session';
 import { SessionLogin } from './session-login';
 import { callTlsFailure } from './tls-errors';
@@ -28,7 +28,7 @@ export class KojiConnection {
   readonly settings: () => HubSettings;
   private readonly transport: HubTransport;
   private readonly sessions: SessionLogin;
-  private readonly queue = new SerialQueue();
+  private readonly queue = new SerialChain(); // Koji's call numbers must reach the hub in order
   private closed = false;
 
   constructor(options: KojiClientOptions, private readonly log: Logger) {

@@ -4,27 +4,11 @@ import { budgetPauseReason, freshFailures } from '../../src/rolling/failure-budg
 import { reinstalledOutsideRun } from '../../src/rolling/run-hosts';
 import { elapsedMs, isLive, liveRun, pauseRun, resumeRun, stopRun } from '../../src/rolling/run-transitions';
 import { recordStarted } from '../../src/rolling/start-due';
-import type { HostRecord, Identity, RollingRun } from '../../src/model';
+import type { HostRecord } from '../../src/model';
+import { kevin, makeRun } from '../fakes/rolling-runs';
 
-const kevin: Identity = { source: 'irc', id: 'kevin', display: 'kevin' };
 
-function run(more: Partial<RollingRun> = {}): RollingRun {
-  return {
-    id: 'r1',
-    state: 'running',
-    startedAt: '2026-11-25T09:00:00.000Z',
-    startedBy: kevin,
-    origin: { adapter: 'irc', room: '#builders' },
-    fraction: 0.5,
-    continuous: false,
-    order: ['a', 'b', 'c', 'd'],
-    jobs: {},
-    done: [],
-    failed: [],
-    slots: 2,
-    ...more,
-  };
-}
+const run = makeRun;
 
 describe('failure budget', () => {
   it('counts only failures since the last resume, and pauses a running run at the budget', () => {

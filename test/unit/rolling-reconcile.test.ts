@@ -4,10 +4,10 @@ import { MemoryStore } from '../../store/memory-store';
 import { reconcileRun } from '../../src/rolling/reconcile';
 import { tallyRun } from '../../src/rolling/tally';
 import { renderStatus } from '../../src/rolling/render';
-import { type Identity, type Job, type JobState, type RollingRun } from '../../src/model';
+import { type Job, type JobState } from '../../src/model';
 import { makeJob } from '../fakes/jobs';
+import { kevin, makeRun } from '../fakes/rolling-runs';
 
-const kevin: Identity = { source: 'irc', id: 'kevin', display: 'kevin' };
 let n = 0;
 
 function job(host: string, state: JobState, more: Partial<Job> = {}): Job {
@@ -23,23 +23,7 @@ function job(host: string, state: JobState, more: Partial<Job> = {}): Job {
   });
 }
 
-function run(more: Partial<RollingRun> = {}): RollingRun {
-  return {
-    id: 'r1',
-    state: 'running',
-    startedAt: '2026-11-25T09:00:00.000Z',
-    startedBy: kevin,
-    origin: { adapter: 'irc', room: '#builders' },
-    fraction: 0.5,
-    continuous: false,
-    order: ['a', 'b', 'c', 'd'],
-    jobs: {},
-    done: [],
-    failed: [],
-    slots: 2,
-    ...more,
-  };
-}
+const run = makeRun;
 
 async function storeWith(...jobs: Job[]): Promise<MemoryStore> {
   const store = new MemoryStore();

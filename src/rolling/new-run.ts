@@ -10,7 +10,7 @@ import { UserError } from '../errors';
 import type { ExecutorApi } from '../executor/types';
 import type { RollingLeftOut, RollingRun } from '../model';
 import { slotsFor, virthostNeverFits } from './capacity';
-import { describeLeftOut } from './render';
+import { describeLeftOut } from '../present/rolling-lines';
 import { orderHosts } from './order';
 
 export interface NewRun {

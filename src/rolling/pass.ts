@@ -8,7 +8,7 @@ import { runEtaMs } from './estimate';
 import { budgetPauseReason, freshFailures } from './failure-budget';
 import { ROLLING_IDENTITY } from './identity';
 import { reconcileRun } from './reconcile';
-import { renderBudgetPause, renderCounts, renderProgress, renderSummary } from './render';
+import { renderBudgetPause, renderCounts, renderProgress, renderSummary } from '../present/rolling-lines';
 import { reinstalledOutsideRun } from './run-hosts';
 import { budgetPause, elapsedMs, finishRun } from './run-transitions';
 import { startDueHosts } from './start-due';

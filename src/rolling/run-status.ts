@@ -2,7 +2,7 @@
 import type { RollingRun } from '../model';
 import { runEtaMs } from './estimate';
 import { nextDueLine } from './next-due';
-import { renderStatus } from './render';
+import { renderStatus } from '../present/rolling-lines';
 import { isLive } from './run-transitions';
 import { tallyRun } from './tally';
 import type { RollingSchedulerOptions } from './types';

@@ -11,7 +11,7 @@ import type { AuditEntry, ExecutorEvent, RollingRun } from '../model';
 import { SerialChain } from '../util/serial-chain';
 import { runPass, type PassDeps } from './pass';
 import { reconcileRun } from './reconcile';
-import { renderCounts, renderSummary } from './render';
+import { renderCounts, renderSummary } from '../present/rolling-lines';
 import { runStatus } from './run-status';
 import { elapsedMs, isLive, liveRun, pauseRun, resumeRun, stopRun } from './run-transitions';
 import { renderStartLine, startNewRun } from './start-run';

@@ -5,7 +5,7 @@ import type { RollingRun } from '../model';
 import { formatRoughDuration } from '../present/duration';
 import { estimateRunMs, runTypicalDuration } from './estimate';
 import { createRun, newRunId, type NewRun } from './new-run';
-import { renderCounts, renderStart } from './render';
+import { renderCounts, renderStart } from '../present/rolling-lines';
 import { isLive } from './run-transitions';
 import { tallyRun } from './tally';
 import type { RollingSchedulerOptions } from './types';

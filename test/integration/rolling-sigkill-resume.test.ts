@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, expect, it } from 'vitest';
 import { LowdbStore } from '../../store/lowdb-store';
 import { reconcileRun } from '../../src/rolling/reconcile';
-import { renderCounts } from '../../src/rolling/render';
+import { renderCounts } from '../../src/present/rolling-lines';
 import { tallyRun } from '../../src/rolling/tally';
 import type { RollingRun } from '../../src/model';
 

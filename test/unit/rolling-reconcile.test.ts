@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../store/memory-store';
 import { reconcileRun } from '../../src/rolling/reconcile';
 import { tallyRun } from '../../src/rolling/tally';
-import { renderStatus } from '../../src/rolling/render';
+import { renderStatus } from '../../src/present/rolling-lines';
 import { type Job, type JobState } from '../../src/model';
 import { makeJob } from '../fakes/jobs';
 import { kevin, makeRun } from '../fakes/rolling-runs';

@@ -10,7 +10,7 @@ import { StepError, UserError } from '../../src/errors';
 import { createRollingScheduler, ROLLING_IDENTITY } from '../../src/rolling/scheduler';
 import type { RollingScheduler } from '../../src/rolling/types';
 import { reconcileRun } from '../../src/rolling/reconcile';
-import { renderCounts } from '../../src/rolling/render';
+import { renderCounts } from '../../src/present/rolling-lines';
 import { tallyRun } from '../../src/rolling/tally';
 import type { Step } from '../../src/steps/types';
 import { ACTIVE_JOB_STATES, type ExecutorEvent, type Identity, type Origin, type RollingRun, type StepName } from '../../src/model';

@@ -3,11 +3,11 @@
  * `!rolling status` view. Pure functions of the run, its tally and estimates; no secrets ever reach them.
  */
 import type { RollingLeftOut, RollingRun } from '../model';
-import type { HostEnding } from './reconcile';
-import type { RollingTally } from './tally';
-import { formatRoughDuration } from '../present/duration';
-import { someOf } from '../present/name-list';
-import { inFlightPosition } from '../present/job-position';
+import type { HostEnding } from '../rolling/reconcile';
+import type { RollingTally } from '../rolling/tally';
+import { formatRoughDuration } from './duration';
+import { someOf } from './name-list';
+import { inFlightPosition } from './job-position';
 
 const MAX_LISTED = 12;
 

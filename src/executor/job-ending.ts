@@ -6,6 +6,7 @@
  */
 import { cancelComment, failureComment } from '../present/koji-comments';
 import { STEP_NAMES, type ExecutorEvent, type HostRecord, type Job } from '../model';
+import { currentStep } from '../present/step-tag';
 
 export interface JobEndingIo {
   setComment(job: Job, comment: string): Promise<void>;
@@ -16,7 +17,7 @@ export interface JobEndingIo {
 }
 
 export async function concludeEndedJob(job: Job, io: JobEndingIo): Promise<void> {
-  const step = job.error?.step ?? STEP_NAMES[Math.min(job.current, STEP_NAMES.length - 1)]!;
+  const step = job.error?.step ?? currentStep(job);
   const cancelled = job.state === 'cancelled' && job.cancel;
   await io.setComment(job, cancelled ? cancelComment(job, job.cancel!.by, step) : failureComment(job, step, job.error?.message ?? 'failed'));
   await io.save(job);

@@ -10,8 +10,12 @@ export function stepTag(step: StepName, index?: number): string {
 
 /** `[3/8]`: the step's place among the eight, without its name. */
 export function stepNumber(step: StepName, index?: number): string {
-  const i = index ?? STEP_NAMES.indexOf(step);
-  return `[${i + 1}/${TOTAL_STEPS}]`;
+  return `[${stepOrdinal(index ?? STEP_NAMES.indexOf(step))}]`;
+}
+
+/** `3/8` for the step at `index` (0-based): the number inside the tag, and Slack's step table. */
+export function stepOrdinal(index: number): string {
+  return `${index + 1}/${TOTAL_STEPS}`;
 }
 
 /** The step a job is at: its `current` step, or the last one once it went past the end. */

@@ -11,6 +11,7 @@ import { toCodedError } from '../errors';
 import { HostKeyChangedError } from '../ssh/errors';
 import type { StepDeps } from './types';
 import { STEP_NAMES, type DisarmRecord, type Job, type StepName } from '../model';
+import { currentStep } from '../present/step-tag';
 
 const STAGE = STEP_NAMES.indexOf('stage-installer');
 const REINSTALL = STEP_NAMES.indexOf('reinstall');
@@ -86,7 +87,7 @@ export const disarmInstaller: DisarmActivity = async (job, host, deps, options =
     if (options.signal?.aborted) return undefined;
   }
   const seconds = Math.max(1, Math.round((Date.now() - started) / 1000));
-  return { outcome: 'failed', at: at(), detail: `${oneLine(last)} (${attempts} ${attempts === 1 ? 'try' : 'tries'} in ${seconds}s)` };
+  return { outcome: 'failed', at: at(), detail: `${squeezedLine(last)} (${attempts} ${attempts === 1 ? 'try' : 'tries'} in ${seconds}s)` };
 };
 
 function driverContext(config: Config, host: HostConfig, deps: DisarmDeps, signal: AbortSignal, timeoutMs: number, log: DisarmDeps['log']): DriverContext {
@@ -101,7 +102,8 @@ function driverContext(config: Config, host: HostConfig, deps: DisarmDeps, signa
   };
 }
 
-function oneLine(text: string): string {
+/** Whitespace runs squeezed to one space, at most 200 characters: a disarm failure's cause as recorded on the job. */
+function squeezedLine(text: string): string {
   const flat = text.replace(/\s+/g, ' ').trim();
   return flat.length > 200 ? `${flat.slice(0, 199)}…` : flat;
 }
@@ -109,7 +111,7 @@ function oneLine(text: string): string {
 /** The step `!retry` of this failed job resumes from (`failed`: the step that failed, when the caller knows it). */
 export function retryStep(job: Job, failed?: StepName): StepName {
   if (rearms(job)) return 'stage-installer';
-  return failed ?? job.error?.step ?? STEP_NAMES[Math.min(job.current, STEP_NAMES.length - 1)]!;
+  return failed ?? job.error?.step ?? currentStep(job);
 }
 
 /** Whether `!retry` of this failed job re-arms its installer: it resumes from stage-installer. */

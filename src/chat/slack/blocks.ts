@@ -6,7 +6,7 @@ import { formatDuration } from '../../present/duration';
 import type { Job, StepRecord } from '../../model';
 import { proofSummary } from '../../present/proof';
 import { disarmClause } from '../../present/disarm';
-import { stepTag } from '../../present/step-tag';
+import { stepOrdinal, stepTag } from '../../present/step-tag';
 
 export const APPROVE_ACTION = 'rekick_approve';
 export const DENY_ACTION = 'rekick_deny';
@@ -38,7 +38,7 @@ export function stepTable(job: Job, now: Date): string {
     .map((s, i) => {
       const state = s.status === 'succeeded' ? 'ok' : s.status;
       const time = stepTime(s, now);
-      return `${MARK[s.status]} ${i + 1}/${job.steps.length} ${s.name.padEnd(width)}  ${state.padEnd(9)} ${time}`.trimEnd();
+      return `${MARK[s.status]} ${stepOrdinal(i)} ${s.name.padEnd(width)}  ${state.padEnd(9)} ${time}`.trimEnd();
     })
     .join('\n');
 }

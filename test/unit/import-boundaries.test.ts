@@ -29,6 +29,8 @@ export const RULES: Rule[] = [
   { name: 'presentation imports no chat adapter, no ssh/, no koji/', from: /^src\/present\//, forbidden: /^src\/(chat|ssh|koji)\// },
   { name: 'the host resolver reads only the config, the model and errors', from: /^src\/hosts\//, forbidden: /^(src|commands|store)\//, except: /^src\/hosts\/|^src\/config\/schema\.ts$|^src\/(model|errors)\.ts$/ },
   { name: 'the executor is a workflow: it imports no SSH, no Koji and no chat adapter (activities are handed in)', from: /^src\/executor\//, forbidden: /^src\/(ssh|koji)\/|^src\/chat\/(irc|slack|console)/ },
+  { name: 'the executor never talks to chat: its events go to the notifier', from: /^src\/executor\//, forbidden: /^src\/chat\// },
+  { name: 'the config is read by everyone and reads none of what runs (chat, executor, steps, commands, store, HTTP, presentation)', from: /^src\/config\//, forbidden: /^(src\/(chat|executor|steps|http|present|hosts)\/|commands\/|store\/)/ },
   { name: 'the store imports no behaviour (only the job model and its own files)', from: /^store\//, forbidden: /^(src|commands)\//, except: /^src\/(model|errors|log)\.ts$|^src\/util\// },
   { name: 'the router imports no command (the registry is handed in; only the command types)', from: /^src\/chat\/router/, forbidden: /^commands\//, except: /^commands\/types\.ts$/ },
   { name: "the IRC adapter's files are its own (only the composition creates it)", from: /^(?!src\/chat\/irc\/|src\/main\.ts$)/, forbidden: /^src\/chat\/irc\// },
@@ -52,6 +54,18 @@ function violations(edges: ImportEdge[], rules: Rule[]): string[] {
 
 describe('import boundaries', () => {
   const edges = importGraph(ROOT, ['src', 'commands', 'store', 'lab']);
+
+  it('the executor reaching into chat, or the config into what runs, is caught', () => {
+    const files = new Set(['src/chat/notifier.ts', 'src/executor/executor.ts', 'store/store.ts', 'src/config/schema.ts', 'src/errors.ts']);
+    const exists = (p: string) => files.has(p);
+    const found = (from: string, text: string) => violations(importsOf(from, text, exists).map((to) => ({ from, to })), RULES);
+    expect(found('src/executor/job-runner.ts', "import { createNotifier } from '../chat/notifier';")).toEqual([
+      'src/executor/job-runner.ts imports src/chat/notifier.ts: the executor never talks to chat: its events go to the notifier',
+    ]);
+    expect(found('src/config/load.ts', "import type { Executor } from '../executor/executor';")).toHaveLength(1);
+    expect(found('src/config/load.ts', "import type { Store } from '../../store/store';")).toHaveLength(1);
+    expect(found('src/config/load.ts', "import { ConfigError } from '../errors';")).toEqual([]);
+  });
 
   it('reads the graph (a sanity floor: the parser found the imports)', () => {
     expect(edges.length).toBeGreaterThan(500);
@@ -80,7 +94,7 @@ describe('import boundaries', () => {
     const executorKoji = importsOf('src/executor/job-runner.ts', "import type { KojiClient } from '../koji/types';", (p) => p === 'src/koji/types.ts').map((to) => ({ from: 'src/executor/job-runner.ts', to }));
     expect(violations(executorKoji, RULES)).toHaveLength(1);
     const executorIrc = importsOf('src/executor/executor.ts', "import { createIrcAdapter } from '../chat/irc';", (p) => p === 'src/chat/irc.ts').map((to) => ({ from: 'src/executor/executor.ts', to }));
-    expect(violations(executorIrc, RULES)).toHaveLength(1);
+    expect(violations(executorIrc, RULES)).toHaveLength(2); // no adapter, and no chat at all
     const executorSteps = importsOf('src/executor/executor.ts', "import { createExecutorActivities } from '../steps/activities';", (p) => p === 'src/steps/activities.ts').map((to) => ({ from: 'src/executor/executor.ts', to }));
     expect(violations(executorSteps, RULES)).toEqual([]);
     const labDeep = importsOf('lab/fleet/sim-host.ts', "import { CodedError } from '../../src/errors';", exists).map((to) => ({ from: 'lab/fleet/sim-host.ts', to }));

@@ -17,8 +17,6 @@ import { StepAborts } from './step-aborts';
 import { stepContext } from './step-context';
 import { runStep, type PipelineHost } from './step-pipeline';
 
-export { ShutdownError } from './step-aborts';
-
 const TAIL_LINES = 20;
 
 export interface JobRunnerOptions {

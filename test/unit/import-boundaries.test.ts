@@ -27,6 +27,7 @@ export const RULES: Rule[] = [
   { name: 'commands import nothing from the chat (no ChatMessage, no Roles, no rendering): they get it through their context', from: /^commands\//, forbidden: /^src\/chat\// },
   { name: 'the rolling scheduler imports nothing from the commands', from: /^src\/rolling\//, forbidden: /^commands\// },
   { name: 'presentation imports no chat adapter, no ssh/, no koji/', from: /^src\/present\//, forbidden: /^src\/(chat|ssh|koji)\// },
+  { name: 'presentation imports nothing of those that use it (HTTP, the executor, the commands)', from: /^src\/present\//, forbidden: /^(src\/(http|executor)\/|commands\/)/ },
   { name: 'the host resolver reads only the config, the model and errors', from: /^src\/hosts\//, forbidden: /^(src|commands|store)\//, except: /^src\/hosts\/|^src\/config\/schema\.ts$|^src\/(model|errors)\.ts$/ },
   { name: 'the executor is a workflow: it imports no SSH, no Koji and no chat adapter (activities are handed in)', from: /^src\/executor\//, forbidden: /^src\/(ssh|koji)\/|^src\/chat\/(irc|slack|console)/ },
   { name: 'the store imports no behaviour (only the job model and its own files)', from: /^store\//, forbidden: /^(src|commands)\//, except: /^src\/(model|errors|log)\.ts$|^src\/util\// },
@@ -117,7 +118,7 @@ describe('import boundaries', () => {
   });
 
   it('commands, rolling and presentation keep to their rooms (each rule catches its violating import)', () => {
-    const files = new Set(['src/executor/types.ts', 'src/chat/render.ts', 'src/chat/chat-adapter.ts', 'commands/types.ts', 'src/ssh/remote-host.ts', 'src/koji/client.ts', 'src/present/job-lines.ts', 'src/chat/slack.ts']);
+    const files = new Set(['src/executor/types.ts', 'src/chat/render.ts', 'src/chat/chat-adapter.ts', 'commands/types.ts', 'src/ssh/remote-host.ts', 'src/koji/client.ts', 'src/present/job-lines.ts', 'src/chat/slack.ts', 'src/http/api.ts', 'src/executor/job-ending.ts']);
     const exists = (p: string) => files.has(p);
     const cases: Array<[string, string, string]> = [
       ['commands/status.ts', "import { renderJob } from '../src/chat/render';", 'commands import nothing from the chat'],
@@ -126,6 +127,9 @@ describe('import boundaries', () => {
       ['src/present/job-lines.ts', "import { x } from '../ssh/remote-host';", 'presentation imports no chat adapter'],
       ['src/present/job-lines.ts', "import type { KojiClient } from '../koji/client';", 'presentation imports no chat adapter'],
       ['src/present/job-lines.ts', "import { createSlackAdapter } from '../chat/slack';", 'presentation imports no chat adapter'],
+      ['src/present/cli-lines.ts', "import type { HostView } from '../http/api';", 'presentation imports nothing of those that use it'],
+      ['src/present/job-lines.ts', "import { concludeEndedJob } from '../executor/job-ending';", 'presentation imports nothing of those that use it'],
+      ['src/present/job-lines.ts', "import type { CommandSpec } from '../../commands/types';", 'presentation imports nothing of those that use it'],
       ['src/hosts/expand.ts', "import type { ExecutorApi } from '../executor/types';", 'the host resolver reads only the config'],
     ];
     for (const [from, text, rule] of cases) {

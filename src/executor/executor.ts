@@ -9,13 +9,12 @@ import type { Store } from '../../store/store';
 import type { Config, HostConfig } from '../config/schema';
 import { createExecutorActivities, type ExecutorActivities } from '../steps/activities';
 import type { Step } from '../steps/types';
-import { type AuditEntry, type ExecutorEvent, type Identity, type Job, type Origin } from '../model';
+import type { AuditEntry, ExecutorEvent, Job, Origin } from '../model';
 import type { ApproveOptions, DenyOptions, ExecutorApi, ExecutorListener, ReinstallRequest, RequestContext } from './types';
 import { AuditRecorder } from './audit-recorder';
 import { EventHub } from './event-hub';
 import { InstallerDisarms } from './installer-disarms';
 import { JobLauncher } from './job-launcher';
-import { describeJobPosition } from '../present/job-position';
 import type { JobEndingIo } from './job-ending';
 import { cancelOrder, finishCancelled, retryOrder } from './order-cancel-retry';
 import { approveOrder, denyOrder } from './order-decisions';
@@ -23,7 +22,8 @@ import type { OrderHost } from './order-host';
 import { reinstallOrder } from './order-reinstall';
 import { expandHostWords } from '../hosts/expand';
 import { indexHosts, type HostIndex } from '../hosts/host-index';
-import { resumeJobs, waitingSince } from './resume-jobs';
+import { resumeJobs } from './resume-jobs';
+import { waitingSince } from '../present/job-lines';
 import { StoreHealth } from './store-health';
 import { withVirthostWaits } from './virthost-waits';
 import type { ExecutorOptions } from './executor-options';
@@ -220,7 +220,3 @@ export class Executor implements ExecutorApi, OrderHost {
     return setHostComment(job, comment, this.activities, this.log);
   }
 }
-
-export { describeJobPosition };
-
-export type { Identity };

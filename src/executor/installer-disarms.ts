@@ -109,7 +109,10 @@ export class InstallerDisarms {
   }
 }
 
-/** The job's disarm outcome as it is now (read afresh: finish() changes it). */
+/**
+ * The job's disarm outcome as it is now. finish() returns early unless it was `pending` and then replaces it
+ * (applyInPlace); read through this function, TypeScript does not keep the early return's narrowing to `pending`.
+ */
 function disarmOutcome(job: Job): string | undefined {
   return job.disarm?.outcome;
 }

@@ -12,14 +12,10 @@ import type { Decision, ExecutorEvent, Job } from '../model';
 import { concludeEndedJob } from './job-ending';
 import { JobSaver, StoreWriteFailed } from './job-saver';
 import type { JobEvent } from './job-events';
-import { applyInPlace } from './job-transitions';
+import { applyInPlace, TAIL_LINES } from './job-transitions';
 import { StepAborts } from './step-aborts';
 import { stepContext } from './step-context';
 import { runStep, type PipelineHost } from './step-pipeline';
-
-export { ShutdownError } from './step-aborts';
-
-const TAIL_LINES = 20;
 
 export interface JobRunnerOptions {
   job: Job;

@@ -8,7 +8,8 @@ import { markDisarm, rearmOnRetry } from './job-transitions-disarm';
 import { STEP_NAMES, type Identity, type Job } from '../model';
 import { ALLOWED, type JobEvent, type Refusal } from './job-events';
 
-const TAIL_LINES = 20;
+/** The last lines of a step's output a job keeps (as the step runs, and with its failure). */
+export const TAIL_LINES = 20;
 
 export function isRefusal(result: Job | Refusal): result is Refusal {
   return 'refused' in result;

@@ -2,15 +2,13 @@
  * The plan `rekick reinstall --dry-run` prints: what each step would do for each host, in each step's own words
  * (Step.describe), so the plan cannot drift from what runs. It touches nothing.
  */
-import type { Config, HostConfig } from '../config/schema';
+import type { Config } from '../config/schema';
 import { expandHostWords } from '../hosts/expand';
 import { indexHosts } from '../hosts/host-index';
 import { stepNumber } from '../present/step-tag';
 import { createSteps } from '../steps';
 import { admitReinstall } from './virthost-guests';
 import { withVirthostWaits } from './virthost-waits';
-
-export { substitute } from '../steps/plan-text';
 
 export function planReinstall(config: Config, names: string[], options: { forceDrain?: boolean } = {}): string[] {
   const lines: string[] = ['dry run: nothing will be changed'];

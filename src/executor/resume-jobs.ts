@@ -1,8 +1,5 @@
-/**
- * Resuming the unfinished jobs that have no runner (at start, and once the store works again after a failure), and
- * what the approval queue's order is.
- */
-import { ACTIVE_JOB_STATES, STEP_NAMES, type Job } from '../model';
+/** Resuming the unfinished jobs that have no runner (at start, and once the store works again after a failure). */
+import { ACTIVE_JOB_STATES, STEP_NAMES } from '../model';
 import type { OrderHost } from './order-host';
 
 /**
@@ -25,9 +22,4 @@ export async function resumeJobs(ex: OrderHost, why: string): Promise<void> {
     ex.log.info({ job: job.id, host: job.host, step: STEP_NAMES[job.current] }, why);
     ex.launcher.launch(job.id);
   }
-}
-
-/** Since when a job waits for approval (the queue is oldest first). */
-export function waitingSince(job: Job): string {
-  return job.steps[STEP_NAMES.indexOf('reboot-verify')]?.endedAt ?? job.updatedAt;
 }

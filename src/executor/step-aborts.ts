@@ -19,11 +19,12 @@ export class StepAborts {
   /** A shutdown was asked: no further step or attempt starts. */
   shuttingDown = false;
 
-  /** A cancel was recorded: the backoff ends, and an abortable attempt (call after the cancel is saved). */
+  /** A cancel was recorded: the wait before the next attempt ends at once (the pipeline then stops the step). */
   cancelBackoff(): void {
     this.backoff?.abort(new CancelledError());
   }
 
+  /** A cancel is saved: the attempt under way is aborted if the step is abortable (otherwise it runs to its end). */
   cancelAttempt(): void {
     if (this.abortable) this.controller?.abort(new CancelledError());
   }

@@ -61,7 +61,10 @@ export function admitReinstall(
   return out;
 }
 
-/** Links the jobs of guests queued with their virthost (jobs in the order admitReinstall gave the hosts). */
+/**
+ * Links the jobs of guests queued with their virthost both ways (Job.options: the virthost's guestJobIds, each
+ * guest's virthostJobId), before the one write that saves them all; jobs in the order admitReinstall gave the hosts.
+ */
 export function linkVirthostJobs(jobs: readonly Job[], admitted: readonly AdmittedHost[]): void {
   const byHost = new Map(jobs.map((j) => [j.host, j]));
   for (const a of admitted) {

@@ -26,7 +26,12 @@ export const GUESTS_WAIT_SINCE = 'stage-installer.guestsWaitSince';
  */
 export const VIRTHOST_FAILURE_SEEN = 'virthost.failureSeen';
 
-/** The steps with `stage-installer` waiting first for the jobs it is linked to (the others as they are). */
+/**
+ * The steps with `stage-installer` waiting first for the jobs it is linked to (the others as they are): a virthost's
+ * job for its guests' drain (bounded by timeouts.drain + timeouts.step), a guest's job for its virthost's success,
+ * after which the guest is reinstalled as any virt guest (its disk may be gone with the old virthost). Each look reads
+ * the other jobs from the store (StepContext.jobOf), and a cancel of the waiting job stops the wait at its next look.
+ */
 export function withVirthostWaits(steps: Step[]): Step[] {
   return steps.map((step) =>
     step.name !== 'stage-installer'

@@ -1,5 +1,4 @@
 /** How `rekick status`, `rekick hosts` and `rekick audit` print a job, a host and an audit entry (plain, unbounded). */
-import type { HostView } from '../http/api';
 import { STEP_NAMES, type AuditEntry, type Job } from '../model';
 import { disarmClause } from './disarm';
 import { agoOrNever, formatDuration } from './duration';
@@ -21,8 +20,17 @@ export function cliJobLines(job: Job): string[] {
   return lines;
 }
 
+/** A host as `rekick hosts` prints it (the read-only API's HostView is one). */
+export interface CliHost {
+  name: string;
+  arch: string;
+  kind: string;
+  job: { state: string; step: string | null } | null;
+  lastReinstalledAt: string | null;
+}
+
 /** `rekick hosts`: one padded line per host. */
-export function cliHostLine(h: HostView): string {
+export function cliHostLine(h: CliHost): string {
   const job = h.job ? `${h.job.state} at ${h.job.step}` : 'idle';
   return `${h.name.padEnd(20)} ${h.arch.padEnd(8)} ${h.kind.padEnd(9)} ${job.padEnd(30)} last reinstall ${agoOrNever(h.lastReinstalledAt)}`;
 }

@@ -45,7 +45,7 @@ function disarmed(job: Job): string {
   return short ? `; ${short}` : '';
 }
 
-/** When a job started waiting for approval: reboot-verify's end, else its last change. */
+/** When a job started waiting for approval: reboot-verify's end, else its last change. The queue's order too. */
 export function waitingSince(job: Job): string {
   return job.steps[STEP_NAMES.indexOf('reboot-verify')]?.endedAt ?? job.updatedAt;
 }

@@ -1,4 +1,4 @@
-/** Where a job is and what became of it, in a few words, for refusals that name a job and for rolling status. */
+/** Where a job is and what became of it, in a few words: for refusals that name a job, rolling status and virthost waits. */
 import type { Frozen } from '../../store/store';
 import { STEP_NAMES, type Decision, type Job } from '../model';
 import { chatName } from './identity';

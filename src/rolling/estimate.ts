@@ -50,8 +50,6 @@ export function estimateRunMs(hostsLeft: number, slots: number, perHostMs: numbe
   return Math.ceil(hostsLeft / Math.max(1, slots)) * perHostMs;
 }
 
-/** The rolling notices' duration (whole seconds or minutes, days): defined with the others in src/present/duration.ts. */
-
 /** Reinstall time per host for a run: its own jobs once it has some, else past jobs in the store. */
 export function runTypicalDuration(run: RollingRun, store: Store): TypicalDuration | undefined {
   // Peeks, not copies: every job of the run, on every progress line.

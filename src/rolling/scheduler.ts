@@ -19,8 +19,6 @@ import { tallyRun } from './tally';
 import type { RollingScheduler, RollingSchedulerOptions } from './types';
 import { parseWindow, type RollingWindow } from './window';
 
-export { ROLLING_IDENTITY } from './identity';
-
 /**
  * The executor events that can change what a pass decides: a job that started, waits for approval or ended (a slot
  * freed, a failure to count). A step starting, progressing or succeeding changes none of it, and a pass reads the

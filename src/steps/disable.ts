@@ -24,7 +24,7 @@ export const disableStep: Step = {
   timeoutMs: (c) => c.timeouts.step,
   retry: true,
   abortable: false,
-  appliesTo: (h) => h.kind !== 'virthost',
+  appliesTo: isKojiBuilder,
   describe: (host) => (isKojiBuilder(host) ? `Koji disableHost ${host.name} + editHost comment` : 'skipped (a virthost is no Koji builder)'),
   async run(ctx) {
     const { job, host, koji, config } = ctx;

@@ -53,6 +53,9 @@ export type DisarmActivity = (job: Job, host: HostConfig, deps: DisarmDeps, opti
 /**
  * Disarms the installer on the job's host: a few bounded tries (each the connect timeout plus the commands' time),
  * since a host that does not answer may be rebooting; then the outcome, `failed` with the reason when it never did.
+ * Left armed, the next ordinary reboot (an admin's, a kernel update's, a power cut's) would run the installer and
+ * wipe a host rekick calls cancelled or failed. A virt guest has nothing to disarm: its stage destroyed and undefined
+ * the VM, and its record says so (markDisarm).
  */
 export const disarmInstaller: DisarmActivity = async (job, host, deps, options = {}) => {
   const { config, log } = deps;

@@ -17,7 +17,7 @@ export const drainStep: Step = {
   timeoutMs: (c) => c.timeouts.drain + Math.max(60_000, 3 * c.koji.pollInterval),
   retry: true,
   abortable: true,
-  appliesTo: (h) => h.kind !== 'virthost',
+  appliesTo: isKojiBuilder,
   describe: (host, { config, forceDrain }) =>
     isKojiBuilder(host)
       ? `wait up to ${config.timeouts.drain / 1000}s for OPEN/ASSIGNED tasks on ${host.name}${forceDrain ? ' (--force-drain: freeTask each)' : ''}`

@@ -12,7 +12,7 @@ export const enableStep: Step = {
   timeoutMs: (c) => c.timeouts.step,
   retry: true,
   abortable: false,
-  appliesTo: (h) => h.kind !== 'virthost',
+  appliesTo: isKojiBuilder,
   describe: (host) => (isKojiBuilder(host) ? `after !approve ${host.name}: Koji enableHost ${host.name}` : 'skipped'),
   async run(ctx) {
     const { job, host, koji } = ctx;

@@ -1,4 +1,4 @@
-/** Helpers for the lines a step writes about itself in the dry-run plan (Step.describe). */
+/** What the steps share to say what they would do (Step.describe, the dry-run plan) and which hosts they apply to. */
 import type { Config, HostConfig } from '../config/schema';
 
 /** `{host}`, `{arch}`, `{address}` in a config value, as the plan shows it. */

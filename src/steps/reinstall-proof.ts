@@ -9,6 +9,14 @@ import type { RemoteHost } from '../ssh/types';
 import type { ReinstallProof } from '../model';
 import type { StepContext } from './types';
 
+/**
+ * Proof that the host came back from step 4 as a new system, or E_NOT_REINSTALLED: a job without it is never offered
+ * for approval, since the old system booting again (the installer entry not taken, a bad kernel URL, `GRUB_DEFAULT`
+ * not `saved`) would otherwise pass post-install and verify like a new one. A site whose kickstart restores the old
+ * host keys still gets a new machine-id. A virt guest with nothing recorded to compare (down before its reinstall
+ * and not in known_hosts, or its machine-id unreadable) is taken on what this job did to it: its domain was undefined
+ * and created anew by virt-install (`basis`); it fails only when the same machine-id is seen again.
+ */
 export async function proveNewSystem(ctx: StepContext, remote: RemoteHost): Promise<ReinstallProof> {
   const { job, host } = ctx;
   const before = job.before;

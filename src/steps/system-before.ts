@@ -16,6 +16,11 @@ interface Seen {
   machineId?: string;
 }
 
+/**
+ * Records the old system once per job and saves it at once: a re-run of stage-installer (a retry, a resume after a
+ * restart) keeps the record of the old system. A bare-metal host is logged in to (the driver's commands need that
+ * login anyway, and reuse it); a virt guest may be down already: a short, bounded try, else known_hosts alone.
+ */
 export async function recordSystemBefore(ctx: StepContext): Promise<void> {
   if (ctx.job.before) return;
   const known = (await ctx.connector.knownHostKeys?.(ctx.target)) ?? [];

@@ -25,8 +25,10 @@ export const RULES: Rule[] = [
   { name: 'the XML-RPC codec stands alone (the client and the lab\'s hub share it)', from: /^src\/koji\/xmlrpc\//, forbidden: /^(?!src\/koji\/xmlrpc\/)/ },
   { name: 'the Koji client imports no chat, SSH, steps, rolling, HTTP, commands or store code', from: /^src\/koji\//, forbidden: /^(src\/(chat|ssh|steps|rolling|http|drivers)\/|commands\/|store\/)/ },
   { name: 'commands import nothing from the chat (no ChatMessage, no Roles, no rendering): they get it through their context', from: /^commands\//, forbidden: /^src\/chat\// },
+  { name: 'commands see the executor and the scheduler only through their API types', from: /^commands\//, forbidden: /^src\/(executor|rolling)\//, except: /^src\/(executor|rolling)\/types\.ts$/ },
   { name: 'the rolling scheduler imports nothing from the commands', from: /^src\/rolling\//, forbidden: /^commands\// },
   { name: 'presentation imports no chat adapter, no ssh/, no koji/', from: /^src\/present\//, forbidden: /^src\/(chat|ssh|koji)\// },
+  { name: 'presentation imports nothing of those that use it (HTTP, the executor, the commands)', from: /^src\/present\//, forbidden: /^(src\/(http|executor)\/|commands\/)/ },
   { name: 'the host resolver reads only the config, the model and errors', from: /^src\/hosts\//, forbidden: /^(src|commands|store)\//, except: /^src\/hosts\/|^src\/config\/schema\.ts$|^src\/(model|errors)\.ts$/ },
   { name: 'the executor is a workflow: it imports no SSH, no Koji and no chat adapter (activities are handed in)', from: /^src\/executor\//, forbidden: /^src\/(ssh|koji)\/|^src\/chat\/(irc|slack|console)/ },
   { name: 'the executor never talks to chat: its events go to the notifier', from: /^src\/executor\//, forbidden: /^src\/chat\// },
@@ -131,7 +133,7 @@ describe('import boundaries', () => {
   });
 
   it('commands, rolling and presentation keep to their rooms (each rule catches its violating import)', () => {
-    const files = new Set(['src/executor/types.ts', 'src/chat/render.ts', 'src/chat/chat-adapter.ts', 'commands/types.ts', 'src/ssh/remote-host.ts', 'src/koji/client.ts', 'src/present/job-lines.ts', 'src/chat/slack.ts']);
+    const files = new Set(['src/executor/executor.ts', 'src/rolling/capacity.ts', 'src/executor/types.ts', 'src/chat/render.ts', 'src/chat/chat-adapter.ts', 'commands/types.ts', 'src/ssh/remote-host.ts', 'src/koji/client.ts', 'src/present/job-lines.ts', 'src/chat/slack.ts', 'src/http/api.ts', 'src/executor/job-ending.ts']);
     const exists = (p: string) => files.has(p);
     const cases: Array<[string, string, string]> = [
       ['commands/status.ts', "import { renderJob } from '../src/chat/render';", 'commands import nothing from the chat'],
@@ -140,7 +142,12 @@ describe('import boundaries', () => {
       ['src/present/job-lines.ts', "import { x } from '../ssh/remote-host';", 'presentation imports no chat adapter'],
       ['src/present/job-lines.ts', "import type { KojiClient } from '../koji/client';", 'presentation imports no chat adapter'],
       ['src/present/job-lines.ts', "import { createSlackAdapter } from '../chat/slack';", 'presentation imports no chat adapter'],
+      ['src/present/cli-lines.ts', "import type { HostView } from '../http/api';", 'presentation imports nothing of those that use it'],
+      ['src/present/job-lines.ts', "import { concludeEndedJob } from '../executor/job-ending';", 'presentation imports nothing of those that use it'],
+      ['src/present/job-lines.ts', "import type { CommandSpec } from '../../commands/types';", 'presentation imports nothing of those that use it'],
       ['src/hosts/expand.ts', "import type { ExecutorApi } from '../executor/types';", 'the host resolver reads only the config'],
+      ['commands/status.ts', "import type { Executor } from '../src/executor/executor';", 'commands see the executor and the scheduler only through their API types'],
+      ['commands/rolling.ts', "import { pickHosts } from '../src/rolling/capacity';", 'commands see the executor and the scheduler only through their API types'],
     ];
     for (const [from, text, rule] of cases) {
       const found = importsOf(from, text, exists).map((to) => ({ from, to }));
@@ -150,6 +157,9 @@ describe('import boundaries', () => {
     }
     const fine = importsOf('src/present/job-lines.ts', "import { stepTag } from '../present/job-lines';", exists).map((to) => ({ from: 'src/present/job-lines.ts', to }));
     expect(violations(fine, RULES)).toEqual([]);
+    const apiTypes = importsOf('commands/types.ts', "import type { ExecutorApi } from '../src/executor/types';", exists).map((to) => ({ from: 'commands/types.ts', to }));
+    expect(apiTypes).toHaveLength(1);
+    expect(violations(apiTypes, RULES)).toEqual([]);
   });
 
   it('the utilities and the SSH layer keep to their rooms: a violating import is caught', () => {

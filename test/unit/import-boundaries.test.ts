@@ -34,6 +34,12 @@ export const RULES: Rule[] = [
   { name: 'the chat (the router included) imports no command (the registry is handed in; only the command types)', from: /^src\/chat\//, forbidden: /^commands\//, except: /^commands\/types\.ts$/ },
   { name: "the IRC adapter's files are its own (only the composition creates it)", from: /^(?!src\/chat\/irc\/|src\/main\.ts$)/, forbidden: /^src\/chat\/irc\// },
   { name: "the Slack adapter's files are its own (only the composition creates it)", from: /^(?!src\/chat\/slack\/|src\/main\.ts$)/, forbidden: /^src\/chat\/slack\// },
+  {
+    name: 'the config knows nothing above it (but the three checks it borrows: keytab principals, path placeholders, rolling windows)',
+    from: /^src\/config\//,
+    forbidden: /^(src|commands|store)\//,
+    except: /^src\/(config\/|errors\.ts$|koji\/kerberos\/index\.ts$|ssh\/placeholders\.ts$|rolling\/window\.ts$)/,
+  },
   { name: 'the utilities are plain (only the errors and their own files)', from: /^src\/util\//, forbidden: /^(src|commands|store)\//, except: /^src\/(util\/|errors\.ts$)/ },
   {
     name: 'the SSH layer knows nothing above it (config, model, errors and utilities only)',
@@ -160,5 +166,11 @@ describe('import boundaries', () => {
       'src/util/sleep.ts imports src/model.ts: the utilities are plain (only the errors and their own files)',
     ]);
     expect(found('src/util/sleep.ts', "import { abortReason } from '../errors';")).toEqual([]);
+    const configFiles = new Set(['src/config/load.ts', 'src/ssh/placeholders.ts', 'src/ssh/types.ts', 'src/executor/executor.ts', 'src/errors.ts']);
+    const inConfig = (text: string) => violations(importsOf('src/config/cross-check.ts', text, (p) => configFiles.has(p)).map((to) => ({ from: 'src/config/cross-check.ts', to })), RULES);
+    expect(inConfig("import type { HostKeyMode } from '../ssh/types';")).toHaveLength(1);
+    expect(inConfig("import type { Executor } from '../executor/executor';")).toHaveLength(1);
+    expect(inConfig("import { substitute } from '../ssh/placeholders';")).toEqual([]);
+    expect(inConfig("import { ConfigError } from '../errors';")).toEqual([]);
   });
 });

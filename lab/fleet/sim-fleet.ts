@@ -5,8 +5,7 @@
  * keys take well under a millisecond each.
  */
 import pino from 'pino';
-import type { HostConfig } from '../../src';
-import { CodedError } from '../../src';
+import { CodedError, type HostConfig } from '../../src';
 import { fleetLoopbackAddress } from '../loopback';
 import { parseClientKey, type SimHost, type SimRecord } from './sim-host';
 import { SimBuilder } from './sim-builder';

@@ -3,10 +3,9 @@
  * Python binds them), return shapes, permission checks and faults. `multiCall` is handled by the caller
  * (./hub-standin), which dispatches each call here.
  */
-import { TASK_STATES } from '../../src';
 import type { HubKerberos } from './hub-kerberos';
 import { AUTHTYPES, FAULT, HubFault, type HubSession, type HubState, type HubUser } from './hub-state';
-import { isStruct, type XmlRpcValue } from '../../src';
+import { isStruct, TASK_STATES, type XmlRpcValue } from '../../src';
 
 /** What the hub knows of the request: the session (logged in or expired) and the verified client cert. */
 export interface CallContext {

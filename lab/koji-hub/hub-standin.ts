@@ -21,9 +21,7 @@ import { isRefusal, loginLocationAuth, type LoginIdentity } from './hub-login-au
 import { openSession } from './hub-session';
 import { FAULT, HubState, type HubHost, type HubTask, type HubUser } from './hub-state';
 
-export { HubState, HubFault, FAULT } from './hub-state';
-export type { HubHost, HubTask, HubUser, HubSession, HubChannel } from './hub-state';
-export type { FailureMode, HubCallRecord, HubStandin, HubStandinOptions } from './hub-api';
+export type { HubStandin, HubStandinOptions } from './hub-api';
 
 const NO_RESUME_ON_RENEGOTIATION = cryptoConstants.SSL_OP_NO_SESSION_RESUMPTION_ON_RENEGOTIATION;
 

@@ -4,8 +4,7 @@
  * strings, permission checks. No HTTP here: ./hub-standin serves it.
  */
 import { randomBytes } from 'node:crypto';
-import { TASK_STATES } from '../../src';
-import type { XmlRpcValue } from '../../src';
+import { TASK_STATES, type XmlRpcValue } from '../../src';
 
 /** A fault the stand-in answers with (Koji's code and string). */
 export class HubFault extends Error {

@@ -8,6 +8,7 @@ import type { Readable, Writable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Identity, Origin } from '../model';
 import type { ChatAdapter, MessageHandler, OutgoingMessage } from './chat-adapter';
+import { stripIrcFormatting } from './formatting';
 
 export interface ConsoleAdapterOptions {
   input: Readable;
@@ -28,10 +29,11 @@ const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /**
  * The console's front door: a line is for rekick when it starts with `!` or is addressed `rekick: ...`,
- * `rekick, ...` or `@rekick: ...` (like a channel line); the command line handed on, else undefined.
+ * `rekick, ...` or `@rekick: ...` (like a channel line); the command line handed on, else undefined. IRC
+ * formatting codes are dropped first (a pasted line keeps them), so they neither hide a `!` nor reach the router.
  */
 export function consoleCommandLine(text: string, nick: string): string | undefined {
-  const line = text.trim();
+  const line = stripIrcFormatting(text).trim();
   if (line.startsWith('!')) return line;
   const addressed = new RegExp(`^@?${escapeRe(nick)}[:,]\\s*`, 'i').exec(line);
   return addressed ? line.slice(addressed[0].length) : undefined;

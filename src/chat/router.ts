@@ -7,7 +7,6 @@ import type { ChatMessage } from './chat-adapter';
 import { handleLine, routerDeps, type RouterDeps } from './router-turn';
 import type { Reply, Router, RouterOptions } from './router-types';
 
-export { cleanLine, LineError, MAX_LINE, tokenize } from './router-line';
 export type { CommandRegistry, Reply, Router, RouterOptions } from './router-types';
 
 export function createRouter(options: RouterOptions): Router {

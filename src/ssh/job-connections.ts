@@ -5,6 +5,12 @@
  */
 import type { ConnectOptions, HostTarget, ProbeResult, RemoteConnector, RemoteHost } from './types';
 
+/**
+ * The steps that hand their connection on: stage-installer before the reboot into the installer, wait-ssh before
+ * post-install, post-install before its reboot, the wait after that reboot before verify. Anything else closes for
+ * real: a connection that issued a reboot is never kept, so a wait for the host to come back always logs in anew.
+ * A kept connection the host dropped, or one nobody took within `idleMs`, is closed.
+ */
 export class JobConnections implements RemoteConnector {
   private readonly kept = new Map<string, { remote: RemoteHost; timer: NodeJS.Timeout }>();
   /** Logins saved by reuse (for tests and the log). */

@@ -23,6 +23,11 @@ interface Entry {
   closed?: boolean;
 }
 
+/**
+ * Each caller gets a lease; commands of different leases run side by side on their own channels. A connection the
+ * host dropped is replaced at the next connect; a lease never outlives its caller's `close`. Only for hosts rekick
+ * never reboots or reinstalls: everything else (the builders) connects as before, one connection per caller.
+ */
 export class SharedConnections implements RemoteConnector {
   private readonly entries = new Map<string, Entry>();
   private readonly idleMs: number;

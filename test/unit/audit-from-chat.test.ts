@@ -27,7 +27,7 @@ const nirik: Identity = { source: 'irc', id: 'nirik', display: 'nirik' };
 const eve: Identity = { source: 'irc', id: 'eve', display: 'eve' };
 /** Not logged in to services: no identity rekick can trust. */
 const noAccount = (nick: string): Identity => ({ source: 'irc', display: nick });
-/** An account rekick could not confirm when the line arrived (src/chat/irc-identity.ts): no trustworthy identity. */
+/** An account rekick could not confirm when the line arrived (src/chat/irc/identity.ts): no trustworthy identity. */
 const unconfirmed = (nick: string): Identity => ({ source: 'irc', display: nick, unconfirmed: 'WHOIS did not answer in time' });
 
 const rolling: RollingApi = {

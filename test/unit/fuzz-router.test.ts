@@ -10,7 +10,8 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { commandRegistry } from '../../commands';
-import { ircCommandLine, stripIrcFormatting } from '../../src/chat/irc/addressing';
+import { stripIrcFormatting } from '../../src/chat/formatting';
+import { ircCommandLine } from '../../src/chat/irc/addressing';
 import { createRoles } from '../../src/chat/roles';
 import { createRouter, type Router } from '../../src/chat/router';
 import type { AuditEntry, Identity } from '../../src/model';

@@ -39,7 +39,7 @@ describe('which entries are refusals from outside', () => {
     ['replayed request (same signature, timestamp and body)', 'replay'],
     ['replayed event_id Ev1', 'replay'],
     ['body too large (over 1048576 bytes)', 'too-large'],
-    // The guard's own wordings (src/chat/slack-request-guard.ts) for a request from another workspace.
+    // The guard's own wordings (src/chat/slack/request-guard.ts) for a request from another workspace.
     ['other workspace: team T0OTHER, rekick serves T0REKICK', 'foreign-team'],
     ['other workspace: no team id, rekick serves T0REKICK', 'foreign-team'],
     ['something new', 'other'],

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { consoleCommandLine } from '../../src/chat/console';
 import { ircCommandLine } from '../../src/chat/irc/addressing';
 import { cleanLine, commandOf, MAX_LINE, tokenize } from '../../src/chat/router-line';
-import { messageCommand, slashCommand } from '../../src/chat/slack/addressing';
+import { mentionCommand, messageCommand, slashCommand } from '../../src/chat/slack/addressing';
 
 describe('tokenize', () => {
   it.each<[string, string[]]>([
@@ -64,6 +64,17 @@ describe('which lines are meant for rekick: each adapter decides, the router rea
     expect(ircCommandLine('!\x1dqueue\x1d', ['rekick'], false)).toBe('!queue');
     // Addressing is decided on the line as typed: formatting before the `!` is not a command in a channel.
     expect(ircCommandLine('\x1d!queue\x1d', ['rekick'], false)).toBeUndefined();
+  });
+
+  it('IRC formatting is dropped from Slack and console lines too (the router dropped it from every line), not refused', () => {
+    expect(messageCommand('!reinstall \x02buildarm-03\x02', false)).toBe('!reinstall buildarm-03');
+    expect(messageCommand('status \x0304,12buildarm-03\x0f', true)).toBe('!status buildarm-03');
+    expect(mentionCommand('<@U123> \x1dqueue\x1d')).toBe('!queue');
+    expect(slashCommand('status \x02buildarm-03\x02')).toBe('!status buildarm-03');
+    expect(consoleCommandLine('!status \x02buildarm-03\x02', 'rekick')).toBe('!status buildarm-03');
+    // The console decided on the line without its formatting (the router did it for the console's lines).
+    expect(consoleCommandLine('\x02!queue\x02', 'rekick')).toBe('!queue');
+    expect(() => cleanLine(commandOf(messageCommand('!status \x02a\x02', false)!))).not.toThrow();
   });
 });
 

@@ -3,16 +3,9 @@
  * lines starting with `!`, and lines addressed `nick: ...` / `nick, ...`; every private message. IRC formatting
  * (bold, colours, ...) is dropped from the command line: the router gets plain text.
  */
+import { stripIrcFormatting } from '../formatting';
 
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
-/** IRC formatting: bold, colour (with its digits), hex colour, reset, reverse, italic, strike, underline, mono. */
-const IRC_FORMATTING = /\x03(?:\d{1,2}(?:,\d{1,2})?)?|\x04(?:[0-9a-fA-F]{6}(?:,[0-9a-fA-F]{6})?)?|[\x02\x0f\x11\x16\x1d\x1e\x1f]/g;
-
-/** The text without IRC formatting codes. */
-export function stripIrcFormatting(text: string): string {
-  return text.replace(IRC_FORMATTING, '');
-}
 
 /**
  * The text to hand to the router, or undefined when the line is not for rekick: channel lines starting with

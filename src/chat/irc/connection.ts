@@ -5,10 +5,10 @@
  */
 import IRC, { type ClientOptions, type MessageEvent } from 'irc-framework';
 import { AccountTracker, trackAccounts } from './accounts';
-import { caseFold } from './casefold';
+import { caseFold, sameName } from './casefold';
 import { onPrivmsg } from './incoming';
 import { pump, setReady } from './pump';
-import { later, sameNick, type IrcState } from './state';
+import { later, type IrcState } from './state';
 import type { IrcClientLike, IrcConfig } from './types';
 import { WhoisRequests } from './whois';
 
@@ -86,7 +86,7 @@ function onRegistration(state: IrcState, c: IrcClientLike, mine: Mine): void {
     log.info({ nick: state.currentNick, echo: state.echo, accountTag: c.network.cap.isEnabled('account-tag') }, 'IRC registered');
     // A nick held by our own ghost (after a ping timeout or a netsplit) frees up later: take it back.
     const regain = () => {
-      if (!sameNick(state.currentNick, config.nick)) c.raw(`NICK ${config.nick}`);
+      if (!sameName(state.currentNick, config.nick)) c.raw(`NICK ${config.nick}`);
       later(state, 60_000, mine(regain));
     };
     later(state, 60_000, mine(regain));
@@ -111,17 +111,17 @@ function onRegistration(state: IrcState, c: IrcClientLike, mine: Mine): void {
 function onChannels(state: IrcState, c: IrcClientLike, mine: Mine): void {
   const { config, log } = state;
   c.on('join', mine((event: { nick: string; channel: string }) => {
-    if (!sameNick(event.nick, state.currentNick)) return;
+    if (!sameName(event.nick, state.currentNick)) return;
     state.joined.add(event.channel.toLowerCase());
     if (config.channels.every((ch) => state.joined.has(ch.toLowerCase()))) setReady(state);
   }));
   c.on('nick', mine((event: { nick: string; new_nick: string }) => {
-    if (!sameNick(event.nick, state.currentNick)) return;
+    if (!sameName(event.nick, state.currentNick)) return;
     log.info({ from: state.currentNick, to: event.new_nick }, 'IRC nick changed');
     state.currentNick = event.new_nick;
   }));
   c.on('kick', mine((event: { kicked: string; channel: string }) => {
-    if (!sameNick(event.kicked, state.currentNick)) return;
+    if (!sameName(event.kicked, state.currentNick)) return;
     state.joined.delete(event.channel.toLowerCase());
     log.warn({ channel: event.channel }, 'kicked from an IRC channel; rejoining in 5s');
     later(state, 5000, mine(() => c.join(event.channel)));

@@ -8,13 +8,14 @@ import type { ChatMessage } from '../chat-adapter';
 import { bindLine } from './identity';
 import { ircCommandLine } from './addressing';
 import { pump } from './pump';
-import { sameNick, type IrcState } from './state';
+import { sameName } from './casefold';
+import type { IrcState } from './state';
 import type { IrcClientLike } from './types';
 
 const isChannel = (name: string) => /^[#&]/.test(name);
 
 export function onPrivmsg(state: IrcState, c: IrcClientLike, event: MessageEvent): void {
-  if (event.nick && sameNick(event.nick, state.currentNick)) {
+  if (event.nick && sameName(event.nick, state.currentNick)) {
     // echo-message: the server has taken our line.
     if (state.outbox.confirm(event.target, event.message)) {
       state.stats.delivered += 1;

@@ -3,11 +3,10 @@
  * urgent lines what is left under their own cap; what does not fit is dropped, and one line per target says how
  * many lines were.
  */
+import { sameName } from './casefold';
 import type { OutboxLine } from './outbox';
 
 export const droppedText = (n: number, what: string) => `… ${n} more ${what}${n === 1 ? '' : 's'} dropped: too much output waiting for IRC`;
-
-const sameTarget = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
 
 /**
  * Past the urgent cap: the lines are dropped and counted on the target's "… N more notice lines dropped" line
@@ -15,7 +14,7 @@ const sameTarget = (a: string, b: string) => a.toLowerCase() === b.toLowerCase()
  */
 export function dropUrgent(urgent: OutboxLine[], lines: OutboxLine[]): number {
   const { target } = lines[0]!;
-  const marker = urgent.findLast((l) => l.dropped !== undefined && sameTarget(l.target, target));
+  const marker = urgent.findLast((l) => l.dropped !== undefined && sameName(l.target, target));
   if (marker) {
     marker.dropped! += lines.length;
     marker.text = droppedText(marker.dropped!, 'notice line');
@@ -38,7 +37,7 @@ export function pushCappedReply(pending: OutboxLine[], lines: OutboxLine[], perT
   for (const l of pending) {
     if (!l.reply) continue;
     all += 1;
-    if (sameTarget(l.target, target)) {
+    if (sameName(l.target, target)) {
       mine += 1;
       last = l;
     }

@@ -2,9 +2,8 @@
  * The IRC outbox's backlog summaries: a room's waiting progress lines folded into a few lines with each host's
  * latest state, in place of the first of them; failure, approval and other lines stay verbatim and in order.
  */
+import { sameName } from './casefold';
 import type { OutboxLine } from './outbox';
-
-const sameTarget = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
 
 type Split = (text: string, target: string) => string[];
 
@@ -27,7 +26,7 @@ export function foldAll(pending: OutboxLine[], split: Split): { pending: OutboxL
  * rewritten with it even when it is alone. Undefined when there is nothing to fold.
  */
 export function foldTarget(pending: OutboxLine[], t: string, split: Split, latest?: { host: string; state: string }): { pending: OutboxLine[]; folded: number } | undefined {
-  const foldable = pending.filter((l) => sameTarget(l.target, t) && (l.progress || l.summary));
+  const foldable = pending.filter((l) => sameName(l.target, t) && (l.progress || l.summary));
   if (!foldable.length || (latest === undefined && foldable.length < 2)) return undefined;
   const { states, updates } = mergedStates(foldable, latest);
   const folded = foldable.filter((l) => l.progress).length;

@@ -12,6 +12,7 @@
  * dropped, and one line per target says how many lines were (outbox-caps.ts). Memory stays bounded whatever
  * anyone types.
  */
+import { sameName } from './casefold';
 import { dropUrgent, pushCappedReply } from './outbox-caps';
 import { foldAll, foldTarget } from './outbox-summary';
 
@@ -51,8 +52,6 @@ export interface OutboxOptions {
 export const DEFAULT_MAX_REPLIES_PER_TARGET = 30;
 export const DEFAULT_MAX_REPLIES = 120;
 export const DEFAULT_MAX_URGENT = 2000;
-
-const sameTarget = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
 
 export class IrcOutbox {
   /** Urgent lines, sent first. */
@@ -114,7 +113,7 @@ export class IrcOutbox {
 
   /** The server echoed a line back: it was delivered. Returns whether it was one of ours. */
   confirm(target: string, text: string): boolean {
-    const i = this.inFlight.findIndex((l) => sameTarget(l.target, target) && l.text === text);
+    const i = this.inFlight.findIndex((l) => sameName(l.target, target) && l.text === text);
     if (i < 0) return false;
     this.inFlight.splice(i, 1);
     return true;
@@ -160,11 +159,11 @@ export class IrcOutbox {
     if (host !== undefined) {
       // The host's verbatim progress goes ahead with it; a waiting summary takes the urgent line's state for the
       // host, so nothing sent later says an older state of the host than the urgent line.
-      const own = this.pending.filter((l) => l.progress?.host === host && sameTarget(l.target, target));
+      const own = this.pending.filter((l) => l.progress?.host === host && sameName(l.target, target));
       this.pending = this.pending.filter((l) => !own.includes(l));
       this.urgent.push(...own);
       const state = lines[0]!.state;
-      if (state !== undefined && this.pending.some((l) => sameTarget(l.target, target) && l.summary?.states.has(host))) this.fold(target, { host, state });
+      if (state !== undefined && this.pending.some((l) => sameName(l.target, target) && l.summary?.states.has(host))) this.fold(target, { host, state });
     }
     this.urgent.push(...lines);
   }

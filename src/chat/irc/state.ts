@@ -89,6 +89,3 @@ export function later(state: IrcState, ms: number, fn: () => void): NodeJS.Timeo
   state.timers.add(t);
   return t;
 }
-
-/** The same nick, IRC's case aside (as rekick compares its own nick). */
-export const sameNick = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();

@@ -40,6 +40,7 @@ export interface RekickOptions {
   adapters?: ChatAdapter[];
   /** Replace the chat adapters the config would create (tests). */
   chat?: { irc?: boolean; slack?: boolean };
+  /** A Koji client to use instead of the one built from the config (tests); its failed calls are not counted in metrics. */
   koji?: KojiClient;
   connector?: RemoteConnector;
   store?: Store;

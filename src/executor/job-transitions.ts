@@ -20,9 +20,21 @@ export function transition(job: Job, event: JobEvent): Job | Refusal {
   if (!ALLOWED[event.type].includes(job.state)) {
     return { refused: event.type, state: job.state, reason: `${event.type} does not apply to a job ${job.state}` };
   }
-  const next = cloneJson(job);
+  const next = event.type === 'step-progress' || event.type === 'step-output' ? withOwnStep(job, event.index) : cloneJson(job);
   apply(next, event);
   return next;
+}
+
+/**
+ * A copy for the two events a step reports many times (progress, output lines), which change one step record and
+ * nothing else: that record (and its output tail) is new, the rest is shared with `job`, which stays as it was.
+ * A whole copy per output line made a reinstall's garbage grow with its output.
+ */
+function withOwnStep(job: Job, index: number): Job {
+  const steps = job.steps.slice();
+  const record = steps[index]!;
+  steps[index] = record.outputTail ? { ...record, outputTail: record.outputTail.slice() } : { ...record };
+  return { ...job, steps };
 }
 
 /** The job after an event the caller knows applies; a refusal is a bug in the caller, thrown as an Error. */

@@ -35,8 +35,23 @@ export interface Metrics {
 
 export function createMetrics(o: MetricsOptions): Metrics {
   const registry = new Registry();
-  const builders = () => o.config.hosts.filter((h) => h.kind !== 'virthost');
+  hostGauges(registry, o);
+  const { jobsTotal, stepSeconds } = jobMetrics(registry, o);
+  rollingGauge(registry, o);
+  const { kojiErrors, chatSent, chatRateLimited } = callAndChatMetrics(registry, o);
+  outsideRefusalsCounter(registry, o);
+  const unsubscribe = o.executor.on((e) => {
+    if (e.type === 'step-succeeded') stepSeconds.observe({ step: e.step }, e.durationMs / 1000);
+    if (e.type === 'enabled') jobsTotal.inc({ outcome: 'succeeded' });
+    if (e.type === 'step-failed') jobsTotal.inc({ outcome: 'failed' });
+    if (e.type === 'cancelled') jobsTotal.inc({ outcome: 'cancelled' });
+    if (e.type === 'denied') jobsTotal.inc({ outcome: 'denied' });
+  });
+  return { registry, kojiErrors, chatSent, chatRateLimited, stop: unsubscribe };
+}
 
+/** Per host: when it was last reinstalled, and whether Koji has it enabled. */
+function hostGauges(registry: Registry, o: MetricsOptions): void {
   new Gauge({
     name: 'rekick_host_last_reinstall_timestamp_seconds',
     help: 'Unix time of the last successful reinstall of each host (absent when never)',
@@ -57,12 +72,16 @@ export function createMetrics(o: MetricsOptions): Metrics {
     registers: [registry],
     collect() {
       this.reset();
-      for (const h of builders()) {
+      for (const h of o.config.hosts.filter((x) => x.kind !== 'virthost')) {
         const s = o.hostStates?.get(h.name);
         if (s) this.set({ host: h.name }, s.enabled ? 1 : 0);
       }
     },
   });
+}
+
+/** Jobs: ended by outcome, step durations, in flight by state, approvals waiting and the oldest wait. */
+function jobMetrics(registry: Registry, o: MetricsOptions): { jobsTotal: Counter<'outcome'>; stepSeconds: Histogram<'step'> } {
   const jobsTotal = new Counter({ name: 'rekick_jobs_total', help: 'Jobs that ended, by outcome', labelNames: ['outcome'], registers: [registry] });
   for (const s of FINISHED_JOB_STATES) jobsTotal.inc({ outcome: s }, 0);
   const stepSeconds = new Histogram({
@@ -99,6 +118,11 @@ export function createMetrics(o: MetricsOptions): Metrics {
       this.set(oldest ? (Date.now() - Date.parse(oldest.updatedAt)) / 1000 : 0);
     },
   });
+  return { jobsTotal, stepSeconds };
+}
+
+/** The rolling run's hosts by state. */
+function rollingGauge(registry: Registry, o: MetricsOptions): void {
   new Gauge({
     name: 'rekick_rolling_hosts',
     help: "The rolling run's hosts, by state (done, failed, in_flight, left)",
@@ -118,6 +142,10 @@ export function createMetrics(o: MetricsOptions): Metrics {
       this.set({ state: 'left' }, run.order.length - Object.keys(run.jobs).length);
     },
   });
+}
+
+/** Koji calls that failed, and chat messages sent, rate-limited and queued. */
+function callAndChatMetrics(registry: Registry, o: MetricsOptions): Pick<Metrics, 'kojiErrors' | 'chatSent' | 'chatRateLimited'> {
   const kojiErrors = new Counter({ name: 'rekick_koji_call_errors_total', help: 'Koji calls that failed, by method', labelNames: ['method'], registers: [registry] });
   const chatSent = new Counter({ name: 'rekick_chat_messages_sent_total', help: 'Chat messages handed to adapters, by adapter', labelNames: ['adapter'], registers: [registry] });
   const chatRateLimited = new Counter({
@@ -137,6 +165,11 @@ export function createMetrics(o: MetricsOptions): Metrics {
     },
   });
 
+  return { kojiErrors, chatSent, chatRateLimited };
+}
+
+/** Requests and chat lines refused from outside, at 0 from the start for the configured sources. */
+function outsideRefusalsCounter(registry: Registry, o: MetricsOptions): void {
   // Shown at 0 from the start for the sources configured, so that a rate() alert has a series to work on.
   const zeroes = [
     ...(o.config.slack ? OUTSIDE_REASONS.filter((r) => !CHAT_LINE_REASONS.includes(r)).map((reason) => ({ source: 'slack', reason })) : []),
@@ -154,12 +187,4 @@ export function createMetrics(o: MetricsOptions): Metrics {
     },
   });
 
-  const unsubscribe = o.executor.on((e) => {
-    if (e.type === 'step-succeeded') stepSeconds.observe({ step: e.step }, e.durationMs / 1000);
-    if (e.type === 'enabled') jobsTotal.inc({ outcome: 'succeeded' });
-    if (e.type === 'step-failed') jobsTotal.inc({ outcome: 'failed' });
-    if (e.type === 'cancelled') jobsTotal.inc({ outcome: 'cancelled' });
-    if (e.type === 'denied') jobsTotal.inc({ outcome: 'denied' });
-  });
-  return { registry, kojiErrors, chatSent, chatRateLimited, stop: unsubscribe };
 }

@@ -17,24 +17,16 @@ export function isRefusal(result: Job | Refusal): result is Refusal {
 
 /** The job after `event`, or a refusal: the event does not apply in the job's state. */
 export function transition(job: Job, event: JobEvent): Job | Refusal {
-  if (!ALLOWED[event.type].includes(job.state)) {
-    return { refused: event.type, state: job.state, reason: `${event.type} does not apply to a job ${job.state}` };
-  }
-  const next = event.type === 'step-progress' || event.type === 'step-output' ? withOwnStep(job, event.index) : cloneJson(job);
+  const refusal = refusalOf(job, event);
+  if (refusal) return refusal;
+  const next = cloneJson(job);
   apply(next, event);
   return next;
 }
 
-/**
- * A copy for the two events a step reports many times (progress, output lines), which change one step record and
- * nothing else: that record (and its output tail) is new, the rest is shared with `job`, which stays as it was.
- * A whole copy per output line made a reinstall's garbage grow with its output.
- */
-function withOwnStep(job: Job, index: number): Job {
-  const steps = job.steps.slice();
-  const record = steps[index]!;
-  steps[index] = record.outputTail ? { ...record, outputTail: record.outputTail.slice() } : { ...record };
-  return { ...job, steps };
+function refusalOf(job: Job, event: JobEvent): Refusal | undefined {
+  if (ALLOWED[event.type].includes(job.state)) return undefined;
+  return { refused: event.type, state: job.state, reason: `${event.type} does not apply to a job ${job.state}` };
 }
 
 /** The job after an event the caller knows applies; a refusal is a bug in the caller, thrown as an Error. */
@@ -199,13 +191,13 @@ function retry(job: Job, by: Identity, at: string): void {
 }
 
 /**
- * Applies `event` to a job object others hold too (a runner's live job, which its step's context shares): its fields
- * become the transition's result. Returns the refusal, if any, and then leaves the job as it is.
+ * Applies `event` to a job object others hold too (a runner's live job, which its step's context shares): the same
+ * change `transition` makes, made on that object, so the step keeps the records it holds and nothing is copied.
+ * Returns the refusal, if any, and then leaves the job as it is.
  */
 export function applyInPlace(job: Job, event: JobEvent): Refusal | undefined {
-  const result = transition(job, event);
-  if (isRefusal(result)) return result;
-  for (const key of Object.keys(job) as (keyof Job)[]) if (!(key in result)) delete job[key];
-  Object.assign(job, result);
+  const refusal = refusalOf(job, event);
+  if (refusal) return refusal;
+  apply(job, event);
   return undefined;
 }

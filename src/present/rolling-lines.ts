@@ -3,8 +3,7 @@
  * `!rolling status` view. Pure functions of the run, its tally and estimates; no secrets ever reach them.
  */
 import type { RollingLeftOut, RollingRun } from '../model';
-import type { HostEnding } from '../rolling/reconcile';
-import type { RollingTally } from '../rolling/tally';
+import type { HostEnding, RollingTally } from '../rolling/types';
 import { formatRoughDuration } from './duration';
 import { someOf } from './name-list';
 import { inFlightPosition } from './job-position';

@@ -4,7 +4,7 @@
  */
 import type { Frozen, Store } from '../../store/store';
 import { STEP_NAMES, type Job, type RollingRun } from '../model';
-import type { RollingTally } from './tally';
+import type { RollingTally } from './types';
 
 const VERIFY = STEP_NAMES.indexOf('reboot-verify');
 

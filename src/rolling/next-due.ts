@@ -1,7 +1,7 @@
 /** The "next due" line of a continuous run's status: the host that comes due first under the cadence. Pure. */
 import type { HostRecord, RollingRun } from '../model';
 import { dueAt } from './order';
-import type { RollingTally } from './tally';
+import type { RollingTally } from './types';
 
 export function nextDueLine(
   run: RollingRun,

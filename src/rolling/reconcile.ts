@@ -5,13 +5,7 @@
  */
 import type { Frozen, Store } from '../../store/store';
 import { ACTIVE_JOB_STATES, type Job, type RollingRun, type StepName } from '../model';
-
-export interface HostEnding {
-  host: string;
-  outcome: 'done' | 'failed';
-  step?: StepName;
-  message?: string;
-}
+import type { HostEnding } from './types';
 
 export interface Reconciled {
   ended: HostEnding[];

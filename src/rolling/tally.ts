@@ -1,17 +1,7 @@
 /** Where each host of a rolling run stands, read from the run and the store's jobs. */
 import type { Frozen, Store } from '../../store/store';
 import { ACTIVE_JOB_STATES, type Job, type RollingRun } from '../model';
-
-export interface RollingTally {
-  done: string[];
-  failed: RollingRun['failed'];
-  /** Hosts of the run with an active job (those waiting for approval included). */
-  inFlight: Frozen<Job>[];
-  /** The in-flight hosts waiting for approval. */
-  waiting: string[];
-  /** Hosts not yet started (or, in a continuous run, not reinstalled this round), in the run's order. */
-  left: string[];
-}
+import type { RollingTally } from './types';
 
 export function tallyRun(run: RollingRun, store: Store, active = activeJobsByHost(store)): RollingTally {
   const inFlight: Frozen<Job>[] = [];

@@ -2,8 +2,8 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema';
 import type { ExecutorApi, RequestContext } from '../executor/types';
-import type { Store } from '../../store/store';
-import type { Origin, RollingRun } from '../model';
+import type { Frozen, Store } from '../../store/store';
+import type { Job, Origin, RollingRun, StepName } from '../model';
 
 export interface RollingStartOptions extends RequestContext {
   /** Share of the fleet (or group) in flight at once; the config's rolling.fraction when absent. */
@@ -56,4 +56,24 @@ export interface RollingScheduler extends RollingApi {
   settled(): Promise<void>;
   /** The run as held (a copy), if any. */
   current(): RollingRun | undefined;
+}
+
+/** Where a rolling run's hosts stand: done, failed, in flight (waiting for approval among them), left. */
+export interface RollingTally {
+  done: string[];
+  failed: RollingRun['failed'];
+  /** Hosts of the run with an active job (those waiting for approval included). */
+  inFlight: Frozen<Job>[];
+  /** The in-flight hosts waiting for approval. */
+  waiting: string[];
+  /** Hosts not yet started (or, in a continuous run, not reinstalled this round), in the run's order. */
+  left: string[];
+}
+
+/** A host of the run whose job ended since the last pass. */
+export interface HostEnding {
+  host: string;
+  outcome: 'done' | 'failed';
+  step?: StepName;
+  message?: string;
 }

@@ -28,6 +28,7 @@ export const RULES: Rule[] = [
   { name: 'commands import nothing from the chat (no ChatMessage, no Roles, no rendering): they get it through their context', from: /^commands\//, forbidden: /^src\/chat\// },
   { name: 'commands see the executor and the scheduler only through their API types', from: /^commands\//, forbidden: /^src\/(executor|rolling)\//, except: /^src\/(executor|rolling)\/types\.ts$/ },
   { name: 'the rolling scheduler imports nothing from the commands', from: /^src\/rolling\//, forbidden: /^commands\// },
+  { name: "presentation takes the rolling run's shapes from rolling/types.ts only (the scheduler uses presentation)", from: /^src\/present\//, forbidden: /^src\/rolling\//, except: /^src\/rolling\/types\.ts$/ },
   { name: 'presentation imports no chat adapter, no ssh/, no koji/', from: /^src\/present\//, forbidden: /^src\/(chat|ssh|koji)\// },
   { name: 'presentation imports nothing of those that use it (HTTP, the executor, the commands)', from: /^src\/present\//, forbidden: /^(src\/(http|executor)\/|commands\/)/ },
   { name: 'the host resolver reads only the config, the model and errors', from: /^src\/hosts\//, forbidden: /^(src|commands|store)\//, except: /^src\/hosts\/|^src\/config\/schema\.ts$|^src\/(model|errors)\.ts$/ },
@@ -62,6 +63,13 @@ function violations(edges: ImportEdge[], rules: Rule[]): string[] {
 
 describe('import boundaries', () => {
   const edges = importGraph(ROOT, ['src', 'commands', 'store', 'lab', 'bin']);
+
+  it('presentation reaching into the rolling scheduler beyond its types is caught', () => {
+    const files = new Set(['src/rolling/tally.ts', 'src/rolling/types.ts']);
+    const found = (text: string) => violations(importsOf('src/present/rolling-lines.ts', text, (p) => files.has(p)).map((to) => ({ from: 'src/present/rolling-lines.ts', to })), RULES);
+    expect(found("import { tallyRun } from '../rolling/tally';")).toHaveLength(1);
+    expect(found("import type { RollingTally } from '../rolling/types';")).toEqual([]);
+  });
 
   it('the executor reaching into chat, or the config into what runs, is caught (one rule each)', () => {
     const files = new Set(['src/chat/notifier.ts', 'src/executor/executor.ts', 'store/store.ts', 'src/config/schema.ts', 'src/errors.ts']);
